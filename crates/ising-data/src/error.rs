@@ -1,0 +1,57 @@
+//! The crate's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `ising-data` because of user input: configurations,
+/// dataset folders and files. Programmer errors (wrong tensor shapes, out-of-range indices)
+/// panic instead and are documented under `# Panics`.
+#[derive(Debug, thiserror::Error)]
+pub enum IsingDataError {
+    /// A generation or loading configuration is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// An I/O error while reading or writing `path`.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file exists but its content is not what it should be.
+    #[error("{}: {reason}", path.display())]
+    Format {
+        /// The file at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The output folder exists and overwriting it was not asked for.
+    #[error("{} already exists (pass --force to replace it)", path.display())]
+    Exists {
+        /// The existing folder.
+        path: PathBuf,
+    },
+}
+
+/// `Result` with [`IsingDataError`].
+pub type Result<T> = std::result::Result<T, IsingDataError>;
+
+impl IsingDataError {
+    /// An [`IsingDataError::Io`] for `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// An [`IsingDataError::Format`] for `path`.
+    pub fn format(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Self::Format {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}

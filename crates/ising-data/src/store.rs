@@ -1,0 +1,335 @@
+//! Dataset folders on disk: `spins.npy` (int8, ±1, C order, shape `[samples, L, L]` or
+//! `[samples, N]`) and `manifest.json` (how the data were made and what they measure).
+//!
+//! Folders are written atomically: everything goes into a hidden temporary folder next to the
+//! destination, which is renamed into place only when complete. An existing folder is
+//! replaced only when asked to, and then only after the new one is complete.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{IsingDataError, Result};
+use crate::exact;
+use crate::generate::{Autocorrelation, GenerateConfig, Generated};
+use crate::lattice::Lattice;
+use crate::npy;
+use crate::observables::Observables;
+
+/// File name of the spins inside a dataset folder.
+pub const SPINS_FILE: &str = "spins.npy";
+/// File name of the manifest inside a dataset folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Version of the folder layout and manifest schema.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Exact values for the generated ensemble, where known.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExactValues {
+    /// Where they come from.
+    pub source: String,
+    /// ln Z of the finite lattice.
+    pub log_partition: f64,
+    /// Energy per spin of the finite lattice.
+    pub energy_per_spin: Option<f64>,
+    /// Specific heat per spin of the finite lattice.
+    pub specific_heat: Option<f64>,
+    /// Entropy per spin s = ln Z / N + K u: the floor of any model's NLL per spin.
+    pub entropy_per_spin: Option<f64>,
+}
+
+impl ExactValues {
+    /// The exact finite-lattice values for `config`'s ensemble, if this crate knows them
+    /// (2D at zero field by Kaufman's solution; the 1D ring by transfer matrices).
+    pub fn for_config(config: &GenerateConfig) -> Option<Self> {
+        let (k, h) = (config.coupling, config.field);
+        match config.lattice {
+            Lattice::Square { l } if h == 0.0 && k > 0.0 => {
+                let t = exact::kaufman_thermo(l, l, k);
+                Some(Self {
+                    source: "Kaufman (1949) finite periodic lattice, Ferdinand & Fisher form"
+                        .into(),
+                    log_partition: t.log_partition,
+                    energy_per_spin: Some(t.energy_per_spin),
+                    specific_heat: Some(t.specific_heat_per_spin),
+                    entropy_per_spin: Some(t.entropy_per_spin),
+                })
+            }
+            Lattice::Ring { n } if h == 0.0 => {
+                let ln_z = exact::ring_log_partition(n, k);
+                let u = exact::ring_energy_per_spin(n, k);
+                Some(Self {
+                    source: "1D periodic ring, transfer matrix".into(),
+                    log_partition: ln_z,
+                    energy_per_spin: Some(u),
+                    specific_heat: None,
+                    entropy_per_spin: Some(ln_z / n as f64 + k * u),
+                })
+            }
+            Lattice::Ring { n } => Some(Self {
+                source: "1D periodic ring in a field, transfer matrix".into(),
+                log_partition: exact::ring_log_partition_field(n, k, h),
+                energy_per_spin: None,
+                specific_heat: None,
+                entropy_per_spin: None,
+            }),
+            Lattice::Square { .. } => None,
+        }
+    }
+}
+
+/// The manifest of a dataset folder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`FORMAT_VERSION`] of the writer.
+    pub format_version: u32,
+    /// Version of `ising-data` that wrote it.
+    pub crate_version: String,
+    /// Every generation parameter.
+    pub config: GenerateConfig,
+    /// Shape of `spins.npy`.
+    pub shape: Vec<usize>,
+    /// Element type of `spins.npy` (always "int8").
+    pub dtype: String,
+    /// Spin values (always "±1").
+    pub values: String,
+    /// Lowercase hex SHA-256 of the whole `spins.npy` file.
+    pub spins_sha256: String,
+    /// Measured integrated autocorrelation times.
+    pub autocorrelation: Autocorrelation,
+    /// Observables measured on the stored samples.
+    pub measured: Observables,
+    /// Exact finite-lattice values, where known.
+    pub exact: Option<ExactValues>,
+    /// Warnings raised during generation.
+    pub warnings: Vec<String>,
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The shape of `spins.npy` for `config`.
+pub fn spins_shape(config: &GenerateConfig) -> Vec<usize> {
+    let mut shape = vec![config.samples];
+    shape.extend(config.lattice.shape());
+    shape
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IsingDataError + '_ {
+    move |e| IsingDataError::io(path, e)
+}
+
+/// A sibling path of `dir` with a unique hidden name (for temporary and backup folders).
+fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
+    let name = dir
+        .file_name()
+        .ok_or_else(|| IsingDataError::Config(format!("{} is not a folder name", dir.display())))?
+        .to_string_lossy();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    Ok(dir.with_file_name(format!(".{name}.{tag}-{}-{nanos}", std::process::id())))
+}
+
+/// Refuses early if `dir` exists and `force` is false (call before generating, so that no
+/// work is wasted; [`write_dataset`] checks again).
+///
+/// # Errors
+/// [`IsingDataError::Exists`].
+pub fn check_destination(dir: &Path, force: bool) -> Result<()> {
+    if dir.exists() && !force {
+        return Err(IsingDataError::Exists { path: dir.into() });
+    }
+    if dir.exists() && !dir.is_dir() {
+        return Err(IsingDataError::Config(format!(
+            "{} exists and is not a folder; refusing to replace it",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes `files` (name, bytes) into folder `dir` atomically. If `dir` exists it is replaced
+/// only when `force` is set, and only after the new folder is complete; on failure the old
+/// folder is left in place.
+///
+/// # Errors
+/// [`IsingDataError::Exists`] without `force`; I/O errors naming the path.
+pub fn write_folder_atomic(dir: &Path, files: &[(&str, &[u8])], force: bool) -> Result<()> {
+    check_destination(dir, force)?;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+    }
+    let tmp = sibling(dir, "tmp")?;
+    std::fs::create_dir(&tmp).map_err(io_err(&tmp))?;
+    let write_all = || -> Result<()> {
+        for (name, bytes) in files {
+            let p = tmp.join(name);
+            let mut f = std::fs::File::create(&p).map_err(io_err(&p))?;
+            std::io::Write::write_all(&mut f, bytes).map_err(io_err(&p))?;
+            f.sync_all().map_err(io_err(&p))?;
+        }
+        Ok(())
+    };
+    if let Err(e) = write_all() {
+        // Best-effort removal of our own temporary folder; the original error is what matters.
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    if dir.exists() {
+        let old = sibling(dir, "old")?;
+        std::fs::rename(dir, &old).map_err(io_err(dir))?;
+        if let Err(e) = std::fs::rename(&tmp, dir) {
+            // Put the original back before reporting.
+            let _ = std::fs::rename(&old, dir);
+            return Err(IsingDataError::io(dir, e));
+        }
+        std::fs::remove_dir_all(&old).map_err(io_err(&old))?;
+    } else {
+        std::fs::rename(&tmp, dir).map_err(io_err(dir))?;
+    }
+    Ok(())
+}
+
+/// Writes a generated dataset with its manifest into `dir` (atomically; see
+/// [`write_folder_atomic`]). Returns the manifest written.
+///
+/// # Errors
+/// As [`write_folder_atomic`].
+pub fn write_dataset(
+    dir: &Path,
+    generated: &Generated,
+    measured: Observables,
+    force: bool,
+) -> Result<Manifest> {
+    let shape = spins_shape(&generated.config);
+    let npy_bytes = npy::encode_i8(&shape, &generated.spins);
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        crate_version: env!("CARGO_PKG_VERSION").into(),
+        config: generated.config.clone(),
+        shape,
+        dtype: "int8".into(),
+        values: "±1".into(),
+        spins_sha256: sha256_hex(&npy_bytes),
+        autocorrelation: generated.tau,
+        measured,
+        exact: ExactValues::for_config(&generated.config),
+        warnings: generated.warnings.clone(),
+    };
+    let json = serde_json::to_vec_pretty(&manifest)
+        .map_err(|e| IsingDataError::Config(format!("cannot serialise manifest: {e}")))?;
+    write_folder_atomic(
+        dir,
+        &[(SPINS_FILE, &npy_bytes), (MANIFEST_FILE, &json)],
+        force,
+    )?;
+    Ok(manifest)
+}
+
+/// A dataset loaded from disk and verified.
+#[derive(Debug, Clone)]
+pub struct StoredDataset {
+    /// The folder it came from.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+    /// All configurations, flat, chain 0 first.
+    pub spins: Vec<i8>,
+}
+
+impl StoredDataset {
+    /// The lattice.
+    pub fn lattice(&self) -> Lattice {
+        self.manifest.config.lattice
+    }
+
+    /// Number of configurations.
+    pub fn len(&self) -> usize {
+        self.manifest.config.samples
+    }
+
+    /// Whether there are no configurations (never true for a valid dataset).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Reads and parses `manifest.json` of a dataset folder (without touching `spins.npy`).
+///
+/// # Errors
+/// I/O errors and malformed JSON, naming the file.
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let path = dir.join(MANIFEST_FILE);
+    let text = std::fs::read(&path).map_err(io_err(&path))?;
+    let manifest: Manifest = serde_json::from_slice(&text)
+        .map_err(|e| IsingDataError::format(&path, format!("not a valid manifest: {e}")))?;
+    if manifest.format_version != FORMAT_VERSION {
+        return Err(IsingDataError::format(
+            &path,
+            format!(
+                "format version {} is not supported (this build reads {FORMAT_VERSION})",
+                manifest.format_version
+            ),
+        ));
+    }
+    manifest
+        .config
+        .validate()
+        .map_err(|e| IsingDataError::format(&path, e.to_string()))?;
+    Ok(manifest)
+}
+
+/// Loads a dataset folder and verifies it: the manifest parses, `spins.npy` is a well-formed
+/// int8 array whose SHA-256 matches the manifest, whose shape is `[samples, …lattice]` as the
+/// manifest says, and whose values are all ±1.
+///
+/// # Errors
+/// [`IsingDataError::Format`] or [`IsingDataError::Io`] naming the file and the fault.
+pub fn load_dataset(dir: &Path) -> Result<StoredDataset> {
+    let manifest = read_manifest(dir)?;
+    let path = dir.join(SPINS_FILE);
+    let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+    let (shape, spins) = npy::decode_i8(&path, &bytes)?;
+    let expected = spins_shape(&manifest.config);
+    if shape != expected || manifest.shape != expected {
+        return Err(IsingDataError::format(
+            &path,
+            format!("shape {shape:?} does not match the manifest's {expected:?}"),
+        ));
+    }
+    let digest = sha256_hex(&bytes);
+    if digest != manifest.spins_sha256 {
+        return Err(IsingDataError::format(
+            &path,
+            format!(
+                "checksum mismatch: SHA-256 {digest}, manifest says {}",
+                manifest.spins_sha256
+            ),
+        ));
+    }
+    if let Some(i) = spins.iter().position(|&s| s != 1 && s != -1) {
+        let n = manifest.config.lattice.n_sites();
+        return Err(IsingDataError::format(
+            &path,
+            format!(
+                "value {} at sample {}, site {} is not a spin (±1)",
+                spins[i],
+                i / n,
+                i % n
+            ),
+        ));
+    }
+    Ok(StoredDataset {
+        dir: dir.into(),
+        manifest,
+        spins,
+    })
+}

@@ -1,0 +1,157 @@
+//! Dataset folders: round trip, atomic writes that never destroy existing data, loading that
+//! rejects every kind of damaged file with an error naming the file, and the Burn dataset.
+
+use std::path::Path;
+
+use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataset::Dataset;
+use burn::prelude::Device;
+use ising_data::generate::{GenerateConfig, generate};
+use ising_data::observables::{MeasureOptions, measure};
+use ising_data::store::{self, MANIFEST_FILE, SPINS_FILE};
+use ising_data::{IsingBatcher, IsingDataError, IsingDataset, Lattice, SpinEncoding, npy};
+
+fn small_config(seed: u64) -> GenerateConfig {
+    let mut config = GenerateConfig::new(Lattice::Square { l: 6 }, 0.35, 40, seed);
+    config.chains = 2;
+    config
+}
+
+fn write(dir: &Path, seed: u64, force: bool) -> ising_data::Result<store::Manifest> {
+    let config = small_config(seed);
+    let generated = generate(&config, &|_| {})?;
+    let measured = measure(
+        &config.lattice,
+        &generated.chains(),
+        MeasureOptions {
+            coupling: config.coupling,
+            field: 0.0,
+            correlation: false,
+            bins_per_chain: 4,
+        },
+    );
+    store::write_dataset(dir, &generated, measured, force)
+}
+
+#[test]
+fn round_trip_preserves_samples_and_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("set");
+    let manifest = write(&dir, 1, false).unwrap();
+    let loaded = store::load_dataset(&dir).unwrap();
+    assert_eq!(loaded.manifest, manifest);
+    assert_eq!(loaded.manifest.shape, vec![40, 6, 6]);
+    let again = generate(&small_config(1), &|_| {}).unwrap();
+    assert_eq!(loaded.spins, again.spins);
+    // The manifest records the exact finite-lattice energy (Kaufman) for 2D data.
+    let exact = manifest.exact.expect("2D zero-field data have exact values");
+    let kaufman = ising_data::exact::kaufman_energy_per_spin(6, 6, 0.35);
+    assert!((exact.energy_per_spin.unwrap() - kaufman).abs() < 1e-12);
+    // Only the two files are left: no temporary folders beside the destination.
+    let names: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert_eq!(names.len(), 1);
+}
+
+#[test]
+fn existing_folders_are_kept_unless_forced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("set");
+    let first = write(&dir, 1, false).unwrap();
+    let err = write(&dir, 2, false).unwrap_err();
+    assert!(matches!(err, IsingDataError::Exists { .. }), "{err}");
+    assert!(err.to_string().contains("--force"));
+    assert_eq!(store::load_dataset(&dir).unwrap().manifest, first);
+    let second = write(&dir, 2, true).unwrap();
+    assert_ne!(first.spins_sha256, second.spins_sha256);
+    assert_eq!(store::load_dataset(&dir).unwrap().manifest, second);
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+}
+
+fn damaged(edit: impl Fn(&Path)) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("set");
+    write(&dir, 3, false).unwrap();
+    edit(&dir);
+    store::load_dataset(&dir).unwrap_err().to_string()
+}
+
+#[test]
+fn damaged_datasets_are_rejected_with_the_file_and_fault_named() {
+    let spins = |d: &Path| d.join(SPINS_FILE);
+    // Truncated.
+    let e = damaged(|d| {
+        let b = std::fs::read(spins(d)).unwrap();
+        std::fs::write(spins(d), &b[..b.len() - 7]).unwrap();
+    });
+    assert!(e.contains(SPINS_FILE) && e.contains("truncated"), "{e}");
+    // One spin changed: the checksum catches it.
+    let e = damaged(|d| {
+        let mut b = std::fs::read(spins(d)).unwrap();
+        let last = b.len() - 1;
+        b[last] = (-(b[last] as i8)) as u8;
+        std::fs::write(spins(d), &b).unwrap();
+    });
+    assert!(e.contains(SPINS_FILE) && e.contains("checksum"), "{e}");
+    // A value that is not a spin, with a matching checksum in the manifest.
+    let e = damaged(|d| {
+        let (shape, mut data) = npy::read_i8(&spins(d)).unwrap();
+        data[5] = 0;
+        npy::write_i8(&spins(d), &shape, &data).unwrap();
+        let bytes = std::fs::read(spins(d)).unwrap();
+        let m = std::fs::read_to_string(d.join(MANIFEST_FILE)).unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&m).unwrap();
+        v["spins_sha256"] = store::sha256_hex(&bytes).into();
+        std::fs::write(d.join(MANIFEST_FILE), v.to_string()).unwrap();
+    });
+    assert!(e.contains("not a spin") && e.contains("sample 0, site 5"), "{e}");
+    // Wrong dtype.
+    let e = damaged(|d| {
+        let b = std::fs::read(spins(d)).unwrap();
+        let s = String::from_utf8_lossy(&b).replace("|i1", "<i2").into_bytes();
+        std::fs::write(spins(d), s).unwrap();
+    });
+    assert!(e.contains("dtype is '<i2'"), "{e}");
+    // Wrong shape (a valid int8 array of another shape).
+    let e = damaged(|d| {
+        npy::write_i8(&spins(d), &[40, 36], &vec![1; 40 * 36]).unwrap();
+    });
+    assert!(e.contains("shape [40, 36]"), "{e}");
+    // Malformed manifest.
+    let e = damaged(|d| std::fs::write(d.join(MANIFEST_FILE), "{ not json").unwrap());
+    assert!(e.contains(MANIFEST_FILE) && e.contains("not a valid manifest"), "{e}");
+    // Missing file.
+    let e = damaged(|d| std::fs::remove_file(spins(d)).unwrap());
+    assert!(e.contains(SPINS_FILE), "{e}");
+}
+
+#[test]
+fn burn_dataset_split_and_batches() {
+    let lattice = Lattice::Square { l: 3 };
+    let spins: Vec<i8> = (0..10 * 9).map(|i| if i % 4 == 0 { 1 } else { -1 }).collect();
+    let ds = IsingDataset::new(lattice, spins.clone()).unwrap();
+    assert_eq!(ds.len(), 10);
+    let (train, valid) = ds.split(0.3, 5).unwrap();
+    assert_eq!((train.len(), valid.len()), (7, 3));
+    // The split is a partition of the items, reproducible from the seed.
+    let mut seen: Vec<Vec<i8>> = train.iter().chain(valid.iter()).map(|i| i.unwrap().spins).collect();
+    let mut all: Vec<Vec<i8>> = spins.chunks(9).map(|c| c.to_vec()).collect();
+    seen.sort();
+    all.sort();
+    assert_eq!(seen, all);
+    let (train2, _) = ds.split(0.3, 5).unwrap();
+    assert_eq!(train.get(0).unwrap(), train2.get(0).unwrap());
+    assert!(ds.split(1.0, 5).is_err());
+
+    let device = Device::flex();
+    let items: Vec<_> = (0..4).map(|i| ds.get(i).unwrap()).collect();
+    for (encoding, lo) in [(SpinEncoding::ZeroOne, 0.0f32), (SpinEncoding::PlusMinusOne, -1.0)] {
+        let batch = IsingBatcher::new(encoding).batch(items.clone(), &device);
+        assert_eq!(batch.dims(), [4, 9]);
+        let values = batch.into_data().try_to_vec::<f32>().unwrap();
+        let expected: Vec<f32> = spins[..36]
+            .iter()
+            .map(|&s| if s > 0 { 1.0 } else { lo })
+            .collect();
+        assert!(values.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-7));
+    }
+}
