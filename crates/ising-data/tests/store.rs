@@ -107,8 +107,8 @@ fn damaged_datasets_are_rejected_with_the_file_and_fault_named() {
     // Wrong dtype.
     let e = damaged(|d| {
         let b = std::fs::read(spins(d)).unwrap();
-        let s = String::from_utf8_lossy(&b).replace("|i1", "<i2").into_bytes();
-        std::fs::write(spins(d), s).unwrap();
+        let at = b.windows(3).position(|w| w == b"|i1").unwrap();
+        std::fs::write(spins(d), [&b[..at], b"<i2", &b[at + 3..]].concat()).unwrap();
     });
     assert!(e.contains("dtype is '<i2'"), "{e}");
     // Wrong shape (a valid int8 array of another shape).
