@@ -57,7 +57,7 @@ impl IsingDataset {
     /// If the array's length is not a multiple of the number of sites.
     pub fn new(lattice: Lattice, spins: Vec<i8>) -> Result<Self> {
         let n = lattice.n_sites();
-        if spins.len() % n != 0 {
+        if !spins.len().is_multiple_of(n) {
             return Err(IsingDataError::Config(format!(
                 "{} spins are not a whole number of configurations of {n} sites",
                 spins.len()

@@ -148,7 +148,11 @@ pub struct ChainOutput {
 ///
 /// # Panics
 /// If the configuration is invalid (call [`GenerateConfig::validate`] first).
-pub fn run_chain(config: &GenerateConfig, c: usize, progress: &(dyn Fn(u64) + Sync)) -> ChainOutput {
+pub fn run_chain(
+    config: &GenerateConfig,
+    c: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> ChainOutput {
     let n = config.lattice.n_sites();
     let mut rng = Xoshiro256pp::stream(config.seed, c as u64);
     let mut sampler = config.sampler(&mut rng);
@@ -245,7 +249,11 @@ impl Generated {
 /// If `spins` does not hold `config.samples` configurations.
 pub fn chain_slices<'a>(config: &GenerateConfig, spins: &'a [i8]) -> Vec<&'a [i8]> {
     let n = config.lattice.n_sites();
-    assert_eq!(spins.len(), config.samples * n, "sample array of wrong size");
+    assert_eq!(
+        spins.len(),
+        config.samples * n,
+        "sample array of wrong size"
+    );
     let mut rest = spins;
     (0..config.chains)
         .map(|c| {
@@ -278,7 +286,12 @@ pub fn generate(config: &GenerateConfig, progress: &(dyn Fn(u64) + Sync)) -> Res
     };
     let stride = config.spacing_sweeps;
     let thinned = |series: &[f64]| -> Vec<f64> {
-        series.iter().skip(stride - 1).step_by(stride).copied().collect()
+        series
+            .iter()
+            .skip(stride - 1)
+            .step_by(stride)
+            .copied()
+            .collect()
     };
     let te: Vec<Vec<f64>> = outputs.iter().map(|o| thinned(&o.energy_series)).collect();
     let tm: Vec<Vec<f64>> = outputs.iter().map(|o| thinned(&o.abs_m_series)).collect();

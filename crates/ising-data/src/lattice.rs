@@ -55,7 +55,9 @@ impl Lattice {
             )));
         }
         if self.checked_sites().is_none_or(|n| n > u32::MAX as usize) {
-            return Err(IsingDataError::Config(format!("{what} {size} is too large")));
+            return Err(IsingDataError::Config(format!(
+                "{what} {size} is too large"
+            )));
         }
         Ok(())
     }
@@ -141,9 +143,7 @@ impl Lattice {
     pub fn bond_sum(&self, spins: &[i8]) -> i64 {
         assert_eq!(spins.len(), self.n_sites(), "configuration of wrong size");
         match *self {
-            Lattice::Ring { n } => (0..n)
-                .map(|i| (spins[i] * spins[(i + 1) % n]) as i64)
-                .sum(),
+            Lattice::Ring { n } => (0..n).map(|i| (spins[i] * spins[(i + 1) % n]) as i64).sum(),
             Lattice::Square { l } => {
                 let mut s = 0i64;
                 for r in 0..l {

@@ -19,7 +19,10 @@ use ising_data::store::{self, ExactValues};
 use ising_data::{Algorithm, Lattice};
 
 #[derive(Parser)]
-#[command(version, about = "Validated Monte Carlo samples of the 1D and 2D Ising models")]
+#[command(
+    version,
+    about = "Validated Monte Carlo samples of the 1D and 2D Ising models"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -221,11 +224,24 @@ fn print_comparison(m: &Observables, exact: Option<&ExactValues>, config: &Gener
         ),
         None => println!("  {name:<22} {est:>28}"),
     };
-    println!("observables on {} samples (error: binned jackknife):", m.samples);
-    row("energy per spin", &m.energy_per_spin, exact.and_then(|e| e.energy_per_spin));
-    row("specific heat", &m.specific_heat, exact.and_then(|e| e.specific_heat));
+    println!(
+        "observables on {} samples (error: binned jackknife):",
+        m.samples
+    );
+    row(
+        "energy per spin",
+        &m.energy_per_spin,
+        exact.and_then(|e| e.energy_per_spin),
+    );
+    row(
+        "specific heat",
+        &m.specific_heat,
+        exact.and_then(|e| e.specific_heat),
+    );
     let yang = match lattice {
-        Lattice::Square { .. } if k > exact::K_C && config.field == 0.0 => Some(exact::yang_magnetization(k)),
+        Lattice::Square { .. } if k > exact::K_C && config.field == 0.0 => {
+            Some(exact::yang_magnetization(k))
+        }
         _ => None,
     };
     row("|m|", &m.abs_magnetization, None);

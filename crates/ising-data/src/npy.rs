@@ -23,8 +23,7 @@ pub fn encode_i8(shape: &[usize], data: &[i8]) -> Vec<u8> {
         1 => format!("({},)", dims[0]),
         _ => format!("({})", dims.join(", ")),
     };
-    let mut header =
-        format!("{{'descr': '|i1', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    let mut header = format!("{{'descr': '|i1', 'fortran_order': False, 'shape': {shape_txt}, }}");
     // Pad so that magic (6) + version (2) + length (2) + header is a multiple of 64, ending
     // in a newline, as the format specification recommends.
     let unpadded = MAGIC.len() + 4 + header.len() + 1;
@@ -80,7 +79,9 @@ pub fn decode_i8(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<i8>)> {
     };
     let field = |key: &str| -> Option<&str> {
         let at = header.find(&format!("'{key}'"))?;
-        let rest = header[at + key.len() + 2..].trim_start().strip_prefix(':')?;
+        let rest = header[at + key.len() + 2..]
+            .trim_start()
+            .strip_prefix(':')?;
         Some(rest.trim_start())
     };
     let Some(descr) = field("descr") else {
@@ -104,7 +105,11 @@ pub fn decode_i8(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<i8>)> {
         return fail(".npy header has no readable 'shape'".into());
     };
     let mut shape = Vec::new();
-    for part in shape_txt.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    for part in shape_txt
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         match part.parse::<usize>() {
             Ok(d) => shape.push(d),
             Err(_) => return fail(format!("bad dimension '{part}' in .npy shape")),

@@ -153,7 +153,9 @@ mod tests {
         assert_close(&g, &[1.0, -1.0, 1.0]);
         // Stripes along rows: horizontal pairs agree, vertical pairs alternate; the axis
         // average of G(1) is (1 + (−1))/2 = 0 and of G(2) is 1.
-        let stripes: Vec<i8> = (0..16).map(|i| if (i / 4) % 2 == 0 { 1 } else { -1 }).collect();
+        let stripes: Vec<i8> = (0..16)
+            .map(|i| if (i / 4) % 2 == 0 { 1 } else { -1 })
+            .collect();
         configuration_correlation(&lat, &stripes, &mut g);
         assert_close(&g, &[1.0, 0.0, 1.0]);
     }

@@ -95,7 +95,11 @@ impl Metropolis {
     /// # Panics
     /// If `spins` does not have one entry per site.
     pub fn new(lattice: &Lattice, k: f64, h: f64, spins: Vec<i8>) -> Self {
-        assert_eq!(spins.len(), lattice.n_sites(), "configuration of wrong size");
+        assert_eq!(
+            spins.len(),
+            lattice.n_sites(),
+            "configuration of wrong size"
+        );
         let z = lattice.coordination();
         // Checkerboard order: the sublattice with even coordinate sum first. Updates are made
         // in place one at a time, so every single step satisfies detailed balance and the
@@ -176,7 +180,11 @@ impl Wolff {
     /// # Panics
     /// If `spins` does not have one entry per site or `k` is negative.
     pub fn new(lattice: &Lattice, k: f64, spins: Vec<i8>) -> Self {
-        assert_eq!(spins.len(), lattice.n_sites(), "configuration of wrong size");
+        assert_eq!(
+            spins.len(),
+            lattice.n_sites(),
+            "configuration of wrong size"
+        );
         assert!(k >= 0.0, "Wolff updates need a ferromagnetic coupling");
         Self {
             spins,
@@ -239,7 +247,8 @@ impl Sampler for Wolff {
     fn calibrate(&mut self) {
         if self.flipped_since > 0 {
             let mean_size = self.flipped_since as f64 / self.clusters_since as f64;
-            self.clusters_per_sweep = ((self.spins.len() as f64 / mean_size).round() as usize).max(1);
+            self.clusters_per_sweep =
+                ((self.spins.len() as f64 / mean_size).round() as usize).max(1);
         }
         self.flipped_since = 0;
         self.clusters_since = 0;

@@ -115,12 +115,7 @@ pub fn bin_means(rows: &[&[f64]], q: usize, bins_per_chain: usize) -> (Vec<f64>,
 /// quantities (as returned by [`bin_means`]). `f` receives the `q` averages.
 ///
 /// With one bin the error is reported as NaN (it cannot be estimated).
-pub fn jackknife(
-    means: &[f64],
-    weights: &[f64],
-    q: usize,
-    f: impl Fn(&[f64]) -> f64,
-) -> Estimate {
+pub fn jackknife(means: &[f64], weights: &[f64], q: usize, f: impl Fn(&[f64]) -> f64) -> Estimate {
     let nb = weights.len();
     let wsum: f64 = weights.iter().sum();
     let mut total = vec![0.0; q];
@@ -148,8 +143,8 @@ pub fn jackknife(
         })
         .collect();
     let avg = leave_out.iter().sum::<f64>() / nb as f64;
-    let var = leave_out.iter().map(|x| (x - avg).powi(2)).sum::<f64>() * (nb as f64 - 1.0)
-        / nb as f64;
+    let var =
+        leave_out.iter().map(|x| (x - avg).powi(2)).sum::<f64>() * (nb as f64 - 1.0) / nb as f64;
     Estimate {
         mean: estimate,
         error: var.sqrt(),

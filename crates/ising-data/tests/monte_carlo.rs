@@ -40,7 +40,10 @@ fn check(what: &str, est: ising_data::Estimate, exact: f64) {
         "{what}: measured {est}, exact {exact:.6} ({z:.1} standard errors apart)"
     );
     // Guard against a vacuous pass through a huge error bar.
-    assert!(est.error < 0.05 * exact.abs().max(0.1), "{what}: error bar {est} too large");
+    assert!(
+        est.error < 0.05 * exact.abs().max(0.1),
+        "{what}: error bar {est} too large"
+    );
 }
 
 #[test]
@@ -50,8 +53,16 @@ fn small_lattice_energy_and_specific_heat_match_enumeration() {
         let ex = exact::enumerate_square(4, 4, k);
         for (alg, seed) in [(Algorithm::Wolff, 11), (Algorithm::Metropolis, 12)] {
             let o = run(Lattice::Square { l: 4 }, k, alg, 80_000, 2, seed);
-            check(&format!("4x4 {alg:?} K={k} energy"), o.energy_per_spin, ex.energy_per_spin);
-            check(&format!("4x4 {alg:?} K={k} C"), o.specific_heat, ex.specific_heat_per_spin);
+            check(
+                &format!("4x4 {alg:?} K={k} energy"),
+                o.energy_per_spin,
+                ex.energy_per_spin,
+            );
+            check(
+                &format!("4x4 {alg:?} K={k} C"),
+                o.specific_heat,
+                ex.specific_heat_per_spin,
+            );
         }
     }
 }
@@ -63,8 +74,16 @@ fn l16_energy_and_specific_heat_match_kaufman() {
         let ex = exact::kaufman_thermo(16, 16, k);
         for (alg, spacing, seed) in [(Algorithm::Wolff, 2, 21), (Algorithm::Metropolis, 2, 22)] {
             let o = run(Lattice::Square { l: 16 }, k, alg, 60_000, spacing, seed);
-            check(&format!("16x16 {alg:?} K={k} energy"), o.energy_per_spin, ex.energy_per_spin);
-            check(&format!("16x16 {alg:?} K={k} C"), o.specific_heat, ex.specific_heat_per_spin);
+            check(
+                &format!("16x16 {alg:?} K={k} energy"),
+                o.energy_per_spin,
+                ex.energy_per_spin,
+            );
+            check(
+                &format!("16x16 {alg:?} K={k} C"),
+                o.specific_heat,
+                ex.specific_heat_per_spin,
+            );
         }
     }
 }
@@ -73,13 +92,24 @@ fn l16_energy_and_specific_heat_match_kaufman() {
 fn ring_correlations_match_the_transfer_matrix_result() {
     // Reference: ⟨s_i s_{i+r}⟩ = (t^r + t^{N−r})/(1 + t^N), t = tanh K.
     let (n, k) = (20, 0.8);
-    for (alg, spacing, seed) in [(Algorithm::ExactRing, 1, 31), (Algorithm::Metropolis, 3, 32)] {
+    for (alg, spacing, seed) in [
+        (Algorithm::ExactRing, 1, 31),
+        (Algorithm::Metropolis, 3, 32),
+    ] {
         let o = run(Lattice::Ring { n }, k, alg, 40_000, spacing, seed);
         assert_eq!(o.correlation.len(), n / 2 + 1);
         for (r, g) in o.correlation.iter().enumerate().skip(1) {
-            check(&format!("ring {alg:?} G({r})"), *g, exact::ring_correlation(n, k, r));
+            check(
+                &format!("ring {alg:?} G({r})"),
+                *g,
+                exact::ring_correlation(n, k, r),
+            );
         }
-        check("ring energy", o.energy_per_spin, exact::ring_energy_per_spin(n, k));
+        check(
+            "ring energy",
+            o.energy_per_spin,
+            exact::ring_energy_per_spin(n, k),
+        );
     }
 }
 
@@ -120,7 +150,9 @@ fn boltzmann_3x3(k: f64) -> Vec<f64> {
     let lattice = Lattice::Square { l: 3 };
     let w: Vec<f64> = (0..512u32)
         .map(|c| {
-            let s: Vec<i8> = (0..9).map(|i| if c >> i & 1 == 1 { 1 } else { -1 }).collect();
+            let s: Vec<i8> = (0..9)
+                .map(|i| if c >> i & 1 == 1 { 1 } else { -1 })
+                .collect();
             (k * lattice.bond_sum(&s) as f64).exp()
         })
         .collect();

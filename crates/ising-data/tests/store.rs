@@ -44,7 +44,9 @@ fn round_trip_preserves_samples_and_manifest() {
     let again = generate(&small_config(1), &|_| {}).unwrap();
     assert_eq!(loaded.spins, again.spins);
     // The manifest records the exact finite-lattice energy (Kaufman) for 2D data.
-    let exact = manifest.exact.expect("2D zero-field data have exact values");
+    let exact = manifest
+        .exact
+        .expect("2D zero-field data have exact values");
     let kaufman = ising_data::exact::kaufman_energy_per_spin(6, 6, 0.35);
     assert!((exact.energy_per_spin.unwrap() - kaufman).abs() < 1e-12);
     // Only the two files are left: no temporary folders beside the destination.
@@ -103,7 +105,10 @@ fn damaged_datasets_are_rejected_with_the_file_and_fault_named() {
         v["spins_sha256"] = store::sha256_hex(&bytes).into();
         std::fs::write(d.join(MANIFEST_FILE), v.to_string()).unwrap();
     });
-    assert!(e.contains("not a spin") && e.contains("sample 0, site 5"), "{e}");
+    assert!(
+        e.contains("not a spin") && e.contains("sample 0, site 5"),
+        "{e}"
+    );
     // Wrong dtype.
     let e = damaged(|d| {
         let b = std::fs::read(spins(d)).unwrap();
@@ -118,7 +123,10 @@ fn damaged_datasets_are_rejected_with_the_file_and_fault_named() {
     assert!(e.contains("shape [40, 36]"), "{e}");
     // Malformed manifest.
     let e = damaged(|d| std::fs::write(d.join(MANIFEST_FILE), "{ not json").unwrap());
-    assert!(e.contains(MANIFEST_FILE) && e.contains("not a valid manifest"), "{e}");
+    assert!(
+        e.contains(MANIFEST_FILE) && e.contains("not a valid manifest"),
+        "{e}"
+    );
     // Missing file.
     let e = damaged(|d| std::fs::remove_file(spins(d)).unwrap());
     assert!(e.contains(SPINS_FILE), "{e}");
@@ -127,13 +135,19 @@ fn damaged_datasets_are_rejected_with_the_file_and_fault_named() {
 #[test]
 fn burn_dataset_split_and_batches() {
     let lattice = Lattice::Square { l: 3 };
-    let spins: Vec<i8> = (0..10 * 9).map(|i| if i % 4 == 0 { 1 } else { -1 }).collect();
+    let spins: Vec<i8> = (0..10 * 9)
+        .map(|i| if i % 4 == 0 { 1 } else { -1 })
+        .collect();
     let ds = IsingDataset::new(lattice, spins.clone()).unwrap();
     assert_eq!(ds.len(), 10);
     let (train, valid) = ds.split(0.3, 5).unwrap();
     assert_eq!((train.len(), valid.len()), (7, 3));
     // The split is a partition of the items, reproducible from the seed.
-    let mut seen: Vec<Vec<i8>> = train.iter().chain(valid.iter()).map(|i| i.unwrap().spins).collect();
+    let mut seen: Vec<Vec<i8>> = train
+        .iter()
+        .chain(valid.iter())
+        .map(|i| i.unwrap().spins)
+        .collect();
     let mut all: Vec<Vec<i8>> = spins.chunks(9).map(|c| c.to_vec()).collect();
     seen.sort();
     all.sort();
@@ -144,7 +158,10 @@ fn burn_dataset_split_and_batches() {
 
     let device = Device::flex();
     let items: Vec<_> = (0..4).map(|i| ds.get(i).unwrap()).collect();
-    for (encoding, lo) in [(SpinEncoding::ZeroOne, 0.0f32), (SpinEncoding::PlusMinusOne, -1.0)] {
+    for (encoding, lo) in [
+        (SpinEncoding::ZeroOne, 0.0f32),
+        (SpinEncoding::PlusMinusOne, -1.0),
+    ] {
         let batch = IsingBatcher::new(encoding).batch(items.clone(), &device);
         assert_eq!(batch.dims(), [4, 9]);
         let values = batch.into_data().try_to_vec::<f32>().unwrap();
@@ -152,6 +169,11 @@ fn burn_dataset_split_and_batches() {
             .iter()
             .map(|&s| if s > 0 { 1.0 } else { lo })
             .collect();
-        assert!(values.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-7));
+        assert!(
+            values
+                .iter()
+                .zip(&expected)
+                .all(|(a, b)| (a - b).abs() < 1e-7)
+        );
     }
 }
