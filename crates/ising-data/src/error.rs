@@ -11,13 +11,12 @@ pub enum IsingDataError {
     #[error("invalid configuration: {0}")]
     Config(String),
     /// An I/O error while reading or writing `path`.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file or folder at fault.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying error (shown in the message, so not chained as a source).
+        cause: std::io::Error,
     },
     /// A file exists but its content is not what it should be.
     #[error("{}: {reason}", path.display())]
@@ -40,10 +39,10 @@ pub type Result<T> = std::result::Result<T, IsingDataError>;
 
 impl IsingDataError {
     /// An [`IsingDataError::Io`] for `path`.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
         Self::Io {
             path: path.into(),
-            source,
+            cause,
         }
     }
 

@@ -46,10 +46,10 @@ enum Command {
         #[arg(long)]
         size: usize,
         /// Coupling K = J/kT (≥ 0). The exact critical coupling is 0.4406868.
-        #[arg(long)]
+        #[arg(long, allow_negative_numbers = true)]
         coupling: f64,
         /// Field h = H/kT (Metropolis or exact-ring only).
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         field: f64,
         /// Number of configurations.
         #[arg(long)]
