@@ -1,0 +1,12 @@
+//! Restricted Boltzmann machines as Burn modules: energies, free energies, conditionals and
+//! block Gibbs sampling on any Burn device, exact likelihoods by enumeration, and the
+//! {0,1} ↔ ±1 reparameterisation.
+
+pub mod error;
+pub mod exact;
+pub mod rbm;
+pub mod units;
+
+pub use error::{RbmError, Result};
+pub use rbm::{Rbm, RbmConfig};
+pub use units::Units;

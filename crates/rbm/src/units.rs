@@ -1,0 +1,92 @@
+//! Unit types of an RBM layer.
+//!
+//! A unit with input x (its bias plus what the other layer sends it) contributes e^{u x} to
+//! the Boltzmann weight (and, for Gaussian units, the base measure e^{−u²/2}). Each type
+//! provides the log of its one-unit partition function Σ_u e^{u x} (or ∫ e^{−u²/2 + u x} du),
+//! its conditional mean and a sampler.
+
+use burn::prelude::Tensor;
+use burn::tensor::Distribution;
+use burn::tensor::activation::{sigmoid, softplus, tanh};
+use serde::{Deserialize, Serialize};
+
+/// The state space of the units of one layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Units {
+    /// Bernoulli units u ∈ {0, 1}.
+    #[default]
+    Bernoulli,
+    /// Ising spins u ∈ {−1, +1}.
+    Spin,
+    /// Gaussian units u ∈ ℝ with unit variance: energy term +u²/2 (hidden layers only).
+    Gaussian,
+}
+
+const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+
+impl Units {
+    /// The two values of a discrete unit, `None` for Gaussian units.
+    pub fn values(self) -> Option<[f64; 2]> {
+        match self {
+            Units::Bernoulli => Some([0.0, 1.0]),
+            Units::Spin => Some([-1.0, 1.0]),
+            Units::Gaussian => None,
+        }
+    }
+
+    /// Whether the units take finitely many values (and can be enumerated).
+    pub fn is_discrete(self) -> bool {
+        self.values().is_some()
+    }
+
+    /// log Σ_u e^{u x} for one unit (for Gaussian units ln ∫ e^{−u²/2 + u x} du).
+    pub fn log_partition(self, x: f64) -> f64 {
+        match self {
+            Units::Bernoulli => x.max(0.0) + (-x.abs()).exp().ln_1p(),
+            Units::Spin => x.abs() + (-2.0 * x.abs()).exp().ln_1p(),
+            Units::Gaussian => 0.5 * x * x + HALF_LN_2PI,
+        }
+    }
+
+    /// [`Units::log_partition`] elementwise on a tensor of inputs.
+    pub fn log_partition_tensor<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            Units::Bernoulli => softplus(x, 1.0),
+            Units::Spin => {
+                // ln 2cosh x = |x| + ln(1 + e^{−2|x|}), stable for large |x|.
+                let a = x.abs();
+                a.clone() + (a * -2.0).exp().log1p()
+            }
+            Units::Gaussian => x.square() * 0.5 + HALF_LN_2PI,
+        }
+    }
+
+    /// The conditional mean E[u | x]: σ(x), tanh(x) or x.
+    pub fn mean<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        match self {
+            Units::Bernoulli => sigmoid(x),
+            Units::Spin => tanh(x),
+            Units::Gaussian => x,
+        }
+    }
+
+    /// Draws units given their inputs, with the device's random stream.
+    pub fn sample<const D: usize>(self, x: Tensor<D>) -> Tensor<D> {
+        let device = x.device();
+        let shape = x.shape();
+        match self {
+            Units::Bernoulli => {
+                let u = Tensor::<D>::random(shape, Distribution::Default, &device);
+                u.lower(sigmoid(x)).float()
+            }
+            Units::Spin => {
+                let u = Tensor::<D>::random(shape, Distribution::Default, &device);
+                u.lower(sigmoid(x * 2.0)).float() * 2.0 - 1.0
+            }
+            Units::Gaussian => {
+                x + Tensor::<D>::random(shape, Distribution::Normal(0.0, 1.0), &device)
+            }
+        }
+    }
+}
