@@ -1,9 +1,11 @@
 //! Restricted Boltzmann machines as Burn modules: energies, free energies, conditionals and
-//! block Gibbs sampling on any Burn device, exact likelihoods by enumeration, and the
-//! {0,1} ↔ ±1 reparameterisation.
+//! block Gibbs sampling on any Burn device, exact likelihoods by enumeration, annealed
+//! importance sampling, pseudo-likelihood, and the {0,1} ↔ ±1 reparameterisation.
 
+pub mod ais;
 pub mod error;
 pub mod exact;
+pub mod likelihood;
 pub mod rbm;
 pub mod units;
 
