@@ -3,12 +3,14 @@
 //! importance sampling, pseudo-likelihood, and the {0,1} ↔ ±1 reparameterisation.
 
 pub mod ais;
+pub mod dbn;
 pub mod error;
 pub mod exact;
 pub mod likelihood;
 pub mod rbm;
 pub mod units;
 
+pub use dbn::{Dbn, Propagation};
 pub use error::{RbmError, Result};
 pub use rbm::{Rbm, RbmConfig};
 pub use units::Units;
