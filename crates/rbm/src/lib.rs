@@ -8,9 +8,11 @@ pub mod error;
 pub mod exact;
 pub mod likelihood;
 pub mod rbm;
+pub mod train;
 pub mod units;
 
 pub use dbn::{Dbn, Propagation};
 pub use error::{RbmError, Result};
 pub use rbm::{Rbm, RbmConfig};
+pub use train::{CdConfig, CdModel, CdOutput, sgd_with_momentum};
 pub use units::Units;

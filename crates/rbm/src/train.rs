@@ -1,0 +1,391 @@
+//! Contrastive divergence (CD-k) and persistent contrastive divergence (PCD) as a Burn
+//! [`TrainStep`], usable by Burn's `Learner` and by a plain loop.
+//!
+//! # The update and its conventions
+//! For a batch of B visible vectors v⁰, the negative sample v^k is k steps of block Gibbs
+//! sampling started at v⁰ (CD-k) or at the persistent chains (PCD, Tieleman 2008), and
+//!
+//! ∂ℓ/∂W ≈ ⟨v E[h|v]ᵀ⟩_{v⁰} − ⟨v E[h|v]ᵀ⟩_{v^k},
+//! ∂ℓ/∂a ≈ ⟨v⟩_{v⁰} − ⟨v⟩_{v^k}, ∂ℓ/∂b ≈ ⟨E[h|v]⟩_{v⁰} − ⟨E[h|v]⟩_{v^k},
+//!
+//! the CD estimate of the gradient of the mean log-likelihood ℓ, each phase averaged over its
+//! own samples (the batch, and the batch or the persistent chains). The chain alternates
+//! sampled hidden and sampled visible states; the statistics use the conditional means
+//! E[h|v] (Rao–Blackwellised). The penalties enter as terms of the objective
+//! ℓ − λ₁ Σ|W_ij| − ½ λ₂ Σ W_ij² (weights only, not biases), so the gradient handed to the
+//! optimiser is G = −∂ℓ/∂W + λ₁ sign(W) + λ₂ W, and one SGD step with learning rate ε changes
+//! W by −ε G: the penalty strength is **scaled by the learning rate**, as in Hinton &
+//! Salakhutdinov's `rbm.m` (`epsilonw * (… − weightcost * vishid)`). The paper's "L1 2×10⁻⁴"
+//! is `l1 = 2e-4` in this convention. Momentum is Burn's SGD momentum with dampening 0:
+//! velocity ← μ velocity + G, W ← W − ε velocity.
+//!
+//! The step computes the gradient in closed form (no autodiff graph) and registers it for the
+//! model's parameters; it equals the gradient of the free-energy surrogate
+//! mean F(v⁰) − mean F(v^k) (tested).
+
+use std::sync::Arc;
+
+use burn::module::{Module, RunningState};
+use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig, momentum::MomentumConfig};
+use burn::prelude::*;
+use burn::tensor::{ExecutionError, TensorReadError};
+use burn::train::metric::state::{FormatOptions, NumericMetricState};
+use burn::train::metric::{
+    Adaptor, LossInput, Metric, MetricAttributes, MetricMetadata, MetricName, Numeric,
+    NumericAttributes, NumericEntry, SerializedEntry,
+};
+use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
+
+use crate::rbm::Rbm;
+
+/// Contrastive-divergence settings.
+#[derive(Config, Debug)]
+pub struct CdConfig {
+    /// Gibbs steps per update (the k of CD-k).
+    #[config(default = 1)]
+    pub k: usize,
+    /// Persistent chains (PCD) instead of chains restarted at the data (CD).
+    #[config(default = false)]
+    pub persistent: bool,
+    /// Number of persistent chains (fantasy particles) for PCD.
+    #[config(default = 100)]
+    pub chains: usize,
+    /// L1 strength λ₁ on the weights (see the module docs for the convention).
+    #[config(default = 0.0)]
+    pub l1: f64,
+    /// L2 strength λ₂ on the weights.
+    #[config(default = 0.0)]
+    pub l2: f64,
+}
+
+impl CdConfig {
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// For k = 0, no persistent chains, or negative or non-finite penalties.
+    pub fn validate(&self) -> crate::Result<()> {
+        let bad = |m: String| Err(crate::RbmError::Config(m));
+        if self.k == 0 {
+            return bad("CD needs k ≥ 1 Gibbs steps".into());
+        }
+        if self.persistent && self.chains == 0 {
+            return bad("PCD needs at least one persistent chain".into());
+        }
+        for (name, x) in [("l1", self.l1), ("l2", self.l2)] {
+            if !(x.is_finite() && x >= 0.0) {
+                return bad(format!("{name} must be finite and ≥ 0, got {x}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// A trainable model: `rbm` moved to the autodiff version of its device (the optimiser
+    /// needs it), with persistent chains initialised by sampling the RBM's visible layer
+    /// from zero hidden input when `persistent` is set.
+    ///
+    /// # Panics
+    /// If the settings are invalid.
+    pub fn init(&self, rbm: Rbm) -> CdModel {
+        if let Err(e) = self.validate() {
+            panic!("{e}");
+        }
+        let device = rbm.weights.val().device();
+        let rbm = rbm.train();
+        let chains = if self.persistent { self.chains } else { 1 };
+        let zeros = Tensor::<2>::zeros([chains, rbm.n_hidden()], &device.without_autodiff());
+        let start = plain(&rbm).sample_visible(zeros);
+        CdModel {
+            rbm,
+            chains: RunningState::new(start),
+            cd: self.clone(),
+        }
+    }
+}
+
+/// SGD with momentum μ and dampening 0 (Burn's default dampening is 0.1; Hinton's update
+/// has none).
+pub fn sgd_with_momentum(momentum: f64) -> ModuleOptimizer {
+    let momentum = (momentum > 0.0).then_some(MomentumConfig {
+        momentum,
+        dampening: 0.0,
+        nesterov: false,
+    });
+    SgdConfig::new().with_momentum(momentum).init()
+}
+
+/// An RBM with its CD settings and persistent chains: the model Burn's `Learner` trains.
+#[derive(Module, Debug)]
+pub struct CdModel {
+    /// The RBM.
+    pub rbm: Rbm,
+    /// The persistent chains' visible states `[chains, n_v]` (saved with checkpoints; unused
+    /// for plain CD).
+    pub chains: RunningState<Tensor<2>>,
+    /// The CD settings.
+    #[module(skip)]
+    pub cd: CdConfig,
+}
+
+/// The RBM with plain (non-autodiff) parameter tensors, for computing without a graph.
+fn plain(rbm: &Rbm) -> Rbm {
+    Rbm::from_parameters(
+        rbm.weights.val().without_autodiff(),
+        rbm.visible_bias.val().without_autodiff(),
+        rbm.hidden_bias.val().without_autodiff(),
+        rbm.visible_units,
+        rbm.hidden_units,
+    )
+}
+
+/// The CD estimate of the gradient of the mean log-likelihood (ascent direction), before
+/// penalties.
+#[derive(Debug, Clone)]
+pub struct CdGradient {
+    /// ∂ℓ/∂W, `[n_v, n_h]`.
+    pub weights: Tensor<2>,
+    /// ∂ℓ/∂a, `[n_v]`.
+    pub visible_bias: Tensor<1>,
+    /// ∂ℓ/∂b, `[n_h]`.
+    pub hidden_bias: Tensor<1>,
+    /// The negative samples v^k, `[chains or batch, n_v]`.
+    pub negative: Tensor<2>,
+}
+
+/// Per-batch training statistics.
+#[derive(Debug, Clone)]
+pub struct CdOutput {
+    /// Mean squared error of the mean-field reconstruction E[v | E[h|v⁰]] per unit, `[1]`.
+    pub reconstruction_error: Tensor<1>,
+    /// Mean free energy of the data F(v⁰), `[1]`.
+    pub free_energy_data: Tensor<1>,
+    /// Mean free energy of the negative samples F(v^k), `[1]`.
+    pub free_energy_negative: Tensor<1>,
+    /// Batch size.
+    pub batch_size: usize,
+}
+
+impl CdModel {
+    /// The CD-k (or PCD) gradient estimate for the batch `v0`; for PCD also returns the
+    /// chains' new state (not yet stored).
+    pub fn cd_gradient(&self, v0: Tensor<2>) -> CdGradient {
+        let rbm = plain(&self.rbm);
+        let v0 = v0.without_autodiff();
+        let start = if self.cd.persistent {
+            self.chains.value_sync().without_autodiff()
+        } else {
+            v0.clone()
+        };
+        let negative = rbm.gibbs_chain(start, self.cd.k);
+        let ph0 = rbm.hidden_mean(v0.clone());
+        let phk = rbm.hidden_mean(negative.clone());
+        let (b0, bk) = (v0.dims()[0] as f64, negative.dims()[0] as f64);
+        let weights = v0.clone().transpose().matmul(ph0.clone()) / b0
+            - negative.clone().transpose().matmul(phk.clone()) / bk;
+        let visible_bias = (v0.mean_dim(0) - negative.clone().mean_dim(0)).squeeze_dim(0);
+        let hidden_bias = (ph0.mean_dim(0) - phk.mean_dim(0)).squeeze_dim(0);
+        CdGradient {
+            weights,
+            visible_bias,
+            hidden_bias,
+            negative,
+        }
+    }
+
+    /// The gradients handed to the optimiser (descent direction, penalties included; see the
+    /// module docs).
+    pub fn optimiser_gradients(&self, g: &CdGradient) -> GradientsParams {
+        let w = self.rbm.weights.val().without_autodiff();
+        let mut gw = g.weights.clone().neg();
+        if self.cd.l1 > 0.0 {
+            gw = gw + w.clone().sign() * self.cd.l1;
+        }
+        if self.cd.l2 > 0.0 {
+            gw = gw + w * self.cd.l2;
+        }
+        let mut grads = GradientsParams::new();
+        grads.register(self.rbm.weights.id, gw);
+        grads.register(self.rbm.visible_bias.id, g.visible_bias.clone().neg());
+        grads.register(self.rbm.hidden_bias.id, g.hidden_bias.clone().neg());
+        grads
+    }
+
+    /// Statistics of a batch and its negative samples.
+    pub fn statistics(&self, v0: Tensor<2>, negative: Tensor<2>) -> CdOutput {
+        let rbm = plain(&self.rbm);
+        let v0 = v0.without_autodiff();
+        let batch_size = v0.dims()[0];
+        let recon = rbm.reconstruct(v0.clone());
+        CdOutput {
+            reconstruction_error: (recon - v0.clone()).square().mean(),
+            free_energy_data: rbm.free_energy(v0).mean(),
+            free_energy_negative: rbm.free_energy(negative).mean(),
+            batch_size,
+        }
+    }
+}
+
+impl TrainStep for CdModel {
+    type Input = Tensor<2>;
+    type Output = CdOutput;
+
+    fn step(&self, v0: Tensor<2>) -> TrainOutput<CdOutput> {
+        let g = self.cd_gradient(v0.clone());
+        if self.cd.persistent {
+            self.chains.update(g.negative.clone());
+        }
+        let grads = self.optimiser_gradients(&g);
+        TrainOutput {
+            grads,
+            item: self.statistics(v0, g.negative),
+        }
+    }
+}
+
+impl InferenceStep for CdModel {
+    type Input = Tensor<2>;
+    type Output = CdOutput;
+
+    fn step(&self, v0: Tensor<2>) -> CdOutput {
+        // Held-out statistics with a CD-k chain from the data (no state is changed).
+        let rbm = plain(&self.rbm);
+        let negative = rbm.gibbs_chain(v0.clone().without_autodiff(), self.cd.k);
+        self.statistics(v0, negative)
+    }
+}
+
+impl ItemLazy for CdOutput {
+    fn sync(self) -> std::result::Result<Self, ExecutionError> {
+        self.reconstruction_error.device().flush()?;
+        Ok(Self {
+            reconstruction_error: self.reconstruction_error.without_autodiff(),
+            free_energy_data: self.free_energy_data.without_autodiff(),
+            free_energy_negative: self.free_energy_negative.without_autodiff(),
+            batch_size: self.batch_size,
+        })
+    }
+}
+
+/// The reconstruction error is the "loss" Burn's default checkpointing strategy watches.
+impl Adaptor<LossInput> for CdOutput {
+    fn adapt(&self) -> LossInput {
+        LossInput::new(self.reconstruction_error.clone())
+    }
+}
+
+/// Which per-batch statistic a [`CdMetric`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CdStatistic {
+    /// Reconstruction error per unit.
+    ReconstructionError,
+    /// Mean free energy of the data.
+    FreeEnergyData,
+    /// Mean free energy of the negative samples.
+    FreeEnergyNegative,
+}
+
+/// A statistic of a batch, as handed to a [`CdMetric`].
+#[derive(Debug, Clone)]
+pub struct CdStatisticInput {
+    value: Tensor<1>,
+    batch_size: usize,
+}
+
+/// A numeric Burn metric for one of the [`CdOutput`] statistics (batch-size weighted).
+#[derive(Clone)]
+pub struct CdMetric {
+    statistic: CdStatistic,
+    name: MetricName,
+    state: NumericMetricState,
+}
+
+impl CdMetric {
+    /// A metric reporting `statistic`.
+    pub fn new(statistic: CdStatistic) -> Self {
+        let name = match statistic {
+            CdStatistic::ReconstructionError => "Reconstruction error",
+            CdStatistic::FreeEnergyData => "Free energy (data)",
+            CdStatistic::FreeEnergyNegative => "Free energy (negative)",
+        };
+        Self {
+            statistic,
+            name: Arc::new(name.into()),
+            state: NumericMetricState::new(),
+        }
+    }
+}
+
+impl Adaptor<CdStatisticInput> for CdOutput {
+    fn adapt(&self) -> CdStatisticInput {
+        // All three statistics travel; the metric picks its own (see `Metric::update`).
+        CdStatisticInput {
+            value: Tensor::cat(
+                vec![
+                    self.reconstruction_error.clone(),
+                    self.free_energy_data.clone(),
+                    self.free_energy_negative.clone(),
+                ],
+                0,
+            ),
+            batch_size: self.batch_size,
+        }
+    }
+}
+
+impl Metric for CdMetric {
+    type Input = CdStatisticInput;
+
+    fn name(&self) -> MetricName {
+        self.name.clone()
+    }
+
+    fn attributes(&self) -> MetricAttributes {
+        NumericAttributes {
+            unit: None,
+            higher_is_better: false,
+        }
+        .into()
+    }
+
+    fn update(
+        &mut self,
+        item: &CdStatisticInput,
+        _metadata: &MetricMetadata,
+    ) -> std::result::Result<SerializedEntry, TensorReadError> {
+        let values = item.value.clone().into_data().convert::<f64>();
+        let values = values.try_to_vec::<f64>().unwrap_or_default();
+        let index = match self.statistic {
+            CdStatistic::ReconstructionError => 0,
+            CdStatistic::FreeEnergyData => 1,
+            CdStatistic::FreeEnergyNegative => 2,
+        };
+        let value = values.get(index).copied().unwrap_or(f64::NAN);
+        self.state.update(value, item.batch_size);
+        Ok(self
+            .state
+            .compute_update(FormatOptions::new(self.name()).precision(4)))
+    }
+
+    fn compute(&mut self) -> std::result::Result<SerializedEntry, TensorReadError> {
+        Ok(self
+            .state
+            .compute_final(FormatOptions::new(self.name()).precision(4)))
+    }
+
+    fn clear(&mut self) {
+        self.state.reset()
+    }
+}
+
+impl Numeric for CdMetric {
+    fn value(&self) -> Option<NumericEntry> {
+        Some(self.state.current_value())
+    }
+
+    fn running_value(&self) -> Option<NumericEntry> {
+        Some(self.state.running_value())
+    }
+
+    fn final_value(&self) -> NumericEntry {
+        self.state.final_value()
+    }
+}
