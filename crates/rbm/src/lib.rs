@@ -4,6 +4,7 @@
 
 pub mod ais;
 pub mod dbn;
+pub mod device;
 pub mod error;
 pub mod exact;
 pub mod likelihood;

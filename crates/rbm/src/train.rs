@@ -154,7 +154,8 @@ pub struct CdGradient {
 /// Per-batch training statistics.
 #[derive(Debug, Clone)]
 pub struct CdOutput {
-    /// Mean squared error of the mean-field reconstruction E[v | E[h|v⁰]] per unit, `[1]`.
+    /// Mean squared reconstruction error per unit, ‖v⁰ − E[v | h⁰]‖²/n_v with h⁰ ~ p(h|v⁰),
+    /// averaged over the batch, `[1]`.
     pub reconstruction_error: Tensor<1>,
     /// Mean free energy of the data F(v⁰), `[1]`.
     pub free_energy_data: Tensor<1>,
@@ -165,30 +166,62 @@ pub struct CdOutput {
 }
 
 impl CdModel {
-    /// The CD-k (or PCD) gradient estimate for the batch `v0`; for PCD also returns the
-    /// chains' new state (not yet stored).
-    pub fn cd_gradient(&self, v0: Tensor<2>) -> CdGradient {
+    /// The CD-k (or PCD) gradient estimate for the batch `v0` (see the module docs), with the
+    /// batch statistics, using the fewest matrix products: x⁰ = v⁰W + b serves E[h|v⁰], the
+    /// first hidden sample and F(v⁰); x^k serves E[h|v^k] and F(v^k).
+    ///
+    /// The reconstruction error is that of Hinton's code: the mean squared difference per unit
+    /// between v⁰ and E[v | h⁰], h⁰ ~ p(h|v⁰) — the first half-step of the CD chain.
+    pub fn cd_gradient(&self, v0: Tensor<2>) -> (CdGradient, CdOutput) {
         let rbm = plain(&self.rbm);
+        let (vu, hu) = (rbm.visible_units, rbm.hidden_units);
         let v0 = v0.without_autodiff();
-        let start = if self.cd.persistent {
-            self.chains.value_sync().without_autodiff()
+        let batch_size = v0.dims()[0];
+        let x0 = rbm.hidden_input(v0.clone());
+        let ph0 = hu.mean(x0.clone());
+        let h0 = hu.sample(x0.clone());
+        let visible_input0 = rbm.visible_input(h0);
+        let reconstruction_error = (vu.mean(visible_input0.clone()) - v0.clone())
+            .square()
+            .mean();
+        let (mut v, mut x, first) = if self.cd.persistent {
+            let chains = self.chains.value_sync().without_autodiff();
+            let x = rbm.hidden_input(chains.clone());
+            (chains, x, 0)
         } else {
-            v0.clone()
+            // CD: the chain's first visible input is the reconstruction's.
+            let v = vu.sample(visible_input0);
+            let x = rbm.hidden_input(v.clone());
+            (v, x, 1)
         };
-        let negative = rbm.gibbs_chain(start, self.cd.k);
-        let ph0 = rbm.hidden_mean(v0.clone());
-        let phk = rbm.hidden_mean(negative.clone());
-        let (b0, bk) = (v0.dims()[0] as f64, negative.dims()[0] as f64);
+        for _ in first..self.cd.k {
+            let h = hu.sample(x);
+            v = vu.sample(rbm.visible_input(h));
+            x = rbm.hidden_input(v.clone());
+        }
+        let phk = hu.mean(x.clone());
+        let (b0, bk) = (batch_size as f64, v.dims()[0] as f64);
         let weights = v0.clone().transpose().matmul(ph0.clone()) / b0
-            - negative.clone().transpose().matmul(phk.clone()) / bk;
-        let visible_bias = (v0.mean_dim(0) - negative.clone().mean_dim(0)).squeeze_dim(0);
+            - v.clone().transpose().matmul(phk.clone()) / bk;
+        let visible_bias = (v0.clone().mean_dim(0) - v.clone().mean_dim(0)).squeeze_dim(0);
         let hidden_bias = (ph0.mean_dim(0) - phk.mean_dim(0)).squeeze_dim(0);
-        CdGradient {
+        let free_energy = |v: Tensor<2>, x: Tensor<2>| {
+            let a = (v * rbm.visible_bias.val().unsqueeze_dim(0)).sum_dim(1);
+            (a + hu.log_partition_tensor(x).sum_dim(1)).neg().mean()
+        };
+        let stats = CdOutput {
+            reconstruction_error,
+            free_energy_data: free_energy(v0, x0),
+            free_energy_negative: free_energy(v.clone(), x),
+            batch_size,
+        };
+        let gradient = CdGradient {
             weights,
             visible_bias,
             hidden_bias,
-            negative,
-        }
+            negative: v,
+        };
+        (gradient, stats)
     }
 
     /// The gradients handed to the optimiser (descent direction, penalties included; see the
@@ -208,20 +241,6 @@ impl CdModel {
         grads.register(self.rbm.hidden_bias.id, g.hidden_bias.clone().neg());
         grads
     }
-
-    /// Statistics of a batch and its negative samples.
-    pub fn statistics(&self, v0: Tensor<2>, negative: Tensor<2>) -> CdOutput {
-        let rbm = plain(&self.rbm);
-        let v0 = v0.without_autodiff();
-        let batch_size = v0.dims()[0];
-        let recon = rbm.reconstruct(v0.clone());
-        CdOutput {
-            reconstruction_error: (recon - v0.clone()).square().mean(),
-            free_energy_data: rbm.free_energy(v0).mean(),
-            free_energy_negative: rbm.free_energy(negative).mean(),
-            batch_size,
-        }
-    }
 }
 
 impl TrainStep for CdModel {
@@ -229,14 +248,13 @@ impl TrainStep for CdModel {
     type Output = CdOutput;
 
     fn step(&self, v0: Tensor<2>) -> TrainOutput<CdOutput> {
-        let g = self.cd_gradient(v0.clone());
+        let (g, item) = self.cd_gradient(v0);
         if self.cd.persistent {
             self.chains.update(g.negative.clone());
         }
-        let grads = self.optimiser_gradients(&g);
         TrainOutput {
-            grads,
-            item: self.statistics(v0, g.negative),
+            grads: self.optimiser_gradients(&g),
+            item,
         }
     }
 }
@@ -246,10 +264,9 @@ impl InferenceStep for CdModel {
     type Output = CdOutput;
 
     fn step(&self, v0: Tensor<2>) -> CdOutput {
-        // Held-out statistics with a CD-k chain from the data (no state is changed).
-        let rbm = plain(&self.rbm);
-        let negative = rbm.gibbs_chain(v0.clone().without_autodiff(), self.cd.k);
-        self.statistics(v0, negative)
+        // Held-out statistics; the persistent chains are not advanced (`cd_gradient` only
+        // reads them).
+        self.cd_gradient(v0).1
     }
 }
 

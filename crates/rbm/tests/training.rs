@@ -42,7 +42,7 @@ fn the_update_is_the_analytic_cd_gradient_and_the_surrogate_gradient() {
     let v0: Vec<Vec<f64>> = (0..7u64)
         .map(|i| state(Units::Bernoulli, 5, i * 3 + 1))
         .collect();
-    let g = model.cd_gradient(rows(&v0));
+    let (g, _) = model.cd_gradient(rows(&v0));
     let vk: Vec<Vec<f64>> = values(g.negative.clone())
         .chunks(5)
         .map(|c| c.to_vec())
@@ -107,7 +107,7 @@ fn momentum_has_no_dampening() {
     // Two identical gradients G with μ = 0.5: steps −εG then −ε(1.5 G).
     let model = CdConfig::new().init(small_rbm(2));
     let v0 = rows(&[state(Units::Bernoulli, 5, 9)]);
-    let g = model.cd_gradient(v0);
+    let (g, _) = model.cd_gradient(v0);
     let mut optim = sgd_with_momentum(0.5);
     let w0 = values(model.rbm.weights.val());
     let m1 = optim.step(0.1, model.clone(), model.optimiser_gradients(&g));
@@ -154,7 +154,7 @@ fn cd_with_many_steps_approaches_the_exact_gradient() {
     // standard error ≤ 0.5/√6000 ≈ 0.0065 per entry; allow 0.03 (4.6σ).
     let batch: Vec<Vec<f64>> = (0..6000).map(|r| data[r % data.len()].clone()).collect();
     let long = CdConfig::new().with_k(50).init(rbm.clone());
-    let g = values(long.cd_gradient(rows(&batch)).weights);
+    let g = values(long.cd_gradient(rows(&batch)).0.weights);
     let worst = g
         .iter()
         .zip(&exact)
@@ -166,7 +166,7 @@ fn cd_with_many_steps_approaches_the_exact_gradient() {
     );
     // CD-1 is visibly biased on this model (the reason to test with large k).
     let short = CdConfig::new().with_k(1).init(rbm);
-    let g1 = values(short.cd_gradient(rows(&batch)).weights);
+    let g1 = values(short.cd_gradient(rows(&batch)).0.weights);
     let worst1 = g1
         .iter()
         .zip(&exact)
