@@ -15,5 +15,5 @@ pub mod units;
 pub use dbn::{Dbn, Propagation};
 pub use error::{RbmError, Result};
 pub use rbm::{Rbm, RbmConfig};
-pub use train::{CdConfig, CdModel, CdOutput, sgd_with_momentum};
+pub use train::{CdConfig, CdModel, CdOutput, LrSchedule, TrainingConfig, sgd_with_momentum};
 pub use units::Units;

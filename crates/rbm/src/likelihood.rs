@@ -184,3 +184,19 @@ pub fn ising_kl_per_spin_exact(rbm: &HostRbm, lattice: &Lattice, k: f64) -> Resu
     }
     Ok(kl / n as f64)
 }
+
+/// The KL divergence per spin from the Ising distribution estimated from samples of it:
+/// (mean over `samples` of −ln p_model(v))/N − s, with −ln p_model(v) = F(v) + ln Z. Pass the
+/// exact ln Z for small models or an AIS estimate ([`crate::ais::ais_log_partition`]) for
+/// large ones, and the exact entropy per spin s of the data (e.g.
+/// `ising_data::exact::entropy_per_spin_2d`). The samples must be encoded for the model's
+/// visible units.
+pub fn ising_kl_per_spin_estimate(
+    rbm: &Rbm,
+    samples: Tensor<2>,
+    log_partition: f64,
+    entropy_per_spin: f64,
+) -> f64 {
+    let nll = rbm.free_energy(samples).mean().into_scalar::<f64>() + log_partition;
+    nll / rbm.n_visible() as f64 - entropy_per_spin
+}

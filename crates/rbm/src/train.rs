@@ -25,6 +25,9 @@
 
 use std::sync::Arc;
 
+use burn::lr_scheduler::exponential::ExponentialLrSchedulerConfig;
+use burn::lr_scheduler::linear::LinearLrSchedulerConfig;
+use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::module::{Module, RunningState};
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig, momentum::MomentumConfig};
 use burn::prelude::*;
@@ -35,6 +38,7 @@ use burn::train::metric::{
     NumericAttributes, NumericEntry, SerializedEntry,
 };
 use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
+use serde::{Deserialize, Serialize};
 
 use crate::rbm::Rbm;
 
@@ -404,5 +408,105 @@ impl Numeric for CdMetric {
 
     fn final_value(&self) -> NumericEntry {
         self.state.final_value()
+    }
+}
+
+/// How the learning rate changes over the optimiser steps of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LrSchedule {
+    /// The same learning rate throughout.
+    #[default]
+    Constant,
+    /// Linear decay from the initial rate to `final_lr` over the run's steps.
+    Linear {
+        /// The rate at the last step.
+        final_lr: f64,
+    },
+    /// ε_t = ε₀ γ^t per optimiser step.
+    Exponential {
+        /// The factor per step, in (0, 1].
+        gamma: f64,
+    },
+}
+
+/// Everything that defines the training of one RBM: CD settings, optimiser, schedule, batch
+/// size, epochs and seed.
+#[derive(Config, Debug)]
+pub struct TrainingConfig {
+    /// Contrastive-divergence settings (k, PCD, penalties).
+    pub cd: CdConfig,
+    /// Initial learning rate ε (the rate that multiplies the gradient and the penalties).
+    #[config(default = 0.1)]
+    pub learning_rate: f64,
+    /// Learning-rate schedule.
+    #[config(default = "LrSchedule::Constant")]
+    pub schedule: LrSchedule,
+    /// Momentum μ (dampening 0).
+    #[config(default = 0.5)]
+    pub momentum: f64,
+    /// Mini-batch size.
+    #[config(default = 100)]
+    pub batch_size: usize,
+    /// Passes over the training data.
+    #[config(default = 1)]
+    pub epochs: usize,
+    /// Seed of the device's random stream and of the data order.
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+impl TrainingConfig {
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// [`crate::RbmError::Config`] naming the offending field.
+    pub fn validate(&self) -> crate::Result<()> {
+        self.cd.validate()?;
+        let bad = |m: String| Err(crate::RbmError::Config(m));
+        if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
+            return bad(format!(
+                "learning_rate must be in (0, 1], got {}",
+                self.learning_rate
+            ));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return bad(format!("momentum must be in [0, 1), got {}", self.momentum));
+        }
+        if self.batch_size == 0 || self.epochs == 0 {
+            return bad("batch_size and epochs must be at least 1".into());
+        }
+        match self.schedule {
+            LrSchedule::Linear { final_lr } if !(final_lr > 0.0 && final_lr <= 1.0) => {
+                bad(format!("final_lr must be in (0, 1], got {final_lr}"))
+            }
+            LrSchedule::Exponential { gamma } if !(gamma > 0.0 && gamma <= 1.0) => {
+                bad(format!("gamma must be in (0, 1], got {gamma}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The optimiser: SGD with momentum and no dampening ([`sgd_with_momentum`]).
+    pub fn optimizer(&self) -> ModuleOptimizer {
+        sgd_with_momentum(self.momentum)
+    }
+
+    /// The learning-rate scheduler for a run of `steps` optimiser steps.
+    ///
+    /// # Errors
+    /// If the schedule's parameters are invalid.
+    pub fn lr_scheduler(&self, steps: usize) -> crate::Result<ModuleLrScheduler> {
+        self.validate()?;
+        let scheduler = match self.schedule {
+            LrSchedule::Constant => Ok(ModuleLrScheduler::from(self.learning_rate)),
+            LrSchedule::Linear { final_lr } => {
+                LinearLrSchedulerConfig::new(self.learning_rate, final_lr, steps.max(1)).init()
+            }
+            LrSchedule::Exponential { gamma } => {
+                ExponentialLrSchedulerConfig::new(self.learning_rate, gamma).init()
+            }
+        };
+        scheduler.map_err(crate::RbmError::Config)
     }
 }
