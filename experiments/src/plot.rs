@@ -1,0 +1,284 @@
+//! PNG figures with `plotters` (fonts embedded, so figures render on a machine without any
+//! system fonts).
+
+use std::sync::Once;
+
+use anyhow::{Context, Result, anyhow};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+static FONTS: Once = Once::new();
+
+/// Registers the embedded font as plotters' "sans-serif" family (once per process).
+fn register_fonts() {
+    FONTS.call_once(|| {
+        // The font is a valid TrueType file shipped inside `epaint_default_fonts`.
+        let _ = plotters::style::register_font(
+            "sans-serif",
+            FontStyle::Normal,
+            epaint_default_fonts::UBUNTU_LIGHT,
+        );
+    });
+}
+
+/// A line (with points, and optionally symmetric error bars) for [`line_chart`].
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Legend label.
+    pub name: String,
+    /// (x, y) points.
+    pub points: Vec<(f64, f64)>,
+    /// One-standard-error bars, one per point.
+    pub errors: Option<Vec<f64>>,
+}
+
+impl Series {
+    /// A series without error bars.
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            name: name.into(),
+            points,
+            errors: None,
+        }
+    }
+}
+
+/// The colour of series `i`.
+pub fn colour(i: usize) -> RGBColor {
+    const C: [RGBColor; 8] = [
+        RGBColor(31, 119, 180),
+        RGBColor(214, 39, 40),
+        RGBColor(44, 160, 44),
+        RGBColor(255, 127, 14),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(23, 190, 207),
+    ];
+    C[i % C.len()]
+}
+
+/// Encodes an RGB buffer as PNG.
+///
+/// # Errors
+/// If the buffer does not match the size or encoding fails.
+pub fn encode_png(buf: Vec<u8>, (w, h): (u32, u32)) -> Result<Vec<u8>> {
+    let img = image::RgbImage::from_raw(w, h, buf).ok_or_else(|| anyhow!("bad image buffer"))?;
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .context("encoding PNG")?;
+    Ok(out.into_inner())
+}
+
+/// Renders with `draw` onto a white canvas of `size` and returns the PNG bytes.
+///
+/// # Errors
+/// If drawing or encoding fails.
+pub fn render(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<()>,
+) -> Result<Vec<u8>> {
+    register_fonts();
+    let mut buf = vec![255u8; (size.0 * size.1 * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+        draw(&root)?;
+        root.present().map_err(|e| anyhow!("{e}"))?;
+    }
+    encode_png(buf, size)
+}
+
+/// A line chart of `series`, with optional logarithmic y axis. Returns PNG bytes.
+///
+/// # Errors
+/// If there is nothing to plot or drawing fails.
+pub fn line_chart(
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[Series],
+    log_y: bool,
+) -> Result<Vec<u8>> {
+    let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.clone()).collect();
+    if all.is_empty() {
+        return Err(anyhow!("nothing to plot in '{title}'"));
+    }
+    let (mut x0, mut x1) = bounds(all.iter().map(|p| p.0));
+    let (mut y0, mut y1) = bounds(all.iter().map(|p| p.1).filter(|y| !log_y || *y > 0.0));
+    if x1 <= x0 {
+        x0 -= 0.5;
+        x1 += 0.5;
+    }
+    if log_y {
+        y0 = y0.max(1e-300) / 2.0;
+        y1 *= 2.0;
+    } else {
+        let pad = 0.05 * (y1 - y0).max(1e-12);
+        y0 -= pad;
+        y1 += pad;
+    }
+    render((900, 620), |root| {
+        let mut builder = ChartBuilder::on(root);
+        builder
+            .caption(title, ("sans-serif", 24))
+            .margin(15)
+            .x_label_area_size(50)
+            .y_label_area_size(80);
+        let e = |e: &dyn std::fmt::Display| anyhow!("{e}");
+        if log_y {
+            let mut chart = builder
+                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+                .map_err(|x| e(&x))?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .label_style(("sans-serif", 16))
+                .draw()
+                .map_err(|x| e(&x))?;
+            for (i, s) in series.iter().enumerate() {
+                let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.1 > 0.0).collect();
+                let c = colour(i);
+                chart
+                    .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
+                    .map_err(|x| e(&x))?
+                    .label(s.name.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                    });
+                chart
+                    .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                    .map_err(|x| e(&x))?;
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 16))
+                .draw()
+                .map_err(|x| e(&x))?;
+        } else {
+            let mut chart = builder
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(|x| e(&x))?;
+            chart
+                .configure_mesh()
+                .x_desc(x_label)
+                .y_desc(y_label)
+                .label_style(("sans-serif", 16))
+                .draw()
+                .map_err(|x| e(&x))?;
+            for (i, s) in series.iter().enumerate() {
+                let c = colour(i);
+                chart
+                    .draw_series(LineSeries::new(s.points.clone(), c.stroke_width(2)))
+                    .map_err(|x| e(&x))?
+                    .label(s.name.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                    });
+                chart
+                    .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled())))
+                    .map_err(|x| e(&x))?;
+                if let Some(errs) = &s.errors {
+                    chart
+                        .draw_series(s.points.iter().zip(errs).map(|(&(x, y), &err)| {
+                            ErrorBar::new_vertical(x, y - err, y, y + err, c.filled(), 8)
+                        }))
+                        .map_err(|x| e(&x))?;
+                }
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 16))
+                .draw()
+                .map_err(|x| e(&x))?;
+        }
+        Ok(())
+    })
+}
+
+fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        })
+}
+
+/// One spin configuration to draw: a caption, the linear size L and L² spins (row-major).
+#[derive(Debug, Clone)]
+pub struct SpinPanel {
+    /// Caption above the panel.
+    pub caption: String,
+    /// Linear size.
+    pub l: usize,
+    /// The spins, ±1.
+    pub spins: Vec<i8>,
+}
+
+/// Spin configurations side by side in rows (up spins black, down spins white), each panel
+/// the same physical size so that coarser lattices show larger blocks. Returns PNG bytes.
+///
+/// # Errors
+/// If drawing fails or a panel's spins do not fill L².
+pub fn spin_panels(title: &str, rows: &[Vec<SpinPanel>]) -> Result<Vec<u8>> {
+    let panel = 240u32;
+    let gap = 20u32;
+    let cols = rows.iter().map(|r| r.len()).max().unwrap_or(1) as u32;
+    let w = cols * (panel + gap) + gap;
+    let h = 50 + rows.len() as u32 * (panel + 40 + gap);
+    for p in rows.iter().flatten() {
+        if p.spins.len() != p.l * p.l {
+            return Err(anyhow!(
+                "panel '{}' has {} spins, not {}²",
+                p.caption,
+                p.spins.len(),
+                p.l
+            ));
+        }
+    }
+    render((w, h), |root| {
+        let e = |e: &dyn std::fmt::Display| anyhow!("{e}");
+        root.draw(&Text::new(title, (gap as i32, 12), ("sans-serif", 24)))
+            .map_err(|x| e(&x))?;
+        for (r, row) in rows.iter().enumerate() {
+            for (c, p) in row.iter().enumerate() {
+                let x0 = (gap + c as u32 * (panel + gap)) as i32;
+                let y0 = (50 + r as u32 * (panel + 40 + gap)) as i32;
+                root.draw(&Text::new(p.caption.clone(), (x0, y0), ("sans-serif", 17)))
+                    .map_err(|x| e(&x))?;
+                let top = y0 + 26;
+                let cell = panel as f64 / p.l as f64;
+                for i in 0..p.l {
+                    for j in 0..p.l {
+                        let (a, b) = (
+                            (x0 as f64 + j as f64 * cell) as i32,
+                            (top as f64 + i as f64 * cell) as i32,
+                        );
+                        let (a2, b2) = (
+                            (x0 as f64 + (j + 1) as f64 * cell) as i32,
+                            (top as f64 + (i + 1) as f64 * cell) as i32,
+                        );
+                        let colour = if p.spins[i * p.l + j] > 0 {
+                            BLACK
+                        } else {
+                            WHITE
+                        };
+                        root.draw(&Rectangle::new([(a, b), (a2, b2)], colour.filled()))
+                            .map_err(|x| e(&x))?;
+                    }
+                }
+                root.draw(&Rectangle::new(
+                    [(x0, top), (x0 + panel as i32, top + panel as i32)],
+                    BLACK.stroke_width(1),
+                ))
+                .map_err(|x| e(&x))?;
+            }
+        }
+        Ok(())
+    })
+}
