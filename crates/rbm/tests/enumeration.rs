@@ -2,7 +2,10 @@
 //! every unit type. Tensor code runs in f32 on the default CPU device, so tensor-vs-exact
 //! tolerances are 1e-4 absolute on quantities of order 1–10; host f64 code is checked to 1e-10.
 
+mod common;
+
 use burn::prelude::*;
+use common::{random_rbm, rows_tensor as tensor, values};
 use rbm::exact::{HostRbm, state};
 use rbm::{Rbm, Units};
 
@@ -10,41 +13,8 @@ fn device() -> Device {
     Device::flex()
 }
 
-/// A deterministic pseudo-random number in [−1, 1) (a tiny LCG, independent of the crate).
-fn lcg(seed: &mut u64) -> f64 {
-    *seed = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    ((*seed >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-}
-
-fn random_rbm(nv: usize, nh: usize, vu: Units, hu: Units, scale: f64, seed: u64) -> Rbm {
-    let mut s = seed;
-    let w: Vec<f32> = (0..nv * nh).map(|_| (scale * lcg(&mut s)) as f32).collect();
-    let a: Vec<f32> = (0..nv).map(|_| (0.5 * lcg(&mut s)) as f32).collect();
-    let b: Vec<f32> = (0..nh).map(|_| (0.5 * lcg(&mut s)) as f32).collect();
-    let d = device();
-    Rbm::from_parameters(
-        Tensor::from_data(TensorData::new(w, [nv, nh]), &d),
-        Tensor::from_data(TensorData::new(a, [nv]), &d),
-        Tensor::from_data(TensorData::new(b, [nh]), &d),
-        vu,
-        hu,
-    )
-}
-
 fn all_states(units: Units, n: usize) -> Vec<Vec<f64>> {
     (0..1u64 << n).map(|i| state(units, n, i)).collect()
-}
-
-fn tensor(rows: &[Vec<f64>]) -> Tensor<2> {
-    let n = rows[0].len();
-    let flat: Vec<f32> = rows.iter().flatten().map(|&x| x as f32).collect();
-    Tensor::from_data(TensorData::new(flat, [rows.len(), n]), &device())
-}
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
 }
 
 fn log_sum_exp(xs: impl Iterator<Item = f64>) -> f64 {

@@ -1,7 +1,10 @@
 //! Likelihood estimators against exact answers: AIS against enumeration, pseudo-likelihood
 //! against a brute-force host computation, the exact Ising KL against a closed form.
 
+mod common;
+
 use burn::prelude::*;
+use common::{random_rbm, rows_tensor};
 use ising_data::Lattice;
 use rbm::ais::{AisConfig, ais_log_partition};
 use rbm::exact::{HostRbm, state};
@@ -10,34 +13,6 @@ use rbm::likelihood::{
     pseudo_log_likelihood_stochastic,
 };
 use rbm::{Rbm, Units};
-
-fn lcg(seed: &mut u64) -> f64 {
-    *seed = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    ((*seed >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-}
-
-fn random_rbm(nv: usize, nh: usize, vu: Units, hu: Units, scale: f64, seed: u64) -> Rbm {
-    let mut s = seed;
-    let d = Device::flex();
-    let w: Vec<f32> = (0..nv * nh).map(|_| (scale * lcg(&mut s)) as f32).collect();
-    let a: Vec<f32> = (0..nv).map(|_| (0.5 * lcg(&mut s)) as f32).collect();
-    let b: Vec<f32> = (0..nh).map(|_| (0.5 * lcg(&mut s)) as f32).collect();
-    Rbm::from_parameters(
-        Tensor::from_data(TensorData::new(w, [nv, nh]), &d),
-        Tensor::from_data(TensorData::new(a, [nv]), &d),
-        Tensor::from_data(TensorData::new(b, [nh]), &d),
-        vu,
-        hu,
-    )
-}
-
-fn rows_tensor(rows: &[Vec<f64>]) -> Tensor<2> {
-    let n = rows[0].len();
-    let flat: Vec<f32> = rows.iter().flatten().map(|&x| x as f32).collect();
-    Tensor::from_data(TensorData::new(flat, [rows.len(), n]), &Device::flex())
-}
 
 #[test]
 fn ais_matches_the_exact_log_partition_of_a_16x8_rbm() {

@@ -3,23 +3,16 @@
 //! log-likelihood gradient, and training on 3×3 Ising samples drives the exact KL divergence
 //! per spin below 0.01 nats.
 
+mod common;
+
 use burn::prelude::*;
 use burn::train::TrainStep;
+use common::{rows_tensor as rows, values};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{Lattice, exact as ising_exact};
 use rbm::exact::{HostRbm, state};
 use rbm::likelihood::ising_kl_per_spin_exact;
 use rbm::{CdConfig, Rbm, RbmConfig, Units, sgd_with_momentum};
-
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
-}
-
-fn rows(data: &[Vec<f64>]) -> Tensor<2> {
-    let n = data[0].len();
-    let flat: Vec<f32> = data.iter().flatten().map(|&x| x as f32).collect();
-    Tensor::from_data(TensorData::new(flat, [data.len(), n]), &Device::flex())
-}
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())

@@ -1,0 +1,42 @@
+//! Helpers shared by the integration tests.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use burn::prelude::*;
+use rbm::{Rbm, Units};
+
+/// A deterministic pseudo-random number in [−1, 1) (a tiny LCG, independent of the crates).
+pub fn lcg(seed: &mut u64) -> f64 {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    ((*seed >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+}
+
+/// An RBM on the flex device with weights uniform in ±`scale` and biases uniform in ±0.5.
+pub fn random_rbm(nv: usize, nh: usize, vu: Units, hu: Units, scale: f64, seed: u64) -> Rbm {
+    let mut s = seed;
+    let d = Device::flex();
+    let w: Vec<f32> = (0..nv * nh).map(|_| (scale * lcg(&mut s)) as f32).collect();
+    let a: Vec<f32> = (0..nv).map(|_| (0.5 * lcg(&mut s)) as f32).collect();
+    let b: Vec<f32> = (0..nh).map(|_| (0.5 * lcg(&mut s)) as f32).collect();
+    Rbm::from_parameters(
+        Tensor::from_data(TensorData::new(w, [nv, nh]), &d),
+        Tensor::from_data(TensorData::new(a, [nv]), &d),
+        Tensor::from_data(TensorData::new(b, [nh]), &d),
+        vu,
+        hu,
+    )
+}
+
+/// Rows of f64 values as a `[rows, n]` tensor on the flex device.
+pub fn rows_tensor(rows: &[Vec<f64>]) -> Tensor<2> {
+    let n = rows[0].len();
+    let flat: Vec<f32> = rows.iter().flatten().map(|&x| x as f32).collect();
+    Tensor::from_data(TensorData::new(flat, [rows.len(), n]), &Device::flex())
+}
+
+/// A tensor's values as f64.
+pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
+}
