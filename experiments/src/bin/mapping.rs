@@ -29,10 +29,10 @@ struct Args {
     #[arg(long)]
     force: bool,
     /// Spins of the periodic ring (visible units), 4 to 12.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 12)]
     ring: usize,
     /// Hidden units, 1 to 12.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 8)]
     hidden: usize,
     /// Coupling K of the ring.
     #[arg(long, default_value_t = 0.8)]
