@@ -1,6 +1,29 @@
 //! Restricted Boltzmann machines as Burn modules: energies, free energies, conditionals and
 //! block Gibbs sampling on any Burn device, exact likelihoods by enumeration, annealed
 //! importance sampling, pseudo-likelihood, and the {0,1} ↔ ±1 reparameterisation.
+//!
+//! ```
+//! use burn::prelude::*;
+//! use rbm::{RbmConfig, Units, exact::HostRbm};
+//!
+//! let device = Device::flex();
+//! device.seed(1);
+//! let rbm = RbmConfig::new(6, 3)
+//!     .with_visible_units(Units::Spin)
+//!     .with_init_std(0.5)
+//!     .init(&device);
+//! // p(v) = e^{−F(v)} / Z sums to one over all 2^6 visible configurations.
+//! let host = HostRbm::from_rbm(&rbm);
+//! let log_z = host.log_partition_exact().unwrap();
+//! let total: f64 = (0..64)
+//!     .map(|i| (-host.free_energy(&rbm::exact::state(Units::Spin, 6, i)) - log_z).exp())
+//!     .sum();
+//! assert!((total - 1.0).abs() < 1e-12);
+//! // The tensor free energy agrees with the f64 one.
+//! let v = Tensor::<2>::ones([1, 6], &device);
+//! let f = rbm.free_energy(v).into_scalar::<f64>();
+//! assert!((f - host.free_energy(&[1.0; 6])).abs() < 1e-4);
+//! ```
 
 pub mod ais;
 pub mod dbn;
