@@ -18,3 +18,5 @@ pub mod decimation;
 pub mod mapping;
 pub mod output;
 pub mod plot;
+pub mod pretrain;
+pub mod training;

@@ -63,3 +63,18 @@ impl RunOutput {
         Ok(self.dir)
     }
 }
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename.
+///
+/// # Errors
+/// On I/O failure, naming the path.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming onto {}", path.display()))?;
+    Ok(())
+}

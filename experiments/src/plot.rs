@@ -282,3 +282,114 @@ pub fn spin_panels(title: &str, rows: &[Vec<SpinPanel>]) -> Result<Vec<u8>> {
         Ok(())
     })
 }
+
+/// How values map to colours in [`image_grid`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ColourScale {
+    /// Diverging: −m blue, 0 white, +m red, with m = max |value| of the panel.
+    Diverging,
+    /// Grey levels from `lo` (white) to `hi` (black).
+    Grey {
+        /// Value drawn white.
+        lo: f32,
+        /// Value drawn black.
+        hi: f32,
+    },
+}
+
+/// One L×L image for [`image_grid`].
+#[derive(Debug, Clone)]
+pub struct ImagePanel {
+    /// Caption (may be empty).
+    pub caption: String,
+    /// Side length.
+    pub l: usize,
+    /// L² values, row-major.
+    pub values: Vec<f32>,
+    /// Colour scale.
+    pub scale: ColourScale,
+}
+
+fn colour_of(scale: ColourScale, v: f32, max_abs: f32) -> RGBColor {
+    match scale {
+        ColourScale::Diverging => {
+            let t = if max_abs > 0.0 {
+                (v / max_abs).clamp(-1.0, 1.0)
+            } else {
+                0.0
+            };
+            let fade = |t: f32| (255.0 * (1.0 - t.abs())) as u8;
+            if t >= 0.0 {
+                RGBColor(255, fade(t), fade(t))
+            } else {
+                RGBColor(fade(t), fade(t), 255)
+            }
+        }
+        ColourScale::Grey { lo, hi } => {
+            let t = ((v - lo) / (hi - lo)).clamp(0.0, 1.0);
+            let g = (255.0 * (1.0 - t)) as u8;
+            RGBColor(g, g, g)
+        }
+    }
+}
+
+/// Images in a grid of `cols` columns, each `panel` pixels wide. Returns PNG bytes.
+///
+/// # Errors
+/// If a panel's values do not fill L² or drawing fails.
+pub fn image_grid(title: &str, panels: &[ImagePanel], cols: usize, panel: u32) -> Result<Vec<u8>> {
+    let cols = cols.max(1);
+    let rows = panels.len().div_ceil(cols);
+    let gap = (panel / 12).max(4);
+    let caption_h = if panels.iter().any(|p| !p.caption.is_empty()) {
+        22
+    } else {
+        0
+    };
+    let w = cols as u32 * (panel + gap) + gap;
+    let h = 50 + rows as u32 * (panel + gap + caption_h);
+    for p in panels {
+        if p.values.len() != p.l * p.l {
+            return Err(anyhow!(
+                "panel '{}' has {} values, not {}²",
+                p.caption,
+                p.values.len(),
+                p.l
+            ));
+        }
+    }
+    render((w, h), |root| {
+        let e = |e: &dyn std::fmt::Display| anyhow!("{e}");
+        root.draw(&Text::new(title, (gap as i32, 12), ("sans-serif", 20)))
+            .map_err(|x| e(&x))?;
+        for (k, p) in panels.iter().enumerate() {
+            let (r, c) = (k / cols, k % cols);
+            let x0 = (gap + c as u32 * (panel + gap)) as i32;
+            let y0 = (50 + r as u32 * (panel + gap + caption_h)) as i32;
+            if !p.caption.is_empty() {
+                root.draw(&Text::new(p.caption.clone(), (x0, y0), ("sans-serif", 15)))
+                    .map_err(|x| e(&x))?;
+            }
+            let top = y0 + caption_h as i32;
+            let max_abs = p.values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let cell = panel as f64 / p.l as f64;
+            for i in 0..p.l {
+                for j in 0..p.l {
+                    let a = (x0 as f64 + j as f64 * cell) as i32;
+                    let b = (top as f64 + i as f64 * cell) as i32;
+                    let a2 = (x0 as f64 + (j + 1) as f64 * cell) as i32;
+                    let b2 = (top as f64 + (i + 1) as f64 * cell) as i32;
+                    let colour = colour_of(p.scale, p.values[i * p.l + j], max_abs);
+                    root.draw(&Rectangle::new([(a, b), (a2, b2)], colour.filled()))
+                        .map_err(|x| e(&x))?;
+                }
+            }
+            root.draw(&Rectangle::new(
+                [(x0, top), (x0 + panel as i32, top + panel as i32)],
+                RGBColor(120, 120, 120).stroke_width(1),
+            ))
+            .map_err(|x| e(&x))?;
+        }
+        Ok(())
+    })
+}

@@ -8,6 +8,28 @@ use crate::error::{IsingDataError, Result};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
+/// The header (magic, version 1.0, padded dict) of a C-order `.npy` file.
+fn header(descr: &str, shape: &[usize]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape_txt = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let mut header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    // Pad so that magic (6) + version (2) + length (2) + header is a multiple of 64, ending
+    // in a newline, as the format specification recommends.
+    let unpadded = MAGIC.len() + 4 + header.len() + 1;
+    header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
+    header.push('\n');
+    let mut out = Vec::with_capacity(10 + header.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out
+}
+
 /// The bytes of a C-order `int8` `.npy` file of the given shape.
 ///
 /// # Panics
@@ -18,23 +40,26 @@ pub fn encode_i8(shape: &[usize], data: &[i8]) -> Vec<u8> {
         data.len(),
         "shape does not match data"
     );
-    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
-    let shape_txt = match dims.len() {
-        1 => format!("({},)", dims[0]),
-        _ => format!("({})", dims.join(", ")),
-    };
-    let mut header = format!("{{'descr': '|i1', 'fortran_order': False, 'shape': {shape_txt}, }}");
-    // Pad so that magic (6) + version (2) + length (2) + header is a multiple of 64, ending
-    // in a newline, as the format specification recommends.
-    let unpadded = MAGIC.len() + 4 + header.len() + 1;
-    header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
-    header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + data.len());
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&[1, 0]);
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
+    let mut out = header("|i1", shape);
     out.extend(data.iter().map(|&x| x as u8));
+    out
+}
+
+/// The bytes of a C-order little-endian `float32` `.npy` file of the given shape.
+///
+/// # Panics
+/// If `data.len()` is not the product of `shape`.
+pub fn encode_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
+    assert_eq!(
+        shape.iter().product::<usize>(),
+        data.len(),
+        "shape does not match data"
+    );
+    let mut out = header("<f4", shape);
+    out.reserve(4 * data.len());
+    for x in data {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
     out
 }
 
@@ -156,6 +181,18 @@ mod tests {
             let (s, d) = decode_i8(Path::new("x.npy"), &bytes).unwrap();
             assert_eq!((s, d), (shape, data.clone()));
         }
+    }
+
+    #[test]
+    fn float32_files_have_the_numpy_header_and_little_endian_data() {
+        let bytes = encode_f32(&[2], &[1.5, -0.25]);
+        assert_eq!((bytes.len() - 8) % 64, 0);
+        let header = std::str::from_utf8(&bytes[10..bytes.len() - 8]).unwrap();
+        assert_eq!(
+            header.trim_end(),
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }"
+        );
+        assert_eq!(&bytes[bytes.len() - 8..], &[0, 0, 192, 63, 0, 0, 128, 190]);
     }
 
     #[test]

@@ -1,0 +1,343 @@
+//! Fig. 3: greedy layer-wise pretraining of the 1600-400-100-25 stack on samples of the 40×40
+//! Ising model at K = 0.408, its receptive fields and reconstructions.
+//!
+//! `cargo run --release -p experiments --bin fig3 -- --preset paper --out runs/fig3`
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::config::Config;
+use clap::Parser;
+use experiments::output::write_file_atomic;
+use experiments::plot::{ColourScale, ImagePanel, Series, image_grid, line_chart};
+use experiments::pretrain::{
+    FieldMeasures, LayerReport, PretrainConfig, encoding_for, field_measures, load_or_generate,
+    split_rows, tensor_values, train_stack,
+};
+use ising_data::npy;
+use rbm::device::{available_devices, select_device};
+use serde::Serialize;
+
+#[derive(Parser)]
+#[command(about = "Fig. 3: greedy pretraining of an RBM stack on 2D Ising samples")]
+struct Args {
+    /// A preset from experiments/configs (paper or quick).
+    #[arg(long, default_value = "paper", conflicts_with = "config")]
+    preset: String,
+    /// A configuration file instead of a preset.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Run folder (must not exist).
+    #[arg(long)]
+    out: PathBuf,
+    /// Where datasets are looked up and stored.
+    #[arg(long, default_value = "datasets")]
+    datasets: PathBuf,
+    /// Device (flex, or a backend compiled in with its Cargo feature).
+    #[arg(long, default_value = "flex")]
+    device: String,
+    /// Training seed (overrides the config).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Epochs per layer (overrides the config).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Number of samples (overrides the config).
+    #[arg(long)]
+    samples: Option<usize>,
+}
+
+fn preset(name: &str) -> Result<PretrainConfig> {
+    let text = match name {
+        "paper" => include_str!("../../configs/paper.json"),
+        "quick" => include_str!("../../configs/quick.json"),
+        other => bail!("unknown preset '{other}' (paper or quick)"),
+    };
+    serde_json::from_str(text).with_context(|| format!("parsing the {name} preset"))
+}
+
+#[derive(Serialize)]
+struct LayerFields {
+    layer: usize,
+    units: usize,
+    #[serde(flatten)]
+    measures: FieldMeasures,
+}
+
+#[derive(Serialize)]
+struct Metrics {
+    layers: Vec<LayerReport>,
+    receptive_fields: Vec<LayerFields>,
+}
+
+#[derive(Serialize)]
+struct RunInfo {
+    device: String,
+    devices_compiled: Vec<&'static str>,
+    crate_version: &'static str,
+    burn_version: &'static str,
+    data_dir: PathBuf,
+    data_generated: bool,
+    data_seconds: f64,
+    layer_seconds: Vec<f64>,
+    figures_seconds: f64,
+    total_seconds: f64,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let start = Instant::now();
+    let mut config = match &args.config {
+        Some(path) => {
+            PretrainConfig::load(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        None => preset(&args.preset)?,
+    };
+    if let Some(seed) = args.seed {
+        config.training.seed = seed;
+    }
+    if let Some(epochs) = args.epochs {
+        config.training.epochs = epochs;
+    }
+    if let Some(samples) = args.samples {
+        config.data.samples = samples;
+    }
+    config.validate().context("configuration")?;
+    let device = select_device(&args.device)?;
+    if args.out.exists() {
+        bail!(
+            "{} already exists; choose a new --out folder",
+            args.out.display()
+        );
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let out = args.out.as_path();
+    write_file_atomic(
+        &out.join("config.json"),
+        serde_json::to_string_pretty(&config)?.as_bytes(),
+    )?;
+    println!(
+        "device: {} (compiled: {})",
+        args.device,
+        available_devices().join(", ")
+    );
+
+    let (stored, source) = load_or_generate(&config.data, &args.datasets)?;
+    let l = config.data.size;
+    let encoding = encoding_for(config.units);
+    let (train, valid) = split_rows(
+        stored,
+        encoding,
+        config.data.valid_fraction,
+        config.data.seed,
+    )?;
+    let (dbn, reports) = train_stack(&config, train, valid.clone(), &device, out)?;
+
+    let figures_start = Instant::now();
+    let weights_dir = out.join("weights");
+    std::fs::create_dir_all(&weights_dir)?;
+    for (i, layer) in dbn.layers.iter().enumerate() {
+        let [nv, nh] = [layer.n_visible(), layer.n_hidden()];
+        let put = |name: String, shape: &[usize], data: Vec<f32>| {
+            write_file_atomic(&weights_dir.join(name), &npy::encode_f32(shape, &data))
+        };
+        put(
+            format!("layer{}_W.npy", i + 1),
+            &[nv, nh],
+            tensor_values(layer.weights.val()),
+        )?;
+        put(
+            format!("layer{}_visible_bias.npy", i + 1),
+            &[nv],
+            tensor_values(layer.visible_bias.val()),
+        )?;
+        put(
+            format!("layer{}_hidden_bias.npy", i + 1),
+            &[nh],
+            tensor_values(layer.hidden_bias.val()),
+        )?;
+    }
+
+    // Receptive fields r(l) (Appendix B) and their measured size and locality.
+    let fields = dbn.receptive_fields();
+    let mut field_reports = Vec::new();
+    for (i, r) in fields.iter().enumerate() {
+        let units = r.dims()[1];
+        let values = tensor_values(r.clone());
+        let measures = field_measures(&values, l, units);
+        println!(
+            "layer {}: {units} fields, radius of gyration {:.2} spacings, {:.1}% of |r| inside the {b}×{b} block (uniform: {:.1}%)",
+            i + 1,
+            measures.radius_of_gyration,
+            100.0 * measures.block_fraction,
+            100.0 * measures.uniform_block_fraction,
+            b = measures.block_side,
+        );
+        field_reports.push(LayerFields {
+            layer: i + 1,
+            units,
+            measures,
+        });
+        let panels = |count: usize| -> Vec<ImagePanel> {
+            (0..units.min(count))
+                .map(|j| ImagePanel {
+                    caption: String::new(),
+                    l,
+                    values: (0..l * l).map(|s| values[s * units + j]).collect(),
+                    scale: ColourScale::Diverging,
+                })
+                .collect()
+        };
+        let depth = fields.len();
+        if i + 1 == depth {
+            let cols = (units as f64).sqrt().ceil() as usize;
+            write_file_atomic(
+                &out.join("fig3b_top_receptive_fields.png"),
+                &image_grid(
+                    &format!(
+                        "Receptive fields of the {units} top-layer units (red +, blue −, each scaled to its max |r|)"
+                    ),
+                    &panels(units),
+                    cols,
+                    120,
+                )?,
+            )?;
+        }
+        if depth >= 2 && i + 2 == depth {
+            let cols = (units as f64).sqrt().ceil() as usize;
+            write_file_atomic(
+                &out.join("fig3c_middle_receptive_fields.png"),
+                &image_grid(
+                    &format!(
+                        "Receptive fields of the {units} middle-layer units (red +, blue −, each scaled to its max |r|)"
+                    ),
+                    &panels(units),
+                    cols,
+                    80,
+                )?,
+            )?;
+        }
+    }
+    let size_series = vec![
+        Series::new(
+            "radius of gyration of |r| (lattice spacings)",
+            field_reports
+                .iter()
+                .map(|f| (f.layer as f64, f.measures.radius_of_gyration))
+                .collect(),
+        ),
+        Series::new(
+            "Kadanoff block side b = L/sqrt(units)",
+            field_reports
+                .iter()
+                .map(|f| (f.layer as f64, f.measures.block_side as f64))
+                .collect(),
+        ),
+    ];
+    write_file_atomic(
+        &out.join("fig3d_receptive_field_size.png"),
+        &line_chart(
+            "Receptive-field size against layer",
+            "layer",
+            "lattice spacings",
+            &size_series,
+            false,
+        )?,
+    )?;
+
+    // Three held-out samples and their reconstructions from the top layer.
+    let v = valid.to_tensor(&device).slice([0..3, 0..l * l]);
+    let recon = tensor_values(dbn.reconstruct(v.clone()));
+    let v = tensor_values(v);
+    let (lo, hi) = match encoding {
+        ising_data::SpinEncoding::ZeroOne => (0.0, 1.0),
+        ising_data::SpinEncoding::PlusMinusOne => (-1.0, 1.0),
+    };
+    let mut panels = Vec::new();
+    for s in 0..3 {
+        panels.push(ImagePanel {
+            caption: format!("sample {}", s + 1),
+            l,
+            values: v[s * l * l..(s + 1) * l * l].to_vec(),
+            scale: ColourScale::Grey { lo, hi },
+        });
+    }
+    for s in 0..3 {
+        panels.push(ImagePanel {
+            caption: format!("reconstruction {}", s + 1),
+            l,
+            values: recon[s * l * l..(s + 1) * l * l].to_vec(),
+            scale: ColourScale::Grey { lo, hi },
+        });
+    }
+    write_file_atomic(
+        &out.join("fig3e_reconstructions.png"),
+        &image_grid(
+            "Held-out samples (top) and their reconstructions from the top layer (black: up)",
+            &panels,
+            3,
+            240,
+        )?,
+    )?;
+
+    // Training curves: reconstruction error per epoch, train and held-out, per layer.
+    let mut curves = Vec::new();
+    for r in &reports {
+        for split in ["train", "valid"] {
+            let points: Vec<(f64, f64)> = r
+                .epochs
+                .iter()
+                .filter(|e| e.split == split)
+                .filter_map(|e| {
+                    e.values
+                        .get("Reconstruction error")
+                        .map(|&x| (e.epoch as f64, x))
+                })
+                .collect();
+            if !points.is_empty() {
+                curves.push(Series::new(format!("layer {} {split}", r.layer), points));
+            }
+        }
+    }
+    if !curves.is_empty() {
+        write_file_atomic(
+            &out.join("training_curves.png"),
+            &line_chart(
+                "Reconstruction error per unit during training",
+                "epoch",
+                "mean squared error",
+                &curves,
+                true,
+            )?,
+        )?;
+    }
+    let figures_seconds = figures_start.elapsed().as_secs_f64();
+    write_file_atomic(
+        &out.join("metrics.json"),
+        &serde_json::to_vec_pretty(&Metrics {
+            layers: reports.clone(),
+            receptive_fields: field_reports,
+        })?,
+    )?;
+    let info = RunInfo {
+        device: args.device.clone(),
+        devices_compiled: available_devices(),
+        crate_version: env!("CARGO_PKG_VERSION"),
+        burn_version: "0.22.1",
+        data_dir: source.dir,
+        data_generated: source.generated,
+        data_seconds: source.seconds,
+        layer_seconds: reports.iter().map(|r| r.seconds).collect(),
+        figures_seconds,
+        total_seconds: start.elapsed().as_secs_f64(),
+    };
+    write_file_atomic(&out.join("run.json"), &serde_json::to_vec_pretty(&info)?)?;
+    println!("wrote {} in {:.1} s", display(out), info.total_seconds);
+    Ok(())
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}

@@ -1,0 +1,101 @@
+//! The Fig. 3 pipeline end to end on a small stack (8×8 lattice, 64-16-4) on the CPU: the
+//! binary writes every output, they parse, training lowered the reconstruction error of every
+//! layer, and an existing run folder is refused without being touched.
+
+use std::path::Path;
+use std::process::Command;
+
+fn run(config: &Path, out: &Path, datasets: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_fig3"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(["--datasets", datasets.to_str().unwrap()])
+        .output()
+        .expect("the fig3 binary runs")
+}
+
+#[test]
+fn small_stack_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("small.json");
+    std::fs::write(
+        &config,
+        r#"{
+          "data": {"size": 8, "coupling": 0.408, "samples": 3000, "seed": 3, "valid_fraction": 0.2},
+          "layers": [64, 16, 4],
+          "units": "bernoulli",
+          "init_std": 0.01,
+          "visible_bias_from_data": true,
+          "propagation": "mean",
+          "training": {"cd": {"k": 1, "persistent": false, "chains": 100, "l1": 0.0002, "l2": 0.0},
+                       "learning_rate": 0.1, "schedule": {"kind": "constant"}, "momentum": 0.5,
+                       "batch_size": 50, "epochs": 8, "seed": 5}
+        }"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("run");
+    let datasets = tmp.path().join("datasets");
+    let result = run(&config, &out, &datasets);
+    assert!(
+        result.status.success(),
+        "fig3 failed: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    for name in [
+        "config.json",
+        "metrics.json",
+        "run.json",
+        "weights/layer1_W.npy",
+        "weights/layer2_hidden_bias.npy",
+        "fig3b_top_receptive_fields.png",
+        "fig3c_middle_receptive_fields.png",
+        "fig3d_receptive_field_size.png",
+        "fig3e_reconstructions.png",
+        "training_curves.png",
+    ] {
+        assert!(out.join(name).is_file(), "missing {name}");
+    }
+    // The weights are float32 arrays of the architecture's shape.
+    let w = std::fs::read(out.join("weights/layer1_W.npy")).unwrap();
+    assert!(String::from_utf8_lossy(&w[..80]).contains("'descr': '<f4'"));
+    assert!(String::from_utf8_lossy(&w[..80]).contains("(64, 16)"));
+    // Every layer's held-out reconstruction error fell during training.
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    let layers = metrics["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2);
+    for layer in layers {
+        let valid: Vec<f64> = layer["epochs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["split"] == "valid")
+            .map(|e| e["values"]["Reconstruction error"].as_f64().unwrap())
+            .collect();
+        assert_eq!(valid.len(), 8);
+        assert!(
+            valid[7] < 0.9 * valid[0],
+            "reconstruction error did not fall: {valid:?}"
+        );
+        // With 2 400 training samples and 8 epochs the model has not overfitted: the
+        // free-energy gap is small against the free energies themselves.
+        let gap = layer["free_energy_gap"].as_f64().unwrap();
+        assert!(gap.is_finite() && gap.abs() < 5.0, "free-energy gap {gap}");
+    }
+    assert_eq!(metrics["receptive_fields"].as_array().unwrap().len(), 2);
+
+    // The dataset was stored and is reused (verified against its manifest) by a second run;
+    // an existing run folder is refused and left as it was.
+    let before = std::fs::read(out.join("metrics.json")).unwrap();
+    let again = run(&config, &out, &datasets);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert_eq!(std::fs::read(out.join("metrics.json")).unwrap(), before);
+    let second = run(&config, &tmp.path().join("run2"), &datasets);
+    assert!(second.status.success());
+    assert!(String::from_utf8_lossy(&second.stdout).contains("verified"));
+}
