@@ -3,7 +3,6 @@
 //! the learned receptive fields (Appendix B).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -16,7 +15,7 @@ use ising_data::observables::{MeasureOptions, measure};
 use ising_data::store::{self, StoredDataset};
 use ising_data::{Lattice, SpinEncoding};
 use rbm::train::{CdMetric, CdStatistic};
-use rbm::{CdConfig, Dbn, Propagation, Rbm, RbmConfig, TrainingConfig, Units};
+use rbm::{Dbn, Propagation, Rbm, RbmConfig, TrainingConfig, Units};
 use serde::{Deserialize, Serialize};
 
 use crate::training::{EpochLogger, EpochRecord, QuietRenderer, RowsBatcher, RowsDataset};
@@ -423,11 +422,3 @@ pub fn field_measures(r: &[f32], l: usize, units: usize) -> FieldMeasures {
         uniform_block_fraction: (block * block) as f64 / (l * l) as f64,
     }
 }
-
-/// The default CD settings of the paper preset (CD-1, L1 2×10⁻⁴).
-pub fn paper_cd() -> CdConfig {
-    CdConfig::new().with_k(1).with_l1(2e-4)
-}
-
-/// Shared handle to a run folder path.
-pub type RunDir = Arc<PathBuf>;

@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p experiments --bin fig3 -- --preset paper --out runs/fig3`
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -334,10 +334,6 @@ fn main() -> Result<()> {
         total_seconds: start.elapsed().as_secs_f64(),
     };
     write_file_atomic(&out.join("run.json"), &serde_json::to_vec_pretty(&info)?)?;
-    println!("wrote {} in {:.1} s", display(out), info.total_seconds);
+    println!("wrote {} in {:.1} s", out.display(), info.total_seconds);
     Ok(())
-}
-
-fn display(p: &Path) -> String {
-    p.display().to_string()
 }
