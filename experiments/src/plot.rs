@@ -226,61 +226,28 @@ pub struct SpinPanel {
 /// # Errors
 /// If drawing fails or a panel's spins do not fill L².
 pub fn spin_panels(title: &str, rows: &[Vec<SpinPanel>]) -> Result<Vec<u8>> {
-    let panel = 240u32;
-    let gap = 20u32;
-    let cols = rows.iter().map(|r| r.len()).max().unwrap_or(1) as u32;
-    let w = cols * (panel + gap) + gap;
-    let h = 50 + rows.len() as u32 * (panel + 40 + gap);
-    for p in rows.iter().flatten() {
-        if p.spins.len() != p.l * p.l {
-            return Err(anyhow!(
-                "panel '{}' has {} spins, not {}²",
-                p.caption,
-                p.spins.len(),
-                p.l
-            ));
+    let cols = rows.iter().map(|r| r.len()).max().unwrap_or(1);
+    let mut panels = Vec::with_capacity(rows.len() * cols);
+    for row in rows {
+        for p in row {
+            panels.push(ImagePanel {
+                caption: p.caption.clone(),
+                l: p.l,
+                values: p.spins.iter().map(|&s| f32::from(s)).collect(),
+                scale: ColourScale::Grey { lo: -1.0, hi: 1.0 },
+            });
+        }
+        // Pad short rows so that each row of the figure is one row of `rows`.
+        for _ in row.len()..cols {
+            panels.push(ImagePanel {
+                caption: String::new(),
+                l: 1,
+                values: vec![-1.0],
+                scale: ColourScale::Grey { lo: -1.0, hi: 1.0 },
+            });
         }
     }
-    render((w, h), |root| {
-        let e = |e: &dyn std::fmt::Display| anyhow!("{e}");
-        root.draw(&Text::new(title, (gap as i32, 12), ("sans-serif", 24)))
-            .map_err(|x| e(&x))?;
-        for (r, row) in rows.iter().enumerate() {
-            for (c, p) in row.iter().enumerate() {
-                let x0 = (gap + c as u32 * (panel + gap)) as i32;
-                let y0 = (50 + r as u32 * (panel + 40 + gap)) as i32;
-                root.draw(&Text::new(p.caption.clone(), (x0, y0), ("sans-serif", 17)))
-                    .map_err(|x| e(&x))?;
-                let top = y0 + 26;
-                let cell = panel as f64 / p.l as f64;
-                for i in 0..p.l {
-                    for j in 0..p.l {
-                        let (a, b) = (
-                            (x0 as f64 + j as f64 * cell) as i32,
-                            (top as f64 + i as f64 * cell) as i32,
-                        );
-                        let (a2, b2) = (
-                            (x0 as f64 + (j + 1) as f64 * cell) as i32,
-                            (top as f64 + (i + 1) as f64 * cell) as i32,
-                        );
-                        let colour = if p.spins[i * p.l + j] > 0 {
-                            BLACK
-                        } else {
-                            WHITE
-                        };
-                        root.draw(&Rectangle::new([(a, b), (a2, b2)], colour.filled()))
-                            .map_err(|x| e(&x))?;
-                    }
-                }
-                root.draw(&Rectangle::new(
-                    [(x0, top), (x0 + panel as i32, top + panel as i32)],
-                    BLACK.stroke_width(1),
-                ))
-                .map_err(|x| e(&x))?;
-            }
-        }
-        Ok(())
-    })
+    image_grid(title, &panels, cols, 240)
 }
 
 /// How values map to colours in [`image_grid`].
