@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! ising-data generate --dim 2 --size 40 --coupling 0.408 --samples 40000 --seed 7 \
-//!     --out datasets/ising2d-L40-K0.408
-//! ising-data inspect datasets/ising2d-L40-K0.408
+//!     --out datasets/ising2d-L40-K0.408-n40000-seed7
+//! ising-data inspect datasets/ising2d-L40-K0.408-n40000-seed7
 //! ```
 
 use std::path::PathBuf;
