@@ -357,6 +357,8 @@ pub fn encoding_for(units: Units) -> SpinEncoding {
 }
 
 /// Size and locality of receptive fields on the periodic L×L lattice.
+///
+/// Tested in `tests/field_measures.rs` on fields with known answers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FieldMeasures {
     /// Mean over units of the radius of gyration of |r| around its centre (torus distances),
@@ -403,12 +405,18 @@ pub fn field_measures(r: &[f32], l: usize, units: usize) -> FieldMeasures {
                 / (2.0 * std::f64::consts::PI)
         };
         let (cy, cx) = (centre(&|i| i / l), centre(&|i| i % l));
+        // The b×b block of sites nearest the centre: rows (and columns) start, …, start+b−1.
+        let start = |c: f64| {
+            ((c - block as f64 / 2.0 + 0.5 + 1e-9).floor() as i64).rem_euclid(l as i64) as usize
+        };
+        let (y0, x0) = (start(cy), start(cx));
+        let in_block = |coord: usize, first: usize| (coord + l - first) % l < block;
         let mut rg2 = 0.0;
         let mut inside = 0.0;
         for (i, wi) in w.iter().enumerate() {
             let (dy, dx) = (torus((i / l) as f64, cy), torus((i % l) as f64, cx));
             rg2 += wi * (dy * dy + dx * dx);
-            if dy < block as f64 / 2.0 + 1e-9 && dx < block as f64 / 2.0 + 1e-9 {
+            if in_block(i / l, y0) && in_block(i % l, x0) {
                 inside += wi;
             }
         }

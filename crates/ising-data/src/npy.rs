@@ -83,6 +83,38 @@ pub fn write_i8(path: &Path, shape: &[usize], data: &[i8]) -> Result<()> {
 /// is not a well-formed dict, a dtype other than 1-byte signed integers, Fortran order, or a
 /// data section shorter (truncated) or longer than the shape says.
 pub fn decode_i8(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<i8>)> {
+    let (shape, data) = decode(
+        path,
+        bytes,
+        &["|i1", "<i1", ">i1", "i1", "=i1"],
+        "int8 ('|i1') spins of ±1",
+        1,
+    )?;
+    Ok((shape, data.iter().map(|&b| b as i8).collect()))
+}
+
+/// Parses the bytes of an `.npy` file that must hold C-order little-endian `float32` data.
+///
+/// # Errors
+/// As [`decode_i8`], with `'<f4'` the accepted dtype.
+pub fn decode_f32(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<f32>)> {
+    let (shape, data) = decode(path, bytes, &["<f4", "f4"], "float32 ('<f4')", 4)?;
+    let values = data
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Ok((shape, values))
+}
+
+/// Validates an `.npy` file of one of the `dtypes` (elements of `size` bytes) and returns its
+/// shape and raw data bytes.
+fn decode<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+    dtypes: &[&str],
+    expected: &str,
+    size: usize,
+) -> Result<(Vec<usize>, &'a [u8])> {
     let fail = |r: String| Err(IsingDataError::format(path, r));
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return fail("not a NumPy .npy file (bad magic string)".into());
@@ -113,10 +145,8 @@ pub fn decode_i8(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<i8>)> {
         return fail(".npy header has no 'descr'".into());
     };
     let descr = descr.split(['\'', '"']).nth(1).unwrap_or("");
-    if !matches!(descr, "|i1" | "<i1" | ">i1" | "i1" | "=i1") {
-        return fail(format!(
-            "dtype is '{descr}', expected int8 ('|i1') spins of ±1"
-        ));
+    if !dtypes.contains(&descr) {
+        return fail(format!("dtype is '{descr}', expected {expected}"));
     }
     match field("fortran_order") {
         Some(v) if v.starts_with("False") => {}
@@ -140,7 +170,7 @@ pub fn decode_i8(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<i8>)> {
             Err(_) => return fail(format!("bad dimension '{part}' in .npy shape")),
         }
     }
-    let Some(count) = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) else {
+    let Some(count) = shape.iter().try_fold(size, |a, &d| a.checked_mul(d)) else {
         return fail("shape overflows".into());
     };
     let data = &bytes[start + header_len..];
@@ -156,7 +186,7 @@ pub fn decode_i8(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<i8>)> {
             data.len() - count
         ));
     }
-    Ok((shape, data.iter().map(|&b| b as i8).collect()))
+    Ok((shape, data))
 }
 
 /// Reads an `int8` `.npy` file (see [`decode_i8`]).
@@ -181,6 +211,21 @@ mod tests {
             let (s, d) = decode_i8(Path::new("x.npy"), &bytes).unwrap();
             assert_eq!((s, d), (shape, data.clone()));
         }
+    }
+
+    #[test]
+    fn float32_round_trip() {
+        let data = [1.5f32, -0.25, 3.0e-8, 7.0, 0.0, -1.0];
+        let bytes = encode_f32(&[3, 2], &data);
+        let (shape, back) = decode_f32(Path::new("w.npy"), &bytes).unwrap();
+        assert_eq!(shape, vec![3, 2]);
+        assert_eq!(back, data.to_vec(), "bit-exact round trip");
+        let err = decode_i8(Path::new("w.npy"), &bytes)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("dtype is '<f4'"), "{err}");
+        let truncated = decode_f32(Path::new("w.npy"), &bytes[..bytes.len() - 2]);
+        assert!(truncated.unwrap_err().to_string().contains("truncated"));
     }
 
     #[test]
