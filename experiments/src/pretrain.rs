@@ -361,6 +361,11 @@ pub fn encoding_for(units: Units) -> SpinEncoding {
 /// Tested in `tests/field_measures.rs` on fields with known answers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct FieldMeasures {
+    /// Median over units of the number of sites where |r| ≥ ½ max|r| (the field's area at half
+    /// maximum; robust to the weak background every field has).
+    pub half_max_area: f64,
+    /// √(half_max_area / π): the radius of a disc of that area, in lattice spacings.
+    pub half_max_radius: f64,
     /// Mean over units of the radius of gyration of |r| around its centre (torus distances),
     /// in lattice spacings. A field spread uniformly over the 40×40 torus has ≈ 16.3.
     pub radius_of_gyration: f64,
@@ -385,6 +390,7 @@ pub fn field_measures(r: &[f32], l: usize, units: usize) -> FieldMeasures {
         d.min(l as f64 - d)
     };
     let (mut rg_sum, mut frac_sum) = (0.0, 0.0);
+    let mut areas = Vec::with_capacity(units);
     for j in 0..units {
         let w: Vec<f64> = (0..l * l)
             .map(|i| (r[i * units + j] as f64).abs())
@@ -393,6 +399,8 @@ pub fn field_measures(r: &[f32], l: usize, units: usize) -> FieldMeasures {
         if total <= 0.0 {
             continue;
         }
+        let peak = w.iter().cloned().fold(0.0, f64::max);
+        areas.push(w.iter().filter(|&&x| x >= 0.5 * peak).count() as f64);
         // Circular mean per axis.
         let centre = |coord: &dyn Fn(usize) -> usize| {
             let (mut s, mut c) = (0.0, 0.0);
@@ -423,10 +431,106 @@ pub fn field_measures(r: &[f32], l: usize, units: usize) -> FieldMeasures {
         rg_sum += (rg2 / total).sqrt();
         frac_sum += inside / total;
     }
+    areas.sort_by(f64::total_cmp);
+    let half_max_area = match areas.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => areas[n / 2],
+        n => 0.5 * (areas[n / 2 - 1] + areas[n / 2]),
+    };
     FieldMeasures {
+        half_max_area,
+        half_max_radius: (half_max_area / std::f64::consts::PI).sqrt(),
         radius_of_gyration: rg_sum / units as f64,
         block_fraction: frac_sum / units as f64,
         block_side: block,
         uniform_block_fraction: (block * block) as f64 / (l * l) as f64,
     }
+}
+
+/// A figure: file name and PNG bytes.
+pub type Figure = (String, Vec<u8>);
+
+/// The measures of one layer's receptive fields.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LayerFields {
+    /// 1-based layer.
+    pub layer: usize,
+    /// Number of hidden units (fields).
+    pub units: usize,
+    /// The measures.
+    #[serde(flatten)]
+    pub measures: FieldMeasures,
+}
+
+/// Measures the receptive fields r(1), …, r(n) (each `[L², units]`) and draws Fig. 3b (top
+/// layer), 3c (the layer below) and 3d (field size against layer). Returns the measures and
+/// the figures as (file name, PNG bytes).
+///
+/// # Errors
+/// If drawing fails.
+pub fn receptive_field_figures(
+    fields: &[Tensor<2>],
+    l: usize,
+) -> Result<(Vec<LayerFields>, Vec<Figure>)> {
+    use crate::plot::{ColourScale, ImagePanel, Series, image_grid, line_chart};
+    let mut reports = Vec::new();
+    let mut figures = Vec::new();
+    let depth = fields.len();
+    for (i, r) in fields.iter().enumerate() {
+        let units = r.dims()[1];
+        let values = tensor_values(r.clone());
+        let measures = field_measures(&values, l, units);
+        reports.push(LayerFields {
+            layer: i + 1,
+            units,
+            measures,
+        });
+        let (name, which, pixels) = if i + 1 == depth {
+            ("fig3b_top_receptive_fields.png", "top", 120)
+        } else if i + 2 == depth {
+            ("fig3c_middle_receptive_fields.png", "middle", 80)
+        } else {
+            continue;
+        };
+        let panels: Vec<ImagePanel> = (0..units)
+            .map(|j| ImagePanel {
+                caption: String::new(),
+                l,
+                values: (0..l * l).map(|s| values[s * units + j]).collect(),
+                scale: ColourScale::Diverging,
+            })
+            .collect();
+        let cols = (units as f64).sqrt().ceil() as usize;
+        let title = format!(
+            "Receptive fields of the {units} {which}-layer units (red +, blue −, each scaled to its max |r|)"
+        );
+        figures.push((name.to_string(), image_grid(&title, &panels, cols, pixels)?));
+    }
+    let series = vec![
+        Series::new(
+            "half-maximum radius √(A½/π), median over units",
+            reports
+                .iter()
+                .map(|f| (f.layer as f64, f.measures.half_max_radius))
+                .collect(),
+        ),
+        Series::new(
+            "Kadanoff block side b = L/√units",
+            reports
+                .iter()
+                .map(|f| (f.layer as f64, f.measures.block_side as f64))
+                .collect(),
+        ),
+    ];
+    figures.push((
+        "fig3d_receptive_field_size.png".into(),
+        line_chart(
+            "Receptive-field size against layer",
+            "layer",
+            "lattice spacings",
+            &series,
+            false,
+        )?,
+    ));
+    Ok((reports, figures))
 }

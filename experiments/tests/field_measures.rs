@@ -17,6 +17,7 @@ fn a_single_site_a_block_and_a_uniform_field() {
     assert!(m.radius_of_gyration.abs() < 1e-9);
     assert!((m.block_fraction - 1.0).abs() < 1e-12);
     assert!((m.uniform_block_fraction - 4.0 / 64.0).abs() < 1e-12);
+    assert!((m.half_max_area - 1.0).abs() < 1e-12);
 
     // A 2×2 block straddling the periodic boundary (rows 7, 0; columns 7, 0): the centre
     // lies on the boundary, the radius of gyration is √(0.5² + 0.5²), and the whole field is
@@ -46,4 +47,5 @@ fn a_single_site_a_block_and_a_uniform_field() {
     let r = vec![1.0f32; l * l * 16];
     let m = field_measures(&r, l, 16);
     assert!((m.block_fraction - m.uniform_block_fraction).abs() < 1e-12);
+    assert!((m.half_max_area - 64.0).abs() < 1e-12);
 }

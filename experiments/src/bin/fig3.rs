@@ -12,8 +12,8 @@ use clap::Parser;
 use experiments::output::write_file_atomic;
 use experiments::plot::{ColourScale, ImagePanel, Series, image_grid, line_chart};
 use experiments::pretrain::{
-    FieldMeasures, LayerReport, PretrainConfig, encoding_for, field_measures, load_or_generate,
-    split_rows, tensor_values, train_stack,
+    LayerFields, LayerReport, PretrainConfig, encoding_for, load_or_generate,
+    receptive_field_figures, split_rows, tensor_values, train_stack,
 };
 use ising_data::npy;
 use rbm::device::{available_devices, select_device};
@@ -55,14 +55,6 @@ fn preset(name: &str) -> Result<PretrainConfig> {
         other => bail!("unknown preset '{other}' (paper or quick)"),
     };
     serde_json::from_str(text).with_context(|| format!("parsing the {name} preset"))
-}
-
-#[derive(Serialize)]
-struct LayerFields {
-    layer: usize,
-    units: usize,
-    #[serde(flatten)]
-    measures: FieldMeasures,
 }
 
 #[derive(Serialize)]
@@ -161,91 +153,23 @@ fn main() -> Result<()> {
     }
 
     // Receptive fields r(l) (Appendix B) and their measured size and locality.
-    let fields = dbn.receptive_fields();
-    let mut field_reports = Vec::new();
-    for (i, r) in fields.iter().enumerate() {
-        let units = r.dims()[1];
-        let values = tensor_values(r.clone());
-        let measures = field_measures(&values, l, units);
+    let (field_reports, figures) = receptive_field_figures(&dbn.receptive_fields(), l)?;
+    for f in &field_reports {
+        let m = &f.measures;
         println!(
-            "layer {}: {units} fields, radius of gyration {:.2} spacings, {:.1}% of |r| inside the {b}×{b} block (uniform: {:.1}%)",
-            i + 1,
-            measures.radius_of_gyration,
-            100.0 * measures.block_fraction,
-            100.0 * measures.uniform_block_fraction,
-            b = measures.block_side,
+            "layer {}: {} fields, half-maximum area {:.0} sites (radius {:.2}), {:.1}% of |r| inside the {b}×{b} block (uniform: {:.1}%)",
+            f.layer,
+            f.units,
+            m.half_max_area,
+            m.half_max_radius,
+            100.0 * m.block_fraction,
+            100.0 * m.uniform_block_fraction,
+            b = m.block_side,
         );
-        field_reports.push(LayerFields {
-            layer: i + 1,
-            units,
-            measures,
-        });
-        let panels = |count: usize| -> Vec<ImagePanel> {
-            (0..units.min(count))
-                .map(|j| ImagePanel {
-                    caption: String::new(),
-                    l,
-                    values: (0..l * l).map(|s| values[s * units + j]).collect(),
-                    scale: ColourScale::Diverging,
-                })
-                .collect()
-        };
-        let depth = fields.len();
-        if i + 1 == depth {
-            let cols = (units as f64).sqrt().ceil() as usize;
-            write_file_atomic(
-                &out.join("fig3b_top_receptive_fields.png"),
-                &image_grid(
-                    &format!(
-                        "Receptive fields of the {units} top-layer units (red +, blue −, each scaled to its max |r|)"
-                    ),
-                    &panels(units),
-                    cols,
-                    120,
-                )?,
-            )?;
-        }
-        if depth >= 2 && i + 2 == depth {
-            let cols = (units as f64).sqrt().ceil() as usize;
-            write_file_atomic(
-                &out.join("fig3c_middle_receptive_fields.png"),
-                &image_grid(
-                    &format!(
-                        "Receptive fields of the {units} middle-layer units (red +, blue −, each scaled to its max |r|)"
-                    ),
-                    &panels(units),
-                    cols,
-                    80,
-                )?,
-            )?;
-        }
     }
-    let size_series = vec![
-        Series::new(
-            "radius of gyration of |r| (lattice spacings)",
-            field_reports
-                .iter()
-                .map(|f| (f.layer as f64, f.measures.radius_of_gyration))
-                .collect(),
-        ),
-        Series::new(
-            "Kadanoff block side b = L/sqrt(units)",
-            field_reports
-                .iter()
-                .map(|f| (f.layer as f64, f.measures.block_side as f64))
-                .collect(),
-        ),
-    ];
-    write_file_atomic(
-        &out.join("fig3d_receptive_field_size.png"),
-        &line_chart(
-            "Receptive-field size against layer",
-            "layer",
-            "lattice spacings",
-            &size_series,
-            false,
-        )?,
-    )?;
+    for (name, bytes) in &figures {
+        write_file_atomic(&out.join(name), bytes)?;
+    }
 
     // Three held-out samples and their reconstructions from the top layer.
     let v = valid.to_tensor(&device).slice([0..3, 0..l * l]);
