@@ -1,6 +1,8 @@
 //! Models, their persistent chains and training configurations survive a save and load;
 //! a record of another architecture is refused with an error.
 
+mod common;
+
 use burn::module::Module;
 use burn::prelude::*;
 use burn::train::TrainStep;
@@ -18,7 +20,7 @@ fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
 #[test]
 fn pcd_model_round_trips_with_its_chains() {
     let device = Device::flex();
-    device.seed(4);
+    let _rng = common::seeded(4);
     let cd = CdConfig::new().with_persistent(true).with_chains(7);
     let mut model = cd.init(RbmConfig::new(10, 4).with_init_std(0.3).init(&device));
     let mut optim = rbm::sgd_with_momentum(0.5);
@@ -115,7 +117,7 @@ fn sampled_kl_estimate_agrees_with_the_exact_kl() {
     config.spacing_sweeps = 2;
     let spins = generate(&config, &|_| {}).unwrap().spins;
     let device = Device::flex();
-    device.seed(5);
+    let _rng = common::seeded(5);
     let encoded: Vec<f32> = spins.iter().map(|&s| f32::from(s)).collect();
     let samples = Tensor::<2>::from_data(TensorData::new(encoded, [20_000, 9]), &device);
     let rbm = RbmConfig::new(9, 6)

@@ -4,14 +4,9 @@
 
 mod common;
 
-use burn::prelude::*;
 use common::{random_rbm, rows_tensor as tensor, values};
 use rbm::exact::{HostRbm, state};
 use rbm::{Rbm, Units};
-
-fn device() -> Device {
-    Device::flex()
-}
 
 fn all_states(units: Units, n: usize) -> Vec<Vec<f64>> {
     (0..1u64 << n).map(|i| state(units, n, i)).collect()
@@ -237,8 +232,7 @@ fn sampled_gibbs_chains_reach_the_exact_marginal() {
     // 4096 independent chains, 30 block-Gibbs steps each from all-lo states; the histogram of
     // the final visible states must fit the exact p(v) (χ² at significance 10⁻³, bins with
     // expected count < 5 pooled; critical value by Wilson–Hilferty).
-    let device = device();
-    device.seed(2024);
+    let _rng = common::seeded(2024);
     for &(vu, hu) in &DISCRETE[..2] {
         let rbm = random_rbm(5, 3, vu, hu, 1.0, 11);
         let host = HostRbm::from_rbm(&rbm);

@@ -18,7 +18,7 @@ use rbm::{Rbm, Units};
 fn ais_matches_the_exact_log_partition_of_a_16x8_rbm() {
     // Non-trivial weights (uniform in ±1.5 gives couplings well beyond the base-rate
     // model). Reference: exact enumeration of the 2^8 hidden states.
-    Device::flex().seed(7);
+    let _rng = common::seeded(7);
     for (vu, hu, seed) in [
         (Units::Bernoulli, Units::Bernoulli, 1),
         (Units::Spin, Units::Spin, 2),

@@ -40,3 +40,16 @@ pub fn rows_tensor(rows: &[Vec<f64>]) -> Tensor<2> {
 pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
     t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
 }
+
+static RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Seeds the flex device's random stream and holds it for the rest of the test.
+///
+/// The flex backend has one random generator per process, and the tests of one binary run on
+/// parallel threads: without this lock, two tests drawing at the same time would interleave
+/// their draws and a seeded test would not be reproducible.
+pub fn seeded(seed: u64) -> std::sync::MutexGuard<'static, ()> {
+    let guard = RNG.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    Device::flex().seed(seed);
+    guard
+}
