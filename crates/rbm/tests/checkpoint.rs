@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::prelude::*;
 use burn::train::TrainStep;
 use ising_data::generate::{GenerateConfig, generate};
-use ising_data::{Lattice, exact as ising_exact};
+use ising_data::{IsingDataset, Lattice, SpinEncoding, exact as ising_exact};
 use rbm::ais::{AisConfig, ais_log_partition};
 use rbm::exact::HostRbm;
 use rbm::likelihood::{ising_kl_per_spin_estimate, ising_kl_per_spin_exact};
@@ -118,8 +118,9 @@ fn sampled_kl_estimate_agrees_with_the_exact_kl() {
     let spins = generate(&config, &|_| {}).unwrap().spins;
     let device = Device::flex();
     let _rng = common::seeded(5);
-    let encoded: Vec<f32> = spins.iter().map(|&s| f32::from(s)).collect();
-    let samples = Tensor::<2>::from_data(TensorData::new(encoded, [20_000, 9]), &device);
+    let samples = IsingDataset::new(lattice, spins)
+        .unwrap()
+        .to_tensor(SpinEncoding::PlusMinusOne, &device);
     let rbm = RbmConfig::new(9, 6)
         .with_visible_units(Units::Spin)
         .with_init_std(0.4)

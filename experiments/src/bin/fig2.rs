@@ -15,7 +15,7 @@ use experiments::output::RunOutput;
 use experiments::plot::{Series, line_chart};
 use ising_data::exact::{decimation_prefactor, ring_correlation, ring_log_partition};
 use ising_data::generate::{GenerateConfig, generate};
-use ising_data::{Algorithm, Lattice};
+use ising_data::{Algorithm, IsingDataset, Lattice, SpinEncoding};
 use serde::Serialize;
 
 #[derive(Parser)]
@@ -195,8 +195,8 @@ fn main() -> Result<()> {
     );
     config.algorithm = Algorithm::ExactRing;
     let data = generate(&config, &|_| {})?;
-    let values: Vec<f32> = data.spins.iter().map(|&s| f32::from(s)).collect();
-    let mut v = Tensor::<2>::from_data(TensorData::new(values, [args.samples, args.ring]), &device);
+    let mut v = IsingDataset::new(config.lattice, data.spins)?
+        .to_tensor(SpinEncoding::PlusMinusOne, &device);
     let couplings = flow(args.j0, args.ring.trailing_zeros() as usize);
     let mut sampling = Vec::new();
     let (mut n, mut layer) = (args.ring, 0);

@@ -14,7 +14,7 @@ use experiments::output::RunOutput;
 use experiments::plot::{Series, line_chart};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::rng::Xoshiro256pp;
-use ising_data::{Algorithm, Lattice};
+use ising_data::{Algorithm, IsingDataset, Lattice, SpinEncoding};
 use rbm::exact::HostRbm;
 use rbm::{CdConfig, RbmConfig, Units, sgd_with_momentum};
 use serde::Serialize;
@@ -121,8 +121,8 @@ fn main() -> Result<()> {
     );
     config.algorithm = Algorithm::ExactRing;
     let spins = generate(&config, &|_| {})?.spins;
-    let values: Vec<f32> = spins.iter().map(|&s| f32::from(s)).collect();
-    let data = Tensor::<2>::from_data(TensorData::new(values, [args.samples, args.ring]), &device);
+    let data =
+        IsingDataset::new(config.lattice, spins)?.to_tensor(SpinEncoding::PlusMinusOne, &device);
     let rbm = RbmConfig::new(args.ring, args.hidden)
         .with_visible_units(Units::Spin)
         .with_hidden_units(Units::Spin)
