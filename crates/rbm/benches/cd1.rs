@@ -22,8 +22,10 @@ fn cd1(c: &mut Criterion) {
     group.throughput(Throughput::Elements(100));
     group.sample_size(30);
     group.bench_function("flex", |b| {
+        let mut step = 0u64;
         b.iter(|| {
-            let out = TrainStep::step(&model, v.clone());
+            step += 1;
+            let out = TrainStep::step(&model, rbm::CdBatch::new(v.clone(), step));
             model = optim.step(0.1, model.clone(), out.grads);
             model.rbm.hidden_bias.val().sum().into_scalar::<f32>()
         })

@@ -39,7 +39,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut optim = sgd_with_momentum(0.5);
     let mut run = |n: usize, model: &mut rbm::CdModel| {
         for i in 0..n {
-            let out = TrainStep::step(&*model, data[i % data.len()].clone());
+            let batch = rbm::CdBatch::new(data[i % data.len()].clone(), i as u64);
+            let out = TrainStep::step(&*model, batch);
             *model = optim.step(0.1, model.clone(), out.grads);
         }
         // Wait for the device to finish.

@@ -31,6 +31,7 @@ use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::module::{Module, RunningState};
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig, momentum::MomentumConfig};
 use burn::prelude::*;
+use burn::tensor::activation::softplus;
 use burn::tensor::{ExecutionError, TensorReadError};
 use burn::train::metric::state::{FormatOptions, NumericMetricState};
 use burn::train::metric::{
@@ -40,6 +41,7 @@ use burn::train::metric::{
 use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 use serde::{Deserialize, Serialize};
 
+use crate::noise::Noise;
 use crate::rbm::Rbm;
 
 /// Contrastive-divergence settings.
@@ -155,6 +157,37 @@ pub struct CdGradient {
     pub negative: Tensor<2>,
 }
 
+/// A mini-batch for a CD step: the data, the key of the step's random numbers, and (for
+/// held-out batches) training rows to compare free energies with.
+#[derive(Debug, Clone)]
+pub struct CdBatch {
+    /// The visible vectors v⁰, `[batch, n_v]`.
+    pub visible: Tensor<2>,
+    /// Key of the step's [`Noise`] stream: the step is a deterministic function of the model,
+    /// the data and this key.
+    pub seed: u64,
+    /// Training rows (any number) whose mean free energy is subtracted from the batch's to
+    /// give the free-energy gap; `None` for training batches.
+    pub reference: Option<Tensor<2>>,
+}
+
+impl CdBatch {
+    /// A batch without reference rows.
+    pub fn new(visible: Tensor<2>, seed: u64) -> Self {
+        Self {
+            visible,
+            seed,
+            reference: None,
+        }
+    }
+
+    /// Adds reference (training) rows for the free-energy gap.
+    pub fn with_reference(mut self, reference: Tensor<2>) -> Self {
+        self.reference = Some(reference);
+        self
+    }
+}
+
 /// Per-batch training statistics.
 #[derive(Debug, Clone)]
 pub struct CdOutput {
@@ -165,25 +198,33 @@ pub struct CdOutput {
     pub free_energy_data: Tensor<1>,
     /// Mean free energy of the negative samples F(v^k), `[1]`.
     pub free_energy_negative: Tensor<1>,
+    /// Stochastic pseudo-log-likelihood per unit: the mean over the batch of
+    /// ln p(v_i | v_{−i}) at one uniformly drawn site i per row, an unbiased estimate of the
+    /// exact per-unit PLL of [`crate::likelihood::pseudo_log_likelihood`], `[1]`.
+    pub pseudo_log_likelihood: Tensor<1>,
+    /// Mean F(batch) − mean F(reference rows) when the batch carries reference rows, NaN
+    /// otherwise, `[1]`.
+    pub free_energy_gap: Tensor<1>,
     /// Batch size.
     pub batch_size: usize,
 }
 
 impl CdModel {
     /// The CD-k (or PCD) gradient estimate for the batch `v0` (see the module docs), with the
-    /// batch statistics, using the fewest matrix products: x⁰ = v⁰W + b serves E[h|v⁰], the
-    /// first hidden sample and F(v⁰); x^k serves E[h|v^k] and F(v^k).
+    /// batch statistics, drawing every random number from `noise`. It uses the fewest matrix
+    /// products: x⁰ = v⁰W + b serves E[h|v⁰], the first hidden sample, F(v⁰) and the
+    /// pseudo-likelihood; x^k serves E[h|v^k] and F(v^k).
     ///
     /// The reconstruction error is that of Hinton's code: the mean squared difference per unit
     /// between v⁰ and E[v | h⁰], h⁰ ~ p(h|v⁰) — the first half-step of the CD chain.
-    pub fn cd_gradient(&self, v0: Tensor<2>) -> (CdGradient, CdOutput) {
+    pub fn cd_gradient(&self, v0: Tensor<2>, noise: &mut Noise) -> (CdGradient, CdOutput) {
         let rbm = plain(&self.rbm);
         let (vu, hu) = (rbm.visible_units, rbm.hidden_units);
         let v0 = v0.without_autodiff();
         let batch_size = v0.dims()[0];
         let x0 = rbm.hidden_input(v0.clone());
         let ph0 = hu.mean(x0.clone());
-        let h0 = hu.sample(x0.clone());
+        let h0 = hu.sample_with(x0.clone(), noise);
         let visible_input0 = rbm.visible_input(h0);
         let reconstruction_error = (vu.mean(visible_input0.clone()) - v0.clone())
             .square()
@@ -194,13 +235,13 @@ impl CdModel {
             (chains, x, 0)
         } else {
             // CD: the chain's first visible input is the reconstruction's.
-            let v = vu.sample(visible_input0);
+            let v = vu.sample_with(visible_input0, noise);
             let x = rbm.hidden_input(v.clone());
             (v, x, 1)
         };
         for _ in first..self.cd.k {
-            let h = hu.sample(x);
-            v = vu.sample(rbm.visible_input(h));
+            let h = hu.sample_with(x, noise);
+            v = vu.sample_with(rbm.visible_input(h), noise);
             x = rbm.hidden_input(v.clone());
         }
         let phk = hu.mean(x.clone());
@@ -209,14 +250,21 @@ impl CdModel {
             - v.clone().transpose().matmul(phk.clone()) / bk;
         let visible_bias = (v0.clone().mean_dim(0) - v.clone().mean_dim(0)).squeeze_dim(0);
         let hidden_bias = (ph0.mean_dim(0) - phk.mean_dim(0)).squeeze_dim(0);
-        let free_energy = |v: Tensor<2>, x: Tensor<2>| {
+        let log_partition0 = hu.log_partition_tensor(x0.clone()).sum_dim(1);
+        let free_energy = |v: Tensor<2>, log_partition: Tensor<2>| {
             let a = (v * rbm.visible_bias.val().unsqueeze_dim(0)).sum_dim(1);
-            (a + hu.log_partition_tensor(x).sum_dim(1)).neg().mean()
+            (a + log_partition).neg().mean()
         };
+        let pseudo_log_likelihood =
+            stochastic_pll(&rbm, v0.clone(), x0, log_partition0.clone(), noise);
+        let free_energy_data = free_energy(v0, log_partition0);
+        let free_energy_gap = Tensor::<1>::full([1], f64::NAN, &free_energy_data.device());
         let stats = CdOutput {
             reconstruction_error,
-            free_energy_data: free_energy(v0, x0),
-            free_energy_negative: free_energy(v.clone(), x),
+            free_energy_negative: free_energy(v.clone(), hu.log_partition_tensor(x).sum_dim(1)),
+            free_energy_data,
+            pseudo_log_likelihood,
+            free_energy_gap,
             batch_size,
         };
         let gradient = CdGradient {
@@ -226,6 +274,19 @@ impl CdModel {
             negative: v,
         };
         (gradient, stats)
+    }
+
+    /// The statistics of a batch without a training step (held-out data): those of
+    /// [`CdModel::cd_gradient`], plus the free-energy gap against the batch's reference rows.
+    pub fn evaluate(&self, batch: CdBatch) -> CdOutput {
+        let mut noise = Noise::new(batch.seed);
+        let mut out = self.cd_gradient(batch.visible, &mut noise).1;
+        if let Some(reference) = batch.reference {
+            let rbm = plain(&self.rbm);
+            let f_ref = rbm.free_energy(reference.without_autodiff()).mean();
+            out.free_energy_gap = out.free_energy_data.clone() - f_ref;
+        }
+        out
     }
 
     /// The gradients handed to the optimiser (descent direction, penalties included; see the
@@ -247,14 +308,51 @@ impl CdModel {
     }
 }
 
+/// ln p(v_i | v_{−i}) at one uniformly drawn site per row, averaged over the rows, from the
+/// rows' hidden inputs `x` and their Σ_j ln Z_j(x_j) (`log_partition`, `[batch, 1]`); NaN for
+/// continuous visible units.
+///
+/// Changing v_i to its other value v_i' (Δ = v_i' − v_i) changes x by Δ W_i and
+/// F(v) − F(v') = a_i Δ + Σ_j ln Z_j(x + Δ W_i) − Σ_j ln Z_j(x), and
+/// ln p(v_i | v_{−i}) = −softplus(F(v) − F(v')).
+fn stochastic_pll(
+    rbm: &Rbm,
+    v: Tensor<2>,
+    x: Tensor<2>,
+    log_partition: Tensor<2>,
+    noise: &mut Noise,
+) -> Tensor<1> {
+    let device = v.device();
+    let [batch, n_v] = v.dims();
+    let Some([u0, u1]) = rbm.visible_units.values() else {
+        return Tensor::full([1], f64::NAN, &device);
+    };
+    let sites: Vec<i64> = (0..batch).map(|_| noise.below(n_v) as i64).collect();
+    let sites = Tensor::<1, Int>::from_data(TensorData::new(sites, [batch]), &device);
+    let v_i = v.gather(1, sites.clone().reshape([batch, 1]));
+    let delta = v_i.neg() * 2.0 + (u0 + u1);
+    let a_i = rbm.visible_bias.val().select(0, sites.clone()).reshape([batch, 1]);
+    let x_flipped = x + rbm.weights.val().select(0, sites) * delta.clone();
+    let log_partition_flipped = rbm
+        .hidden_units
+        .log_partition_tensor(x_flipped)
+        .sum_dim(1);
+    let d = a_i * delta + log_partition_flipped - log_partition;
+    softplus(d, 1.0).neg().mean()
+}
+
 impl TrainStep for CdModel {
-    type Input = Tensor<2>;
+    type Input = CdBatch;
     type Output = CdOutput;
 
-    fn step(&self, v0: Tensor<2>) -> TrainOutput<CdOutput> {
-        let (g, item) = self.cd_gradient(v0);
+    fn step(&self, batch: CdBatch) -> TrainOutput<CdOutput> {
+        let mut noise = Noise::new(batch.seed);
+        let (g, item) = self.cd_gradient(batch.visible, &mut noise);
         if self.cd.persistent {
             self.chains.update(g.negative.clone());
+            // Fold the update in now, so that a checkpoint written after this step records
+            // the chains it leaves (the running state otherwise lags one update).
+            let _ = self.chains.value_sync();
         }
         TrainOutput {
             grads: self.optimiser_gradients(&g),
@@ -264,13 +362,13 @@ impl TrainStep for CdModel {
 }
 
 impl InferenceStep for CdModel {
-    type Input = Tensor<2>;
+    type Input = CdBatch;
     type Output = CdOutput;
 
-    fn step(&self, v0: Tensor<2>) -> CdOutput {
+    fn step(&self, batch: CdBatch) -> CdOutput {
         // Held-out statistics; the persistent chains are not advanced (`cd_gradient` only
         // reads them).
-        self.cd_gradient(v0).1
+        self.evaluate(batch)
     }
 }
 
@@ -281,6 +379,8 @@ impl ItemLazy for CdOutput {
             reconstruction_error: self.reconstruction_error.without_autodiff(),
             free_energy_data: self.free_energy_data.without_autodiff(),
             free_energy_negative: self.free_energy_negative.without_autodiff(),
+            pseudo_log_likelihood: self.pseudo_log_likelihood.without_autodiff(),
+            free_energy_gap: self.free_energy_gap.without_autodiff(),
             batch_size: self.batch_size,
         })
     }
@@ -302,6 +402,22 @@ pub enum CdStatistic {
     FreeEnergyData,
     /// Mean free energy of the negative samples.
     FreeEnergyNegative,
+    /// Stochastic pseudo-log-likelihood per unit.
+    PseudoLogLikelihood,
+    /// Free-energy gap mean F(held-out) − mean F(training rows) (held-out batches only).
+    FreeEnergyGap,
+}
+
+impl CdStatistic {
+    fn index(self) -> usize {
+        match self {
+            CdStatistic::ReconstructionError => 0,
+            CdStatistic::FreeEnergyData => 1,
+            CdStatistic::FreeEnergyNegative => 2,
+            CdStatistic::PseudoLogLikelihood => 3,
+            CdStatistic::FreeEnergyGap => 4,
+        }
+    }
 }
 
 /// A statistic of a batch, as handed to a [`CdMetric`].
@@ -326,6 +442,8 @@ impl CdMetric {
             CdStatistic::ReconstructionError => "Reconstruction error",
             CdStatistic::FreeEnergyData => "Free energy (data)",
             CdStatistic::FreeEnergyNegative => "Free energy (negative)",
+            CdStatistic::PseudoLogLikelihood => "Pseudo-log-likelihood per unit",
+            CdStatistic::FreeEnergyGap => "Free-energy gap",
         };
         Self {
             statistic,
@@ -344,6 +462,8 @@ impl Adaptor<CdStatisticInput> for CdOutput {
                     self.reconstruction_error.clone(),
                     self.free_energy_data.clone(),
                     self.free_energy_negative.clone(),
+                    self.pseudo_log_likelihood.clone(),
+                    self.free_energy_gap.clone(),
                 ],
                 0,
             ),
@@ -362,7 +482,7 @@ impl Metric for CdMetric {
     fn attributes(&self) -> MetricAttributes {
         NumericAttributes {
             unit: None,
-            higher_is_better: false,
+            higher_is_better: self.statistic == CdStatistic::PseudoLogLikelihood,
         }
         .into()
     }
@@ -374,12 +494,7 @@ impl Metric for CdMetric {
     ) -> std::result::Result<SerializedEntry, TensorReadError> {
         let values = item.value.clone().into_data().convert::<f64>();
         let values = values.try_to_vec::<f64>().unwrap_or_default();
-        let index = match self.statistic {
-            CdStatistic::ReconstructionError => 0,
-            CdStatistic::FreeEnergyData => 1,
-            CdStatistic::FreeEnergyNegative => 2,
-        };
-        let value = values.get(index).copied().unwrap_or(f64::NAN);
+        let value = values.get(self.statistic.index()).copied().unwrap_or(f64::NAN);
         self.state.update(value, item.batch_size);
         Ok(self
             .state

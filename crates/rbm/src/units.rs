@@ -10,6 +10,8 @@ use burn::tensor::Distribution;
 use burn::tensor::activation::{sigmoid, softplus, tanh};
 use serde::{Deserialize, Serialize};
 
+use crate::noise::Noise;
+
 /// The state space of the units of one layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -68,6 +70,21 @@ impl Units {
             Units::Bernoulli => sigmoid(x),
             Units::Spin => tanh(x),
             Units::Gaussian => x,
+        }
+    }
+
+    /// Draws units given their inputs, with numbers from `noise` (reproducible; see
+    /// [`crate::noise`]).
+    pub fn sample_with<const D: usize>(self, x: Tensor<D>, noise: &mut Noise) -> Tensor<D> {
+        let device = x.device();
+        let dims = x.dims();
+        match self {
+            Units::Bernoulli => noise.uniform_tensor(dims, &device).lower(sigmoid(x)).float(),
+            Units::Spin => {
+                let u = noise.uniform_tensor(dims, &device);
+                u.lower(sigmoid(x * 2.0)).float() * 2.0 - 1.0
+            }
+            Units::Gaussian => x + noise.normal_tensor(dims, &device),
         }
     }
 

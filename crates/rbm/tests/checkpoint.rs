@@ -29,8 +29,8 @@ fn pcd_model_round_trips_with_its_chains() {
         burn::tensor::Distribution::Bernoulli(0.5),
         &device,
     );
-    for _ in 0..5 {
-        let out = TrainStep::step(&model, data.clone());
+    for step in 0..5 {
+        let out = TrainStep::step(&model, rbm::CdBatch::new(data.clone(), step));
         model = optim.step(0.1, model, out.grads);
     }
     let dir = tempfile::tempdir().unwrap();

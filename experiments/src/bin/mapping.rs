@@ -146,7 +146,8 @@ fn main() -> Result<()> {
             let v0 = data
                 .clone()
                 .slice([b * batch..(b + 1) * batch, 0..args.ring]);
-            let step = TrainStep::step(&model, v0);
+            let seed = rbm::noise::key(&[args.seed, epoch as u64, b as u64]);
+            let step = TrainStep::step(&model, rbm::CdBatch::new(v0, seed));
             model = optim.step(lr, model, step.grads);
         }
         let report = check_mapping(&HostRbm::from_rbm(&model.rbm), &hamiltonian);
