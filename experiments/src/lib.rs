@@ -14,6 +14,7 @@
 //! ```
 
 pub mod blocking;
+pub mod checkpoint;
 pub mod decimation;
 pub mod mapping;
 pub mod output;

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use burn::data::dataloader::DataLoaderBuilder;
 use burn::data::dataset::Dataset;
 use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::{Learner, SupervisedTraining};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::observables::{MeasureOptions, measure};
@@ -18,7 +19,9 @@ use rbm::train::{CdMetric, CdStatistic};
 use rbm::{Dbn, Propagation, Rbm, RbmConfig, TrainingConfig, Units};
 use serde::{Deserialize, Serialize};
 
-use crate::training::{EpochLogger, EpochRecord, QuietRenderer, RowsBatcher, RowsDataset};
+use crate::checkpoint::{AtomicCheckpointer, KEEP_EPOCHS, last_complete_epoch, verify_checkpoint};
+use crate::output::write_file_atomic;
+use crate::training::{EpochLoader, EpochLogger, EpochRecord, QuietRenderer, RowsDataset};
 
 /// The data of a pretraining run.
 #[derive(Config, Debug)]
@@ -218,34 +221,87 @@ pub struct LayerReport {
     pub free_energy_gap: f64,
     /// Exact-site pseudo-log-likelihood per unit on the held-out data after training.
     pub valid_pseudo_log_likelihood_per_unit: f64,
-    /// Wall time of the layer's training, seconds.
+    /// Wall time of the layer's training in the process that finished it, seconds.
     pub seconds: f64,
+    /// The epoch a resumed run continued from (0 when the layer ran in one go).
+    #[serde(default)]
+    pub resumed_after_epoch: usize,
+}
+
+/// How [`train_stack`] runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StackOptions {
+    /// Continue an interrupted run in the same folder: finished layers are loaded, the
+    /// interrupted one continues from its last complete checkpoint.
+    pub resume: bool,
+    /// Show Burn's terminal dashboard instead of one plain line per epoch.
+    pub dashboard: bool,
+}
+
+/// The files of a layer's folder `run_dir/layer{l}`.
+#[derive(Debug, Clone)]
+pub struct LayerFiles {
+    /// The layer's folder (Burn's training directory).
+    pub dir: PathBuf,
+    /// Burn's checkpoints, one set per epoch (the last [`KEEP_EPOCHS`] kept).
+    pub checkpoints: PathBuf,
+    /// The per-epoch metric means so far.
+    pub epochs: PathBuf,
+    /// The trained layer's model record, written when the layer is finished.
+    pub model: PathBuf,
+    /// The layer's [`LayerReport`], written last: its presence marks the layer finished.
+    pub report: PathBuf,
+}
+
+impl LayerFiles {
+    /// The files of layer `layer` (1-based) of the run in `run_dir`.
+    pub fn new(run_dir: &Path, layer: usize) -> Self {
+        let dir = run_dir.join(format!("layer{layer}"));
+        Self {
+            checkpoints: dir.join("checkpoint"),
+            epochs: dir.join("epochs.json"),
+            model: dir.join("model.bpk"),
+            report: dir.join("layer.json"),
+            dir,
+        }
+    }
+}
+
+/// The key of layer `layer`'s random streams under training seed `seed`; `stream` 0 is the
+/// training data (order and Gibbs sampling), 1 the held-out data, 2 the initial weights.
+pub fn layer_key(seed: u64, layer: usize, stream: u64) -> u64 {
+    rbm::noise::key(&[seed, layer as u64, stream])
 }
 
 /// Trains the stack greedily on `train`/`valid` (rows of the first layer's encoding) in
-/// sub-folders `layer{l}` of `run_dir`; returns the stack and a report per layer.
+/// sub-folders `layer{l}` of `run_dir` ([`LayerFiles`]); returns the stack and a report per
+/// layer.
+///
+/// Every random number is derived from (seed, layer, epoch, batch) — the data order and the
+/// Gibbs sampling through [`EpochLoader`], the initial weights from the device stream seeded
+/// per layer — and the momentum, learning-rate schedule and persistent chains are in Burn's
+/// checkpoints, so a resumed run ends with the same weights, bit for bit on a CPU backend,
+/// as an uninterrupted one.
 ///
 /// # Errors
-/// If a layer's training fails.
+/// If a layer's training fails, or (resuming) a finished layer cannot be loaded or the
+/// newest checkpoint is corrupt or does not fit; nothing in the folder is removed then.
 pub fn train_stack(
     config: &PretrainConfig,
     mut train: RowsDataset,
     mut valid: RowsDataset,
     device: &Device,
     run_dir: &Path,
+    options: StackOptions,
 ) -> Result<(Dbn, Vec<LayerReport>)> {
     let mut layers = Vec::new();
     let mut reports = Vec::new();
+    let tc = &config.training;
     for (l, pair) in config.layers.windows(2).enumerate() {
         let layer = l + 1;
         let start = Instant::now();
-        device.seed(
-            config
-                .training
-                .seed
-                .wrapping_mul(1_000_003)
-                .wrapping_add(layer as u64),
-        );
+        let files = LayerFiles::new(run_dir, layer);
+        device.seed(layer_key(tc.seed, layer, 2));
         let train_tensor = train.to_tensor(device);
         let mut rbm = RbmConfig::new(pair[0], pair[1])
             .with_visible_units(config.units)
@@ -255,66 +311,154 @@ pub fn train_stack(
         if config.visible_bias_from_data {
             rbm = rbm.with_visible_bias_from_data(train_tensor.clone());
         }
-        let model = config.training.cd.clone().init(rbm);
-        let batches_per_epoch = train.len().div_ceil(config.training.batch_size);
-        let scheduler = config
-            .training
-            .lr_scheduler(batches_per_epoch * config.training.epochs)?;
-        let learner = Learner::new(model, config.training.optimizer(), scheduler);
-        let train_loader = DataLoaderBuilder::new(RowsBatcher)
-            .batch_size(config.training.batch_size)
-            .shuffle(config.training.seed.wrapping_add(layer as u64))
-            .build(train.clone());
-        let valid_loader = DataLoaderBuilder::new(RowsBatcher)
-            .batch_size(config.training.batch_size)
-            .build(valid.clone());
-        let logger = EpochLogger::new(format!("layer {layer} ({}→{})", pair[0], pair[1]));
-        let result = SupervisedTraining::new(
-            run_dir.join(format!("layer{layer}")),
-            train_loader,
-            valid_loader,
-        )
-        .metrics((
-            CdMetric::new(CdStatistic::ReconstructionError),
-            CdMetric::new(CdStatistic::FreeEnergyData),
-        ))
-        .num_epochs(config.training.epochs)
-        .with_default_checkpointers()
-        .renderer(Box::new(QuietRenderer))
-        .with_metric_logger(logger.clone())
-        .with_application_logger(None)
-        .launch(learner);
-        if let Some(e) = result.error {
-            bail!("training layer {layer} failed: {e}");
-        }
-        let trained: Rbm = result.model.rbm;
-        let valid_tensor = valid.to_tensor(device);
-        let gap =
-            rbm::likelihood::free_energy_gap(&trained, train_tensor.clone(), valid_tensor.clone());
-        let pll = rbm::likelihood::pseudo_log_likelihood(&trained, valid_tensor.clone())?;
-        let seconds = start.elapsed().as_secs_f64();
-        println!(
-            "layer {layer}: {seconds:.1} s, free-energy gap {gap:+.4}, held-out pseudo-log-likelihood per unit {pll:.4}"
-        );
-        reports.push(LayerReport {
-            layer,
-            shape: [pair[0], pair[1]],
-            epochs: logger.records(),
-            free_energy_gap: gap,
-            valid_pseudo_log_likelihood_per_unit: pll,
-            seconds,
-        });
-        // The next layer's data: built once from the trained layer.
-        let up = |t: Tensor<2>| match config.propagation {
-            Propagation::Mean => trained.hidden_mean(t),
-            Propagation::Sample => trained.sample_hidden(t),
+        let model = tc.cd.clone().init(rbm);
+        let label = format!("layer {layer} ({}→{})", pair[0], pair[1]);
+
+        let (trained, report) = if options.resume && files.report.exists() {
+            let report: LayerReport = read_json(&files.report)?;
+            let bytes = std::fs::read(&files.model)
+                .with_context(|| format!("reading {}", files.model.display()))?;
+            let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+                .map_err(|e| anyhow::anyhow!("{} is corrupt: {e}", files.model.display()))?;
+            let loaded = model.try_load_record(record).map_err(|e| {
+                anyhow::anyhow!(
+                    "{} does not fit layer {layer}'s architecture: {e}",
+                    files.model.display()
+                )
+            })?;
+            println!("{label}: finished earlier, loaded {}", files.model.display());
+            (loaded.valid().rbm, report)
+        } else {
+            let resume_from = if options.resume {
+                last_complete_epoch(&files.checkpoints)
+            } else {
+                None
+            };
+            let mut history = Vec::new();
+            if let Some(epoch) = resume_from {
+                if epoch > tc.epochs {
+                    bail!(
+                        "{} holds epoch {epoch} but the config asks for {} epochs",
+                        files.checkpoints.display(),
+                        tc.epochs
+                    );
+                }
+                verify_checkpoint(&files.checkpoints, epoch, model.clone())?;
+                history = EpochLogger::read_records(&files.epochs)?;
+                history.retain(|r| r.epoch <= epoch);
+                println!("{label}: resuming after epoch {epoch}");
+            }
+            let first_epoch = resume_from.unwrap_or(0) + 1;
+            let batches_per_epoch = train.len().div_ceil(tc.batch_size);
+            let scheduler = tc.lr_scheduler(batches_per_epoch * tc.epochs)?;
+            let learner = Learner::new(model, tc.optimizer(), scheduler);
+            let train_loader = EpochLoader::new(
+                train.clone(),
+                tc.batch_size,
+                true,
+                layer_key(tc.seed, layer, 0),
+                first_epoch,
+                device,
+            );
+            let valid_loader = EpochLoader::new(
+                valid.clone(),
+                tc.batch_size,
+                false,
+                layer_key(tc.seed, layer, 1),
+                first_epoch,
+                device,
+            )
+            .with_reference(train.clone());
+            let logger = EpochLogger::new(label.clone())
+                .quiet(options.dashboard)
+                .with_file(files.epochs.clone(), history);
+            let checkpointer = |name| AtomicCheckpointer::new(&files.checkpoints, name);
+            let mut training = SupervisedTraining::new(
+                &files.dir,
+                std::sync::Arc::new(train_loader),
+                std::sync::Arc::new(valid_loader),
+            )
+                .metrics((
+                    CdMetric::new(CdStatistic::ReconstructionError),
+                    CdMetric::new(CdStatistic::FreeEnergyData),
+                    CdMetric::new(CdStatistic::PseudoLogLikelihood),
+                ))
+                .metric_valid_numeric(CdMetric::new(CdStatistic::FreeEnergyGap))
+                .num_epochs(tc.epochs)
+                .with_custom_checkpointers(
+                    checkpointer("model"),
+                    checkpointer("optim"),
+                    checkpointer("scheduler"),
+                )
+                .with_checkpointing_strategy(KeepLastNCheckpoints::new(KEEP_EPOCHS))
+                .with_metric_logger(logger.clone())
+                .with_application_logger(None);
+            if !options.dashboard {
+                training = training.renderer(Box::new(QuietRenderer));
+            }
+            if let Some(epoch) = resume_from {
+                training = training.checkpoint(epoch);
+            }
+            let result = training.launch(learner);
+            if let Some(e) = result.error {
+                bail!("training layer {layer} failed: {e}");
+            }
+            let bytes = result
+                .model
+                .clone()
+                .into_record()
+                .into_bytes()
+                .map_err(|e| anyhow::anyhow!("serialising layer {layer}: {e}"))?;
+            write_file_atomic(&files.model, &bytes)?;
+            let trained: Rbm = result.model.rbm;
+            let valid_tensor = valid.to_tensor(device);
+            let gap = rbm::likelihood::free_energy_gap(
+                &trained,
+                train_tensor.clone(),
+                valid_tensor.clone(),
+            );
+            let pll = rbm::likelihood::pseudo_log_likelihood(&trained, valid_tensor)?;
+            let report = LayerReport {
+                layer,
+                shape: [pair[0], pair[1]],
+                epochs: logger.records(),
+                free_energy_gap: gap,
+                valid_pseudo_log_likelihood_per_unit: pll,
+                seconds: start.elapsed().as_secs_f64(),
+                resumed_after_epoch: resume_from.unwrap_or(0),
+            };
+            write_file_atomic(&files.report, &serde_json::to_vec_pretty(&report)?)?;
+            println!(
+                "{label}: {:.1} s, free-energy gap {gap:+.4}, held-out pseudo-log-likelihood per unit {pll:.4}",
+                report.seconds
+            );
+            (trained, report)
         };
-        let width = pair[1];
-        train = RowsDataset::new(tensor_values(up(train_tensor)), width);
-        valid = RowsDataset::new(tensor_values(up(valid_tensor)), width);
+        reports.push(report);
+        // The next layer's data: built once from the trained layer.
+        if layer + 1 < config.layers.len() {
+            let up = |t: Tensor<2>| match config.propagation {
+                Propagation::Mean => trained.hidden_mean(t),
+                Propagation::Sample => trained.sample_hidden(t),
+            };
+            let width = pair[1];
+            let valid_tensor = valid.to_tensor(device);
+            train = RowsDataset::new(tensor_values(up(train_tensor)), width);
+            valid = RowsDataset::new(tensor_values(up(valid_tensor)), width);
+        }
         layers.push(trained);
     }
     Ok((Dbn::new(layers)?, reports))
+}
+
+/// Reads a JSON file into `T`.
+///
+/// # Errors
+/// Naming the file that cannot be read or parsed.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 /// A tensor's values as f32.

@@ -3,9 +3,11 @@
 //! and a renderer that stays quiet between epochs.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use burn::data::dataloader::batcher::Batcher;
+use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::{Dataset, DatasetError};
 use burn::prelude::*;
 use burn::train::logger::{EvaluationProgressLogger, MetricLogger, TrainingProgressLogger};
@@ -15,7 +17,11 @@ use burn::train::renderer::{
     EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
     MetricsRendererTraining,
 };
+use anyhow::Context;
+use rbm::{CdBatch, Noise};
 use serde::{Deserialize, Serialize};
+
+use crate::output::write_file_atomic;
 
 /// Rows of equal width stored contiguously, served one row per item.
 #[derive(Debug, Clone)]
@@ -61,16 +67,153 @@ impl Dataset<Vec<f32>> for RowsDataset {
     }
 }
 
-/// Stacks rows into a `[batch, width]` tensor.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RowsBatcher;
+/// Serves a [`RowsDataset`] as [`CdBatch`]es whose order and random-number keys are functions
+/// of (stream key, epoch, batch index) only.
+///
+/// Burn's `DataLoader` shuffles with a generator that restarts whenever a loader is built, so
+/// a resumed run would replay the first epoch's order. This loader instead counts epochs
+/// itself: each `iter()` is one epoch, starting from `first_epoch`, and epoch e's permutation
+/// (Fisher–Yates) and the key of batch b are derived from (key, e) and (key, e, b). Resuming
+/// at epoch e therefore replays exactly the batches of an uninterrupted run.
+///
+/// Held-out loaders can pair batch b with reference rows b·B..(b+1)·B (cyclically) of the
+/// training set, for the free-energy gap.
+#[derive(Clone)]
+pub struct EpochLoader {
+    rows: RowsDataset,
+    range: std::ops::Range<usize>,
+    batch_size: usize,
+    shuffle: bool,
+    key: u64,
+    next_epoch: Arc<AtomicUsize>,
+    device: Device,
+    reference: Option<RowsDataset>,
+}
 
-impl Batcher<Vec<f32>, Tensor<2>> for RowsBatcher {
-    fn batch(&self, items: Vec<Vec<f32>>, device: &Device) -> Tensor<2> {
-        let width = items.first().map_or(0, |r| r.len());
-        let rows = items.len();
-        let flat: Vec<f32> = items.into_iter().flatten().collect();
-        Tensor::from_data(TensorData::new(flat, [rows, width]), device)
+impl EpochLoader {
+    /// A loader over all of `rows` in batches of `batch_size`, whose first `iter()` is epoch
+    /// `first_epoch`.
+    ///
+    /// # Panics
+    /// If `batch_size` is 0.
+    pub fn new(
+        rows: RowsDataset,
+        batch_size: usize,
+        shuffle: bool,
+        key: u64,
+        first_epoch: usize,
+        device: &Device,
+    ) -> Self {
+        assert!(batch_size > 0, "batch size 0");
+        Self {
+            range: 0..rows.len(),
+            rows,
+            batch_size,
+            shuffle,
+            key,
+            next_epoch: Arc::new(AtomicUsize::new(first_epoch)),
+            device: device.clone(),
+            reference: None,
+        }
+    }
+
+    /// Pairs every batch with as many rows of `reference` (cyclically).
+    pub fn with_reference(mut self, reference: RowsDataset) -> Self {
+        self.reference = Some(reference);
+        self
+    }
+
+    /// The row order of `epoch`.
+    pub fn order(&self, epoch: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = self.range.clone().collect();
+        if self.shuffle {
+            let mut noise = Noise::new(rbm::noise::key(&[self.key, epoch as u64, u64::MAX]));
+            for i in (1..order.len()).rev() {
+                order.swap(i, noise.below(i + 1));
+            }
+        }
+        order
+    }
+
+    fn gather(&self, rows: &RowsDataset, indices: impl Iterator<Item = usize>) -> Tensor<2> {
+        let width = rows.width();
+        let mut flat = Vec::new();
+        for i in indices {
+            flat.extend_from_slice(&rows.data[i * width..(i + 1) * width]);
+        }
+        let n = flat.len() / width;
+        Tensor::from_data(TensorData::new(flat, [n, width]), &self.device)
+    }
+}
+
+struct EpochIterator<'a> {
+    loader: &'a EpochLoader,
+    epoch: usize,
+    order: Vec<usize>,
+    batch: usize,
+}
+
+impl Iterator for EpochIterator<'_> {
+    type Item = Result<CdBatch, DatasetError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let l = self.loader;
+        let start = self.batch * l.batch_size;
+        if start >= self.order.len() {
+            return None;
+        }
+        let end = (start + l.batch_size).min(self.order.len());
+        let visible = l.gather(&l.rows, self.order[start..end].iter().copied());
+        let key = rbm::noise::key(&[l.key, self.epoch as u64, self.batch as u64]);
+        let mut batch = CdBatch::new(visible, key);
+        if let Some(reference) = &l.reference
+            && !reference.is_empty()
+        {
+            let n = reference.len();
+            batch = batch.with_reference(l.gather(reference, (start..end).map(|i| i % n)));
+        }
+        self.batch += 1;
+        Some(Ok(batch))
+    }
+}
+
+impl DataLoaderIterator<CdBatch> for EpochIterator<'_> {
+    fn progress(&self) -> Progress {
+        Progress::new(
+            (self.batch * self.loader.batch_size).min(self.order.len()),
+            self.order.len(),
+            None,
+        )
+    }
+}
+
+impl DataLoader<CdBatch> for EpochLoader {
+    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<CdBatch> + 'a> {
+        let epoch = self.next_epoch.fetch_add(1, Ordering::SeqCst);
+        Box::new(EpochIterator {
+            loader: self,
+            epoch,
+            order: self.order(epoch),
+            batch: 0,
+        })
+    }
+
+    fn num_items(&self) -> usize {
+        self.range.len()
+    }
+
+    fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<CdBatch>> {
+        let mut moved = self.clone();
+        moved.device = device.clone();
+        Arc::new(moved)
+    }
+
+    fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<CdBatch>> {
+        let mut sliced = self.clone();
+        let first = self.range.start;
+        sliced.range = (first + start).min(self.range.end)..(first + end).min(self.range.end);
+        sliced.next_epoch = Arc::new(AtomicUsize::new(self.next_epoch.load(Ordering::SeqCst)));
+        Arc::new(sliced)
     }
 }
 
@@ -93,10 +236,14 @@ struct LoggerState {
 }
 
 /// A [`MetricLogger`] that keeps every numeric entry in memory (Burn's checkpointing reads
-/// them back), computes per-epoch means, and prints one line per epoch and split.
+/// them back), computes per-epoch means, prints one line per epoch and split (unless quiet),
+/// and keeps the per-epoch means in a JSON file (rewritten atomically after each epoch) so
+/// that a resumed run has the whole history.
 #[derive(Clone)]
 pub struct EpochLogger {
     label: String,
+    quiet: bool,
+    file: Option<PathBuf>,
     state: Arc<Mutex<LoggerState>>,
 }
 
@@ -105,8 +252,41 @@ impl EpochLogger {
     pub fn new(label: impl Into<String>) -> Self {
         Self {
             label: label.into(),
+            quiet: false,
+            file: None,
             state: Arc::new(Mutex::new(LoggerState::default())),
         }
+    }
+
+    /// Prints nothing (when Burn's terminal dashboard shows the metrics).
+    pub fn quiet(mut self, quiet: bool) -> Self {
+        self.quiet = quiet;
+        self
+    }
+
+    /// Keeps the records in `path`, starting from `records` (those of the epochs a resumed
+    /// run keeps).
+    pub fn with_file(self, path: PathBuf, records: Vec<EpochRecord>) -> Self {
+        if let Ok(mut state) = self.state.lock() {
+            state.records = records;
+        }
+        Self {
+            file: Some(path),
+            ..self
+        }
+    }
+
+    /// Reads the records kept in `path` (none if it does not exist).
+    ///
+    /// # Errors
+    /// If the file exists but cannot be read or parsed.
+    pub fn read_records(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
     /// The per-epoch means recorded so far.
@@ -213,7 +393,8 @@ impl MetricLogger for EpochLogger {
             }
         }
         let split = split_name(&summary.split);
-        println!(
+        if !self.quiet {
+            println!(
             "{} epoch {:>4} {split:<5} {}",
             self.label,
             summary.epoch_number,
@@ -222,12 +403,21 @@ impl MetricLogger for EpochLogger {
                 .map(|(k, v)| format!("{k}: {v:.5}"))
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
+            );
+        }
         state.records.push(EpochRecord {
             epoch: summary.epoch_number,
             split,
             values,
         });
+        if let Some(path) = &self.file {
+            let written = serde_json::to_vec_pretty(&state.records)
+                .map_err(anyhow::Error::from)
+                .and_then(|bytes| write_file_atomic(path, &bytes));
+            if let Err(e) = written {
+                eprintln!("warning: could not record the epoch history: {e:#}");
+            }
+        }
     }
 }
 

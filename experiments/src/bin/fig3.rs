@@ -3,6 +3,7 @@
 //!
 //! `cargo run --release -p experiments --bin fig3 -- --preset paper --out runs/fig3`
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -12,7 +13,7 @@ use clap::Parser;
 use experiments::output::write_file_atomic;
 use experiments::plot::{ColourScale, ImagePanel, Series, image_grid, line_chart};
 use experiments::pretrain::{
-    LayerFields, LayerReport, PretrainConfig, encoding_for, load_or_generate,
+    LayerFields, LayerReport, PretrainConfig, StackOptions, encoding_for, load_or_generate,
     receptive_field_figures, split_rows, tensor_values, train_stack,
 };
 use ising_data::npy;
@@ -22,15 +23,20 @@ use serde::Serialize;
 #[derive(Parser)]
 #[command(about = "Fig. 3: greedy pretraining of an RBM stack on 2D Ising samples")]
 struct Args {
-    /// A preset from experiments/configs (paper or quick).
-    #[arg(long, default_value = "paper", conflicts_with = "config")]
-    preset: String,
+    /// A preset from experiments/configs: paper (the default) or quick.
+    #[arg(long, conflicts_with = "config")]
+    preset: Option<String>,
     /// A configuration file instead of a preset.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Run folder (must not exist).
+    /// Run folder (must not exist, unless --resume).
     #[arg(long)]
     out: PathBuf,
+    /// Continue the interrupted run in --out: finished layers are loaded, the interrupted
+    /// layer continues after its last complete checkpoint. A preset, config or override given
+    /// with --resume must agree with the run's config.json.
+    #[arg(long)]
+    resume: bool,
     /// Where datasets are looked up and stored.
     #[arg(long, default_value = "datasets")]
     datasets: PathBuf,
@@ -46,6 +52,85 @@ struct Args {
     /// Number of samples (overrides the config).
     #[arg(long)]
     samples: Option<usize>,
+}
+
+/// The configuration the flags ask for: a preset or a file, with the overrides applied.
+fn requested_config(args: &Args) -> Result<PretrainConfig> {
+    let mut config = match &args.config {
+        Some(path) => {
+            PretrainConfig::load(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+        }
+        None => preset(args.preset.as_deref().unwrap_or("paper"))?,
+    };
+    if let Some(seed) = args.seed {
+        config.training.seed = seed;
+    }
+    if let Some(epochs) = args.epochs {
+        config.training.epochs = epochs;
+    }
+    if let Some(samples) = args.samples {
+        config.data.samples = samples;
+    }
+    config.validate().context("configuration")?;
+    Ok(config)
+}
+
+/// The configuration of the run to resume: the folder's own, checked against whatever the
+/// flags ask for.
+fn resume_config(args: &Args) -> Result<PretrainConfig> {
+    let path = args.out.join("config.json");
+    if !path.is_file() {
+        bail!(
+            "--resume: {} is not a run folder (no config.json)",
+            args.out.display()
+        );
+    }
+    let saved =
+        PretrainConfig::load(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    saved.validate().with_context(|| format!("{}", path.display()))?;
+    let explicit = args.preset.is_some()
+        || args.config.is_some()
+        || args.seed.is_some()
+        || args.epochs.is_some()
+        || args.samples.is_some();
+    if explicit {
+        let wanted = serde_json::to_value(requested_config(args)?)?;
+        let differences = json_differences("", &serde_json::to_value(&saved)?, &wanted);
+        if !differences.is_empty() {
+            bail!(
+                "--resume: the requested configuration differs from {} in {} (the folder's value first); nothing was changed",
+                path.display(),
+                differences.join(", ")
+            );
+        }
+    }
+    if args.out.join("run.json").exists() {
+        println!("note: {} finished earlier; its outputs are rewritten from the saved layers", args.out.display());
+    }
+    Ok(saved)
+}
+
+/// The paths at which two JSON values differ (e.g. `training.epochs`).
+fn json_differences(path: &str, a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .flat_map(|k| {
+                    let sub = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    match (x.get(k), y.get(k)) {
+                        (Some(u), Some(v)) => json_differences(&sub, u, v),
+                        _ => vec![sub],
+                    }
+                })
+                .collect()
+        }
+        _ if a == b => Vec::new(),
+        _ => vec![format!("{} ({} vs {})", if path.is_empty() { "the config" } else { path }, a, b)],
+    }
 }
 
 fn preset(name: &str) -> Result<PretrainConfig> {
@@ -80,36 +165,26 @@ struct RunInfo {
 fn main() -> Result<()> {
     let args = Args::parse();
     let start = Instant::now();
-    let mut config = match &args.config {
-        Some(path) => {
-            PretrainConfig::load(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-        }
-        None => preset(&args.preset)?,
-    };
-    if let Some(seed) = args.seed {
-        config.training.seed = seed;
-    }
-    if let Some(epochs) = args.epochs {
-        config.training.epochs = epochs;
-    }
-    if let Some(samples) = args.samples {
-        config.data.samples = samples;
-    }
-    config.validate().context("configuration")?;
     let device = select_device(&args.device)?;
-    if args.out.exists() {
-        bail!(
-            "{} already exists; choose a new --out folder",
-            args.out.display()
-        );
-    }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    let config = if args.resume {
+        resume_config(&args)?
+    } else {
+        let config = requested_config(&args)?;
+        if args.out.exists() {
+            bail!(
+                "{} already exists; choose a new --out folder, or add --resume to continue it",
+                args.out.display()
+            );
+        }
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("creating {}", args.out.display()))?;
+        write_file_atomic(
+            &args.out.join("config.json"),
+            serde_json::to_string_pretty(&config)?.as_bytes(),
+        )?;
+        config
+    };
     let out = args.out.as_path();
-    write_file_atomic(
-        &out.join("config.json"),
-        serde_json::to_string_pretty(&config)?.as_bytes(),
-    )?;
     println!(
         "device: {} (compiled: {})",
         args.device,
@@ -125,7 +200,11 @@ fn main() -> Result<()> {
         config.data.valid_fraction,
         config.data.seed,
     )?;
-    let (dbn, reports) = train_stack(&config, train, valid.clone(), &device, out)?;
+    let options = StackOptions {
+        resume: args.resume,
+        dashboard: std::io::stdout().is_terminal(),
+    };
+    let (dbn, reports) = train_stack(&config, train, valid.clone(), &device, out, options)?;
 
     let figures_start = Instant::now();
     let weights_dir = out.join("weights");
