@@ -326,7 +326,10 @@ pub fn train_stack(
                     files.model.display()
                 )
             })?;
-            println!("{label}: finished earlier, loaded {}", files.model.display());
+            println!(
+                "{label}: finished earlier, loaded {}",
+                files.model.display()
+            );
             (loaded.valid().rbm, report)
         } else {
             let resume_from = if options.resume {
@@ -378,21 +381,21 @@ pub fn train_stack(
                 std::sync::Arc::new(train_loader),
                 std::sync::Arc::new(valid_loader),
             )
-                .metrics((
-                    CdMetric::new(CdStatistic::ReconstructionError),
-                    CdMetric::new(CdStatistic::FreeEnergyData),
-                    CdMetric::new(CdStatistic::PseudoLogLikelihood),
-                ))
-                .metric_valid_numeric(CdMetric::new(CdStatistic::FreeEnergyGap))
-                .num_epochs(tc.epochs)
-                .with_custom_checkpointers(
-                    checkpointer("model"),
-                    checkpointer("optim"),
-                    checkpointer("scheduler"),
-                )
-                .with_checkpointing_strategy(KeepLastNCheckpoints::new(KEEP_EPOCHS))
-                .with_metric_logger(logger.clone())
-                .with_application_logger(None);
+            .metrics((
+                CdMetric::new(CdStatistic::ReconstructionError),
+                CdMetric::new(CdStatistic::FreeEnergyData),
+                CdMetric::new(CdStatistic::PseudoLogLikelihood),
+            ))
+            .metric_valid_numeric(CdMetric::new(CdStatistic::FreeEnergyGap))
+            .num_epochs(tc.epochs)
+            .with_custom_checkpointers(
+                checkpointer("model"),
+                checkpointer("optim"),
+                checkpointer("scheduler"),
+            )
+            .with_checkpointing_strategy(KeepLastNCheckpoints::new(KEEP_EPOCHS))
+            .with_metric_logger(logger.clone())
+            .with_application_logger(None);
             if !options.dashboard {
                 training = training.renderer(Box::new(QuietRenderer));
             }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use anyhow::Context;
 use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::{Dataset, DatasetError};
 use burn::prelude::*;
@@ -17,7 +18,6 @@ use burn::train::renderer::{
     EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
     MetricsRendererTraining,
 };
-use anyhow::Context;
 use rbm::{CdBatch, Noise};
 use serde::{Deserialize, Serialize};
 
@@ -284,8 +284,8 @@ impl EpochLogger {
         if !path.exists() {
             return Ok(Vec::new());
         }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
@@ -395,14 +395,14 @@ impl MetricLogger for EpochLogger {
         let split = split_name(&summary.split);
         if !self.quiet {
             println!(
-            "{} epoch {:>4} {split:<5} {}",
-            self.label,
-            summary.epoch_number,
-            values
-                .iter()
-                .map(|(k, v)| format!("{k}: {v:.5}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+                "{} epoch {:>4} {split:<5} {}",
+                self.label,
+                summary.epoch_number,
+                values
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v:.5}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         state.records.push(EpochRecord {

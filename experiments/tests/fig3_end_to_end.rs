@@ -85,6 +85,22 @@ fn small_stack_end_to_end() {
         // free-energy gap is small against the free energies themselves.
         let gap = layer["free_energy_gap"].as_f64().unwrap();
         assert!(gap.is_finite() && gap.abs() < 5.0, "free-energy gap {gap}");
+        // Per-epoch held-out metrics: the gap, and the pseudo-log-likelihood per unit, which
+        // lies between −1 and 0 (−ln 2 is a uniform model) and rises with training.
+        let series = |name: &str| -> Vec<f64> {
+            layer["epochs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["split"] == "valid")
+                .map(|e| e["values"][name].as_f64().unwrap())
+                .collect()
+        };
+        let gaps = series("Free-energy gap");
+        assert!(gaps.iter().all(|g| g.is_finite() && g.abs() < 5.0), "{gaps:?}");
+        let pll = series("Pseudo-log-likelihood per unit");
+        assert!(pll.iter().all(|p| *p < 0.0 && *p > -1.0), "{pll:?}");
+        assert!(pll[7] > pll[0], "the pseudo-likelihood did not rise: {pll:?}");
     }
     assert_eq!(metrics["receptive_fields"].as_array().unwrap().len(), 2);
 

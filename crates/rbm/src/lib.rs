@@ -38,7 +38,9 @@ pub mod units;
 
 pub use dbn::{Dbn, Propagation};
 pub use error::{RbmError, Result};
-pub use rbm::{Rbm, RbmConfig};
 pub use noise::Noise;
-pub use train::{CdBatch, CdConfig, CdModel, CdOutput, LrSchedule, TrainingConfig, sgd_with_momentum};
+pub use rbm::{Rbm, RbmConfig};
+pub use train::{
+    CdBatch, CdConfig, CdModel, CdOutput, LrSchedule, TrainingConfig, sgd_with_momentum,
+};
 pub use units::Units;

@@ -75,13 +75,21 @@ impl Noise {
     }
 
     /// A tensor of uniforms in [0, 1) on `device`.
-    pub fn uniform_tensor<const D: usize>(&mut self, shape: [usize; D], device: &Device) -> Tensor<D> {
+    pub fn uniform_tensor<const D: usize>(
+        &mut self,
+        shape: [usize; D],
+        device: &Device,
+    ) -> Tensor<D> {
         let n = shape.iter().product();
         Tensor::from_data(TensorData::new(self.uniforms(n), shape), device)
     }
 
     /// A tensor of standard normal numbers on `device`.
-    pub fn normal_tensor<const D: usize>(&mut self, shape: [usize; D], device: &Device) -> Tensor<D> {
+    pub fn normal_tensor<const D: usize>(
+        &mut self,
+        shape: [usize; D],
+        device: &Device,
+    ) -> Tensor<D> {
         let n = shape.iter().product();
         Tensor::from_data(TensorData::new(self.normals(n), shape), device)
     }

@@ -331,12 +331,13 @@ fn stochastic_pll(
     let sites = Tensor::<1, Int>::from_data(TensorData::new(sites, [batch]), &device);
     let v_i = v.gather(1, sites.clone().reshape([batch, 1]));
     let delta = v_i.neg() * 2.0 + (u0 + u1);
-    let a_i = rbm.visible_bias.val().select(0, sites.clone()).reshape([batch, 1]);
+    let a_i = rbm
+        .visible_bias
+        .val()
+        .select(0, sites.clone())
+        .reshape([batch, 1]);
     let x_flipped = x + rbm.weights.val().select(0, sites) * delta.clone();
-    let log_partition_flipped = rbm
-        .hidden_units
-        .log_partition_tensor(x_flipped)
-        .sum_dim(1);
+    let log_partition_flipped = rbm.hidden_units.log_partition_tensor(x_flipped).sum_dim(1);
     let d = a_i * delta + log_partition_flipped - log_partition;
     softplus(d, 1.0).neg().mean()
 }
@@ -494,7 +495,10 @@ impl Metric for CdMetric {
     ) -> std::result::Result<SerializedEntry, TensorReadError> {
         let values = item.value.clone().into_data().convert::<f64>();
         let values = values.try_to_vec::<f64>().unwrap_or_default();
-        let value = values.get(self.statistic.index()).copied().unwrap_or(f64::NAN);
+        let value = values
+            .get(self.statistic.index())
+            .copied()
+            .unwrap_or(f64::NAN);
         self.state.update(value, item.batch_size);
         Ok(self
             .state

@@ -79,7 +79,10 @@ impl Units {
         let device = x.device();
         let dims = x.dims();
         match self {
-            Units::Bernoulli => noise.uniform_tensor(dims, &device).lower(sigmoid(x)).float(),
+            Units::Bernoulli => noise
+                .uniform_tensor(dims, &device)
+                .lower(sigmoid(x))
+                .float(),
             Units::Spin => {
                 let u = noise.uniform_tensor(dims, &device);
                 u.lower(sigmoid(x * 2.0)).float() * 2.0 - 1.0

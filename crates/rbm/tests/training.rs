@@ -162,7 +162,12 @@ fn cd_with_many_steps_approaches_the_exact_gradient() {
     );
     // CD-1 is visibly biased on this model (the reason to test with large k).
     let short = CdConfig::new().with_k(1).init(rbm);
-    let g1 = values(short.cd_gradient(rows(&batch), &mut Noise::new(4)).0.weights);
+    let g1 = values(
+        short
+            .cd_gradient(rows(&batch), &mut Noise::new(4))
+            .0
+            .weights,
+    );
     let worst1 = g1
         .iter()
         .zip(&exact)
@@ -234,7 +239,11 @@ fn a_step_is_a_function_of_the_model_the_batch_and_its_key() {
     // the device generator in between changes nothing, and another key changes the sample.
     let _rng = common::seeded(5);
     let model = CdConfig::new().with_k(3).init(small_rbm());
-    let v0 = rows(&(0..9u64).map(|i| state(Units::Bernoulli, 5, i)).collect::<Vec<_>>());
+    let v0 = rows(
+        &(0..9u64)
+            .map(|i| state(Units::Bernoulli, 5, i))
+            .collect::<Vec<_>>(),
+    );
     let run = |key: u64| {
         let out = TrainStep::step(&model, CdBatch::new(v0.clone(), key));
         let grads = out.grads;
@@ -245,7 +254,11 @@ fn a_step_is_a_function_of_the_model_the_batch_and_its_key() {
     };
     let first = run(42);
     Device::flex().seed(999);
-    let _ = Tensor::<2>::random([50, 50], burn::tensor::Distribution::Default, &Device::flex());
+    let _ = Tensor::<2>::random(
+        [50, 50],
+        burn::tensor::Distribution::Default,
+        &Device::flex(),
+    );
     assert_eq!(run(42), first);
     assert_ne!(run(43).0, first.0);
 }
@@ -287,6 +300,13 @@ fn the_batch_pseudo_likelihood_is_unbiased_and_the_gap_is_exact() {
         let expected = mean_f(&rows_v) - mean_f(&reference);
         assert!((gap - expected).abs() < 1e-4, "gap {gap} vs {expected}");
         // Training batches carry no reference: the gap is NaN, not a number that looks valid.
-        assert!(values(model.evaluate(CdBatch::new(rows(&rows_v), 1)).free_energy_gap)[0].is_nan());
+        assert!(
+            values(
+                model
+                    .evaluate(CdBatch::new(rows(&rows_v), 1))
+                    .free_energy_gap
+            )[0]
+            .is_nan()
+        );
     }
 }

@@ -87,7 +87,9 @@ fn resume_config(args: &Args) -> Result<PretrainConfig> {
     }
     let saved =
         PretrainConfig::load(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    saved.validate().with_context(|| format!("{}", path.display()))?;
+    saved
+        .validate()
+        .with_context(|| format!("{}", path.display()))?;
     let explicit = args.preset.is_some()
         || args.config.is_some()
         || args.seed.is_some()
@@ -105,7 +107,10 @@ fn resume_config(args: &Args) -> Result<PretrainConfig> {
         }
     }
     if args.out.join("run.json").exists() {
-        println!("note: {} finished earlier; its outputs are rewritten from the saved layers", args.out.display());
+        println!(
+            "note: {} finished earlier; its outputs are rewritten from the saved layers",
+            args.out.display()
+        );
     }
     Ok(saved)
 }
@@ -120,7 +125,11 @@ fn json_differences(path: &str, a: &serde_json::Value, b: &serde_json::Value) ->
             keys.dedup();
             keys.into_iter()
                 .flat_map(|k| {
-                    let sub = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let sub = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     match (x.get(k), y.get(k)) {
                         (Some(u), Some(v)) => json_differences(&sub, u, v),
                         _ => vec![sub],
@@ -129,7 +138,12 @@ fn json_differences(path: &str, a: &serde_json::Value, b: &serde_json::Value) ->
                 .collect()
         }
         _ if a == b => Vec::new(),
-        _ => vec![format!("{} ({} vs {})", if path.is_empty() { "the config" } else { path }, a, b)],
+        _ => vec![format!(
+            "{} ({} vs {})",
+            if path.is_empty() { "the config" } else { path },
+            a,
+            b
+        )],
     }
 }
 
