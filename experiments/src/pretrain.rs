@@ -406,6 +406,15 @@ pub fn train_stack(
             if let Some(e) = result.error {
                 bail!("training layer {layer} failed: {e}");
             }
+            let records = logger.records();
+            let done = records.iter().filter(|r| r.split == "valid").map(|r| r.epoch).max();
+            if done != Some(tc.epochs) {
+                bail!(
+                    "training of layer {layer} stopped after epoch {} of {}; continue it with --resume",
+                    done.unwrap_or(0),
+                    tc.epochs
+                );
+            }
             let bytes = result
                 .model
                 .clone()
@@ -424,7 +433,7 @@ pub fn train_stack(
             let report = LayerReport {
                 layer,
                 shape: [pair[0], pair[1]],
-                epochs: logger.records(),
+                epochs: records,
                 free_energy_gap: gap,
                 valid_pseudo_log_likelihood_per_unit: pll,
                 seconds: start.elapsed().as_secs_f64(),
