@@ -268,7 +268,8 @@ impl LayerFiles {
 }
 
 /// The key of layer `layer`'s random streams under training seed `seed`; `stream` 0 is the
-/// training data (order and Gibbs sampling), 1 the held-out data, 2 the initial weights.
+/// training data (order and Gibbs sampling), 1 the held-out data, 2 the initial weights, 3
+/// and 4 the sampled propagation of the training and held-out data to the next layer.
 pub fn layer_key(seed: u64, layer: usize, stream: u64) -> u64 {
     rbm::noise::key(&[seed, layer as u64, stream])
 }
@@ -277,9 +278,9 @@ pub fn layer_key(seed: u64, layer: usize, stream: u64) -> u64 {
 /// sub-folders `layer{l}` of `run_dir` ([`LayerFiles`]); returns the stack and a report per
 /// layer.
 ///
-/// Every random number is derived from (seed, layer, epoch, batch) — the data order and the
-/// Gibbs sampling through [`EpochLoader`], the initial weights from the device stream seeded
-/// per layer — and the momentum, learning-rate schedule and persistent chains are in Burn's
+/// Every random number is derived from (seed, layer, epoch, batch) on the host — the data
+/// order and the Gibbs sampling through [`EpochLoader`], the initial weights through
+/// [`RbmConfig::init_seeded`] — so the device's own generator is never used, and the momentum, learning-rate schedule and persistent chains are in Burn's
 /// checkpoints, so a resumed run ends with the same weights, bit for bit on a CPU backend,
 /// as an uninterrupted one.
 ///
@@ -301,13 +302,12 @@ pub fn train_stack(
         let layer = l + 1;
         let start = Instant::now();
         let files = LayerFiles::new(run_dir, layer);
-        device.seed(layer_key(tc.seed, layer, 2));
         let train_tensor = train.to_tensor(device);
         let mut rbm = RbmConfig::new(pair[0], pair[1])
             .with_visible_units(config.units)
             .with_hidden_units(config.units)
             .with_init_std(config.init_std)
-            .init(device);
+            .init_seeded(device, layer_key(tc.seed, layer, 2));
         if config.visible_bias_from_data {
             rbm = rbm.with_visible_bias_from_data(train_tensor.clone());
         }
@@ -407,7 +407,11 @@ pub fn train_stack(
                 bail!("training layer {layer} failed: {e}");
             }
             let records = logger.records();
-            let done = records.iter().filter(|r| r.split == "valid").map(|r| r.epoch).max();
+            let done = records
+                .iter()
+                .filter(|r| r.split == "valid")
+                .map(|r| r.epoch)
+                .max();
             if done != Some(tc.epochs) {
                 bail!(
                     "training of layer {layer} stopped after epoch {} of {}; continue it with --resume",
@@ -449,14 +453,19 @@ pub fn train_stack(
         reports.push(report);
         // The next layer's data: built once from the trained layer.
         if layer + 1 < config.layers.len() {
-            let up = |t: Tensor<2>| match config.propagation {
+            let up = |t: Tensor<2>, stream: u64| match config.propagation {
                 Propagation::Mean => trained.hidden_mean(t),
-                Propagation::Sample => trained.sample_hidden(t),
+                Propagation::Sample => {
+                    let mut noise = rbm::Noise::new(layer_key(tc.seed, layer, stream));
+                    trained
+                        .hidden_units
+                        .sample_with(trained.hidden_input(t), &mut noise)
+                }
             };
             let width = pair[1];
             let valid_tensor = valid.to_tensor(device);
-            train = RowsDataset::new(tensor_values(up(train_tensor)), width);
-            valid = RowsDataset::new(tensor_values(up(valid_tensor)), width);
+            train = RowsDataset::new(tensor_values(up(train_tensor, 3)), width);
+            valid = RowsDataset::new(tensor_values(up(valid_tensor, 4)), width);
         }
         layers.push(trained);
     }

@@ -97,10 +97,16 @@ fn small_stack_end_to_end() {
                 .collect()
         };
         let gaps = series("Free-energy gap");
-        assert!(gaps.iter().all(|g| g.is_finite() && g.abs() < 5.0), "{gaps:?}");
+        assert!(
+            gaps.iter().all(|g| g.is_finite() && g.abs() < 5.0),
+            "{gaps:?}"
+        );
         let pll = series("Pseudo-log-likelihood per unit");
         assert!(pll.iter().all(|p| *p < 0.0 && *p > -1.0), "{pll:?}");
-        assert!(pll[7] > pll[0], "the pseudo-likelihood did not rise: {pll:?}");
+        assert!(
+            pll[7] > pll[0],
+            "the pseudo-likelihood did not rise: {pll:?}"
+        );
     }
     assert_eq!(metrics["receptive_fields"].as_array().unwrap().len(), 2);
 

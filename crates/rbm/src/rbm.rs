@@ -70,14 +70,30 @@ impl RbmConfig {
     /// # Panics
     /// If the configuration is invalid (see [`RbmConfig::validate`]).
     pub fn init(&self, device: &Device) -> Rbm {
-        if let Err(e) = self.validate() {
-            panic!("{e}");
-        }
         let weights = Tensor::random(
             [self.n_visible, self.n_hidden],
             Distribution::Normal(0.0, self.init_std),
             device,
         );
+        self.with_weights(weights, device)
+    }
+
+    /// The RBM with its initial weights drawn from the keyed stream `seed` (see
+    /// [`crate::noise`]) instead of the device's generator: the same numbers on every backend
+    /// and independent of any other draw in the process.
+    ///
+    /// # Panics
+    /// If the configuration is invalid.
+    pub fn init_seeded(&self, device: &Device, seed: u64) -> Rbm {
+        let shape = [self.n_visible, self.n_hidden];
+        let weights = crate::Noise::new(seed).normal_tensor(shape, device) * self.init_std;
+        self.with_weights(weights, device)
+    }
+
+    fn with_weights(&self, weights: Tensor<2>, device: &Device) -> Rbm {
+        if let Err(e) = self.validate() {
+            panic!("{e}");
+        }
         Rbm {
             weights: Param::from_tensor(weights),
             visible_bias: Param::from_tensor(Tensor::zeros([self.n_visible], device)),
