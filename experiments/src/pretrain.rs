@@ -269,7 +269,8 @@ impl LayerFiles {
 
 /// The key of layer `layer`'s random streams under training seed `seed`; `stream` 0 is the
 /// training data (order and Gibbs sampling), 1 the held-out data, 2 the initial weights, 3
-/// and 4 the sampled propagation of the training and held-out data to the next layer.
+/// and 4 the sampled propagation of the training and held-out data to the next layer, 5 the
+/// initial persistent chains.
 pub fn layer_key(seed: u64, layer: usize, stream: u64) -> u64 {
     rbm::noise::key(&[seed, layer as u64, stream])
 }
@@ -280,7 +281,8 @@ pub fn layer_key(seed: u64, layer: usize, stream: u64) -> u64 {
 ///
 /// Every random number is derived from (seed, layer, epoch, batch) on the host — the data
 /// order and the Gibbs sampling through [`EpochLoader`], the initial weights through
-/// [`RbmConfig::init_seeded`] — so the device's own generator is never used, and the momentum, learning-rate schedule and persistent chains are in Burn's
+/// [`RbmConfig::init_seeded`], the persistent chains through [`rbm::CdConfig::init_seeded`] —
+/// so the device's own generator is never used, and the momentum, learning-rate schedule and persistent chains are in Burn's
 /// checkpoints, so a resumed run ends with the same weights, bit for bit on a CPU backend,
 /// as an uninterrupted one.
 ///
@@ -311,7 +313,7 @@ pub fn train_stack(
         if config.visible_bias_from_data {
             rbm = rbm.with_visible_bias_from_data(train_tensor.clone());
         }
-        let model = tc.cd.clone().init(rbm);
+        let model = tc.cd.clone().init_seeded(rbm, layer_key(tc.seed, layer, 5));
         let label = format!("layer {layer} ({}→{})", pair[0], pair[1]);
 
         let (trained, report) = if options.resume && files.report.exists() {

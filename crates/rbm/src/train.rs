@@ -86,12 +86,23 @@ impl CdConfig {
     }
 
     /// A trainable model: `rbm` moved to the autodiff version of its device (the optimiser
-    /// needs it), with persistent chains initialised by sampling the RBM's visible layer
-    /// from zero hidden input when `persistent` is set.
+    /// needs it), with persistent chains (when `persistent` is set) initialised by sampling
+    /// the RBM's visible layer from zero hidden input with the keyed stream 0; see
+    /// [`CdConfig::init_seeded`].
     ///
     /// # Panics
     /// If the settings are invalid.
     pub fn init(&self, rbm: Rbm) -> CdModel {
+        self.init_seeded(rbm, 0)
+    }
+
+    /// [`CdConfig::init`] with the persistent chains' initial states drawn from the
+    /// [`Noise`] stream `seed` (never from the device's generator, so that a training run is
+    /// a function of its seeds).
+    ///
+    /// # Panics
+    /// If the settings are invalid.
+    pub fn init_seeded(&self, rbm: Rbm, seed: u64) -> CdModel {
         if let Err(e) = self.validate() {
             panic!("{e}");
         }
@@ -99,7 +110,10 @@ impl CdConfig {
         let rbm = rbm.train();
         let chains = if self.persistent { self.chains } else { 1 };
         let zeros = Tensor::<2>::zeros([chains, rbm.n_hidden()], &device.without_autodiff());
-        let start = plain(&rbm).sample_visible(zeros);
+        let base = plain(&rbm);
+        let start = base
+            .visible_units
+            .sample_with(base.visible_input(zeros), &mut Noise::new(seed));
         CdModel {
             rbm,
             chains: RunningState::new(start),
