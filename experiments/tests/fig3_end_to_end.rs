@@ -2,6 +2,8 @@
 //! binary writes every output, they parse, training lowered the reconstruction error of every
 //! layer, and an existing run folder is refused without being touched.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -22,21 +24,7 @@ fn run(config: &Path, out: &Path, datasets: &Path) -> std::process::Output {
 fn small_stack_end_to_end() {
     let tmp = tempfile::tempdir().unwrap();
     let config = tmp.path().join("small.json");
-    std::fs::write(
-        &config,
-        r#"{
-          "data": {"size": 8, "coupling": 0.408, "samples": 3000, "seed": 3, "valid_fraction": 0.2},
-          "layers": [64, 16, 4],
-          "units": "bernoulli",
-          "init_std": 0.01,
-          "visible_bias_from_data": true,
-          "propagation": "mean",
-          "training": {"cd": {"k": 1, "persistent": false, "chains": 100, "l1": 0.0002, "l2": 0.0},
-                       "learning_rate": 0.1, "schedule": {"kind": "constant"}, "momentum": 0.5,
-                       "batch_size": 50, "epochs": 8, "seed": 5}
-        }"#,
-    )
-    .unwrap();
+    std::fs::write(&config, common::SMALL_CONFIG).unwrap();
     let out = tmp.path().join("run");
     let datasets = tmp.path().join("datasets");
     let result = run(&config, &out, &datasets);

@@ -13,20 +13,10 @@
 
 #![cfg(feature = "wgpu")]
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
-
-const CONFIG: &str = r#"{
-  "data": {"size": 8, "coupling": 0.408, "samples": 3000, "seed": 3, "valid_fraction": 0.2},
-  "layers": [64, 16, 4],
-  "units": "bernoulli",
-  "init_std": 0.01,
-  "visible_bias_from_data": true,
-  "propagation": "mean",
-  "training": {"cd": {"k": 1, "persistent": false, "chains": 100, "l1": 0.0002, "l2": 0.0},
-               "learning_rate": 0.1, "schedule": {"kind": "constant"}, "momentum": 0.5,
-               "batch_size": 50, "epochs": 8, "seed": 5}
-}"#;
 
 fn run(root: &Path, device: &str) -> serde_json::Value {
     let out = root.join(device);
@@ -64,7 +54,7 @@ fn last_valid(layer: &serde_json::Value, name: &str) -> f64 {
 #[test]
 fn the_wgpu_run_agrees_with_the_cpu_run() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("config.json"), CONFIG).unwrap();
+    std::fs::write(tmp.path().join("config.json"), common::SMALL_CONFIG).unwrap();
     let cpu = run(tmp.path(), "flex");
     let gpu = run(tmp.path(), "wgpu");
     let (cpu, gpu) = (
