@@ -20,7 +20,7 @@ use rbm::{Dbn, Propagation, Rbm, RbmConfig, TrainingConfig, Units};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{AtomicCheckpointer, KEEP_EPOCHS, last_complete_epoch, verify_checkpoint};
-use crate::output::write_file_atomic;
+use crate::output::{read_json, write_file_atomic};
 use crate::training::{EpochLoader, EpochLogger, EpochRecord, QuietRenderer, RowsDataset};
 
 /// The data of a pretraining run.
@@ -472,16 +472,6 @@ pub fn train_stack(
         layers.push(trained);
     }
     Ok((Dbn::new(layers)?, reports))
-}
-
-/// Reads a JSON file into `T`.
-///
-/// # Errors
-/// Naming the file that cannot be read or parsed.
-pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 /// A tensor's values as f32.

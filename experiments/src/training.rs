@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use anyhow::Context;
 use burn::data::dataloader::{DataLoader, DataLoaderIterator, Progress};
 use burn::data::dataset::{Dataset, DatasetError};
 use burn::prelude::*;
@@ -21,7 +20,7 @@ use burn::train::renderer::{
 use rbm::{CdBatch, Noise};
 use serde::{Deserialize, Serialize};
 
-use crate::output::write_file_atomic;
+use crate::output::{read_json, write_file_atomic};
 
 /// Rows of equal width stored contiguously, served one row per item.
 #[derive(Debug, Clone)]
@@ -284,9 +283,7 @@ impl EpochLogger {
         if !path.exists() {
             return Ok(Vec::new());
         }
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+        read_json(path)
     }
 
     /// The per-epoch means recorded so far.

@@ -1,10 +1,10 @@
 //! Judging a model: pseudo-log-likelihood, the free-energy gap, and the KL divergence from
 //! the exact Ising distribution.
 
+use crate::noise::Noise;
 use burn::prelude::*;
 use burn::tensor::activation::softplus;
 use ising_data::Lattice;
-use ising_data::rng::Xoshiro256pp;
 
 use crate::error::{RbmError, Result};
 use crate::exact::HostRbm;
@@ -73,33 +73,50 @@ pub fn pseudo_log_likelihood(rbm: &Rbm, v: Tensor<2>) -> Result<f64> {
 }
 
 /// An unbiased stochastic estimate of [`pseudo_log_likelihood`]: one site per row, drawn
-/// uniformly with the given seed. Costs one extra hidden pass instead of n_v.
+/// uniformly from the [`Noise`] stream `seed`. Costs one extra hidden pass instead of n_v.
 ///
 /// # Errors
 /// If the visible units are not discrete.
 pub fn pseudo_log_likelihood_stochastic(rbm: &Rbm, v: Tensor<2>, seed: u64) -> Result<f64> {
     discrete_visible(rbm)?;
-    let [batch, nv] = v.dims();
-    let mut rng = Xoshiro256pp::seed_from_u64(seed);
-    let sites: Vec<usize> = (0..batch).map(|_| rng.below(nv)).collect();
     let x = rbm.hidden_input(v.clone());
-    // Row b uses site sites[b]: evaluate all drawn sites for all rows would be batch²; instead
-    // gather per row with a one-hot mask over the drawn site of each row.
+    let log_partition = rbm.hidden_units.log_partition_tensor(x.clone()).sum_dim(1);
+    let lp = stochastic_pll_tensor(rbm, v, x, log_partition, &mut Noise::new(seed));
+    Ok(lp.into_scalar::<f64>())
+}
+
+/// ln p(v_i | v_{−i}) at one uniformly drawn site per row, averaged over the rows, from the
+/// rows' hidden inputs `x` and their Σ_j ln Z_j(x_j) (`log_partition`, `[batch, 1]`); NaN for
+/// continuous visible units.
+///
+/// Changing v_i to its other value v_i' (Δ = v_i' − v_i) changes x by Δ W_i and
+/// F(v) − F(v') = a_i Δ + Σ_j ln Z_j(x + Δ W_i) − Σ_j ln Z_j(x), and
+/// ln p(v_i | v_{−i}) = −softplus(F(v) − F(v')).
+pub(crate) fn stochastic_pll_tensor(
+    rbm: &Rbm,
+    v: Tensor<2>,
+    x: Tensor<2>,
+    log_partition: Tensor<2>,
+    noise: &mut Noise,
+) -> Tensor<1> {
     let device = v.device();
-    let mut mask = vec![0.0f32; batch * nv];
-    for (b, &s) in sites.iter().enumerate() {
-        mask[b * nv + s] = 1.0;
-    }
-    let mask = Tensor::<2>::from_data(TensorData::new(mask, [batch, nv]), &device);
-    let delta = (flipped(rbm.visible_units, v.clone()) - v) * mask.clone(); // [batch, nv]
-    let a_term = (delta.clone() * rbm.visible_bias.val().unsqueeze_dim(0)).sum_dim(1);
-    let x_flip = x.clone() + delta.matmul(rbm.weights.val());
-    let hu = rbm.hidden_units;
-    let df = (a_term + hu.log_partition_tensor(x_flip).sum_dim(1)
-        - hu.log_partition_tensor(x).sum_dim(1))
-    .neg();
-    let lp = softplus(df.neg(), 1.0).neg();
-    Ok(lp.mean().into_scalar::<f64>())
+    let [batch, n_v] = v.dims();
+    let Some([u0, u1]) = rbm.visible_units.values() else {
+        return Tensor::full([1], f64::NAN, &device);
+    };
+    let sites: Vec<i64> = (0..batch).map(|_| noise.below(n_v) as i64).collect();
+    let sites = Tensor::<1, Int>::from_data(TensorData::new(sites, [batch]), &device);
+    let v_i = v.gather(1, sites.clone().reshape([batch, 1]));
+    let delta = v_i.neg() * 2.0 + (u0 + u1);
+    let a_i = rbm
+        .visible_bias
+        .val()
+        .select(0, sites.clone())
+        .reshape([batch, 1]);
+    let x_flipped = x + rbm.weights.val().select(0, sites) * delta.clone();
+    let log_partition_flipped = rbm.hidden_units.log_partition_tensor(x_flipped).sum_dim(1);
+    let d = a_i * delta + log_partition_flipped - log_partition;
+    softplus(d, 1.0).neg().mean()
 }
 
 fn discrete_visible(rbm: &Rbm) -> Result<()> {

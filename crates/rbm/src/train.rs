@@ -31,7 +31,6 @@ use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::module::{Module, RunningState};
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig, momentum::MomentumConfig};
 use burn::prelude::*;
-use burn::tensor::activation::softplus;
 use burn::tensor::{ExecutionError, TensorReadError};
 use burn::train::metric::state::{FormatOptions, NumericMetricState};
 use burn::train::metric::{
@@ -269,8 +268,13 @@ impl CdModel {
             let a = (v * rbm.visible_bias.val().unsqueeze_dim(0)).sum_dim(1);
             (a + log_partition).neg().mean()
         };
-        let pseudo_log_likelihood =
-            stochastic_pll(&rbm, v0.clone(), x0, log_partition0.clone(), noise);
+        let pseudo_log_likelihood = crate::likelihood::stochastic_pll_tensor(
+            &rbm,
+            v0.clone(),
+            x0,
+            log_partition0.clone(),
+            noise,
+        );
         let free_energy_data = free_energy(v0, log_partition0);
         let free_energy_gap = Tensor::<1>::full([1], f64::NAN, &free_energy_data.device());
         let stats = CdOutput {
@@ -320,40 +324,6 @@ impl CdModel {
         grads.register(self.rbm.hidden_bias.id, g.hidden_bias.clone().neg());
         grads
     }
-}
-
-/// ln p(v_i | v_{−i}) at one uniformly drawn site per row, averaged over the rows, from the
-/// rows' hidden inputs `x` and their Σ_j ln Z_j(x_j) (`log_partition`, `[batch, 1]`); NaN for
-/// continuous visible units.
-///
-/// Changing v_i to its other value v_i' (Δ = v_i' − v_i) changes x by Δ W_i and
-/// F(v) − F(v') = a_i Δ + Σ_j ln Z_j(x + Δ W_i) − Σ_j ln Z_j(x), and
-/// ln p(v_i | v_{−i}) = −softplus(F(v) − F(v')).
-fn stochastic_pll(
-    rbm: &Rbm,
-    v: Tensor<2>,
-    x: Tensor<2>,
-    log_partition: Tensor<2>,
-    noise: &mut Noise,
-) -> Tensor<1> {
-    let device = v.device();
-    let [batch, n_v] = v.dims();
-    let Some([u0, u1]) = rbm.visible_units.values() else {
-        return Tensor::full([1], f64::NAN, &device);
-    };
-    let sites: Vec<i64> = (0..batch).map(|_| noise.below(n_v) as i64).collect();
-    let sites = Tensor::<1, Int>::from_data(TensorData::new(sites, [batch]), &device);
-    let v_i = v.gather(1, sites.clone().reshape([batch, 1]));
-    let delta = v_i.neg() * 2.0 + (u0 + u1);
-    let a_i = rbm
-        .visible_bias
-        .val()
-        .select(0, sites.clone())
-        .reshape([batch, 1]);
-    let x_flipped = x + rbm.weights.val().select(0, sites) * delta.clone();
-    let log_partition_flipped = rbm.hidden_units.log_partition_tensor(x_flipped).sum_dim(1);
-    let d = a_i * delta + log_partition_flipped - log_partition;
-    softplus(d, 1.0).neg().mean()
 }
 
 impl TrainStep for CdModel {
