@@ -175,8 +175,13 @@ fn runs_are_reproducible_and_resume_bit_for_bit() {
         !c.join("layer1/layer.json").exists(),
         "layer 1 finished before the kill"
     );
-    let interrupted = last_complete_epoch(&c.join("layer1/checkpoint")).unwrap();
-    assert!((5..30).contains(&interrupted));
+    // The three records of an epoch are written by separate threads, so the kill may land
+    // after model-5 but before optim-5 or scheduler-5: the newest complete epoch is 4 or later.
+    let interrupted = last_complete_epoch(&c.join("layer1/checkpoint")).expect("a checkpoint");
+    assert!(
+        (4..30).contains(&interrupted),
+        "newest complete epoch {interrupted}"
+    );
 
     // Refusals on copies of the interrupted folder, each left byte for byte as it was.
     let copy = s.root.join("copy");
