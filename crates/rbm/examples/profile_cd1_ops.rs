@@ -31,6 +31,8 @@ fn first(t: Tensor<2>) -> f32 {
 }
 
 fn main() {
+    #[cfg(target_arch = "x86_64")]
+    kernel_products();
     let d = Device::flex();
     d.seed(1);
     let v = Tensor::<2>::random([100, 1600], Distribution::Bernoulli(0.5), &d);
@@ -49,6 +51,42 @@ fn main() {
     time("hᵀ v       [400x100][100x1600]", mm, &|| {
         first(h.clone().transpose().matmul(v.clone()))
     });
+    let v2 = Tensor::cat(vec![v.clone(), v.clone()], 0);
+    let h2 = Tensor::cat(vec![h.clone(), h.clone()], 0);
+    time("[v;v]ᵀ [h;h] [1600x200][200x400]", 2.0 * mm, &|| {
+        first(v2.clone().transpose().matmul(h2.clone()))
+    });
+    let v2t = v2.clone().transpose().add_scalar(0.0);
+    time("(copied [v;v]ᵀ) [h;h]", 2.0 * mm, &|| {
+        first(v2t.clone().matmul(h2.clone()))
+    });
+    time("transpose copy + product", 2.0 * mm, &|| {
+        first(v2.clone().transpose().add_scalar(0.0).matmul(h2.clone()))
+    });
+    time("([h;h]ᵀ [v;v])ᵀ", 2.0 * mm, &|| {
+        first(h2.clone().transpose().matmul(v2.clone()).transpose())
+    });
+    let h2t = h2.clone().transpose().add_scalar(0.0);
+    time("(copied [h;h]ᵀ) [v;v]", 2.0 * mm, &|| {
+        first(h2t.clone().matmul(v2.clone()))
+    });
+    time("transpose by reshape [1600x200]", 0.0, &|| {
+        first(
+            v2.clone()
+                .transpose()
+                .reshape([320_000])
+                .reshape([1600, 200]),
+        )
+    });
+    time("reshape-transpose + product", 2.0 * mm, &|| {
+        first(
+            v2.clone()
+                .transpose()
+                .reshape([320_000])
+                .reshape([1600, 200])
+                .matmul(h2.clone()),
+        )
+    });
     time("sigmoid    [100x400]", 0.0, &|| first(sigmoid(h.clone())));
     time("uniforms   [100x1600]", 0.0, &|| {
         first(Tensor::<2>::random([100, 1600], Distribution::Default, &d))
@@ -56,4 +94,75 @@ fn main() {
     time("W + W      [1600x400]", 0.0, &|| {
         first(w.clone() + w.clone())
     });
+}
+
+/// The fused CPU kernel's matrix products for the same shapes.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+fn kernel_products() {
+    use rbm::cpu_kernel::avx512::{Operand, matmul};
+    if !rbm::cpu_kernel::available() {
+        return;
+    }
+    let mut noise = rbm::Noise::new(1);
+    let v = noise.uniforms(100 * 1600);
+    let w = noise.uniforms(1600 * 400);
+    let ht = noise.uniforms(400 * 112);
+    let p = noise.uniforms(100 * 400);
+    let mm = 2.0 * 100.0 * 1600.0 * 400.0;
+    let mut x = vec![0.0f32; 100 * 400];
+    let mut yt = vec![0.0f32; 1600 * 112];
+    let mut g = vec![0.0f32; 1600 * 400];
+    // SAFETY (all three): `available()` checked the CPU features.
+    time("kernel v W", mm, &|| {
+        let mut x = x.clone();
+        unsafe {
+            matmul(
+                100,
+                400,
+                1600,
+                Operand::new(&v, 1600, 1),
+                &w,
+                400,
+                &mut x,
+                false,
+            )
+        };
+        x[0]
+    });
+    time("kernel W hᵀ (padded to 112)", mm, &|| {
+        let mut yt = yt.clone();
+        unsafe {
+            matmul(
+                1600,
+                112,
+                400,
+                Operand::new(&w, 400, 1),
+                &ht,
+                112,
+                &mut yt,
+                false,
+            )
+        };
+        yt[0]
+    });
+    time("kernel vᵀ p", mm, &|| {
+        let mut g = g.clone();
+        unsafe {
+            matmul(
+                1600,
+                400,
+                100,
+                Operand::new(&v, 1, 1600),
+                &p,
+                400,
+                &mut g,
+                false,
+            )
+        };
+        g[0]
+    });
+    x[0] = 0.0;
+    yt[0] = 0.0;
+    g[0] = 0.0;
 }

@@ -26,6 +26,7 @@
 //! ```
 
 pub mod ais;
+pub mod cpu_kernel;
 pub mod dbn;
 pub mod device;
 pub mod error;

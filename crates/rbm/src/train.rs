@@ -40,8 +40,10 @@ use burn::train::metric::{
 use burn::train::{InferenceStep, ItemLazy, TrainOutput, TrainStep};
 use serde::{Deserialize, Serialize};
 
+use crate::cpu_kernel::{self, GradientForm, HostRbm, HostStep, StepRequest};
 use crate::noise::Noise;
 use crate::rbm::Rbm;
+use crate::units::Units;
 
 /// Contrastive-divergence settings.
 #[derive(Config, Debug)]
@@ -117,6 +119,7 @@ impl CdConfig {
             rbm,
             chains: RunningState::new(start),
             cd: self.clone(),
+            cpu_kernel: true,
         }
     }
 }
@@ -143,6 +146,13 @@ pub struct CdModel {
     /// The CD settings.
     #[module(skip)]
     pub cd: CdConfig,
+    /// Run the step on the fused CPU kernel ([`crate::cpu_kernel`]) when it applies: a CPU
+    /// device (flex or ndarray), Bernoulli visible and hidden units, and a CPU with AVX-512
+    /// (`true` from [`CdConfig::init`]). It computes the update of the tensor implementation
+    /// from the same random numbers, up to float rounding; `false` forces the tensor
+    /// implementation.
+    #[module(skip)]
+    pub cpu_kernel: bool,
 }
 
 /// The RBM with plain (non-autodiff) parameter tensors, for computing without a graph.
@@ -231,6 +241,23 @@ impl CdModel {
     /// The reconstruction error is that of Hinton's code: the mean squared difference per unit
     /// between v⁰ and E[v | h⁰], h⁰ ~ p(h|v⁰) — the first half-step of the CD chain.
     pub fn cd_gradient(&self, v0: Tensor<2>, noise: &mut Noise) -> (CdGradient, CdOutput) {
+        if self.uses_cpu_kernel() {
+            let form = GradientForm {
+                descent: false,
+                l1: 0.0,
+                l2: 0.0,
+            };
+            let (host, device) = self.host_step(v0, noise, Some(form));
+            let [nv, nh] = self.rbm.weights.dims();
+            let weights = host.weights.clone().expect("requested");
+            let gradient = CdGradient {
+                weights: Tensor::from_data(TensorData::new(weights, [nv, nh]), &device),
+                visible_bias: vector(host.visible_bias.clone(), &device),
+                hidden_bias: vector(host.hidden_bias.clone(), &device),
+                negative: negative_tensor(&host, nv, &device),
+            };
+            return (gradient, host_output(&host, &device));
+        }
         let rbm = plain(&self.rbm);
         let (vu, hu) = (rbm.visible_units, rbm.hidden_units);
         let v0 = v0.without_autodiff();
@@ -298,7 +325,12 @@ impl CdModel {
     /// [`CdModel::cd_gradient`], plus the free-energy gap against the batch's reference rows.
     pub fn evaluate(&self, batch: CdBatch) -> CdOutput {
         let mut noise = Noise::new(batch.seed);
-        let mut out = self.cd_gradient(batch.visible, &mut noise).1;
+        let mut out = if self.uses_cpu_kernel() {
+            let (host, device) = self.host_step(batch.visible, &mut noise, None);
+            host_output(&host, &device)
+        } else {
+            self.cd_gradient(batch.visible, &mut noise).1
+        };
         if let Some(reference) = batch.reference {
             let rbm = plain(&self.rbm);
             let f_ref = rbm.free_energy(reference.without_autodiff()).mean();
@@ -326,12 +358,141 @@ impl CdModel {
     }
 }
 
+impl CdModel {
+    /// The model with the fused CPU kernel allowed or not (see [`CdModel::cpu_kernel`]).
+    pub fn with_cpu_kernel(mut self, allowed: bool) -> Self {
+        self.cpu_kernel = allowed;
+        self
+    }
+
+    /// Whether this model's steps run on the fused CPU kernel (see [`CdModel::cpu_kernel`]).
+    pub fn uses_cpu_kernel(&self) -> bool {
+        let device = self.rbm.weights.val().without_autodiff().device();
+        self.cpu_kernel
+            && self.rbm.visible_units == Units::Bernoulli
+            && self.rbm.hidden_units == Units::Bernoulli
+            && is_cpu(&device)
+            && cpu_kernel::available()
+    }
+
+    /// The step on the fused CPU kernel, with the device its results belong on.
+    fn host_step(
+        &self,
+        v0: Tensor<2>,
+        noise: &mut Noise,
+        gradient: Option<GradientForm>,
+    ) -> (HostStep, Device) {
+        let rbm = plain(&self.rbm);
+        let device = rbm.weights.val().device();
+        // Read in place when the bytes are aligned for f32 (they are when the backend
+        // allocated them), copied otherwise.
+        let w_data = rbm.weights.val().into_data().convert::<f32>();
+        let w_copy;
+        let w = match w_data.as_slice::<f32>() {
+            Ok(w) => w,
+            Err(_) => {
+                w_copy = host_vec(rbm.weights.val());
+                &w_copy
+            }
+        };
+        let host = HostRbm::new(
+            w,
+            host_vec(rbm.visible_bias.val()),
+            host_vec(rbm.hidden_bias.val()),
+        );
+        let v0 = host_vec(v0.without_autodiff());
+        let chains = self.cd.persistent.then(|| {
+            let chains = self.chains.value_sync().without_autodiff();
+            let rows = chains.dims()[0];
+            (host_vec(chains), rows)
+        });
+        let request = StepRequest {
+            k: self.cd.k,
+            chains: chains.as_ref().map(|(c, rows)| (c.as_slice(), *rows)),
+            gradient,
+        };
+        (cpu_kernel::cd_step(&host, &v0, &request, noise), device)
+    }
+
+    /// [`TrainStep::step`] on the fused CPU kernel: the descent direction with the
+    /// penalties comes out of the kernel, so no further pass over the weights is needed.
+    fn host_train_step(&self, v0: Tensor<2>, noise: &mut Noise) -> TrainOutput<CdOutput> {
+        let form = GradientForm {
+            descent: true,
+            l1: self.cd.l1 as f32,
+            l2: self.cd.l2 as f32,
+        };
+        let (host, device) = self.host_step(v0, noise, Some(form));
+        let [nv, nh] = self.rbm.weights.dims();
+        if self.cd.persistent {
+            self.chains.update(negative_tensor(&host, nv, &device));
+            let _ = self.chains.value_sync();
+        }
+        let item = host_output(&host, &device);
+        let weights = host.weights.expect("requested");
+        let mut grads = GradientsParams::new();
+        grads.register(
+            self.rbm.weights.id,
+            Tensor::<2>::from_data(TensorData::new(weights, [nv, nh]), &device),
+        );
+        grads.register(self.rbm.visible_bias.id, vector(host.visible_bias, &device));
+        grads.register(self.rbm.hidden_bias.id, vector(host.hidden_bias, &device));
+        TrainOutput { grads, item }
+    }
+}
+
+/// Whether `device` keeps its tensors in host memory (the CPU backends).
+fn is_cpu(device: &Device) -> bool {
+    #[cfg(feature = "ndarray")]
+    #[allow(deprecated)]
+    if *device == Device::ndarray() {
+        return true;
+    }
+    *device == Device::flex()
+}
+
+/// A tensor's elements as f32, row-major.
+fn host_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("converted to f32")
+}
+
+fn vector(x: Vec<f32>, device: &Device) -> Tensor<1> {
+    let n = x.len();
+    Tensor::from_data(TensorData::new(x, [n]), device)
+}
+
+fn scalar(x: f64, device: &Device) -> Tensor<1> {
+    Tensor::from_data(TensorData::new(vec![x as f32], [1]), device)
+}
+
+fn negative_tensor(host: &HostStep, nv: usize, device: &Device) -> Tensor<2> {
+    let (v, rows) = &host.negative;
+    Tensor::from_data(TensorData::new(v.clone(), [*rows, nv]), device)
+}
+
+fn host_output(host: &HostStep, device: &Device) -> CdOutput {
+    CdOutput {
+        reconstruction_error: scalar(host.reconstruction_error, device),
+        free_energy_data: scalar(host.free_energy_data, device),
+        free_energy_negative: scalar(host.free_energy_negative, device),
+        pseudo_log_likelihood: scalar(host.pseudo_log_likelihood, device),
+        free_energy_gap: scalar(f64::NAN, device),
+        batch_size: host.batch,
+    }
+}
+
 impl TrainStep for CdModel {
     type Input = CdBatch;
     type Output = CdOutput;
 
     fn step(&self, batch: CdBatch) -> TrainOutput<CdOutput> {
         let mut noise = Noise::new(batch.seed);
+        if self.uses_cpu_kernel() {
+            return self.host_train_step(batch.visible, &mut noise);
+        }
         let (g, item) = self.cd_gradient(batch.visible, &mut noise);
         if self.cd.persistent {
             self.chains.update(g.negative.clone());

@@ -310,3 +310,100 @@ fn the_batch_pseudo_likelihood_is_unbiased_and_the_gap_is_exact() {
         );
     }
 }
+
+#[test]
+fn the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations() {
+    // The kernel (CdModel::cpu_kernel) must give the tensor implementation's update and
+    // statistics from the same random numbers: the same negative samples exactly, gradients
+    // within 2e-6 and statistics within 1e-5 relative (f32 rounding of different summation
+    // orders). Hidden widths that are not multiples of 16 exercise the padding; CD-1, CD-3
+    // and PCD-2 with penalties exercise every branch.
+    if !rbm::cpu_kernel::available() {
+        eprintln!("skipped: this CPU has no AVX-512, so the kernel never runs");
+        return;
+    }
+    let mut s = 17u64;
+    for (nv, nh, batch, k, persistent, seed) in [
+        (40, 24, 13, 1, false, 1u64),
+        (64, 33, 20, 3, false, 2),
+        (37, 16, 9, 2, true, 3),
+        (100, 80, 30, 1, false, 4),
+    ] {
+        let rbm = common::random_rbm(nv, nh, Units::Bernoulli, Units::Bernoulli, 0.3, seed);
+        let v0: Vec<Vec<f64>> = (0..batch)
+            .map(|_| {
+                (0..nv)
+                    .map(|_| f64::from(common::lcg(&mut s) > 0.0))
+                    .collect()
+            })
+            .collect();
+        let cd = CdConfig::new()
+            .with_k(k)
+            .with_persistent(persistent)
+            .with_chains(11)
+            .with_l1(0.01)
+            .with_l2(0.02);
+        let fused = cd.clone().init_seeded(rbm.clone(), 7);
+        let tensor = cd.init_seeded(rbm, 7).with_cpu_kernel(false);
+        assert!(fused.uses_cpu_kernel() && !tensor.uses_cpu_kernel());
+        let case = format!("{nv}x{nh}, batch {batch}, k {k}, persistent {persistent}");
+
+        let (gf, of) = fused.cd_gradient(rows(&v0), &mut Noise::new(seed));
+        let (gt, ot) = tensor.cd_gradient(rows(&v0), &mut Noise::new(seed));
+        assert_eq!(
+            values(gf.negative),
+            values(gt.negative),
+            "{case}: negative samples"
+        );
+
+        let close = |a: Vec<f64>, b: Vec<f64>, tol: f64, what: &str| {
+            assert_eq!(a.len(), b.len());
+            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+                assert!((x - y).abs() <= tol, "{case}: {what}[{i}] = {x} vs {y}");
+            }
+        };
+        close(values(gf.weights), values(gt.weights), 2e-6, "dℓ/dW");
+        close(
+            values(gf.visible_bias),
+            values(gt.visible_bias),
+            2e-6,
+            "dℓ/da",
+        );
+        close(
+            values(gf.hidden_bias),
+            values(gt.hidden_bias),
+            2e-6,
+            "dℓ/db",
+        );
+        let stats = |o: &rbm::CdOutput| {
+            [
+                o.reconstruction_error.clone(),
+                o.free_energy_data.clone(),
+                o.free_energy_negative.clone(),
+                o.pseudo_log_likelihood.clone(),
+            ]
+            .map(|t| t.into_scalar::<f64>())
+        };
+        for (x, y) in stats(&of).iter().zip(stats(&ot)) {
+            assert!(
+                (x - y).abs() <= 1e-5 * y.abs().max(1.0),
+                "{case}: {x} vs {y}"
+            );
+        }
+
+        // The train step: the optimiser's gradients, penalties included, and the chains.
+        let a = TrainStep::step(&fused, CdBatch::new(rows(&v0), seed));
+        let b = TrainStep::step(&tensor, CdBatch::new(rows(&v0), seed));
+        let w = fused.rbm.weights.id;
+        let grad = |g: &burn::optim::GradientsParams| values(g.get::<2>(w).expect("dW"));
+        close(grad(&a.grads), grad(&b.grads), 2e-6, "descent dW");
+        let hb = fused.rbm.hidden_bias.id;
+        let grad_b = |g: &burn::optim::GradientsParams| values(g.get::<1>(hb).expect("db"));
+        close(grad_b(&a.grads), grad_b(&b.grads), 2e-6, "descent db");
+        assert_eq!(
+            values(fused.chains.value()),
+            values(tensor.chains.value()),
+            "{case}: chains after the step"
+        );
+    }
+}

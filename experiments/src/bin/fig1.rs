@@ -71,6 +71,7 @@ fn mean_and_error(xs: &[f64]) -> (f64, f64) {
 }
 
 fn main() -> Result<()> {
+    rbm::cpu_kernel::retain_freed_memory();
     let args = Args::parse();
     if args.size < 10 || args.size % 2 != 0 {
         bail!("--size must be even and at least 10, got {}", args.size);

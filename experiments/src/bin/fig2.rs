@@ -83,6 +83,7 @@ spins couple to the hidden layer, each to its two neighbouring hidden spins with
 half of the visible spins do not couple to the hidden layer at all.";
 
 fn main() -> Result<()> {
+    rbm::cpu_kernel::retain_freed_memory();
     let args = Args::parse();
     if args.ring < 8 || !args.ring.is_power_of_two() {
         bail!("--ring must be a power of two ≥ 8, got {}", args.ring);

@@ -177,6 +177,7 @@ struct RunInfo {
 }
 
 fn main() -> Result<()> {
+    rbm::cpu_kernel::retain_freed_memory();
     let args = Args::parse();
     let start = Instant::now();
     let device = select_device(&args.device)?;

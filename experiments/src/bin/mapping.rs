@@ -78,6 +78,7 @@ problem has ΔF = 0, yet Tr_h e^T = e^{H[v] + c - F(v)} still varies with v when
 marginal differs from P, so Tr_h e^T ≠ 1 for some v.";
 
 fn main() -> Result<()> {
+    rbm::cpu_kernel::retain_freed_memory();
     let args = Args::parse();
     if !(4..=12).contains(&args.ring) || !(1..=12).contains(&args.hidden) {
         bail!("--ring must be in 4..=12 and --hidden in 1..=12 (exact enumeration)");
