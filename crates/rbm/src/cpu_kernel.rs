@@ -1,6 +1,6 @@
 //! A fused CPU kernel for the CD-k / PCD step of a Bernoulli–Bernoulli RBM.
 //!
-//! On a CPU device (flex, ndarray) a CD step built from separate tensor operations spends
+//! On the flex CPU device a CD step built from separate tensor operations spends
 //! most of its time outside arithmetic: the gradient products vᵀE[h|v] have a short inner
 //! dimension (the batch) and run at a third of the speed of vW, every elementwise operation
 //! is a separate pass over memory, and the penalty terms add four passes over the weights.
