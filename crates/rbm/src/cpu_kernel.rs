@@ -177,8 +177,30 @@ pub(crate) fn cd_step(rbm: &HostRbm, v0: &[f32], req: &StepRequest, noise: &mut 
     }
 }
 
+/// The exact pseudo-log-likelihood per unit, (1/n_v) Σ_i ln p(v_i | v_{−i}) averaged over the
+/// rows of the Bernoulli data `v` (`[rows, nv]`), as [`crate::likelihood::pseudo_log_likelihood`]
+/// computes it: rows in parallel, n_v flipped hidden inputs per row.
+///
+/// # Panics
+/// If [`available`] is false, or on inconsistent shapes.
+pub(crate) fn pseudo_log_likelihood(rbm: &HostRbm, v: &[f32]) -> f64 {
+    assert!(available(), "the fused CPU kernel needs AVX-512F and FMA");
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: the target features were checked just above.
+        unsafe { step::exact_pll(rbm, v) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (rbm, v);
+        unreachable!()
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod step {
+    use rayon::prelude::*;
+
     use super::avx512::{Operand, matmul};
     use super::*;
 
@@ -230,14 +252,20 @@ mod step {
         let a = Operand::new(&rbm.w, rbm.nhp, 1);
         unsafe { matmul(nv, rows_p, rbm.nh, a, ht, rows_p, &mut yt, false) };
         let mut y = vec![0.0f32; rows * nv];
-        transpose(&yt, rows_p, &mut y, rows, nv);
-        for row in y.chunks_exact_mut(nv) {
-            for (yi, ai) in row.iter_mut().zip(&rbm.a) {
-                *yi += ai;
+        // Rows in parallel: y[r, i] = σ(Yᵀ[i, r] + a_i).
+        y.par_chunks_mut(nv).enumerate().for_each(|(r, row)| {
+            for (i, (yi, ai)) in row.iter_mut().zip(&rbm.a).enumerate() {
+                *yi = yt[i * rows_p + r] + ai;
             }
-            sigmoid_in_place(row);
-        }
+            // SAFETY: the caller checked the features.
+            unsafe { sigmoid_row(row) };
+        });
         y
+    }
+
+    #[target_feature(enable = "avx512f,avx512dq,fma")]
+    unsafe fn sigmoid_row(row: &mut [f32]) {
+        sigmoid_in_place(row);
     }
 
     /// Samples Bernoulli visible units with means `p` (`[rows, nv]`), drawing rows·nv
@@ -254,17 +282,25 @@ mod step {
     /// Mean over rows of F(v) = −v·a − Σ_j softplus(x_j).
     #[target_feature(enable = "avx512f,avx512dq,fma")]
     unsafe fn mean_free_energy(rbm: &HostRbm, v: &[f32], x: &[f32], rows: usize) -> f64 {
+        // Rows in parallel, summed in row order.
+        let per_row: Vec<f64> = (0..rows)
+            .into_par_iter()
+            .map(|r| {
+                let x = &x[r * rbm.nhp..r * rbm.nhp + rbm.nh];
+                // SAFETY: the caller checked the features.
+                unsafe { row_free_energy(rbm, &v[r * rbm.nv..(r + 1) * rbm.nv], x) }
+            })
+            .collect();
+        per_row.iter().sum::<f64>() / rows as f64
+    }
+
+    /// F(v) = −v·a − Σ_j softplus(x_j) of one row.
+    #[target_feature(enable = "avx512f,avx512dq,fma")]
+    unsafe fn row_free_energy(rbm: &HostRbm, v: &[f32], x: &[f32]) -> f64 {
         let mut sp = vec![0.0f32; rbm.nh];
-        let mut prod = vec![0.0f32; rbm.nv];
-        let mut total = 0.0f64;
-        for r in 0..rows {
-            softplus_into(&x[r * rbm.nhp..r * rbm.nhp + rbm.nh], &mut sp);
-            for ((p, vi), ai) in prod.iter_mut().zip(&v[r * rbm.nv..]).zip(&rbm.a) {
-                *p = vi * ai;
-            }
-            total -= sum_lanes(&prod) + sum_lanes(&sp);
-        }
-        total / rows as f64
+        softplus_into(x, &mut sp);
+        let prod: Vec<f32> = v.iter().zip(&rbm.a).map(|(vi, ai)| vi * ai).collect();
+        -(sum_lanes(&prod) + sum_lanes(&sp))
     }
 
     #[target_feature(enable = "avx512f,avx512dq,fma")]
@@ -348,7 +384,13 @@ mod step {
             } else {
                 (0.0, 0.0)
             };
-            unsafe { add_penalties(&mut g, &rbm.w, l1, l2) };
+            if l1 != 0.0 || l2 != 0.0 {
+                const CHUNK: usize = 1 << 14;
+                g.par_chunks_mut(CHUNK)
+                    .zip(rbm.w.par_chunks(CHUNK))
+                    // SAFETY: the features were checked by this function's caller.
+                    .for_each(|(g, w)| unsafe { add_penalties(g, w, l1, l2) });
+            }
             if nhp == nh {
                 g
             } else {
@@ -437,24 +479,47 @@ mod step {
         }
     }
 
+    #[target_feature(enable = "avx512f,avx512dq,fma")]
+    pub(super) unsafe fn exact_pll(rbm: &HostRbm, v: &[f32]) -> f64 {
+        let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
+        assert_eq!(v.len() % nv, 0, "the rows must be [rows, n_v]");
+        let rows = v.len() / nv;
+        let x = unsafe { hidden_input(rbm, v, rows) };
+        let per_row: Vec<f64> = (0..rows)
+            .into_par_iter()
+            .map(|r| {
+                let (vr, xr) = (&v[r * nv..(r + 1) * nv], &x[r * nhp..r * nhp + nh]);
+                // SAFETY: the features were checked by the caller of `exact_pll`.
+                unsafe { row_pll(rbm, vr, xr) }
+            })
+            .collect();
+        per_row.iter().sum::<f64>() / (rows * nv) as f64
+    }
+
+    /// Σ_i ln p(v_i | v_{−i}) of one row with hidden input `x` (`[nh]`).
+    #[target_feature(enable = "avx512f,avx512dq,fma")]
+    unsafe fn row_pll(rbm: &HostRbm, v: &[f32], x: &[f32]) -> f64 {
+        let (nh, nhp) = (rbm.nh, rbm.nhp);
+        let mut sp = vec![0.0f32; nh];
+        softplus_into(x, &mut sp);
+        let base = sum_lanes(&sp);
+        let mut flipped = vec![0.0f32; nh];
+        let mut total = 0.0f64;
+        for (i, &vi) in v.iter().enumerate() {
+            let delta = 1.0 - 2.0 * vi;
+            let wi = &rbm.w[i * nhp..i * nhp + nh];
+            for ((f, xj), wj) in flipped.iter_mut().zip(x).zip(wi) {
+                *f = xj + wj * delta;
+            }
+            softplus_in_place(&mut flipped);
+            let d = (rbm.a[i] * delta) as f64 + sum_lanes(&flipped) - base;
+            total -= softplus64(d);
+        }
+        total
+    }
+
     fn softplus64(x: f64) -> f64 {
         x.max(0.0) + (-x.abs()).exp().ln_1p()
-    }
-}
-
-/// `dst[r, c] = src[c, r]` for `r < rows`, `c < cols`, with `src` row-major
-/// `[cols, src_stride]` and `dst` row-major `[rows, cols]`, in 16 × 16 blocks.
-fn transpose(src: &[f32], src_stride: usize, dst: &mut [f32], rows: usize, cols: usize) {
-    const BLOCK: usize = 16;
-    for c0 in (0..cols).step_by(BLOCK) {
-        for r0 in (0..rows).step_by(BLOCK) {
-            for c in c0..(c0 + BLOCK).min(cols) {
-                let s = &src[c * src_stride..];
-                for r in r0..(r0 + BLOCK).min(rows) {
-                    dst[r * cols + c] = s[r];
-                }
-            }
-        }
     }
 }
 

@@ -57,7 +57,22 @@ fn conditional_log_probs(rbm: &Rbm, v: Tensor<2>, x: Tensor<2>, sites: &[usize])
 /// # Errors
 /// If the visible units are not discrete.
 pub fn pseudo_log_likelihood(rbm: &Rbm, v: Tensor<2>) -> Result<f64> {
+    pseudo_log_likelihood_with(rbm, v, true)
+}
+
+/// [`pseudo_log_likelihood`], on the fused CPU kernel ([`crate::cpu_kernel`]) when
+/// `allow_kernel` is set and it applies (flex device, Bernoulli units, AVX-512), otherwise as
+/// tensor operations. Both give the same value up to f32 rounding (tested).
+///
+/// # Errors
+/// If the visible units are not discrete.
+pub fn pseudo_log_likelihood_with(rbm: &Rbm, v: Tensor<2>, allow_kernel: bool) -> Result<f64> {
     discrete_visible(rbm)?;
+    if allow_kernel && crate::train::kernel_applies(rbm) {
+        let host = crate::train::host_rbm_data(rbm);
+        let v = crate::train::host_vec(v.without_autodiff());
+        return Ok(crate::cpu_kernel::pseudo_log_likelihood(&host.view(), &v));
+    }
     let [batch, nv] = v.dims();
     let nh = rbm.n_hidden();
     let x = rbm.hidden_input(v.clone());

@@ -42,11 +42,11 @@ impl Noise {
     /// `n` uniforms in [0, 1) as f32 (multiples of 2⁻²⁴).
     pub fn uniforms(&mut self, n: usize) -> Vec<f32> {
         const SCALE: f32 = 1.0 / (1u32 << 24) as f32;
-        let mut out = Vec::with_capacity(n + 1);
-        for _ in 0..n.div_ceil(2) {
+        let mut out = vec![0.0f32; n.div_ceil(2) * 2];
+        for pair in out.chunks_exact_mut(2) {
             let bits = self.rng.next_u64();
-            out.push(((bits >> 40) as u32) as f32 * SCALE);
-            out.push((((bits >> 8) & 0xFF_FFFF) as u32) as f32 * SCALE);
+            pair[0] = ((bits >> 40) as u32) as f32 * SCALE;
+            pair[1] = (((bits >> 8) & 0xFF_FFFF) as u32) as f32 * SCALE;
         }
         out.truncate(n);
         out

@@ -367,12 +367,7 @@ impl CdModel {
 
     /// Whether this model's steps run on the fused CPU kernel (see [`CdModel::cpu_kernel`]).
     pub fn uses_cpu_kernel(&self) -> bool {
-        let device = self.rbm.weights.val().without_autodiff().device();
-        self.cpu_kernel
-            && self.rbm.visible_units == Units::Bernoulli
-            && self.rbm.hidden_units == Units::Bernoulli
-            && is_cpu(&device)
-            && cpu_kernel::available()
+        self.cpu_kernel && kernel_applies(&self.rbm)
     }
 
     /// The step on the fused CPU kernel, with the device its results belong on.
@@ -382,24 +377,8 @@ impl CdModel {
         noise: &mut Noise,
         gradient: Option<GradientForm>,
     ) -> (HostStep, Device) {
-        let rbm = plain(&self.rbm);
-        let device = rbm.weights.val().device();
-        // Read in place when the bytes are aligned for f32 (they are when the backend
-        // allocated them), copied otherwise.
-        let w_data = rbm.weights.val().into_data().convert::<f32>();
-        let w_copy;
-        let w = match w_data.as_slice::<f32>() {
-            Ok(w) => w,
-            Err(_) => {
-                w_copy = host_vec(rbm.weights.val());
-                &w_copy
-            }
-        };
-        let host = HostRbm::new(
-            w,
-            host_vec(rbm.visible_bias.val()),
-            host_vec(rbm.hidden_bias.val()),
-        );
+        let data = host_rbm_data(&self.rbm);
+        let host = data.view();
         let v0 = host_vec(v0.without_autodiff());
         let chains = self.cd.persistent.then(|| {
             let chains = self.chains.value_sync().without_autodiff();
@@ -411,7 +390,10 @@ impl CdModel {
             chains: chains.as_ref().map(|(c, rows)| (c.as_slice(), *rows)),
             gradient,
         };
-        (cpu_kernel::cd_step(&host, &v0, &request, noise), device)
+        (
+            cpu_kernel::cd_step(&host, &v0, &request, noise),
+            data.device,
+        )
     }
 
     /// [`TrainStep::step`] on the fused CPU kernel: the descent direction with the
@@ -441,6 +423,56 @@ impl CdModel {
     }
 }
 
+/// Whether the fused CPU kernel can compute for `rbm`: Bernoulli units on both layers, the
+/// flex device, a CPU with AVX-512.
+pub(crate) fn kernel_applies(rbm: &Rbm) -> bool {
+    let device = rbm.weights.val().without_autodiff().device();
+    rbm.visible_units == Units::Bernoulli
+        && rbm.hidden_units == Units::Bernoulli
+        && is_cpu(&device)
+        && cpu_kernel::available()
+}
+
+/// An RBM's parameters read out of its tensors, for the kernel.
+pub(crate) struct HostRbmData {
+    weights: TensorData,
+    weights_copy: Option<Vec<f32>>,
+    visible_bias: Vec<f32>,
+    hidden_bias: Vec<f32>,
+    /// The (non-autodiff) device the parameters live on.
+    pub(crate) device: Device,
+}
+
+impl HostRbmData {
+    /// The kernel's view of the parameters.
+    pub(crate) fn view(&self) -> HostRbm<'_> {
+        let w = match (&self.weights_copy, self.weights.as_slice::<f32>()) {
+            (Some(copy), _) => copy.as_slice(),
+            (None, Ok(w)) => w,
+            (None, Err(_)) => unreachable!("checked in host_rbm_data"),
+        };
+        HostRbm::new(w, self.visible_bias.clone(), self.hidden_bias.clone())
+    }
+}
+
+/// Reads the parameters; the weights in place when their bytes are aligned for f32 (they are
+/// when the backend allocated them), copied otherwise.
+pub(crate) fn host_rbm_data(rbm: &Rbm) -> HostRbmData {
+    let rbm = plain(rbm);
+    let weights = rbm.weights.val().into_data().convert::<f32>();
+    let weights_copy = weights
+        .as_slice::<f32>()
+        .is_err()
+        .then(|| host_vec(rbm.weights.val()));
+    HostRbmData {
+        weights,
+        weights_copy,
+        visible_bias: host_vec(rbm.visible_bias.val()),
+        hidden_bias: host_vec(rbm.hidden_bias.val()),
+        device: rbm.weights.val().device(),
+    }
+}
+
 /// Whether `device` is flex, the CPU backend the kernel is measured on. (On ndarray, reading a
 /// tensor's data goes element by element and costs more than the kernel saves: 4 200
 /// against 7 100 samples/s for the tensor operations.)
@@ -449,7 +481,7 @@ fn is_cpu(device: &Device) -> bool {
 }
 
 /// A tensor's elements as f32, row-major.
-fn host_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+pub(crate) fn host_vec<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data()
         .convert::<f32>()
         .try_into_vec::<f32>()
