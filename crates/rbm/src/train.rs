@@ -249,14 +249,16 @@ impl CdModel {
             };
             let (host, device) = self.host_step(v0, noise, Some(form));
             let [nv, nh] = self.rbm.weights.dims();
-            let weights = host.weights.clone().expect("requested");
+            let item = host_output(&host, &device);
+            let negative = negative_tensor(&host, nv, &device);
+            let weights = host.weights.expect("requested");
             let gradient = CdGradient {
                 weights: Tensor::from_data(TensorData::new(weights, [nv, nh]), &device),
-                visible_bias: vector(host.visible_bias.clone(), &device),
-                hidden_bias: vector(host.hidden_bias.clone(), &device),
-                negative: negative_tensor(&host, nv, &device),
+                visible_bias: vector(host.visible_bias, &device),
+                hidden_bias: vector(host.hidden_bias, &device),
+                negative,
             };
-            return (gradient, host_output(&host, &device));
+            return (gradient, item);
         }
         let rbm = plain(&self.rbm);
         let (vu, hu) = (rbm.visible_units, rbm.hidden_units);
