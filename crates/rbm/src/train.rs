@@ -431,7 +431,7 @@ pub(crate) fn kernel_applies(rbm: &Rbm) -> bool {
     let device = rbm.weights.val().without_autodiff().device();
     rbm.visible_units == Units::Bernoulli
         && rbm.hidden_units == Units::Bernoulli
-        && is_cpu(&device)
+        && is_flex(&device)
         && cpu_kernel::available()
 }
 
@@ -465,7 +465,7 @@ pub(crate) fn host_rbm_data(rbm: &Rbm) -> HostRbmData {
     let weights_copy = weights
         .as_slice::<f32>()
         .is_err()
-        .then(|| host_vec(rbm.weights.val()));
+        .then(|| weights.to_vec::<f32>().expect("converted to f32"));
     HostRbmData {
         weights,
         weights_copy,
@@ -478,7 +478,7 @@ pub(crate) fn host_rbm_data(rbm: &Rbm) -> HostRbmData {
 /// Whether `device` is flex, the CPU backend the kernel is measured on. (On ndarray, reading a
 /// tensor's data goes element by element and costs more than the kernel saves: 4 200
 /// against 7 100 samples/s for the tensor operations.)
-fn is_cpu(device: &Device) -> bool {
+fn is_flex(device: &Device) -> bool {
     *device == Device::flex()
 }
 
