@@ -465,7 +465,7 @@ pub(crate) fn host_rbm_data(rbm: &Rbm) -> HostRbmData {
     let weights_copy = weights
         .as_slice::<f32>()
         .is_err()
-        .then(|| weights.to_vec::<f32>().expect("converted to f32"));
+        .then(|| weights.try_to_vec::<f32>().expect("converted to f32"));
     HostRbmData {
         weights,
         weights_copy,
