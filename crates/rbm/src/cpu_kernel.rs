@@ -201,15 +201,19 @@ pub(crate) fn pseudo_log_likelihood(rbm: &HostRbm, v: &[f32]) -> f64 {
 mod step {
     use rayon::prelude::*;
 
-    use super::avx512::{Operand, matmul};
+    use super::avx512::{Operand, Term, matmul_new};
     use super::*;
 
     /// The hidden inputs x = vW + b of `rows` visible rows, `[rows, nhp]` (padding columns 0).
     #[target_feature(enable = "avx512f,avx512dq,fma")]
     unsafe fn hidden_input(rbm: &HostRbm, v: &[f32], rows: usize) -> Vec<f32> {
-        let mut x = vec![0.0f32; rows * rbm.nhp];
-        let a = Operand::new(v, rbm.nv, 1);
-        unsafe { matmul(rows, rbm.nhp, rbm.nv, a, &rbm.w, rbm.nhp, &mut x, false) };
+        let term = Term {
+            k: rbm.nv,
+            a: Operand::new(v, rbm.nv, 1),
+            b: &rbm.w,
+            b_stride: rbm.nhp,
+        };
+        let mut x = unsafe { matmul_new(rows, rbm.nhp, &[term]) };
         for row in x.chunks_exact_mut(rbm.nhp) {
             for (xi, bi) in row[..rbm.nh].iter_mut().zip(&rbm.b) {
                 *xi += bi;
@@ -248,18 +252,41 @@ mod step {
     unsafe fn visible_mean(rbm: &HostRbm, ht: &[f32], rows: usize, rows_p: usize) -> Vec<f32> {
         let nv = rbm.nv;
         // Yᵀ = W Hᵀ, [nv, rows_p].
-        let mut yt = vec![0.0f32; nv * rows_p];
-        let a = Operand::new(&rbm.w, rbm.nhp, 1);
-        unsafe { matmul(nv, rows_p, rbm.nh, a, ht, rows_p, &mut yt, false) };
+        let term = Term {
+            k: rbm.nh,
+            a: Operand::new(&rbm.w, rbm.nhp, 1),
+            b: ht,
+            b_stride: rows_p,
+        };
+        let mut yt = unsafe { matmul_new(nv, rows_p, &[term]) };
+        // Yᵀ[i, r] ← σ(Yᵀ[i, r] + a_i) along Yᵀ's contiguous rows, then transposed in
+        // blocks of 16 rows of Y (one cache line of each row of Yᵀ).
+        const ROWS_PER_TASK: usize = 64;
+        yt.par_chunks_mut(rows_p * ROWS_PER_TASK)
+            .zip(rbm.a.par_chunks(ROWS_PER_TASK))
+            .for_each(|(block, a)| {
+                for (row, ai) in block.chunks_exact_mut(rows_p).zip(a) {
+                    let row = &mut row[..rows];
+                    for y in row.iter_mut() {
+                        *y += ai;
+                    }
+                    // SAFETY: the caller checked the features.
+                    unsafe { sigmoid_row(row) };
+                }
+            });
         let mut y = vec![0.0f32; rows * nv];
-        // Rows in parallel: y[r, i] = σ(Yᵀ[i, r] + a_i).
-        y.par_chunks_mut(nv).enumerate().for_each(|(r, row)| {
-            for (i, (yi, ai)) in row.iter_mut().zip(&rbm.a).enumerate() {
-                *yi = yt[i * rows_p + r] + ai;
-            }
-            // SAFETY: the caller checked the features.
-            unsafe { sigmoid_row(row) };
-        });
+        y.par_chunks_mut(16 * nv)
+            .enumerate()
+            .for_each(|(t, block)| {
+                let r0 = 16 * t;
+                let n = block.len() / nv;
+                for i in 0..nv {
+                    let src = &yt[i * rows_p + r0..i * rows_p + r0 + n];
+                    for (rr, &x) in src.iter().enumerate() {
+                        block[rr * nv + i] = x;
+                    }
+                }
+            });
         y
     }
 
@@ -355,30 +382,22 @@ mod step {
         let weights = req.gradient.map(|form| {
             let scaled = |p: &[f32], s: f32| p.iter().map(|x| x * s).collect::<Vec<f32>>();
             let (p0, pk) = (scaled(&ph0, s0), scaled(&phk, sk));
-            let mut g = vec![0.0f32; nv * nhp];
             // Gᵢⱼ = Σ_b v⁰_bi p⁰_bj + Σ_c v^k_ci p^k_cj: A(i, b) = v[b, i].
-            unsafe {
-                matmul(
-                    nv,
-                    nhp,
-                    batch,
-                    Operand::new(v0, 1, nv),
-                    &p0,
-                    nhp,
-                    &mut g,
-                    false,
-                );
-                matmul(
-                    nv,
-                    nhp,
-                    rows,
-                    Operand::new(&v, 1, nv),
-                    &pk,
-                    nhp,
-                    &mut g,
-                    true,
-                );
-            }
+            let terms = [
+                Term {
+                    k: batch,
+                    a: Operand::new(v0, 1, nv),
+                    b: &p0,
+                    b_stride: nhp,
+                },
+                Term {
+                    k: rows,
+                    a: Operand::new(&v, 1, nv),
+                    b: &pk,
+                    b_stride: nhp,
+                },
+            ];
+            let mut g = unsafe { matmul_new(nv, nhp, &terms) };
             let (l1, l2) = if form.descent {
                 (form.l1, form.l2)
             } else {
@@ -624,6 +643,7 @@ pub mod avx512 {
     //! C = A·B with an AVX-512 register-tiled kernel.
     use rayon::prelude::*;
     use std::arch::x86_64::*;
+    use std::mem::MaybeUninit;
 
     /// A left factor read through strides: A(i, p) = `data[i·row_stride + p·k_stride]`.
     #[derive(Clone, Copy)]
@@ -671,62 +691,179 @@ pub mod avx512 {
         c: &mut [f32],
         accumulate: bool,
     ) {
+        let term = Term { k, a, b, b_stride };
+        unsafe { matmul_sum(m, n, &[term], c, accumulate) }
+    }
+
+    /// One product A·B of a sum: A `[m, k]`, B `[k, n]` with row stride `b_stride`.
+    #[derive(Clone, Copy)]
+    pub struct Term<'a> {
+        /// The inner dimension.
+        pub k: usize,
+        /// A.
+        pub a: Operand<'a>,
+        /// B, row-major with row stride `b_stride`.
+        pub b: &'a [f32],
+        /// B's row stride, at least n.
+        pub b_stride: usize,
+    }
+
+    /// C `[m, n]` (row stride n) = Σ_t A_t·B_t, or C += Σ_t A_t·B_t when `accumulate`, in one
+    /// pass over each column panel of C. Each block of KC inner indices of a term is summed
+    /// in registers and added to C, block by block and, within a block, term by term (so
+    /// terms of at most KC inner indices are added in term order, as by one [`matmul`] per
+    /// term). `n` must be a multiple of 16.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F and FMA.
+    ///
+    /// # Panics
+    /// If an operand is too short for the shapes.
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn matmul_sum(m: usize, n: usize, terms: &[Term], c: &mut [f32], accumulate: bool) {
+        // SAFETY: MaybeUninit<f32> has f32's layout, and only initialised values are written.
+        let c = unsafe { &mut *(c as *mut [f32] as *mut [MaybeUninit<f32>]) };
+        unsafe { matmul_sum_into(m, n, terms, c, accumulate) }
+    }
+
+    /// A new `[m, n]` vector C = Σ_t A_t·B_t (see [`matmul_sum`]), written without being
+    /// zeroed first.
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F and FMA.
+    ///
+    /// # Panics
+    /// If an operand is too short for the shapes.
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn matmul_new(m: usize, n: usize, terms: &[Term]) -> Vec<f32> {
+        let mut c = Vec::with_capacity(m * n);
+        unsafe { matmul_sum_into(m, n, terms, &mut c.spare_capacity_mut()[..m * n], false) };
+        // SAFETY: without accumulation, every element of C is written (by the first inner
+        // block of its column panel, or by the fill when no term has an inner dimension).
+        unsafe { c.set_len(m * n) };
+        c
+    }
+
+    /// [`matmul_sum`] into C that may be uninitialised when `accumulate` is false.
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn matmul_sum_into(
+        m: usize,
+        n: usize,
+        terms: &[Term],
+        c: &mut [MaybeUninit<f32>],
+        accumulate: bool,
+    ) {
         assert_eq!(n % 16, 0, "the result's width must be a multiple of 16");
-        assert!(c.len() >= m * n && b_stride >= n);
+        assert!(c.len() >= m * n);
         if m == 0 || n == 0 {
             return;
         }
-        if k == 0 {
+        for t in terms.iter().filter(|t| t.k > 0) {
+            assert!(t.b_stride >= n);
+            let last_a = (m - 1) * t.a.row_stride + (t.k - 1) * t.a.k_stride;
+            assert!(last_a < t.a.data.len(), "left factor too short");
+            assert!(
+                (t.k - 1) * t.b_stride + n <= t.b.len(),
+                "right factor too short"
+            );
+        }
+        // Panels of B, (term, first inner index, first column), ordered by inner block, then
+        // column, then term: a block of A stays in the L1 cache across the column panels, and
+        // a panel of C across the terms.
+        let blocks = terms.iter().map(|t| t.k.div_ceil(KC)).max().unwrap_or(0);
+        let mut panels = Vec::new();
+        for block in 0..blocks {
+            for col0 in (0..n).step_by(16 * Z_MAX) {
+                for (ti, t) in terms.iter().enumerate() {
+                    if block * KC < t.k {
+                        panels.push((ti, block * KC, col0));
+                    }
+                }
+            }
+        }
+        if panels.is_empty() {
             if !accumulate {
-                c[..m * n].fill(0.0);
+                c[..m * n].fill(MaybeUninit::new(0.0));
             }
             return;
         }
-        let last_a = (m - 1) * a.row_stride + (k - 1) * a.k_stride;
-        assert!(last_a < a.data.len(), "left factor too short");
-        assert!((k - 1) * b_stride + n <= b.len(), "right factor too short");
         let threads = rayon::current_num_threads().max(1);
         let rows_per = m.div_ceil(threads).div_ceil(R_MAX) * R_MAX;
         c[..m * n]
             .par_chunks_mut(rows_per * n)
             .enumerate()
-            .for_each(|(t, chunk)| {
-                let row0 = t * rows_per;
+            .for_each(|(chunk_index, chunk)| {
+                let row0 = chunk_index * rows_per;
                 let rows = chunk.len() / n;
-                // Blocks of KC inner indices, so that a KC × 80 block of B (40 KiB) stays in
-                // the L1 cache while every row tile of the chunk uses it.
-                for k0 in (0..k).step_by(KC) {
-                    let kc = (k - k0).min(KC);
-                    for col0 in (0..n).step_by(16 * Z_MAX) {
-                        let z = ((n - col0) / 16).min(Z_MAX);
-                        let mut i = 0;
-                        while i < rows {
-                            let r = (rows - i).min(R_MAX);
-                            // SAFETY: the asserts above bound every index the tile touches:
-                            // rows row0+i..row0+i+r ≤ m, columns col0..col0+16z ≤ n, inner
-                            // indices k0..k0+kc ≤ k; the features are this function's.
-                            unsafe {
-                                tile_dyn(
-                                    r,
-                                    z,
-                                    kc,
-                                    a.data
-                                        .as_ptr()
-                                        .add((row0 + i) * a.row_stride + k0 * a.k_stride),
-                                    a.row_stride,
-                                    a.k_stride,
-                                    b.as_ptr().add(k0 * b_stride + col0),
-                                    b_stride,
-                                    chunk.as_mut_ptr().add(i * n + col0),
-                                    n,
-                                    accumulate || k0 > 0,
-                                )
-                            };
-                            i += r;
+                let tiles = rows.div_ceil(R_MAX);
+                for (pi, &(ti, k0, col0)) in panels.iter().enumerate() {
+                    let t = &terms[ti];
+                    let kc = (t.k - k0).min(KC);
+                    let z = ((n - col0) / 16).min(Z_MAX);
+                    // A column panel's first contribution overwrites C unless accumulating.
+                    let add = accumulate || k0 > 0 || ti > 0;
+                    // The next panel of B, fetched into the cache a slice of rows per tile
+                    // while this panel is used: its first tile would otherwise wait on every
+                    // line.
+                    let (next, next_kc, next_stride) = match panels.get(pi + 1) {
+                        Some(&(nt, nk0, ncol0)) => {
+                            let u = &terms[nt];
+                            (
+                                u.b.as_ptr().wrapping_add(nk0 * u.b_stride + ncol0),
+                                (u.k - nk0).min(KC),
+                                u.b_stride,
+                            )
                         }
+                        None => (std::ptr::null(), 0, 0),
+                    };
+                    let mut i = 0;
+                    let mut tile_index = 0;
+                    while i < rows {
+                        let r = (rows - i).min(R_MAX);
+                        let (pf0, pf1) = (
+                            tile_index * next_kc / tiles,
+                            (tile_index + 1) * next_kc / tiles,
+                        );
+                        // SAFETY: the asserts above bound every index the tile touches: rows
+                        // row0+i..row0+i+r ≤ m, columns col0..col0+16z ≤ n, inner indices
+                        // k0..k0+kc ≤ k of the term; the features are this function's.
+                        // Prefetches do not access memory.
+                        unsafe {
+                            tile_dyn(
+                                r,
+                                z,
+                                kc,
+                                t.a.data
+                                    .as_ptr()
+                                    .add((row0 + i) * t.a.row_stride + k0 * t.a.k_stride),
+                                t.a.row_stride,
+                                t.a.k_stride,
+                                t.b.as_ptr().add(k0 * t.b_stride + col0),
+                                t.b_stride,
+                                chunk.as_mut_ptr().add(i * n + col0).cast::<f32>(),
+                                n,
+                                add,
+                                Prefetch {
+                                    at: next.wrapping_add(pf0 * next_stride),
+                                    rows: pf1 - pf0,
+                                    stride: next_stride,
+                                },
+                            )
+                        };
+                        i += r;
+                        tile_index += 1;
                     }
                 }
             });
+    }
+
+    /// Rows of a B panel to bring into the L1 cache: `rows` rows of 16·Z_MAX floats from `at`
+    /// (row stride `stride`).
+    #[derive(Clone, Copy)]
+    struct Prefetch {
+        at: *const f32,
+        rows: usize,
+        stride: usize,
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -743,15 +880,16 @@ pub mod avx512 {
         c: *mut f32,
         c_rs: usize,
         acc: bool,
+        pf: Prefetch,
     ) {
         macro_rules! by_z {
             ($r:literal) => {
                 match z {
-                    1 => unsafe { tile::<$r, 1>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc) },
-                    2 => unsafe { tile::<$r, 2>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc) },
-                    3 => unsafe { tile::<$r, 3>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc) },
-                    4 => unsafe { tile::<$r, 4>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc) },
-                    _ => unsafe { tile::<$r, 5>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc) },
+                    1 => unsafe { tile::<$r, 1>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc, pf) },
+                    2 => unsafe { tile::<$r, 2>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc, pf) },
+                    3 => unsafe { tile::<$r, 3>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc, pf) },
+                    4 => unsafe { tile::<$r, 4>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc, pf) },
+                    _ => unsafe { tile::<$r, 5>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc, pf) },
                 }
             };
         }
@@ -778,10 +916,17 @@ pub mod avx512 {
         c: *mut f32,
         c_rs: usize,
         accumulate: bool,
+        pf: Prefetch,
     ) {
         let mut acc = [[_mm512_setzero_ps(); Z]; R];
         let mut bv = [_mm512_setzero_ps(); Z];
         for p in 0..k {
+            if p < pf.rows {
+                let at = pf.at.wrapping_add(p * pf.stride);
+                for z in 0..Z_MAX {
+                    _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(16 * z) as *const i8);
+                }
+            }
             unsafe {
                 let bp = b.add(p * b_ks);
                 for z in 0..Z {
@@ -854,6 +999,8 @@ mod tests {
             (13, 112, 17),
             (23, 400, 31),
             (100, 96, 5),
+            // several inner blocks of KC = 128
+            (11, 176, 300),
         ] {
             let a = noise.uniforms(m * k);
             let b = noise.uniforms(k * n);
@@ -899,5 +1046,61 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_sum_of_products_matches_a_direct_sum() {
+        if !available() {
+            eprintln!("skipped: no AVX-512 on this CPU");
+            return;
+        }
+        let mut noise = Noise::new(12);
+        let (m, n) = (37, 208);
+        // Inner dimensions across block boundaries, and an empty term.
+        let ks = [200usize, 0, 45];
+        let a: Vec<Vec<f32>> = ks.iter().map(|&k| noise.uniforms(m * k)).collect();
+        let b: Vec<Vec<f32>> = ks.iter().map(|&k| noise.uniforms(k * n)).collect();
+        let terms: Vec<avx512::Term> = (0..ks.len())
+            .map(|t| avx512::Term {
+                k: ks[t],
+                a: avx512::Operand::new(&a[t], ks[t], 1),
+                b: &b[t],
+                b_stride: n,
+            })
+            .collect();
+        // SAFETY: `available()` checked the features.
+        let c = unsafe { avx512::matmul_new(m, n, &terms) };
+        let mut separate = vec![0.0f32; m * n];
+        for (t, term) in terms.iter().enumerate() {
+            // SAFETY: as above.
+            unsafe {
+                avx512::matmul(m, n, ks[t], term.a, &b[t], n, &mut separate, t > 0);
+            }
+        }
+        for i in 0..m {
+            for j in 0..n {
+                let want: f64 = (0..ks.len())
+                    .flat_map(|t| (0..ks[t]).map(move |p| (t, p)))
+                    .map(|(t, p)| a[t][i * ks[t] + p] as f64 * b[t][p * n + j] as f64)
+                    .sum();
+                let got = c[i * n + j];
+                assert!(
+                    (got as f64 - want).abs() < 1e-5 * 245.0,
+                    "C[{i},{j}] = {got}, want {want}"
+                );
+                let apart = separate[i * n + j] as f64;
+                assert!((got as f64 - apart).abs() < 1e-6 * want.abs().max(1.0));
+            }
+        }
+        // No term with an inner dimension: C = 0.
+        let empty = [avx512::Term {
+            k: 0,
+            a: avx512::Operand::new(&[], 1, 1),
+            b: &[],
+            b_stride: n,
+        }];
+        // SAFETY: as above.
+        let zero = unsafe { avx512::matmul_new(m, n, &empty) };
+        assert!(zero.len() == m * n && zero.iter().all(|&x| x == 0.0));
     }
 }

@@ -381,7 +381,7 @@ impl CdModel {
     ) -> (HostStep, Device) {
         let data = host_rbm_data(&self.rbm);
         let host = data.view();
-        let v0 = host_vec(v0.without_autodiff());
+        let v0 = HostF32::read(v0.without_autodiff());
         let chains = self.cd.persistent.then(|| {
             let chains = self.chains.value_sync().without_autodiff();
             let rows = chains.dims()[0];
@@ -393,7 +393,7 @@ impl CdModel {
             gradient,
         };
         (
-            cpu_kernel::cd_step(&host, &v0, &request, noise),
+            cpu_kernel::cd_step(&host, v0.as_slice(), &request, noise),
             data.device,
         )
     }
@@ -437,8 +437,7 @@ pub(crate) fn kernel_applies(rbm: &Rbm) -> bool {
 
 /// An RBM's parameters read out of its tensors, for the kernel.
 pub(crate) struct HostRbmData {
-    weights: TensorData,
-    weights_copy: Option<Vec<f32>>,
+    weights: HostF32,
     visible_bias: Vec<f32>,
     hidden_bias: Vec<f32>,
     /// The (non-autodiff) device the parameters live on.
@@ -448,30 +447,63 @@ pub(crate) struct HostRbmData {
 impl HostRbmData {
     /// The kernel's view of the parameters.
     pub(crate) fn view(&self) -> HostRbm<'_> {
-        let w = match (&self.weights_copy, self.weights.as_slice::<f32>()) {
-            (Some(copy), _) => copy.as_slice(),
-            (None, Ok(w)) => w,
-            (None, Err(_)) => unreachable!("checked in host_rbm_data"),
-        };
-        HostRbm::new(w, self.visible_bias.clone(), self.hidden_bias.clone())
+        HostRbm::new(
+            self.weights.as_slice(),
+            self.visible_bias.clone(),
+            self.hidden_bias.clone(),
+        )
     }
 }
 
-/// Reads the parameters; the weights in place when their bytes are aligned for f32 (they are
-/// when the backend allocated them), copied otherwise.
+/// Reads the parameters; the weights in place on flex (see [`HostF32`]).
 pub(crate) fn host_rbm_data(rbm: &Rbm) -> HostRbmData {
     let rbm = plain(rbm);
-    let weights = rbm.weights.val().into_data().convert::<f32>();
-    let weights_copy = weights
-        .as_slice::<f32>()
-        .is_err()
-        .then(|| weights.try_to_vec::<f32>().expect("converted to f32"));
     HostRbmData {
-        weights,
-        weights_copy,
+        weights: HostF32::read(rbm.weights.val()),
         visible_bias: host_vec(rbm.visible_bias.val()),
         hidden_bias: host_vec(rbm.hidden_bias.val()),
         device: rbm.weights.val().device(),
+    }
+}
+
+/// A tensor's f32 elements, row-major: the flex tensor's own buffer, shared without a copy,
+/// when the tensor is a contiguous f32 tensor on flex; a copy otherwise. (Reading the
+/// 1600 × 400 weights through `into_data` copied them twice, ≈ 0.4 ms of a 5.5 ms step.)
+pub(crate) enum HostF32 {
+    /// A flex tensor and the range of its buffer that holds the elements.
+    Shared(burn_flex::FlexTensor, std::ops::Range<usize>),
+    /// A copy.
+    Owned(Vec<f32>),
+}
+
+impl HostF32 {
+    /// The elements of `t` (a non-autodiff tensor).
+    pub(crate) fn read<const D: usize>(t: Tensor<D>) -> Self {
+        if is_flex(&t.device()) {
+            match t.try_into_primitive::<burn_flex::Flex>() {
+                Ok(flex) => {
+                    if flex.dtype() == burn::tensor::DType::F32
+                        && let Some((start, end)) = flex.layout().contiguous_offsets()
+                    {
+                        return Self::Shared(flex, start..end);
+                    }
+                    Self::Owned(host_vec(Tensor::<D>::from_primitive::<burn_flex::Flex>(
+                        flex,
+                    )))
+                }
+                Err(e) => unreachable!("a tensor on the flex device is a flex tensor: {e:?}"),
+            }
+        } else {
+            Self::Owned(host_vec(t))
+        }
+    }
+
+    /// The elements.
+    pub(crate) fn as_slice(&self) -> &[f32] {
+        match self {
+            Self::Shared(flex, range) => &flex.storage::<f32>()[range.clone()],
+            Self::Owned(v) => v,
+        }
     }
 }
 
@@ -803,5 +835,33 @@ impl TrainingConfig {
             }
         };
         scheduler.map_err(crate::RbmError::Config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kernel reads flex tensors in place, and copies views that are not contiguous:
+    /// either way it sees the elements `into_data` gives, row-major.
+    #[test]
+    fn host_f32_reads_the_elements_in_place_or_copied() {
+        let device = Device::flex();
+        let t = Tensor::<2>::from_data(
+            TensorData::new((0..12).map(|x| x as f32).collect::<Vec<_>>(), [3, 4]),
+            &device,
+        );
+        let shared = HostF32::read(t.clone());
+        assert!(matches!(shared, HostF32::Shared(..)));
+        assert_eq!(shared.as_slice(), host_vec(t.clone()).as_slice());
+        // A transposed view and a row slice with an offset are read as copies in their
+        // logical order.
+        let tt = t.clone().transpose();
+        let read = HostF32::read(tt.clone());
+        assert_eq!(read.as_slice(), host_vec(tt).as_slice());
+        let rows = t.slice([1..3, 0..4]);
+        let read = HostF32::read(rows.clone());
+        assert_eq!(read.as_slice(), &[4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0]);
+        assert_eq!(read.as_slice(), host_vec(rows).as_slice());
     }
 }
