@@ -222,29 +222,93 @@ mod step {
         x
     }
 
-    /// Samples Bernoulli hidden units from their inputs `x` (`[rows, nhp]`), drawing
-    /// rows·nh uniforms, into Hᵀ `[nh, rows_p]` (the layout of the next product's right
-    /// factor; padding rows and columns 0).
+    /// Samples Bernoulli hidden units with means `p` (`[rows, nhp]`), drawing rows·nh
+    /// uniforms, into Hᵀ `[nh, rows_p]` (the layout of the next product's right factor;
+    /// padding rows and columns 0).
     #[target_feature(enable = "avx512f,avx512dq,fma")]
     unsafe fn sample_hidden_t(
         rbm: &HostRbm,
-        x: &[f32],
+        p: &[f32],
         rows: usize,
         noise: &mut Noise,
     ) -> (Vec<f32>, usize) {
         let (nh, nhp) = (rbm.nh, rbm.nhp);
         let u = noise.uniforms(rows * nh);
         let rows_p = pad16(rows);
-        let mut p = vec![0.0f32; nh];
         let mut ht = vec![0.0f32; nh * rows_p];
         for r in 0..rows {
-            sigmoid_into(&x[r * nhp..r * nhp + nh], &mut p);
-            let ur = &u[r * nh..(r + 1) * nh];
+            let (pr, ur) = (&p[r * nhp..r * nhp + nh], &u[r * nh..(r + 1) * nh]);
             for j in 0..nh {
-                ht[j * rows_p + r] = if ur[j] < p[j] { 1.0 } else { 0.0 };
+                ht[j * rows_p + r] = if ur[j] < pr[j] { 1.0 } else { 0.0 };
             }
         }
         (ht, rows_p)
+    }
+
+    /// What one pass over the hidden inputs x = vW + b of `rows` rows gives.
+    struct HiddenStats {
+        /// σ(x), `[rows, nhp]` (padding 0).
+        means: Vec<f32>,
+        /// s·σ(x), when a scale s was given.
+        scaled: Option<Vec<f32>>,
+        /// The mean over rows of F(v) = −v·a − Σ_j softplus(x_j).
+        free_energy: f64,
+    }
+
+    /// The hidden means, optionally scaled, and the mean free energy of the rows `v` with
+    /// hidden inputs `x` (`[rows, nhp]`): rows in parallel, the free energies summed in row
+    /// order.
+    #[target_feature(enable = "avx512f,avx512dq,fma")]
+    unsafe fn hidden_stats(
+        rbm: &HostRbm,
+        v: &[f32],
+        x: &[f32],
+        rows: usize,
+        scale: Option<f32>,
+    ) -> HiddenStats {
+        let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
+        let mut means = vec![0.0f32; rows * nhp];
+        let mut scaled = scale.map(|_| vec![0.0f32; rows * nhp]);
+        let mut energies = vec![0.0f64; rows];
+        let scaled_rows: Vec<Option<&mut [f32]>> = match scaled.as_mut() {
+            Some(sv) => sv.chunks_exact_mut(nhp).map(Some).collect(),
+            None => (0..rows).map(|_| None).collect(),
+        };
+        means
+            .par_chunks_exact_mut(nhp)
+            .zip(scaled_rows)
+            .zip(energies.par_iter_mut())
+            .enumerate()
+            .for_each(|(r, ((m, sr), e))| {
+                let (vr, xr) = (&v[r * nv..(r + 1) * nv], &x[r * nhp..r * nhp + nh]);
+                // SAFETY: the caller checked the features.
+                *e = unsafe { hidden_row(rbm, vr, xr, &mut m[..nh], sr, scale.unwrap_or(1.0)) };
+            });
+        HiddenStats {
+            means,
+            scaled,
+            free_energy: energies.iter().sum::<f64>() / rows as f64,
+        }
+    }
+
+    /// One row of [`hidden_stats`]: writes σ(x) into `m` and s·σ(x) into `scaled`, and
+    /// returns F(v).
+    #[target_feature(enable = "avx512f,avx512dq,fma")]
+    unsafe fn hidden_row(
+        rbm: &HostRbm,
+        v: &[f32],
+        x: &[f32],
+        m: &mut [f32],
+        scaled: Option<&mut [f32]>,
+        s: f32,
+    ) -> f64 {
+        sigmoid_into(x, m);
+        if let Some(out) = scaled {
+            for (o, p) in out.iter_mut().zip(m.iter()) {
+                *o = p * s;
+            }
+        }
+        unsafe { row_free_energy(rbm, v, x) }
     }
 
     /// E[v | h] = σ(hWᵀ + a) from Hᵀ `[nh, rows_p]`, as `[rows, nv]`.
@@ -306,21 +370,6 @@ mod step {
             .collect()
     }
 
-    /// Mean over rows of F(v) = −v·a − Σ_j softplus(x_j).
-    #[target_feature(enable = "avx512f,avx512dq,fma")]
-    unsafe fn mean_free_energy(rbm: &HostRbm, v: &[f32], x: &[f32], rows: usize) -> f64 {
-        // Rows in parallel, summed in row order.
-        let per_row: Vec<f64> = (0..rows)
-            .into_par_iter()
-            .map(|r| {
-                let x = &x[r * rbm.nhp..r * rbm.nhp + rbm.nh];
-                // SAFETY: the caller checked the features.
-                unsafe { row_free_energy(rbm, &v[r * rbm.nv..(r + 1) * rbm.nv], x) }
-            })
-            .collect();
-        per_row.iter().sum::<f64>() / rows as f64
-    }
-
     /// F(v) = −v·a − Σ_j softplus(x_j) of one row.
     #[target_feature(enable = "avx512f,avx512dq,fma")]
     unsafe fn row_free_energy(rbm: &HostRbm, v: &[f32], x: &[f32]) -> f64 {
@@ -340,12 +389,18 @@ mod step {
         let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
         assert_eq!(v0.len() % nv, 0, "the batch must be [rows, n_v]");
         let batch = v0.len() / nv;
+        // Ascent direction d = ⟨·⟩₀ − ⟨·⟩_k, or −d for descent; the scales of the two
+        // terms, by which the gradient's right factors are multiplied.
+        let sign = match req.gradient {
+            Some(g) if g.descent => -1.0f32,
+            _ => 1.0,
+        };
+        let rows = req.chains.map_or(batch, |(_, rows)| rows);
+        let (s0, sk) = (sign / batch as f32, -sign / rows as f32);
+        let wants = req.gradient.is_some();
         let x0 = unsafe { hidden_input(rbm, v0, batch) };
-        let mut ph0 = vec![0.0f32; batch * nhp];
-        for (p, x) in ph0.chunks_exact_mut(nhp).zip(x0.chunks_exact(nhp)) {
-            sigmoid_into(&x[..nh], &mut p[..nh]);
-        }
-        let (h0t, bp) = unsafe { sample_hidden_t(rbm, &x0, batch, noise) };
+        let data = unsafe { hidden_stats(rbm, v0, &x0, batch, wants.then_some(s0)) };
+        let (h0t, bp) = unsafe { sample_hidden_t(rbm, &data.means, batch, noise) };
         let recon = unsafe { visible_mean(rbm, &h0t, batch, bp) };
         let diff: Vec<f32> = recon
             .iter()
@@ -354,46 +409,42 @@ mod step {
             .collect();
         let reconstruction_error = sum_lanes(&diff) / (batch * nv) as f64;
 
-        let (mut v, rows, first) = match req.chains {
+        let (mut v, first) = match req.chains {
             Some((chains, rows)) => {
                 assert_eq!(chains.len(), rows * nv, "the chains must be [chains, n_v]");
-                (chains.to_vec(), rows, 0)
+                (chains.to_vec(), 0)
             }
-            None => (unsafe { sample_visible(&recon, noise) }, batch, 1),
+            None => (unsafe { sample_visible(&recon, noise) }, 1),
         };
         let mut x = unsafe { hidden_input(rbm, &v, rows) };
         for _ in first..req.k {
-            let (ht, rows_p) = unsafe { sample_hidden_t(rbm, &x, rows, noise) };
+            let means = unsafe { hidden_stats(rbm, &v, &x, rows, None) }.means;
+            let (ht, rows_p) = unsafe { sample_hidden_t(rbm, &means, rows, noise) };
             let mean = unsafe { visible_mean(rbm, &ht, rows, rows_p) };
             v = unsafe { sample_visible(&mean, noise) };
             x = unsafe { hidden_input(rbm, &v, rows) };
         }
-        let mut phk = vec![0.0f32; rows * nhp];
-        for (p, xr) in phk.chunks_exact_mut(nhp).zip(x.chunks_exact(nhp)) {
-            sigmoid_into(&xr[..nh], &mut p[..nh]);
-        }
+        let negative = unsafe { hidden_stats(rbm, &v, &x, rows, wants.then_some(sk)) };
+        let (ph0, phk) = (&data.means, &negative.means);
 
-        // Ascent direction d = ⟨·⟩₀ − ⟨·⟩_k, or −d for descent.
-        let sign = match req.gradient {
-            Some(g) if g.descent => -1.0f32,
-            _ => 1.0,
-        };
-        let (s0, sk) = (sign / batch as f32, -sign / rows as f32);
         let weights = req.gradient.map(|form| {
-            let scaled = |p: &[f32], s: f32| p.iter().map(|x| x * s).collect::<Vec<f32>>();
-            let (p0, pk) = (scaled(&ph0, s0), scaled(&phk, sk));
+            let p0 = data.scaled.as_deref().expect("requested with the gradient");
+            let pk = negative
+                .scaled
+                .as_deref()
+                .expect("requested with the gradient");
             // Gᵢⱼ = Σ_b v⁰_bi p⁰_bj + Σ_c v^k_ci p^k_cj: A(i, b) = v[b, i].
             let terms = [
                 Term {
                     k: batch,
                     a: Operand::new(v0, 1, nv),
-                    b: &p0,
+                    b: p0,
                     b_stride: nhp,
                 },
                 Term {
                     k: rows,
                     a: Operand::new(&v, 1, nv),
-                    b: &pk,
+                    b: pk,
                     b_stride: nhp,
                 },
             ];
@@ -434,13 +485,12 @@ mod step {
             .zip(column_sums(&v, nv, nv))
             .map(|(a, b)| s0 * a + sk * b)
             .collect();
-        let hidden_bias: Vec<f32> = column_sums(&ph0, nhp, nh)
+        let hidden_bias: Vec<f32> = column_sums(ph0, nhp, nh)
             .iter()
-            .zip(column_sums(&phk, nhp, nh))
+            .zip(column_sums(phk, nhp, nh))
             .map(|(a, b)| s0 * a + sk * b)
             .collect();
-        let free_energy_data = unsafe { mean_free_energy(rbm, v0, &x0, batch) };
-        let free_energy_negative = unsafe { mean_free_energy(rbm, &v, &x, rows) };
+        let (free_energy_data, free_energy_negative) = (data.free_energy, negative.free_energy);
         let pseudo_log_likelihood = unsafe { stochastic_pll(rbm, v0, &x0, batch, noise) };
         HostStep {
             weights,
