@@ -251,17 +251,17 @@ mod step {
         means: Vec<f32>,
         /// s·σ(x), when a scale s was given.
         scaled: Option<Vec<f32>>,
-        /// The mean over rows of F(v) = −v·a − Σ_j softplus(x_j).
-        free_energy: f64,
+        /// The mean over rows of F(v) = −v·a − Σ_j softplus(x_j), when the rows were given.
+        free_energy: Option<f64>,
     }
 
-    /// The hidden means, optionally scaled, and the mean free energy of the rows `v` with
-    /// hidden inputs `x` (`[rows, nhp]`): rows in parallel, the free energies summed in row
-    /// order.
+    /// The hidden means for the hidden inputs `x` (`[rows, nhp]`), optionally scaled, and
+    /// the mean free energy of the visible rows `v` when given: rows in parallel, the free
+    /// energies summed in row order.
     #[target_feature(enable = "avx512f,avx512dq,fma")]
     unsafe fn hidden_stats(
         rbm: &HostRbm,
-        v: &[f32],
+        v: Option<&[f32]>,
         x: &[f32],
         rows: usize,
         scale: Option<f32>,
@@ -280,23 +280,24 @@ mod step {
             .zip(energies.par_iter_mut())
             .enumerate()
             .for_each(|(r, ((m, sr), e))| {
-                let (vr, xr) = (&v[r * nv..(r + 1) * nv], &x[r * nhp..r * nhp + nh]);
+                let vr = v.map(|v| &v[r * nv..(r + 1) * nv]);
+                let xr = &x[r * nhp..r * nhp + nh];
                 // SAFETY: the caller checked the features.
                 *e = unsafe { hidden_row(rbm, vr, xr, &mut m[..nh], sr, scale.unwrap_or(1.0)) };
             });
         HiddenStats {
             means,
             scaled,
-            free_energy: energies.iter().sum::<f64>() / rows as f64,
+            free_energy: v.map(|_| energies.iter().sum::<f64>() / rows as f64),
         }
     }
 
     /// One row of [`hidden_stats`]: writes σ(x) into `m` and s·σ(x) into `scaled`, and
-    /// returns F(v).
+    /// returns F(v) (0 without `v`).
     #[target_feature(enable = "avx512f,avx512dq,fma")]
     unsafe fn hidden_row(
         rbm: &HostRbm,
-        v: &[f32],
+        v: Option<&[f32]>,
         x: &[f32],
         m: &mut [f32],
         scaled: Option<&mut [f32]>,
@@ -308,7 +309,7 @@ mod step {
                 *o = p * s;
             }
         }
-        unsafe { row_free_energy(rbm, v, x) }
+        v.map_or(0.0, |v| unsafe { row_free_energy(rbm, v, x) })
     }
 
     /// E[v | h] = σ(hWᵀ + a) from Hᵀ `[nh, rows_p]`, as `[rows, nv]`.
@@ -399,7 +400,7 @@ mod step {
         let (s0, sk) = (sign / batch as f32, -sign / rows as f32);
         let wants = req.gradient.is_some();
         let x0 = unsafe { hidden_input(rbm, v0, batch) };
-        let data = unsafe { hidden_stats(rbm, v0, &x0, batch, wants.then_some(s0)) };
+        let data = unsafe { hidden_stats(rbm, Some(v0), &x0, batch, wants.then_some(s0)) };
         let (h0t, bp) = unsafe { sample_hidden_t(rbm, &data.means, batch, noise) };
         let recon = unsafe { visible_mean(rbm, &h0t, batch, bp) };
         let diff: Vec<f32> = recon
@@ -418,13 +419,13 @@ mod step {
         };
         let mut x = unsafe { hidden_input(rbm, &v, rows) };
         for _ in first..req.k {
-            let means = unsafe { hidden_stats(rbm, &v, &x, rows, None) }.means;
+            let means = unsafe { hidden_stats(rbm, None, &x, rows, None) }.means;
             let (ht, rows_p) = unsafe { sample_hidden_t(rbm, &means, rows, noise) };
             let mean = unsafe { visible_mean(rbm, &ht, rows, rows_p) };
             v = unsafe { sample_visible(&mean, noise) };
             x = unsafe { hidden_input(rbm, &v, rows) };
         }
-        let negative = unsafe { hidden_stats(rbm, &v, &x, rows, wants.then_some(sk)) };
+        let negative = unsafe { hidden_stats(rbm, Some(&v), &x, rows, wants.then_some(sk)) };
         let (ph0, phk) = (&data.means, &negative.means);
 
         let weights = req.gradient.map(|form| {
@@ -490,7 +491,8 @@ mod step {
             .zip(column_sums(phk, nhp, nh))
             .map(|(a, b)| s0 * a + sk * b)
             .collect();
-        let (free_energy_data, free_energy_negative) = (data.free_energy, negative.free_energy);
+        let free_energy_data = data.free_energy.expect("the rows were given");
+        let free_energy_negative = negative.free_energy.expect("the rows were given");
         let pseudo_log_likelihood = unsafe { stochastic_pll(rbm, v0, &x0, batch, noise) };
         HostStep {
             weights,
