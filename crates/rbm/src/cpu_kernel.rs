@@ -19,7 +19,7 @@
 //! fixed order.
 //!
 //! The kernel needs AVX-512F and FMA, detected at run time; elsewhere [`available`] is false
-//! and the tensor implementation runs. This is the crate's only `unsafe` code: raw-pointer
+//! and the tensor implementation runs. With [`crate::team`], this is the crate's `unsafe` code: raw-pointer
 //! loads and stores in the matrix kernel (every index is bounded by the shapes checked in
 //! [`HostRbm::new`] and the buffers this module allocates), and calls of functions compiled
 //! for the detected target features.
@@ -270,21 +270,35 @@ mod step {
         let mut means = vec![0.0f32; rows * nhp];
         let mut scaled = scale.map(|_| vec![0.0f32; rows * nhp]);
         let mut energies = vec![0.0f64; rows];
-        let scaled_rows: Vec<Option<&mut [f32]>> = match scaled.as_mut() {
-            Some(sv) => sv.chunks_exact_mut(nhp).map(Some).collect(),
-            None => (0..rows).map(|_| None).collect(),
-        };
-        means
-            .par_chunks_exact_mut(nhp)
-            .zip(scaled_rows)
-            .zip(energies.par_iter_mut())
-            .enumerate()
-            .for_each(|(r, ((m, sr), e))| {
+        // One part per thread: its rows of the means, scaled means and free energies.
+        let ranges = crate::team::row_ranges(rows, 1);
+        let mut parts = Vec::with_capacity(ranges.len());
+        let (mut m_rest, mut s_rest, mut e_rest) =
+            (&mut means[..], scaled.as_deref_mut(), &mut energies[..]);
+        for range in &ranges {
+            let (m, mr) = m_rest.split_at_mut(range.len() * nhp);
+            let (sc, sr) = match s_rest {
+                Some(sv) => {
+                    let (a, b) = sv.split_at_mut(range.len() * nhp);
+                    (Some(a), Some(b))
+                }
+                None => (None, None),
+            };
+            let (e, er) = e_rest.split_at_mut(range.len());
+            parts.push((range.start, m, sc, e));
+            (m_rest, s_rest, e_rest) = (mr, sr, er);
+        }
+        crate::team::for_each(parts, |_, (r0, m, mut sc, e)| {
+            for (j, e) in e.iter_mut().enumerate() {
+                let r = r0 + j;
                 let vr = v.map(|v| &v[r * nv..(r + 1) * nv]);
                 let xr = &x[r * nhp..r * nhp + nh];
+                let mr = &mut m[j * nhp..j * nhp + nh];
+                let sr = sc.as_deref_mut().map(|sc| &mut sc[j * nhp..(j + 1) * nhp]);
                 // SAFETY: the caller checked the features.
-                *e = unsafe { hidden_row(rbm, vr, xr, &mut m[..nh], sr, scale.unwrap_or(1.0)) };
-            });
+                *e = unsafe { hidden_row(rbm, vr, xr, mr, sr, scale.unwrap_or(1.0)) };
+            }
+        });
         HiddenStats {
             means,
             scaled,
@@ -326,32 +340,43 @@ mod step {
         let mut yt = unsafe { matmul_new(nv, rows_p, &[term]) };
         // Yᵀ[i, r] ← σ(Yᵀ[i, r] + a_i) along Yᵀ's contiguous rows, then transposed in
         // blocks of 16 rows of Y (one cache line of each row of Yᵀ).
-        const ROWS_PER_TASK: usize = 64;
-        yt.par_chunks_mut(rows_p * ROWS_PER_TASK)
-            .zip(rbm.a.par_chunks(ROWS_PER_TASK))
-            .for_each(|(block, a)| {
-                for (row, ai) in block.chunks_exact_mut(rows_p).zip(a) {
-                    let row = &mut row[..rows];
-                    for y in row.iter_mut() {
-                        *y += ai;
-                    }
-                    // SAFETY: the caller checked the features.
-                    unsafe { sigmoid_row(row) };
+        let ranges = crate::team::row_ranges(nv, 16);
+        let mut parts = Vec::with_capacity(ranges.len());
+        let mut rest = &mut yt[..];
+        for range in &ranges {
+            let (block, r) = rest.split_at_mut(range.len() * rows_p);
+            parts.push((range.start, block));
+            rest = r;
+        }
+        crate::team::for_each(parts, |_, (i0, block)| {
+            for (row, ai) in block.chunks_exact_mut(rows_p).zip(&rbm.a[i0..]) {
+                let row = &mut row[..rows];
+                for y in row.iter_mut() {
+                    *y += ai;
                 }
-            });
+                // SAFETY: the caller checked the features.
+                unsafe { sigmoid_row(row) };
+            }
+        });
         let mut y = vec![0.0f32; rows * nv];
-        y.par_chunks_mut(16 * nv)
-            .enumerate()
-            .for_each(|(t, block)| {
-                let r0 = 16 * t;
-                let n = block.len() / nv;
+        let ranges = crate::team::row_ranges(rows, 16);
+        let per = ranges.first().map_or(1, |r| r.len());
+        let parts: Vec<_> = y.chunks_mut(per * nv).collect();
+        let yt = &yt;
+        crate::team::for_each(parts, |t, block| {
+            let n = block.len() / nv;
+            let r00 = ranges[t].start;
+            // In blocks of 16 rows of Y: one cache line of each row of Yᵀ.
+            for b0 in (0..n).step_by(16) {
+                let nb = (n - b0).min(16);
                 for i in 0..nv {
-                    let src = &yt[i * rows_p + r0..i * rows_p + r0 + n];
+                    let src = &yt[i * rows_p + r00 + b0..i * rows_p + r00 + b0 + nb];
                     for (rr, &x) in src.iter().enumerate() {
-                        block[rr * nv + i] = x;
+                        block[(b0 + rr) * nv + i] = x;
                     }
                 }
-            });
+            }
+        });
         y
     }
 
@@ -456,11 +481,14 @@ mod step {
                 (0.0, 0.0)
             };
             if l1 != 0.0 || l2 != 0.0 {
-                const CHUNK: usize = 1 << 14;
-                g.par_chunks_mut(CHUNK)
-                    .zip(rbm.w.par_chunks(CHUNK))
+                let ranges = crate::team::row_ranges(nv, 1);
+                let per = ranges.first().map_or(1, |r| r.len());
+                let parts: Vec<_> = g.chunks_mut(per * nhp).collect();
+                crate::team::for_each(parts, |t, g| {
+                    let w = &rbm.w[ranges[t].start * nhp..][..g.len()];
                     // SAFETY: the features were checked by this function's caller.
-                    .for_each(|(g, w)| unsafe { add_penalties(g, w, l1, l2) });
+                    unsafe { add_penalties(g, w, l1, l2) }
+                });
             }
             if nhp == nh {
                 g
@@ -693,7 +721,6 @@ fn sum_lanes(x: &[f32]) -> f64 {
 #[cfg(target_arch = "x86_64")]
 pub mod avx512 {
     //! C = A·B with an AVX-512 register-tiled kernel.
-    use rayon::prelude::*;
     use std::arch::x86_64::*;
     use std::mem::MaybeUninit;
 
@@ -721,7 +748,7 @@ pub mod avx512 {
     const R_MAX: usize = 5;
     const Z_MAX: usize = 5;
     /// Inner indices per block.
-    const KC: usize = 128;
+    const KC: usize = 64;
 
     /// C `[m, n]` (row stride n) = A `[m, k]` · B `[k, n]` (row stride `b_stride`), or
     /// C += A·B when `accumulate`. `n` must be a multiple of 16.
@@ -839,74 +866,71 @@ pub mod avx512 {
             }
             return;
         }
-        let threads = rayon::current_num_threads().max(1);
-        let rows_per = m.div_ceil(threads).div_ceil(R_MAX) * R_MAX;
-        c[..m * n]
-            .par_chunks_mut(rows_per * n)
-            .enumerate()
-            .for_each(|(chunk_index, chunk)| {
-                let row0 = chunk_index * rows_per;
-                let rows = chunk.len() / n;
-                let tiles = rows.div_ceil(R_MAX);
-                for (pi, &(ti, k0, col0)) in panels.iter().enumerate() {
-                    let t = &terms[ti];
-                    let kc = (t.k - k0).min(KC);
-                    let z = ((n - col0) / 16).min(Z_MAX);
-                    // A column panel's first contribution overwrites C unless accumulating.
-                    let add = accumulate || k0 > 0 || ti > 0;
-                    // The next panel of B, fetched into the cache a slice of rows per tile
-                    // while this panel is used: its first tile would otherwise wait on every
-                    // line.
-                    let (next, next_kc, next_stride) = match panels.get(pi + 1) {
-                        Some(&(nt, nk0, ncol0)) => {
-                            let u = &terms[nt];
-                            (
-                                u.b.as_ptr().wrapping_add(nk0 * u.b_stride + ncol0),
-                                (u.k - nk0).min(KC),
-                                u.b_stride,
-                            )
-                        }
-                        None => (std::ptr::null(), 0, 0),
-                    };
-                    let mut i = 0;
-                    let mut tile_index = 0;
-                    while i < rows {
-                        let r = (rows - i).min(R_MAX);
-                        let (pf0, pf1) = (
-                            tile_index * next_kc / tiles,
-                            (tile_index + 1) * next_kc / tiles,
-                        );
-                        // SAFETY: the asserts above bound every index the tile touches: rows
-                        // row0+i..row0+i+r ≤ m, columns col0..col0+16z ≤ n, inner indices
-                        // k0..k0+kc ≤ k of the term; the features are this function's.
-                        // Prefetches do not access memory.
-                        unsafe {
-                            tile_dyn(
-                                r,
-                                z,
-                                kc,
-                                t.a.data
-                                    .as_ptr()
-                                    .add((row0 + i) * t.a.row_stride + k0 * t.a.k_stride),
-                                t.a.row_stride,
-                                t.a.k_stride,
-                                t.b.as_ptr().add(k0 * t.b_stride + col0),
-                                t.b_stride,
-                                chunk.as_mut_ptr().add(i * n + col0).cast::<f32>(),
-                                n,
-                                add,
-                                Prefetch {
-                                    at: next.wrapping_add(pf0 * next_stride),
-                                    rows: pf1 - pf0,
-                                    stride: next_stride,
-                                },
-                            )
-                        };
-                        i += r;
-                        tile_index += 1;
+        let rows_per = m.div_ceil(crate::team::threads()).div_ceil(R_MAX) * R_MAX;
+        let chunks: Vec<_> = c[..m * n].chunks_mut(rows_per * n).collect();
+        crate::team::for_each(chunks, |chunk_index, chunk| {
+            let row0 = chunk_index * rows_per;
+            let rows = chunk.len() / n;
+            let tiles = rows.div_ceil(R_MAX);
+            for (pi, &(ti, k0, col0)) in panels.iter().enumerate() {
+                let t = &terms[ti];
+                let kc = (t.k - k0).min(KC);
+                let z = ((n - col0) / 16).min(Z_MAX);
+                // A column panel's first contribution overwrites C unless accumulating.
+                let add = accumulate || k0 > 0 || ti > 0;
+                // The next panel of B, fetched into the cache a slice of rows per tile
+                // while this panel is used: its first tile would otherwise wait on every
+                // line.
+                let (next, next_kc, next_stride) = match panels.get(pi + 1) {
+                    Some(&(nt, nk0, ncol0)) => {
+                        let u = &terms[nt];
+                        (
+                            u.b.as_ptr().wrapping_add(nk0 * u.b_stride + ncol0),
+                            (u.k - nk0).min(KC),
+                            u.b_stride,
+                        )
                     }
+                    None => (std::ptr::null(), 0, 0),
+                };
+                let mut i = 0;
+                let mut tile_index = 0;
+                while i < rows {
+                    let r = (rows - i).min(R_MAX);
+                    let (pf0, pf1) = (
+                        tile_index * next_kc / tiles,
+                        (tile_index + 1) * next_kc / tiles,
+                    );
+                    // SAFETY: the asserts above bound every index the tile touches: rows
+                    // row0+i..row0+i+r ≤ m, columns col0..col0+16z ≤ n, inner indices
+                    // k0..k0+kc ≤ k of the term; the features are this function's.
+                    // Prefetches do not access memory.
+                    unsafe {
+                        tile_dyn(
+                            r,
+                            z,
+                            kc,
+                            t.a.data
+                                .as_ptr()
+                                .add((row0 + i) * t.a.row_stride + k0 * t.a.k_stride),
+                            t.a.row_stride,
+                            t.a.k_stride,
+                            t.b.as_ptr().add(k0 * t.b_stride + col0),
+                            t.b_stride,
+                            chunk.as_mut_ptr().add(i * n + col0).cast::<f32>(),
+                            n,
+                            add,
+                            Prefetch {
+                                at: next.wrapping_add(pf0 * next_stride),
+                                rows: pf1 - pf0,
+                                stride: next_stride,
+                            },
+                        )
+                    };
+                    i += r;
+                    tile_index += 1;
                 }
-            });
+            }
+        });
     }
 
     /// Rows of a B panel to bring into the L1 cache: `rows` rows of 16·Z_MAX floats from `at`

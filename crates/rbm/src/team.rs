@@ -1,0 +1,345 @@
+//! A team of spinning helper threads for the short parallel regions of the CPU kernel.
+//!
+//! One CD-1 step of the paper's first layer is about a dozen parallel regions of 20 µs to
+//! 0.6 ms. On the project's 2-core machine a rayon region started from a thread outside the
+//! pool reached its second core 30–60 µs late (the job is injected, the pool's sleeping
+//! workers are woken in turn, the caller blocks until a worker wakes it again), which cost
+//! more than a tenth of the step. Here the calling thread takes part in the work, and each
+//! helper spins for [`SPIN`] after a region before it parks, so a region that follows
+//! within that time starts on every core in about a microsecond.
+//!
+//! The team has `available_parallelism() − 1` helpers and runs one region at a time. A
+//! region asked for while another runs (from another thread, or from inside a task) runs
+//! its tasks on the calling thread instead, in index order: callers must not depend on
+//! which thread runs a task, and the kernel's results do not.
+//!
+//! Besides [`crate::cpu_kernel`], this is the crate's only `unsafe` code: the borrow of a
+//! region's tasks is handed to the helpers with its lifetime erased, which is sound because
+//! [`run`] does not return before every helper has finished with it.
+#![allow(unsafe_code)]
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock, TryLockError};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+/// How long a helper keeps spinning for the next region before it parks: longer than the
+/// sequential stretches inside a step, shorter than the optimiser's update between steps,
+/// so that idle helpers do not hold a core that other threads want.
+pub const SPIN: Duration = Duration::from_micros(300);
+
+/// A region's tasks, as the helpers see them: a type-erased borrow that the caller keeps
+/// alive until every helper has finished with it (see [`run`]).
+type Job = *const (dyn Fn(usize) + Sync);
+
+struct Shared {
+    /// Incremented by the caller when a region starts; a helper runs one region per value.
+    epoch: AtomicU64,
+    /// The current region's tasks; written only while no helper is inside a region.
+    job: UnsafeCell<Option<Job>>,
+    /// The number of tasks of the current region, and the next one to claim.
+    tasks: AtomicUsize,
+    next: AtomicUsize,
+    /// Helpers that have not yet finished the current region.
+    pending: AtomicUsize,
+    /// Per helper: parked (or about to park) and needing an unpark.
+    sleeping: Vec<AtomicBool>,
+    /// The first panic raised by a task of the current region.
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+// SAFETY: `job` is written by the caller only between regions, while every helper is
+// waiting on `epoch` (the caller holds `Team::lock` and has seen `pending` reach 0), and
+// read by helpers only after they observe the new epoch, which the caller publishes with
+// release ordering after the write. The pointee is `Sync`.
+unsafe impl Sync for Shared {}
+
+struct Team {
+    shared: &'static Shared,
+    helpers: Vec<Thread>,
+    /// Held by the thread whose region is running.
+    lock: Mutex<()>,
+}
+
+fn team() -> &'static Team {
+    static TEAM: OnceLock<Team> = OnceLock::new();
+    TEAM.get_or_init(|| {
+        let wanted = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+        let shared: &'static Shared = Box::leak(Box::new(Shared {
+            epoch: AtomicU64::new(0),
+            job: UnsafeCell::new(None),
+            tasks: AtomicUsize::new(0),
+            next: AtomicUsize::new(0),
+            pending: AtomicUsize::new(0),
+            sleeping: (0..wanted).map(|_| AtomicBool::new(false)).collect(),
+            panic: Mutex::new(None),
+        }));
+        // A helper that cannot be started leaves the team smaller; the kernel still runs.
+        let helpers = (0..wanted)
+            .map_while(|h| {
+                std::thread::Builder::new()
+                    .name(format!("rbm-team-{h}"))
+                    .spawn(move || helper(shared, h))
+                    .ok()
+                    .map(|handle| handle.thread().clone())
+            })
+            .collect();
+        Team {
+            shared,
+            helpers,
+            lock: Mutex::new(()),
+        }
+    })
+}
+
+/// The number of threads a region runs on: the caller and the helpers.
+pub fn threads() -> usize {
+    team().helpers.len() + 1
+}
+
+fn helper(s: &'static Shared, h: usize) {
+    let mut seen = 0u64;
+    loop {
+        let start = Instant::now();
+        let mut spins = 0u32;
+        while s.epoch.load(Ordering::Acquire) == seen {
+            std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            if spins.is_multiple_of(256) && start.elapsed() > SPIN {
+                // Announce the park before the last look at the epoch (both sequentially
+                // consistent, as is the caller's epoch increment and its look at `sleeping`),
+                // so that either this look sees the new region or the caller sees the flag.
+                s.sleeping[h].store(true, Ordering::SeqCst);
+                while s.epoch.load(Ordering::SeqCst) == seen {
+                    std::thread::park();
+                }
+                s.sleeping[h].store(false, Ordering::SeqCst);
+            }
+        }
+        seen = s.epoch.load(Ordering::Acquire);
+        // SAFETY: see `Shared`: the job was written before the epoch was published, and the
+        // caller does not return (ending the borrow) before `pending` reaches 0.
+        let job = unsafe { (*s.job.get()).expect("a region was published") };
+        claim_tasks(s, job);
+        s.pending.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// Claims and runs tasks of the current region until none is left; a panic is recorded
+/// for the caller to resume.
+fn claim_tasks(s: &Shared, job: Job) {
+    let n = s.tasks.load(Ordering::Acquire);
+    loop {
+        let i = s.next.fetch_add(1, Ordering::AcqRel);
+        if i >= n {
+            return;
+        }
+        // SAFETY: `job` points to the caller's closure, alive for the whole region.
+        let result = catch_unwind(AssertUnwindSafe(|| unsafe { (*job)(i) }));
+        if let Err(payload) = result {
+            let mut first = s.panic.lock().unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert(payload);
+        }
+    }
+}
+
+/// Runs `task(0)`, …, `task(n − 1)` on the team, the calling thread included, and returns
+/// when all have finished. Tasks are claimed in index order. If a task panics, the others
+/// still run and the first panic is resumed on the caller.
+pub fn run(n: usize, task: &(dyn Fn(usize) + Sync)) {
+    let t = team();
+    let guard = match t.lock.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    };
+    let Some(guard) = guard.filter(|_| n > 1 && !t.helpers.is_empty()) else {
+        (0..n).for_each(task);
+        return;
+    };
+    let s = t.shared;
+    // SAFETY: only the lifetime is erased. The pointer is read by helpers during this
+    // region only, and this function does not return before every helper has finished it.
+    let job: Job =
+        unsafe { std::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), Job>(task as *const _) };
+    // SAFETY: no helper is inside a region (the previous caller waited for `pending` to
+    // reach 0 before releasing the lock), so nothing reads `job` now.
+    unsafe { *s.job.get() = Some(job) };
+    s.tasks.store(n, Ordering::Relaxed);
+    s.next.store(0, Ordering::Relaxed);
+    s.pending.store(t.helpers.len(), Ordering::Relaxed);
+    s.epoch.fetch_add(1, Ordering::SeqCst);
+    for (h, thread) in t.helpers.iter().enumerate() {
+        if s.sleeping[h].load(Ordering::SeqCst) {
+            thread.unpark();
+        }
+    }
+    claim_tasks(s, job);
+    while s.pending.load(Ordering::Acquire) != 0 {
+        std::hint::spin_loop();
+    }
+    let panic = s.panic.lock().unwrap_or_else(|e| e.into_inner()).take();
+    drop(guard);
+    if let Some(payload) = panic {
+        resume_unwind(payload);
+    }
+}
+
+/// Runs `task(i, part)` for each of `parts` on the team (see [`run`]): the parts are
+/// typically disjoint `&mut` chunks of the outputs.
+pub fn for_each<P: Send>(parts: Vec<P>, task: impl Fn(usize, P) + Sync) {
+    let cells: Vec<Mutex<Option<P>>> = parts.into_iter().map(|p| Mutex::new(Some(p))).collect();
+    run(cells.len(), &|i| {
+        let part = cells[i]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("each task runs once");
+        task(i, part);
+    });
+}
+
+/// `rows` split into one contiguous range per thread, each a multiple of `multiple` rows
+/// (the last range may be shorter): the row split of the kernel's products and row passes.
+pub fn row_ranges(rows: usize, multiple: usize) -> Vec<std::ops::Range<usize>> {
+    let per = rows.div_ceil(threads()).div_ceil(multiple).max(1) * multiple;
+    (0..rows)
+        .step_by(per)
+        .map(|r0| r0..(r0 + per).min(rows))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_task_runs_once_and_the_caller_waits_for_all() {
+        for n in [0, 1, 2, 3, 17, 100] {
+            let counts: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
+            run(n, &|i| {
+                counts[i].fetch_add(1, Ordering::Relaxed);
+            });
+            assert!(
+                counts.iter().all(|c| c.load(Ordering::Relaxed) == 1),
+                "n = {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn parts_are_handed_out_once_and_results_match_a_serial_loop() {
+        let mut out = vec![0u64; 1000];
+        let parts: Vec<(usize, &mut [u64])> = out
+            .chunks_mut(64)
+            .enumerate()
+            .map(|(i, c)| (i * 64, c))
+            .collect();
+        for_each(parts, |_, (offset, chunk)| {
+            for (j, x) in chunk.iter_mut().enumerate() {
+                *x = ((offset + j) as u64).pow(2);
+            }
+        });
+        assert!(out.iter().enumerate().all(|(i, &x)| x == (i as u64).pow(2)));
+    }
+
+    #[test]
+    fn regions_from_inside_a_task_and_from_other_threads_run_correctly() {
+        // A nested region finds the team busy and runs on its caller; so may regions asked
+        // for by several threads at once. Either way every task runs once.
+        let total = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..50 {
+                        run(3, &|_| {
+                            run(5, &|_| {
+                                total.fetch_add(1, Ordering::Relaxed);
+                            });
+                        });
+                    }
+                });
+            }
+        });
+        assert_eq!(total.load(Ordering::Relaxed), 4 * 50 * 3 * 5);
+    }
+
+    #[test]
+    fn a_panicking_task_reaches_the_caller_and_the_team_still_works() {
+        let result = catch_unwind(|| {
+            run(8, &|i| {
+                if i == 5 {
+                    panic!("task five");
+                }
+            })
+        });
+        let payload = result.expect_err("the panic is resumed");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"task five"));
+        let done = AtomicUsize::new(0);
+        run(8, &|_| {
+            done.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(done.load(Ordering::Relaxed), 8);
+    }
+
+    #[test]
+    fn parked_helpers_are_woken() {
+        // Longer than SPIN, so the helpers have parked before the second region.
+        let done = AtomicUsize::new(0);
+        run(4, &|_| {
+            done.fetch_add(1, Ordering::Relaxed);
+        });
+        std::thread::sleep(SPIN * 4);
+        run(4, &|_| {
+            done.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(done.load(Ordering::Relaxed), 8);
+    }
+
+    #[test]
+    fn helpers_take_part() {
+        // Two tasks that each wait (up to a second) for the other to start can only both
+        // see the other when they run on different threads. The team may be busy with
+        // another test's region (then the tasks run serially), so this tries repeatedly.
+        if threads() < 2 {
+            return;
+        }
+        let together = (0..200).any(|_| {
+            let started = [AtomicBool::new(false), AtomicBool::new(false)];
+            let met = AtomicUsize::new(0);
+            run(2, &|i| {
+                started[i].store(true, Ordering::SeqCst);
+                let t = Instant::now();
+                while t.elapsed() < Duration::from_millis(5) {
+                    if started[1 - i].load(Ordering::SeqCst) {
+                        met.fetch_add(1, Ordering::SeqCst);
+                        return;
+                    }
+                }
+            });
+            met.load(Ordering::SeqCst) == 2
+        });
+        assert!(
+            together,
+            "the two tasks of a region never ran at the same time"
+        );
+    }
+
+    #[test]
+    fn row_ranges_cover_the_rows_in_order_with_aligned_starts() {
+        for rows in [0, 1, 5, 99, 100, 1600] {
+            let ranges = row_ranges(rows, 5);
+            assert_eq!(ranges.iter().map(|r| r.len()).sum::<usize>(), rows);
+            let mut next = 0;
+            for r in &ranges {
+                assert_eq!(r.start, next);
+                assert_eq!(r.start % 5, 0);
+                next = r.end;
+            }
+            assert!(ranges.len() <= threads());
+        }
+    }
+}
