@@ -201,19 +201,77 @@ pub(crate) fn pseudo_log_likelihood(rbm: &HostRbm, v: &[f32]) -> f64 {
 mod step {
     use rayon::prelude::*;
 
-    use super::avx512::{Operand, Term, matmul_new};
-    use super::*;
+    use std::sync::Mutex;
 
-    /// The hidden inputs x = vW + b of `rows` visible rows, `[rows, nhp]` (padding columns 0).
+    use super::avx512::{Operand, Split, Term, matmul_new, matmul_new_with};
+    use super::*;
+    use crate::team;
+
+    /// Every random number of a step, drawn up front from the step's stream in the order in
+    /// which the step uses them (the order of [`crate::train::CdModel::cd_gradient`]): the
+    /// drawing is sequential, and this way it runs beside the first product while the
+    /// sampling itself runs in parallel.
+    struct StepNoise {
+        /// The uniforms of each hidden sampling, `[rows, nh]`, in order.
+        hidden: Vec<Vec<f32>>,
+        /// The uniforms of each visible sampling, `[rows, nv]`, in order.
+        visible: Vec<Vec<f32>>,
+        /// The site of each batch row's stochastic pseudo-likelihood term.
+        sites: Vec<usize>,
+    }
+
+    impl StepNoise {
+        /// Draws h⁰ for the batch; then, for CD, v¹ for the batch, and for PCD none; then
+        /// (h, v) for each further Gibbs step of the `rows` chains; then one site per batch
+        /// row.
+        fn draw(
+            noise: &mut Noise,
+            nv: usize,
+            nh: usize,
+            batch: usize,
+            rows: usize,
+            k: usize,
+            persistent: bool,
+        ) -> Self {
+            let mut hidden = vec![noise.uniforms(batch * nh)];
+            let mut visible = Vec::with_capacity(k);
+            if !persistent {
+                visible.push(noise.uniforms(batch * nv));
+            }
+            for _ in usize::from(!persistent)..k {
+                hidden.push(noise.uniforms(rows * nh));
+                visible.push(noise.uniforms(rows * nv));
+            }
+            let sites = (0..batch).map(|_| noise.below(nv)).collect();
+            Self {
+                hidden,
+                visible,
+                sites,
+            }
+        }
+    }
+
+    /// The hidden inputs x = vW + b of `rows` visible rows, `[rows, nhp]` (padding columns 0),
+    /// with `beside` run as one more task of the product's parallel region.
     #[target_feature(enable = "avx512f,avx512dq,fma")]
-    unsafe fn hidden_input(rbm: &HostRbm, v: &[f32], rows: usize) -> Vec<f32> {
+    unsafe fn hidden_input(
+        rbm: &HostRbm,
+        v: &[f32],
+        rows: usize,
+        beside: Option<&(dyn Fn() + Sync)>,
+    ) -> Vec<f32> {
         let term = Term {
             k: rbm.nv,
             a: Operand::new(v, rbm.nv, 1),
             b: &rbm.w,
             b_stride: rbm.nhp,
         };
-        let mut x = unsafe { matmul_new(rows, rbm.nhp, &[term]) };
+        let split = if beside.is_some() {
+            Split::Columns
+        } else {
+            Split::Rows
+        };
+        let mut x = unsafe { matmul_new_with(rows, rbm.nhp, &[term], split, beside) };
         for row in x.chunks_exact_mut(rbm.nhp) {
             for (xi, bi) in row[..rbm.nh].iter_mut().zip(&rbm.b) {
                 *xi += bi;
@@ -222,26 +280,35 @@ mod step {
         x
     }
 
-    /// Samples Bernoulli hidden units with means `p` (`[rows, nhp]`), drawing rows·nh
-    /// uniforms, into Hᵀ `[nh, rows_p]` (the layout of the next product's right factor;
-    /// padding rows and columns 0).
+    /// Samples Bernoulli hidden units with means `p` (`[rows, nhp]`) from the uniforms `u`
+    /// (`[rows, nh]`), into Hᵀ `[nh, rows_p]` (the layout of the next product's right factor;
+    /// padding rows and columns 0): hidden units in parallel.
     #[target_feature(enable = "avx512f,avx512dq,fma")]
     unsafe fn sample_hidden_t(
         rbm: &HostRbm,
         p: &[f32],
         rows: usize,
-        noise: &mut Noise,
+        u: &[f32],
     ) -> (Vec<f32>, usize) {
         let (nh, nhp) = (rbm.nh, rbm.nhp);
-        let u = noise.uniforms(rows * nh);
+        assert_eq!(u.len(), rows * nh);
         let rows_p = pad16(rows);
         let mut ht = vec![0.0f32; nh * rows_p];
-        for r in 0..rows {
-            let (pr, ur) = (&p[r * nhp..r * nhp + nh], &u[r * nh..(r + 1) * nh]);
-            for j in 0..nh {
-                ht[j * rows_p + r] = if ur[j] < pr[j] { 1.0 } else { 0.0 };
+        let ranges = team::row_ranges(nh, 1);
+        let per = ranges.first().map_or(1, |r| r.len());
+        let parts: Vec<_> = ht.chunks_mut(per * rows_p).collect();
+        team::for_each(parts, |t, block| {
+            for (jj, row) in block.chunks_exact_mut(rows_p).enumerate() {
+                let j = ranges[t].start + jj;
+                for (r, h) in row[..rows].iter_mut().enumerate() {
+                    *h = if u[r * nh + j] < p[r * nhp + j] {
+                        1.0
+                    } else {
+                        0.0
+                    };
+                }
             }
-        }
+        });
         (ht, rows_p)
     }
 
@@ -385,15 +452,46 @@ mod step {
         sigmoid_in_place(row);
     }
 
-    /// Samples Bernoulli visible units with means `p` (`[rows, nv]`), drawing rows·nv
-    /// uniforms.
+    /// One parallel pass over the visible means `p` (`[rows, nv]`): the summed squared
+    /// difference from the rows `v` when given (summed per row, then over rows in order),
+    /// and Bernoulli samples from the uniforms `u` (`[rows, nv]`) when given.
     #[target_feature(enable = "avx512f,avx512dq,fma")]
-    unsafe fn sample_visible(p: &[f32], noise: &mut Noise) -> Vec<f32> {
-        let u = noise.uniforms(p.len());
-        u.iter()
-            .zip(p)
-            .map(|(&u, &p)| if u < p { 1.0 } else { 0.0 })
-            .collect()
+    unsafe fn visible_pass(
+        p: &[f32],
+        nv: usize,
+        v: Option<&[f32]>,
+        u: Option<&[f32]>,
+    ) -> (f64, Option<Vec<f32>>) {
+        let rows = p.len() / nv;
+        let mut samples = u.map(|_| vec![0.0f32; rows * nv]);
+        let mut errors = vec![0.0f64; rows];
+        let ranges = team::row_ranges(rows, 1);
+        let per = ranges.first().map_or(1, |r| r.len());
+        let sample_parts: Vec<Option<&mut [f32]>> = match samples.as_mut() {
+            Some(sv) => sv.chunks_mut(per * nv).map(Some).collect(),
+            None => ranges.iter().map(|_| None).collect(),
+        };
+        let parts: Vec<_> = errors.chunks_mut(per).zip(sample_parts).collect();
+        team::for_each(parts, |t, (errors, mut sample)| {
+            let mut diff = vec![0.0f32; nv];
+            for (j, e) in errors.iter_mut().enumerate() {
+                let r = ranges[t].start + j;
+                let pr = &p[r * nv..(r + 1) * nv];
+                if let Some(v) = v {
+                    for ((d, &y), &x) in diff.iter_mut().zip(pr).zip(&v[r * nv..(r + 1) * nv]) {
+                        *d = (y - x) * (y - x);
+                    }
+                    *e = sum_lanes(&diff);
+                }
+                if let (Some(u), Some(out)) = (u, sample.as_deref_mut()) {
+                    let ur = &u[r * nv..(r + 1) * nv];
+                    for ((o, &ui), &pi) in out[j * nv..(j + 1) * nv].iter_mut().zip(ur).zip(pr) {
+                        *o = if ui < pi { 1.0 } else { 0.0 };
+                    }
+                }
+            }
+        });
+        (errors.iter().sum(), samples)
     }
 
     /// F(v) = −v·a − Σ_j softplus(x_j) of one row.
@@ -424,31 +522,57 @@ mod step {
         let rows = req.chains.map_or(batch, |(_, rows)| rows);
         let (s0, sk) = (sign / batch as f32, -sign / rows as f32);
         let wants = req.gradient.is_some();
-        let x0 = unsafe { hidden_input(rbm, v0, batch) };
-        let data = unsafe { hidden_stats(rbm, Some(v0), &x0, batch, wants.then_some(s0)) };
-        let (h0t, bp) = unsafe { sample_hidden_t(rbm, &data.means, batch, noise) };
-        let recon = unsafe { visible_mean(rbm, &h0t, batch, bp) };
-        let diff: Vec<f32> = recon
-            .iter()
-            .zip(v0)
-            .map(|(r, v)| (r - v) * (r - v))
-            .collect();
-        let reconstruction_error = sum_lanes(&diff) / (batch * nv) as f64;
-
-        let (mut v, first) = match req.chains {
-            Some((chains, rows)) => {
-                assert_eq!(chains.len(), rows * nv, "the chains must be [chains, n_v]");
-                (chains.to_vec(), 0)
-            }
-            None => (unsafe { sample_visible(&recon, noise) }, 1),
+        if let Some((chains, rows)) = req.chains {
+            assert_eq!(chains.len(), rows * nv, "the chains must be [chains, n_v]");
+        }
+        // The step's random numbers are drawn while the first product runs.
+        let drawn = Mutex::new((noise, None));
+        let draw = || {
+            let mut guard = drawn.lock().unwrap_or_else(|e| e.into_inner());
+            let (noise, out) = &mut *guard;
+            let persistent = req.chains.is_some();
+            *out = Some(StepNoise::draw(
+                noise, nv, nh, batch, rows, req.k, persistent,
+            ));
         };
-        let mut x = unsafe { hidden_input(rbm, &v, rows) };
+        let x0 = unsafe { hidden_input(rbm, v0, batch, Some(&draw)) };
+        let StepNoise {
+            hidden: hidden_u,
+            visible: visible_u,
+            sites,
+        } = drawn
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .expect("drawn beside the first product");
+        let (mut hidden_u, mut visible_u) = (hidden_u.into_iter(), visible_u.into_iter());
+        let data = unsafe { hidden_stats(rbm, Some(v0), &x0, batch, wants.then_some(s0)) };
+        let u = hidden_u.next().expect("drawn");
+        let (h0t, bp) = unsafe { sample_hidden_t(rbm, &data.means, batch, &u) };
+        let recon = unsafe { visible_mean(rbm, &h0t, batch, bp) };
+        let (mut v, first, squared_error) = match req.chains {
+            Some((chains, _)) => {
+                let (squared_error, _) = unsafe { visible_pass(&recon, nv, Some(v0), None) };
+                (chains.to_vec(), 0, squared_error)
+            }
+            None => {
+                let u = visible_u.next().expect("drawn");
+                let (squared_error, v) = unsafe { visible_pass(&recon, nv, Some(v0), Some(&u)) };
+                (v.expect("sampled"), 1, squared_error)
+            }
+        };
+        let reconstruction_error = squared_error / (batch * nv) as f64;
+        let mut x = unsafe { hidden_input(rbm, &v, rows, None) };
         for _ in first..req.k {
             let means = unsafe { hidden_stats(rbm, None, &x, rows, None) }.means;
-            let (ht, rows_p) = unsafe { sample_hidden_t(rbm, &means, rows, noise) };
+            let u = hidden_u.next().expect("drawn");
+            let (ht, rows_p) = unsafe { sample_hidden_t(rbm, &means, rows, &u) };
             let mean = unsafe { visible_mean(rbm, &ht, rows, rows_p) };
-            v = unsafe { sample_visible(&mean, noise) };
-            x = unsafe { hidden_input(rbm, &v, rows) };
+            let u = visible_u.next().expect("drawn");
+            v = unsafe { visible_pass(&mean, nv, None, Some(&u)) }
+                .1
+                .expect("sampled");
+            x = unsafe { hidden_input(rbm, &v, rows, None) };
         }
         let negative = unsafe { hidden_stats(rbm, Some(&v), &x, rows, wants.then_some(sk)) };
         let (ph0, phk) = (&data.means, &negative.means);
@@ -500,28 +624,11 @@ mod step {
                 out
             }
         });
-        let column_sums = |m: &[f32], width: usize, n: usize| {
-            let mut s = vec![0.0f32; n];
-            for row in m.chunks_exact(width) {
-                for (si, x) in s.iter_mut().zip(row) {
-                    *si += x;
-                }
-            }
-            s
-        };
-        let visible_bias: Vec<f32> = column_sums(v0, nv, nv)
-            .iter()
-            .zip(column_sums(&v, nv, nv))
-            .map(|(a, b)| s0 * a + sk * b)
-            .collect();
-        let hidden_bias: Vec<f32> = column_sums(ph0, nhp, nh)
-            .iter()
-            .zip(column_sums(phk, nhp, nh))
-            .map(|(a, b)| s0 * a + sk * b)
-            .collect();
+        let visible_bias = bias_gradient(v0, &v, nv, nv, s0, sk);
+        let hidden_bias = bias_gradient(ph0, phk, nhp, nh, s0, sk);
         let free_energy_data = data.free_energy.expect("the rows were given");
         let free_energy_negative = negative.free_energy.expect("the rows were given");
-        let pseudo_log_likelihood = unsafe { stochastic_pll(rbm, v0, &x0, batch, noise) };
+        let pseudo_log_likelihood = unsafe { stochastic_pll(rbm, v0, &x0, &sites) };
         HostStep {
             weights,
             visible_bias,
@@ -535,35 +642,62 @@ mod step {
         }
     }
 
-    /// The stochastic pseudo-log-likelihood per unit of [`crate::likelihood`]: one site per
-    /// row drawn with `noise.below(nv)`, ln p(v_i | v_{−i}) = −softplus(F(v) − F(v')).
-    #[target_feature(enable = "avx512f,avx512dq,fma")]
-    unsafe fn stochastic_pll(
-        rbm: &HostRbm,
-        v: &[f32],
-        x: &[f32],
-        rows: usize,
-        noise: &mut Noise,
-    ) -> f64 {
-        let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
-        let mut sp = vec![0.0f32; nh];
-        let mut flipped = vec![0.0f32; nh];
-        let mut total = 0.0f64;
-        for r in 0..rows {
-            let i = noise.below(nv);
-            let delta = 1.0 - 2.0 * v[r * nv + i];
-            let xr = &x[r * nhp..r * nhp + nh];
-            let wi = &rbm.w[i * nhp..i * nhp + nh];
-            for ((f, xj), wj) in flipped.iter_mut().zip(xr).zip(wi) {
-                *f = xj + wj * delta;
+    /// s₀ Σ_rows a + s_k Σ_rows b over the first `n` columns of the row-major matrices `a`
+    /// and `b` (row stride `width`), each column summed over rows in order: columns in
+    /// parallel.
+    fn bias_gradient(a: &[f32], b: &[f32], width: usize, n: usize, s0: f32, sk: f32) -> Vec<f32> {
+        let mut out = vec![0.0f32; n];
+        let ranges = team::row_ranges(n, 16);
+        let per = ranges.first().map_or(1, |r| r.len());
+        let parts: Vec<_> = out.chunks_mut(per).collect();
+        team::for_each(parts, |t, out| {
+            let cols = ranges[t].clone();
+            let column_sums = |m: &[f32]| {
+                let mut s = vec![0.0f32; cols.len()];
+                for row in m.chunks_exact(width) {
+                    for (si, x) in s.iter_mut().zip(&row[cols.clone()]) {
+                        *si += x;
+                    }
+                }
+                s
+            };
+            for ((o, x), y) in out.iter_mut().zip(column_sums(a)).zip(column_sums(b)) {
+                *o = s0 * x + sk * y;
             }
-            softplus_into(xr, &mut sp);
-            let base = sum_lanes(&sp);
-            softplus_in_place(&mut flipped);
-            let d = (rbm.a[i] * delta) as f64 + sum_lanes(&flipped) - base;
-            total -= softplus64(d);
-        }
-        total / rows as f64
+        });
+        out
+    }
+
+    /// The stochastic pseudo-log-likelihood per unit of [`crate::likelihood`]: for each row
+    /// of `v` the drawn site i, ln p(v_i | v_{−i}) = −softplus(F(v) − F(v')): rows in
+    /// parallel, summed in row order.
+    #[target_feature(enable = "avx512f,avx512dq,fma")]
+    unsafe fn stochastic_pll(rbm: &HostRbm, v: &[f32], x: &[f32], sites: &[usize]) -> f64 {
+        let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
+        let rows = sites.len();
+        let mut terms = vec![0.0f64; rows];
+        let ranges = team::row_ranges(rows, 1);
+        let per = ranges.first().map_or(1, |r| r.len());
+        let parts: Vec<_> = terms.chunks_mut(per).collect();
+        team::for_each(parts, |t, terms| {
+            let mut sp = vec![0.0f32; nh];
+            let mut flipped = vec![0.0f32; nh];
+            for (j, term) in terms.iter_mut().enumerate() {
+                let r = ranges[t].start + j;
+                let i = sites[r];
+                let delta = 1.0 - 2.0 * v[r * nv + i];
+                let xr = &x[r * nhp..r * nhp + nh];
+                let wi = &rbm.w[i * nhp..i * nhp + nh];
+                for ((f, xj), wj) in flipped.iter_mut().zip(xr).zip(wi) {
+                    *f = xj + wj * delta;
+                }
+                softplus_into(xr, &mut sp);
+                softplus_in_place(&mut flipped);
+                let d = (rbm.a[i] * delta) as f64 + sum_lanes(&flipped) - sum_lanes(&sp);
+                *term = softplus64(d);
+            }
+        });
+        terms.iter().fold(0.0, |total, t| total - t) / rows as f64
     }
 
     /// g += λ₁ sign(w) + λ₂ w (sign 0 = 0), elementwise.
@@ -583,7 +717,7 @@ mod step {
         let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
         assert_eq!(v.len() % nv, 0, "the rows must be [rows, n_v]");
         let rows = v.len() / nv;
-        let x = unsafe { hidden_input(rbm, v, rows) };
+        let x = unsafe { hidden_input(rbm, v, rows, None) };
         let per_row: Vec<f64> = (0..rows)
             .into_par_iter()
             .map(|r| {
@@ -802,7 +936,7 @@ pub mod avx512 {
     pub unsafe fn matmul_sum(m: usize, n: usize, terms: &[Term], c: &mut [f32], accumulate: bool) {
         // SAFETY: MaybeUninit<f32> has f32's layout, and only initialised values are written.
         let c = unsafe { &mut *(c as *mut [f32] as *mut [MaybeUninit<f32>]) };
-        unsafe { matmul_sum_into(m, n, terms, c, accumulate) }
+        unsafe { matmul_sum_into(m, n, terms, c, accumulate, Split::Rows, None) }
     }
 
     /// A new `[m, n]` vector C = Σ_t A_t·B_t (see [`matmul_sum`]), written without being
@@ -815,15 +949,63 @@ pub mod avx512 {
     /// If an operand is too short for the shapes.
     #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn matmul_new(m: usize, n: usize, terms: &[Term]) -> Vec<f32> {
+        unsafe { matmul_new_with(m, n, terms, Split::Rows, None) }
+    }
+
+    /// How a product is divided into the tasks of its parallel region.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Split {
+        /// One block of rows of C per thread: the split for products with many rows.
+        Rows,
+        /// One column panel of C (16·5 columns) per task, all rows: more and smaller tasks,
+        /// for a product with few rows that shares its region with other work.
+        Columns,
+    }
+
+    /// [`matmul_new`] split as asked, with `extra` run as one more task of the same
+    /// parallel region (while the threads that do not take it start on the product).
+    ///
+    /// # Safety
+    /// The CPU must have AVX-512F and FMA.
+    ///
+    /// # Panics
+    /// If an operand is too short for the shapes, or if `extra` panics.
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn matmul_new_with(
+        m: usize,
+        n: usize,
+        terms: &[Term],
+        split: Split,
+        extra: Option<&(dyn Fn() + Sync)>,
+    ) -> Vec<f32> {
         let mut c = Vec::with_capacity(m * n);
-        unsafe { matmul_sum_into(m, n, terms, &mut c.spare_capacity_mut()[..m * n], false) };
+        unsafe {
+            matmul_sum_into(
+                m,
+                n,
+                terms,
+                &mut c.spare_capacity_mut()[..m * n],
+                false,
+                split,
+                extra,
+            )
+        };
         // SAFETY: without accumulation, every element of C is written (by the first inner
         // block of its column panel, or by the fill when no term has an inner dimension).
         unsafe { c.set_len(m * n) };
         c
     }
 
+    /// C's elements, shared by the tasks of a product, which write disjoint rectangles.
+    #[derive(Clone, Copy)]
+    struct Out(*mut MaybeUninit<f32>);
+    // SAFETY: the tasks of one product write disjoint elements (see `matmul_sum_into`), and
+    // the region ends before the borrow of C does.
+    unsafe impl Send for Out {}
+    unsafe impl Sync for Out {}
+
     /// [`matmul_sum`] into C that may be uninitialised when `accumulate` is false.
+    #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx512f,fma")]
     unsafe fn matmul_sum_into(
         m: usize,
@@ -831,13 +1013,12 @@ pub mod avx512 {
         terms: &[Term],
         c: &mut [MaybeUninit<f32>],
         accumulate: bool,
+        split: Split,
+        extra: Option<&(dyn Fn() + Sync)>,
     ) {
         assert_eq!(n % 16, 0, "the result's width must be a multiple of 16");
         assert!(c.len() >= m * n);
-        if m == 0 || n == 0 {
-            return;
-        }
-        for t in terms.iter().filter(|t| t.k > 0) {
+        for t in terms.iter().filter(|t| t.k > 0 && m > 0 && n > 0) {
             assert!(t.b_stride >= n);
             let last_a = (m - 1) * t.a.row_stride + (t.k - 1) * t.a.k_stride;
             assert!(last_a < t.a.data.len(), "left factor too short");
@@ -860,77 +1041,129 @@ pub mod avx512 {
                 }
             }
         }
-        if panels.is_empty() {
+        if m == 0 || n == 0 || panels.is_empty() {
             if !accumulate {
                 c[..m * n].fill(MaybeUninit::new(0.0));
             }
+            extra.inspect(|f| f());
             return;
         }
-        let rows_per = m.div_ceil(crate::team::threads()).div_ceil(R_MAX) * R_MAX;
-        let chunks: Vec<_> = c[..m * n].chunks_mut(rows_per * n).collect();
-        crate::team::for_each(chunks, |chunk_index, chunk| {
-            let row0 = chunk_index * rows_per;
-            let rows = chunk.len() / n;
-            let tiles = rows.div_ceil(R_MAX);
-            for (pi, &(ti, k0, col0)) in panels.iter().enumerate() {
-                let t = &terms[ti];
-                let kc = (t.k - k0).min(KC);
-                let z = ((n - col0) / 16).min(Z_MAX);
-                // A column panel's first contribution overwrites C unless accumulating.
-                let add = accumulate || k0 > 0 || ti > 0;
-                // The next panel of B, fetched into the cache a slice of rows per tile
-                // while this panel is used: its first tile would otherwise wait on every
-                // line.
-                let (next, next_kc, next_stride) = match panels.get(pi + 1) {
-                    Some(&(nt, nk0, ncol0)) => {
-                        let u = &terms[nt];
-                        (
-                            u.b.as_ptr().wrapping_add(nk0 * u.b_stride + ncol0),
-                            (u.k - nk0).min(KC),
-                            u.b_stride,
-                        )
-                    }
-                    None => (std::ptr::null(), 0, 0),
-                };
-                let mut i = 0;
-                let mut tile_index = 0;
-                while i < rows {
-                    let r = (rows - i).min(R_MAX);
-                    let (pf0, pf1) = (
-                        tile_index * next_kc / tiles,
-                        (tile_index + 1) * next_kc / tiles,
-                    );
-                    // SAFETY: the asserts above bound every index the tile touches: rows
-                    // row0+i..row0+i+r ≤ m, columns col0..col0+16z ≤ n, inner indices
-                    // k0..k0+kc ≤ k of the term; the features are this function's.
-                    // Prefetches do not access memory.
-                    unsafe {
-                        tile_dyn(
-                            r,
-                            z,
-                            kc,
-                            t.a.data
-                                .as_ptr()
-                                .add((row0 + i) * t.a.row_stride + k0 * t.a.k_stride),
-                            t.a.row_stride,
-                            t.a.k_stride,
-                            t.b.as_ptr().add(k0 * t.b_stride + col0),
-                            t.b_stride,
-                            chunk.as_mut_ptr().add(i * n + col0).cast::<f32>(),
-                            n,
-                            add,
-                            Prefetch {
-                                at: next.wrapping_add(pf0 * next_stride),
-                                rows: pf1 - pf0,
-                                stride: next_stride,
-                            },
-                        )
-                    };
-                    i += r;
-                    tile_index += 1;
-                }
+        // The tasks' rectangles of C, (first row, rows, first column, end column): they
+        // partition C.
+        let rects: Vec<(usize, usize, usize, usize)> = match split {
+            Split::Rows => {
+                let per = m.div_ceil(crate::team::threads()).div_ceil(R_MAX) * R_MAX;
+                (0..m)
+                    .step_by(per)
+                    .map(|r0| (r0, per.min(m - r0), 0, n))
+                    .collect()
+            }
+            Split::Columns => (0..n)
+                .step_by(16 * Z_MAX)
+                .map(|c0| (0, m, c0, (c0 + 16 * Z_MAX).min(n)))
+                .collect(),
+        };
+        let out = Out(c.as_mut_ptr());
+        let first = usize::from(extra.is_some());
+        crate::team::run(rects.len() + first, &|task| {
+            if task < first {
+                extra.inspect(|f| f());
+                return;
+            }
+            let (row0, rows, col_lo, col_hi) = rects[task - first];
+            // SAFETY: the rectangle lies in C (the asserts above and the split), the
+            // rectangles are disjoint, and the features are this function's.
+            unsafe {
+                product_rect(
+                    terms,
+                    &panels,
+                    out,
+                    n,
+                    accumulate,
+                    row0,
+                    rows,
+                    col_lo..col_hi,
+                )
             }
         });
+    }
+
+    /// The rows `row0..row0 + rows` and columns `cols` of C (row stride n): the panels of
+    /// those columns, each over tiles of R_MAX rows.
+    ///
+    /// # Safety
+    /// As for [`matmul_sum_into`], whose asserts bound the rectangle; no other thread may
+    /// access it meanwhile.
+    #[allow(clippy::too_many_arguments)]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn product_rect(
+        terms: &[Term],
+        panels: &[(usize, usize, usize)],
+        c: Out,
+        n: usize,
+        accumulate: bool,
+        row0: usize,
+        rows: usize,
+        cols: std::ops::Range<usize>,
+    ) {
+        let tiles = rows.div_ceil(R_MAX);
+        let mut mine = panels.iter().filter(|p| cols.contains(&p.2)).peekable();
+        while let Some(&(ti, k0, col0)) = mine.next() {
+            let t = &terms[ti];
+            let kc = (t.k - k0).min(KC);
+            let z = ((cols.end - col0) / 16).min(Z_MAX);
+            // A column panel's first contribution overwrites C unless accumulating.
+            let add = accumulate || k0 > 0 || ti > 0;
+            // The next panel of B, fetched into the cache a slice of rows per tile while
+            // this panel is used: its first tile would otherwise wait on every line.
+            let (next, next_kc, next_stride) = match mine.peek() {
+                Some(&&(nt, nk0, ncol0)) => {
+                    let u = &terms[nt];
+                    (
+                        u.b.as_ptr().wrapping_add(nk0 * u.b_stride + ncol0),
+                        (u.k - nk0).min(KC),
+                        u.b_stride,
+                    )
+                }
+                None => (std::ptr::null(), 0, 0),
+            };
+            let mut i = 0;
+            let mut tile_index = 0;
+            while i < rows {
+                let r = (rows - i).min(R_MAX);
+                let (pf0, pf1) = (
+                    tile_index * next_kc / tiles,
+                    (tile_index + 1) * next_kc / tiles,
+                );
+                // SAFETY: the caller's asserts bound every index the tile touches: rows
+                // row0+i..row0+i+r ≤ m, columns col0..col0+16z ≤ n, inner indices
+                // k0..k0+kc ≤ k of the term. Prefetches do not access memory.
+                unsafe {
+                    tile_dyn(
+                        r,
+                        z,
+                        kc,
+                        t.a.data
+                            .as_ptr()
+                            .add((row0 + i) * t.a.row_stride + k0 * t.a.k_stride),
+                        t.a.row_stride,
+                        t.a.k_stride,
+                        t.b.as_ptr().add(k0 * t.b_stride + col0),
+                        t.b_stride,
+                        c.0.add((row0 + i) * n + col0).cast::<f32>(),
+                        n,
+                        add,
+                        Prefetch {
+                            at: next.wrapping_add(pf0 * next_stride),
+                            rows: pf1 - pf0,
+                            stride: next_stride,
+                        },
+                    )
+                };
+                i += r;
+                tile_index += 1;
+            }
+        }
     }
 
     /// Rows of a B panel to bring into the L1 cache: `rows` rows of 16·Z_MAX floats from `at`
@@ -1168,6 +1401,22 @@ mod tests {
                 assert!((got as f64 - apart).abs() < 1e-6 * want.abs().max(1.0));
             }
         }
+        // Split by column panels, beside another task: the same elements, bit for bit
+        // (each element is summed in the same order by one task), and the task runs once.
+        let ran = std::sync::atomic::AtomicUsize::new(0);
+        let extra = || {
+            ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        };
+        // SAFETY: as above.
+        let by_columns =
+            unsafe { avx512::matmul_new_with(m, n, &terms, avx512::Split::Columns, Some(&extra)) };
+        assert_eq!(ran.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert!(
+            by_columns
+                .iter()
+                .zip(&c)
+                .all(|(x, y)| x.to_bits() == y.to_bits())
+        );
         // No term with an inner dimension: C = 0.
         let empty = [avx512::Term {
             k: 0,
