@@ -476,22 +476,46 @@ mod step {
             let mut diff = vec![0.0f32; nv];
             for (j, e) in errors.iter_mut().enumerate() {
                 let r = ranges[t].start + j;
-                let pr = &p[r * nv..(r + 1) * nv];
-                if let Some(v) = v {
-                    for ((d, &y), &x) in diff.iter_mut().zip(pr).zip(&v[r * nv..(r + 1) * nv]) {
-                        *d = (y - x) * (y - x);
-                    }
-                    *e = sum_lanes(&diff);
+                fn row(m: &[f32], r: usize, nv: usize) -> &[f32] {
+                    &m[r * nv..(r + 1) * nv]
                 }
-                if let (Some(u), Some(out)) = (u, sample.as_deref_mut()) {
-                    let ur = &u[r * nv..(r + 1) * nv];
-                    for ((o, &ui), &pi) in out[j * nv..(j + 1) * nv].iter_mut().zip(ur).zip(pr) {
-                        *o = if ui < pi { 1.0 } else { 0.0 };
-                    }
-                }
+                let out = sample.as_deref_mut().map(|s| &mut s[j * nv..(j + 1) * nv]);
+                // SAFETY: the caller checked the features.
+                *e = unsafe {
+                    visible_row(
+                        row(p, r, nv),
+                        v.map(|v| row(v, r, nv)),
+                        u.map(|u| row(u, r, nv)),
+                        out,
+                        &mut diff,
+                    )
+                };
             }
         });
         (errors.iter().sum(), samples)
+    }
+
+    /// One row of [`visible_pass`]: writes the samples into `out` when uniforms are given,
+    /// and returns the summed squared difference from `v` (0 without `v`).
+    #[target_feature(enable = "avx512f,avx512dq,fma")]
+    unsafe fn visible_row(
+        p: &[f32],
+        v: Option<&[f32]>,
+        u: Option<&[f32]>,
+        out: Option<&mut [f32]>,
+        diff: &mut [f32],
+    ) -> f64 {
+        if let (Some(u), Some(out)) = (u, out) {
+            for ((o, &ui), &pi) in out.iter_mut().zip(u).zip(p) {
+                *o = if ui < pi { 1.0 } else { 0.0 };
+            }
+        }
+        v.map_or(0.0, |v| {
+            for ((d, &y), &x) in diff.iter_mut().zip(p).zip(v) {
+                *d = (y - x) * (y - x);
+            }
+            sum_lanes(diff)
+        })
     }
 
     /// F(v) = −v·a − Σ_j softplus(x_j) of one row.
@@ -652,20 +676,25 @@ mod step {
         let parts: Vec<_> = out.chunks_mut(per).collect();
         team::for_each(parts, |t, out| {
             let cols = ranges[t].clone();
-            let column_sums = |m: &[f32]| {
-                let mut s = vec![0.0f32; cols.len()];
-                for row in m.chunks_exact(width) {
-                    for (si, x) in s.iter_mut().zip(&row[cols.clone()]) {
-                        *si += x;
-                    }
-                }
-                s
-            };
-            for ((o, x), y) in out.iter_mut().zip(column_sums(a)).zip(column_sums(b)) {
+            // SAFETY: the caller checked the features.
+            let (x, y) = unsafe { (column_sums(a, width, &cols), column_sums(b, width, &cols)) };
+            for ((o, x), y) in out.iter_mut().zip(x).zip(y) {
                 *o = s0 * x + sk * y;
             }
         });
         out
+    }
+
+    /// The sums over rows, in row order, of the columns `cols` of `m` (row stride `width`).
+    #[target_feature(enable = "avx512f,avx512dq,fma")]
+    unsafe fn column_sums(m: &[f32], width: usize, cols: &std::ops::Range<usize>) -> Vec<f32> {
+        let mut s = vec![0.0f32; cols.len()];
+        for row in m.chunks_exact(width) {
+            for (si, x) in s.iter_mut().zip(&row[cols.clone()]) {
+                *si += x;
+            }
+        }
+        s
     }
 
     /// The stochastic pseudo-log-likelihood per unit of [`crate::likelihood`]: for each row
