@@ -165,4 +165,43 @@ fn kernel_products() {
     x[0] = 0.0;
     yt[0] = 0.0;
     g[0] = 0.0;
+    fma_peak();
+}
+
+/// The multiply-add throughput of a loop that touches no memory (24 independent AVX-512 FMA
+/// chains per thread), on one thread and on every thread of `rbm::team`: the ceiling for the
+/// products above.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_code)]
+fn fma_peak() {
+    use std::arch::x86_64::*;
+    const ITERATIONS: usize = 4_000_000;
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn chains() -> f32 {
+        let mut acc = [_mm512_set1_ps(0.0); 24];
+        let (a, b) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
+        for _ in 0..ITERATIONS {
+            for x in acc.iter_mut() {
+                *x = _mm512_fmadd_ps(a, *x, b);
+            }
+        }
+        let mut sum = _mm512_setzero_ps();
+        for x in acc {
+            sum = _mm512_add_ps(sum, x);
+        }
+        _mm512_reduce_add_ps(sum)
+    }
+    let flops = (ITERATIONS * 24 * 16 * 2) as f64;
+    for threads in [1, rbm::team::threads()] {
+        let start = Instant::now();
+        // SAFETY: the caller checked the CPU features (`available()`).
+        rbm::team::run(threads, &|_| {
+            std::hint::black_box(unsafe { chains() });
+        });
+        let seconds = start.elapsed().as_secs_f64();
+        println!(
+            "register-only FMA loop, {threads} thread(s)      {:>6.1} GFLOP/s",
+            threads as f64 * flops / seconds / 1e9
+        );
+    }
 }

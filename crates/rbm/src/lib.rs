@@ -34,7 +34,7 @@ pub mod exact;
 pub mod likelihood;
 pub mod noise;
 pub mod rbm;
-pub(crate) mod team;
+pub mod team;
 pub mod train;
 pub mod units;
 
