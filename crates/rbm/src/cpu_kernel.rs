@@ -7,7 +7,10 @@
 //! This module does the same step on the host, on the tensors' f32 data:
 //!
 //! - one register-tiled AVX-512 matrix kernel ([`avx512::matmul`]) serves all three product
-//!   shapes (vW, W hᵀ and vᵀp), split over the rayon threads by rows of the result;
+//!   shapes (vW, W hᵀ and vᵀp), split by rows (or column panels) of the result over the
+//!   threads of [`crate::team`], whose helpers spin between the step's short parallel regions;
+//! - the step's random numbers are drawn from its one stream up front, beside the first
+//!   product, so that the sampling runs in parallel;
 //! - the gradient is accumulated as v⁰ᵀ(s₀ E[h|v⁰]) + v^kᵀ(s_k E[h|v^k]) with the 1/B
 //!   scalings and the sign folded into the small factors, and the penalties added in the
 //!   same pass that unpads the result;
@@ -21,7 +24,7 @@
 //! The kernel needs AVX-512F and FMA, detected at run time; elsewhere [`available`] is false
 //! and the tensor implementation runs. With [`crate::team`], this is the crate's `unsafe` code: raw-pointer
 //! loads and stores in the matrix kernel (every index is bounded by the shapes checked in
-//! [`HostRbm::new`] and the buffers this module allocates), and calls of functions compiled
+//! `HostRbm::new` and the buffers this module allocates), and calls of functions compiled
 //! for the detected target features.
 #![allow(unsafe_code)]
 

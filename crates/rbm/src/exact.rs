@@ -162,7 +162,7 @@ impl HostRbm {
         -(a + hidden)
     }
 
-    /// F(h) = −ln Σ_v e^{−E(v,h)} = H^RBM[h] (Eq. 15).
+    /// F(h) = −ln Σ_v e^{−E(v,h)} = H^RBM\[h\] (Eq. 15).
     pub fn hidden_free_energy(&self, h: &[f64]) -> f64 {
         let mut b: f64 = h.iter().zip(&self.hidden_bias).map(|(h, b)| h * b).sum();
         if self.hidden_units == Units::Gaussian {

@@ -250,7 +250,7 @@ impl Rbm {
     }
 
     /// The visible free energy F(v) = −ln Σ_h e^{−E(v,h)} = −aᵀv − Σ_j ln Σ_{h_j} e^{h_j x_j}
-    /// (so p(v) = e^{−F(v)}/Z; −F is H^RBM[v] of Eq. 14 up to its constant). `[batch]`.
+    /// (so p(v) = e^{−F(v)}/Z; −F is H^RBM\[v\] of Eq. 14 up to its constant). `[batch]`.
     pub fn free_energy(&self, v: Tensor<2>) -> Tensor<1> {
         let a = (v.clone() * self.visible_bias.val().unsqueeze_dim(0)).sum_dim(1);
         let hidden = self
@@ -260,7 +260,7 @@ impl Rbm {
         (a + hidden).neg().squeeze_dim(1)
     }
 
-    /// The hidden free energy F(h) = −ln Σ_v e^{−E(v,h)} — the Hamiltonian H^RBM[h] of the
+    /// The hidden free energy F(h) = −ln Σ_v e^{−E(v,h)} — the Hamiltonian H^RBM\[h\] of the
     /// hidden layer (Eq. 15): p(h) = e^{−F(h)}/Z. `[batch]`.
     pub fn hidden_free_energy(&self, h: Tensor<2>) -> Tensor<1> {
         let mut b = (h.clone() * self.hidden_bias.val().unsqueeze_dim(0)).sum_dim(1);

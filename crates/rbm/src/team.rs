@@ -1,10 +1,10 @@
 //! A team of spinning helper threads for the short parallel regions of the CPU kernel.
 //!
-//! One CD-1 step of the paper's first layer is about a dozen parallel regions of 20 µs to
+//! One CD-1 step of the paper's first layer is about ten parallel regions of 20 µs to
 //! 0.6 ms. On the project's 2-core machine a rayon region started from a thread outside the
-//! pool reached its second core 30–60 µs late (the job is injected, the pool's sleeping
-//! workers are woken in turn, the caller blocks until a worker wakes it again), which cost
-//! more than a tenth of the step. Here the calling thread takes part in the work, and each
+//! pool reached its second core 70–125 µs late (the job is injected, the pool's idle workers
+//! are woken in turn, the caller blocks until a worker wakes it again; measured by
+//! `examples/bench_regions`), which cost more than a tenth of the step. Here the calling thread takes part in the work, and each
 //! helper spins for [`SPIN`] after a region before it parks, so a region that follows
 //! within that time starts on every core in about a microsecond.
 //!
