@@ -33,6 +33,7 @@ fn first(t: Tensor<2>) -> f32 {
 fn main() {
     #[cfg(target_arch = "x86_64")]
     kernel_products();
+    host_uniforms();
     let d = Device::flex();
     d.seed(1);
     let v = Tensor::<2>::random([100, 1600], Distribution::Bernoulli(0.5), &d);
@@ -204,4 +205,26 @@ fn fma_peak() {
             threads as f64 * flops / seconds / 1e9
         );
     }
+}
+
+/// A step's 200 000 host uniforms (CD-1 of 1600 → 400, batch 100) from `rbm::Noise` (eight
+/// interleaved xoshiro256++ generators), against the same conversion from one generator.
+fn host_uniforms() {
+    let mut noise = rbm::Noise::new(1);
+    let noise = std::cell::RefCell::new(&mut noise);
+    time("Noise::uniforms(200 000)", 0.0, &|| {
+        noise.borrow_mut().uniforms(200_000)[7]
+    });
+    let one = std::cell::RefCell::new(ising_data::rng::Xoshiro256pp::seed_from_u64(1));
+    time("one xoshiro256++, 200 000", 0.0, &|| {
+        const SCALE: f32 = 1.0 / (1u32 << 24) as f32;
+        let mut rng = one.borrow_mut();
+        let mut out = vec![0.0f32; 200_000];
+        for pair in out.chunks_exact_mut(2) {
+            let bits = rng.next_u64();
+            pair[0] = ((bits >> 40) as u32) as f32 * SCALE;
+            pair[1] = (((bits >> 8) & 0xFF_FFFF) as u32) as f32 * SCALE;
+        }
+        out[7]
+    });
 }

@@ -9,8 +9,8 @@
 //! - one register-tiled AVX-512 matrix kernel ([`avx512::matmul`]) serves all three product
 //!   shapes (vW, W hᵀ and vᵀp), split by rows (or column panels) of the result over the
 //!   threads of [`crate::team`], whose helpers spin between the step's short parallel regions;
-//! - the step's random numbers are drawn from its one stream up front, beside the first
-//!   product, so that the sampling runs in parallel;
+//! - the step's random numbers are drawn from its stream up front (eight interleaved
+//!   generators, vectorised), so that the sampling runs in parallel;
 //! - the gradient is accumulated as v⁰ᵀ(s₀ E[h|v⁰]) + v^kᵀ(s_k E[h|v^k]) with the 1/B
 //!   scalings and the sign folded into the small factors, and the penalties added in the
 //!   same pass that unpads the result;
@@ -204,16 +204,13 @@ pub(crate) fn pseudo_log_likelihood(rbm: &HostRbm, v: &[f32]) -> f64 {
 mod step {
     use rayon::prelude::*;
 
-    use std::sync::Mutex;
-
-    use super::avx512::{Operand, Split, Term, matmul_new, matmul_new_with};
+    use super::avx512::{Operand, Term, matmul_new};
     use super::*;
     use crate::team;
 
     /// Every random number of a step, drawn up front from the step's stream in the order in
-    /// which the step uses them (the order of [`crate::train::CdModel::cd_gradient`]): the
-    /// drawing is sequential, and this way it runs beside the first product while the
-    /// sampling itself runs in parallel.
+    /// which the step uses them (the order of [`crate::train::CdModel::cd_gradient`]), so that
+    /// the sampling runs in parallel.
     struct StepNoise {
         /// The uniforms of each hidden sampling, `[rows, nh]`, in order.
         hidden: Vec<Vec<f32>>,
@@ -245,7 +242,7 @@ mod step {
                 hidden.push(noise.uniforms(rows * nh));
                 visible.push(noise.uniforms(rows * nv));
             }
-            let sites = (0..batch).map(|_| noise.below(nv)).collect();
+            let sites = noise.below_many(batch, nv);
             Self {
                 hidden,
                 visible,
@@ -254,27 +251,16 @@ mod step {
         }
     }
 
-    /// The hidden inputs x = vW + b of `rows` visible rows, `[rows, nhp]` (padding columns 0),
-    /// with `beside` run as one more task of the product's parallel region.
+    /// The hidden inputs x = vW + b of `rows` visible rows, `[rows, nhp]` (padding columns 0).
     #[target_feature(enable = "avx512f,avx512dq,fma")]
-    unsafe fn hidden_input(
-        rbm: &HostRbm,
-        v: &[f32],
-        rows: usize,
-        beside: Option<&(dyn Fn() + Sync)>,
-    ) -> Vec<f32> {
+    unsafe fn hidden_input(rbm: &HostRbm, v: &[f32], rows: usize) -> Vec<f32> {
         let term = Term {
             k: rbm.nv,
             a: Operand::new(v, rbm.nv, 1),
             b: &rbm.w,
             b_stride: rbm.nhp,
         };
-        let split = if beside.is_some() {
-            Split::Columns
-        } else {
-            Split::Rows
-        };
-        let mut x = unsafe { matmul_new_with(rows, rbm.nhp, &[term], split, beside) };
+        let mut x = unsafe { matmul_new(rows, rbm.nhp, &[term]) };
         for row in x.chunks_exact_mut(rbm.nhp) {
             for (xi, bi) in row[..rbm.nh].iter_mut().zip(&rbm.b) {
                 *xi += bi;
@@ -429,7 +415,7 @@ mod step {
             }
         });
         let mut y = vec![0.0f32; rows * nv];
-        let ranges = crate::team::row_ranges(rows, 16);
+        let ranges = crate::team::row_ranges(rows, 1);
         let per = ranges.first().map_or(1, |r| r.len());
         let parts: Vec<_> = y.chunks_mut(per * nv).collect();
         let yt = &yt;
@@ -552,26 +538,14 @@ mod step {
         if let Some((chains, rows)) = req.chains {
             assert_eq!(chains.len(), rows * nv, "the chains must be [chains, n_v]");
         }
-        // The step's random numbers are drawn while the first product runs.
-        let drawn = Mutex::new((noise, None));
-        let draw = || {
-            let mut guard = drawn.lock().unwrap_or_else(|e| e.into_inner());
-            let (noise, out) = &mut *guard;
-            let persistent = req.chains.is_some();
-            *out = Some(StepNoise::draw(
-                noise, nv, nh, batch, rows, req.k, persistent,
-            ));
-        };
-        let x0 = unsafe { hidden_input(rbm, v0, batch, Some(&draw)) };
+        // The step's random numbers, drawn up front (a vectorised stream: tens of µs).
+        let persistent = req.chains.is_some();
         let StepNoise {
             hidden: hidden_u,
             visible: visible_u,
             sites,
-        } = drawn
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .1
-            .expect("drawn beside the first product");
+        } = StepNoise::draw(noise, nv, nh, batch, rows, req.k, persistent);
+        let x0 = unsafe { hidden_input(rbm, v0, batch) };
         let (mut hidden_u, mut visible_u) = (hidden_u.into_iter(), visible_u.into_iter());
         let data = unsafe { hidden_stats(rbm, Some(v0), &x0, batch, wants.then_some(s0)) };
         let u = hidden_u.next().expect("drawn");
@@ -589,7 +563,7 @@ mod step {
             }
         };
         let reconstruction_error = squared_error / (batch * nv) as f64;
-        let mut x = unsafe { hidden_input(rbm, &v, rows, None) };
+        let mut x = unsafe { hidden_input(rbm, &v, rows) };
         for _ in first..req.k {
             let means = unsafe { hidden_stats(rbm, None, &x, rows, None) }.means;
             let u = hidden_u.next().expect("drawn");
@@ -599,7 +573,7 @@ mod step {
             v = unsafe { visible_pass(&mean, nv, None, Some(&u)) }
                 .1
                 .expect("sampled");
-            x = unsafe { hidden_input(rbm, &v, rows, None) };
+            x = unsafe { hidden_input(rbm, &v, rows) };
         }
         let negative = unsafe { hidden_stats(rbm, Some(&v), &x, rows, wants.then_some(sk)) };
         let (ph0, phk) = (&data.means, &negative.means);
@@ -749,7 +723,7 @@ mod step {
         let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
         assert_eq!(v.len() % nv, 0, "the rows must be [rows, n_v]");
         let rows = v.len() / nv;
-        let x = unsafe { hidden_input(rbm, v, rows, None) };
+        let x = unsafe { hidden_input(rbm, v, rows) };
         let per_row: Vec<f64> = (0..rows)
             .into_par_iter()
             .map(|r| {

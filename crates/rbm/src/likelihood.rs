@@ -119,7 +119,11 @@ pub(crate) fn stochastic_pll_tensor(
     let Some([u0, u1]) = rbm.visible_units.values() else {
         return Tensor::full([1], f64::NAN, &device);
     };
-    let sites: Vec<i64> = (0..batch).map(|_| noise.below(n_v) as i64).collect();
+    let sites: Vec<i64> = noise
+        .below_many(batch, n_v)
+        .into_iter()
+        .map(|i| i as i64)
+        .collect();
     let sites = Tensor::<1, Int>::from_data(TensorData::new(sites, [batch]), &device);
     let v_i = v.gather(1, sites.clone().reshape([batch, 1]));
     let delta = v_i.neg() * 2.0 + (u0 + u1);

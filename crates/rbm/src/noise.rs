@@ -4,20 +4,82 @@
 //! one stream per process: a result then depends on every other draw made in the process and
 //! on their order. A training step instead draws from a [`Noise`] stream derived from a
 //! 64-bit key (for example from the run seed, the layer, the epoch and the batch), on the
-//! host with xoshiro256++, and uploads the numbers to the device. A step is then a pure
-//! function of the model, the batch and its key, on every backend, which is what makes
-//! training runs reproducible and resumable bit for bit.
+//! host, and uploads the numbers to the device. A step is then a pure function of the model,
+//! the batch and its key, on every backend, which is what makes training runs reproducible
+//! and resumable bit for bit.
 //!
-//! Uniforms are f32 on the grid k·2⁻²⁴ in [0, 1), two per 64-bit draw; normals come from the
-//! Box–Muller transform in f64.
+//! The stream interleaves eight xoshiro256++ generators, lane l seeded (through SplitMix64) with
+//! [`key`]`(&[seed, l])`: the 64-bit draws are taken eight at a time, one from each lane in
+//! lane order, so that a block of eight is one vector operation (AVX-512 where the CPU has
+//! it). A request for a number of draws that is not a multiple of eight discards the rest of
+//! its last block. Uniforms are f32 on the grid k·2⁻²⁴ in [0, 1), two per 64-bit draw; normals
+//! come from the Box–Muller transform in f64.
 
 use burn::prelude::*;
-use ising_data::rng::{Xoshiro256pp, splitmix64};
+use ising_data::rng::splitmix64;
+
+/// Interleaved generators.
+const LANES: usize = 8;
 
 /// A deterministic stream of random numbers keyed by a 64-bit seed.
 #[derive(Debug, Clone)]
 pub struct Noise {
-    rng: Xoshiro256pp,
+    /// The lanes' xoshiro256++ states, word-major: `s[w][lane]`.
+    s: [[u64; LANES]; 4],
+}
+
+/// The next draw of every lane (xoshiro256++), advancing the states.
+#[inline(always)]
+fn next_block(s: &mut [[u64; LANES]; 4]) -> [u64; LANES] {
+    let mut out = [0u64; LANES];
+    for l in 0..LANES {
+        out[l] = s[0][l]
+            .wrapping_add(s[3][l])
+            .rotate_left(23)
+            .wrapping_add(s[0][l]);
+        let t = s[1][l] << 17;
+        s[2][l] ^= s[0][l];
+        s[3][l] ^= s[1][l];
+        s[1][l] ^= s[2][l];
+        s[0][l] ^= s[3][l];
+        s[2][l] ^= t;
+        s[3][l] = s[3][l].rotate_left(45);
+    }
+    out
+}
+
+/// Fills `out` with uniforms, two per draw (see the module docs).
+#[inline(always)]
+fn fill_uniforms_body(s: &mut [[u64; LANES]; 4], out: &mut [f32]) {
+    const SCALE: f32 = 1.0 / (1u32 << 24) as f32;
+    let convert = |bits: u64| {
+        (
+            ((bits >> 40) as u32) as f32 * SCALE,
+            (((bits >> 8) & 0xFF_FFFF) as u32) as f32 * SCALE,
+        )
+    };
+    let mut blocks = out.chunks_exact_mut(2 * LANES);
+    for block in &mut blocks {
+        let draws = next_block(s);
+        for (pair, bits) in block.chunks_exact_mut(2).zip(draws) {
+            (pair[0], pair[1]) = convert(bits);
+        }
+    }
+    let rest = blocks.into_remainder();
+    if !rest.is_empty() {
+        let draws = next_block(s);
+        for (i, x) in rest.iter_mut().enumerate() {
+            let (hi, lo) = convert(draws[i / 2]);
+            *x = if i % 2 == 0 { hi } else { lo };
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[allow(unsafe_code)]
+unsafe fn fill_uniforms_avx512(s: &mut [[u64; LANES]; 4], out: &mut [f32]) {
+    fill_uniforms_body(s, out)
 }
 
 /// Hashes a sequence of integers into one key (SplitMix64 chained over the parts), for
@@ -34,31 +96,50 @@ pub fn key(parts: &[u64]) -> u64 {
 impl Noise {
     /// The stream with key `seed`.
     pub fn new(seed: u64) -> Self {
-        Self {
-            rng: Xoshiro256pp::seed_from_u64(seed),
+        let mut s = [[0u64; LANES]; 4];
+        for l in 0..LANES {
+            let mut sm = key(&[seed, l as u64]);
+            for word in s.iter_mut() {
+                word[l] = splitmix64(&mut sm);
+            }
+        }
+        Self { s }
+    }
+
+    /// The next `out.len()` 64-bit draws, eight at a time (see the module docs).
+    pub fn fill_u64(&mut self, out: &mut [u64]) {
+        for block in out.chunks_mut(LANES) {
+            let draws = next_block(&mut self.s);
+            block.copy_from_slice(&draws[..block.len()]);
         }
     }
 
-    /// `n` uniforms in [0, 1) as f32 (multiples of 2⁻²⁴).
+    /// `n` uniforms in [0, 1) as f32 (multiples of 2⁻²⁴), two per draw.
     pub fn uniforms(&mut self, n: usize) -> Vec<f32> {
-        const SCALE: f32 = 1.0 / (1u32 << 24) as f32;
-        let mut out = vec![0.0f32; n.div_ceil(2) * 2];
-        for pair in out.chunks_exact_mut(2) {
-            let bits = self.rng.next_u64();
-            pair[0] = ((bits >> 40) as u32) as f32 * SCALE;
-            pair[1] = (((bits >> 8) & 0xFF_FFFF) as u32) as f32 * SCALE;
+        let mut out = vec![0.0f32; n];
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the feature was just detected.
+            #[allow(unsafe_code)]
+            unsafe {
+                fill_uniforms_avx512(&mut self.s, &mut out)
+            };
+            return out;
         }
-        out.truncate(n);
+        fill_uniforms_body(&mut self.s, &mut out);
         out
     }
 
-    /// `n` standard normal numbers as f32 (Box–Muller).
+    /// `n` standard normal numbers as f32 (Box–Muller, one pair per two draws).
     pub fn normals(&mut self, n: usize) -> Vec<f32> {
+        let mut bits = vec![0u64; 2 * n.div_ceil(2)];
+        self.fill_u64(&mut bits);
+        let unit = |b: u64| (b >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
         let mut out = Vec::with_capacity(n + 1);
-        while out.len() < n {
+        for pair in bits.chunks_exact(2) {
             // 1 − U ∈ (0, 1], so the logarithm is finite.
-            let r = (-2.0 * (1.0 - self.rng.next_f64()).ln()).sqrt();
-            let phi = std::f64::consts::TAU * self.rng.next_f64();
+            let r = (-2.0 * (1.0 - unit(pair[0])).ln()).sqrt();
+            let phi = std::f64::consts::TAU * unit(pair[1]);
             out.push((r * phi.cos()) as f32);
             out.push((r * phi.sin()) as f32);
         }
@@ -66,12 +147,28 @@ impl Noise {
         out
     }
 
-    /// A uniform integer in `0..n`.
+    /// A uniform integer in `0..n` (from one draw, Lemire's multiply-shift).
     ///
     /// # Panics
     /// If `n == 0`.
     pub fn below(&mut self, n: usize) -> usize {
-        self.rng.below(n)
+        assert!(n > 0, "below(0)");
+        let mut bits = [0u64];
+        self.fill_u64(&mut bits);
+        ((bits[0] >> 32).wrapping_mul(n as u64) >> 32) as usize
+    }
+
+    /// `n` uniform integers in `0..n_values`, one draw each (see [`Noise::below`]).
+    ///
+    /// # Panics
+    /// If `n_values == 0`.
+    pub fn below_many(&mut self, n: usize, n_values: usize) -> Vec<usize> {
+        assert!(n_values > 0, "below(0)");
+        let mut bits = vec![0u64; n];
+        self.fill_u64(&mut bits);
+        bits.iter()
+            .map(|b| ((b >> 32).wrapping_mul(n_values as u64) >> 32) as usize)
+            .collect()
     }
 
     /// A tensor of uniforms in [0, 1) on `device`.
@@ -127,6 +224,58 @@ mod tests {
         assert!(mean.abs() < 5.0 / n.sqrt(), "mean {mean}");
         assert!((var - 1.0).abs() < 5.0 * (2.0 / n).sqrt(), "variance {var}");
         assert!((tail - 0.045_500_3).abs() < 5.0 * 3.3e-4, "tail {tail}");
+    }
+
+    #[test]
+    fn each_lane_is_a_xoshiro256pp_stream_and_the_fast_paths_agree() {
+        // Lane l of the stream with key k is xoshiro256++ seeded by SplitMix64 from
+        // key(&[k, l]) (ising-data's independent implementation), drawn in lane order.
+        use ising_data::rng::Xoshiro256pp;
+        let mut lanes: Vec<Xoshiro256pp> = (0..LANES)
+            .map(|l| Xoshiro256pp::seed_from_u64(key(&[9, l as u64])))
+            .collect();
+        let mut bits = vec![0u64; 8 * 5 + 3];
+        let mut noise = Noise::new(9);
+        noise.fill_u64(&mut bits);
+        for (i, &b) in bits[..40].iter().enumerate() {
+            assert_eq!(b, lanes[i % LANES].next_u64(), "draw {i}");
+        }
+        // The partial last block consumed a whole block.
+        for lane in lanes.iter_mut() {
+            lane.next_u64();
+        }
+        noise.fill_u64(&mut bits[..1]);
+        assert_eq!(bits[0], lanes[0].next_u64());
+        // Uniforms (vectorised where the CPU allows) are two per draw, high bits first,
+        // and discard the rest of their last block.
+        for n in [1usize, 15, 16, 17, 100] {
+            let mut a = Noise::new(4);
+            let u = a.uniforms(n);
+            let mut b = Noise::new(4);
+            let mut draws = vec![0u64; n.div_ceil(2)];
+            b.fill_u64(&mut draws);
+            for (i, &x) in u.iter().enumerate() {
+                let d = draws[i / 2];
+                let bits24 = if i % 2 == 0 {
+                    d >> 40
+                } else {
+                    (d >> 8) & 0xFF_FFFF
+                };
+                assert_eq!(x, bits24 as f32 / (1u32 << 24) as f32, "n {n}, uniform {i}");
+            }
+            assert_eq!(
+                a.below(1000),
+                b.below(1000),
+                "n {n}: the streams stay in step"
+            );
+        }
+        let mut a = Noise::new(5);
+        let mut b = Noise::new(5);
+        let many = a.below_many(20, 7);
+        assert!(many.iter().all(|&x| x < 7));
+        let mut draws = [0u64; 20];
+        b.fill_u64(&mut draws);
+        assert_eq!(many[3], (((draws[3] >> 32) * 7) >> 32) as usize);
     }
 
     #[test]
