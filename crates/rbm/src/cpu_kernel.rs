@@ -382,76 +382,31 @@ mod step {
         v.map_or(0.0, |v| unsafe { row_free_energy(rbm, v, x) })
     }
 
-    /// E[v | h] = σ(hWᵀ + a) from Hᵀ `[nh, rows_p]`, as `[rows, nv]`.
+    /// The visible half of a Gibbs step from Hᵀ `[nh, rows_p]`: the means p = σ(hWᵀ + a) of
+    /// `rows` rows (never stored whole) give the summed squared difference Σ (p − v)² from the
+    /// rows `v` when given (summed per row, then over rows in order), and Bernoulli samples
+    /// from the uniforms `u` (`[rows, nv]`) when given.
+    ///
+    /// Yᵀ = W Hᵀ comes out of the product as `[nv, rows_p]`. Each thread transposes its rows
+    /// of Y into its own buffer, reading Yᵀ in blocks of 16 rows of Y (one cache line of each
+    /// row of Yᵀ), and finishes them row by row while they are in its cache.
     #[target_feature(enable = "avx512f,avx512dq,fma")]
-    unsafe fn visible_mean(rbm: &HostRbm, ht: &[f32], rows: usize, rows_p: usize) -> Vec<f32> {
+    unsafe fn visible_step(
+        rbm: &HostRbm,
+        ht: &[f32],
+        rows: usize,
+        rows_p: usize,
+        v: Option<&[f32]>,
+        u: Option<&[f32]>,
+    ) -> (f64, Option<Vec<f32>>) {
         let nv = rbm.nv;
-        // Yᵀ = W Hᵀ, [nv, rows_p].
         let term = Term {
             k: rbm.nh,
             a: Operand::new(&rbm.w, rbm.nhp, 1),
             b: ht,
             b_stride: rows_p,
         };
-        let mut yt = unsafe { matmul_new(nv, rows_p, &[term]) };
-        // Yᵀ[i, r] ← σ(Yᵀ[i, r] + a_i) along Yᵀ's contiguous rows, then transposed in
-        // blocks of 16 rows of Y (one cache line of each row of Yᵀ).
-        let ranges = crate::team::row_ranges(nv, 16);
-        let mut parts = Vec::with_capacity(ranges.len());
-        let mut rest = &mut yt[..];
-        for range in &ranges {
-            let (block, r) = rest.split_at_mut(range.len() * rows_p);
-            parts.push((range.start, block));
-            rest = r;
-        }
-        crate::team::for_each(parts, |_, (i0, block)| {
-            for (row, ai) in block.chunks_exact_mut(rows_p).zip(&rbm.a[i0..]) {
-                let row = &mut row[..rows];
-                for y in row.iter_mut() {
-                    *y += ai;
-                }
-                // SAFETY: the caller checked the features.
-                unsafe { sigmoid_row(row) };
-            }
-        });
-        let mut y = vec![0.0f32; rows * nv];
-        let ranges = crate::team::row_ranges(rows, 1);
-        let per = ranges.first().map_or(1, |r| r.len());
-        let parts: Vec<_> = y.chunks_mut(per * nv).collect();
-        let yt = &yt;
-        crate::team::for_each(parts, |t, block| {
-            let n = block.len() / nv;
-            let r00 = ranges[t].start;
-            // In blocks of 16 rows of Y: one cache line of each row of Yᵀ.
-            for b0 in (0..n).step_by(16) {
-                let nb = (n - b0).min(16);
-                for i in 0..nv {
-                    let src = &yt[i * rows_p + r00 + b0..i * rows_p + r00 + b0 + nb];
-                    for (rr, &x) in src.iter().enumerate() {
-                        block[(b0 + rr) * nv + i] = x;
-                    }
-                }
-            }
-        });
-        y
-    }
-
-    #[target_feature(enable = "avx512f,avx512dq,fma")]
-    unsafe fn sigmoid_row(row: &mut [f32]) {
-        sigmoid_in_place(row);
-    }
-
-    /// One parallel pass over the visible means `p` (`[rows, nv]`): the summed squared
-    /// difference from the rows `v` when given (summed per row, then over rows in order),
-    /// and Bernoulli samples from the uniforms `u` (`[rows, nv]`) when given.
-    #[target_feature(enable = "avx512f,avx512dq,fma")]
-    unsafe fn visible_pass(
-        p: &[f32],
-        nv: usize,
-        v: Option<&[f32]>,
-        u: Option<&[f32]>,
-    ) -> (f64, Option<Vec<f32>>) {
-        let rows = p.len() / nv;
+        let yt = unsafe { matmul_new(nv, rows_p, &[term]) };
         let mut samples = u.map(|_| vec![0.0f32; rows * nv]);
         let mut errors = vec![0.0f64; rows];
         let ranges = team::row_ranges(rows, 1);
@@ -461,21 +416,30 @@ mod step {
             None => ranges.iter().map(|_| None).collect(),
         };
         let parts: Vec<_> = errors.chunks_mut(per).zip(sample_parts).collect();
-        team::for_each(parts, |t, (errors, mut sample)| {
-            let mut diff = vec![0.0f32; nv];
-            for (j, e) in errors.iter_mut().enumerate() {
-                let r = ranges[t].start + j;
-                fn row(m: &[f32], r: usize, nv: usize) -> &[f32] {
-                    &m[r * nv..(r + 1) * nv]
+        let yt = &yt;
+        team::for_each(parts, |t, (errors, mut out)| {
+            let (r00, n) = (ranges[t].start, errors.len());
+            let mut y = vec![0.0f32; n * nv];
+            for b0 in (0..n).step_by(16) {
+                let nb = (n - b0).min(16);
+                for i in 0..nv {
+                    let src = &yt[i * rows_p + r00 + b0..][..nb];
+                    for (rr, &x) in src.iter().enumerate() {
+                        y[(b0 + rr) * nv + i] = x;
+                    }
                 }
-                let out = sample.as_deref_mut().map(|s| &mut s[j * nv..(j + 1) * nv]);
-                // SAFETY: the caller checked the features.
+            }
+            let mut diff = vec![0.0f32; nv];
+            for (j, (e, p)) in errors.iter_mut().zip(y.chunks_exact_mut(nv)).enumerate() {
+                let span = (r00 + j) * nv..(r00 + j + 1) * nv;
+                // SAFETY (both): the caller checked the features.
+                unsafe { bias_sigmoid_row(p, &rbm.a) };
                 *e = unsafe {
                     visible_row(
-                        row(p, r, nv),
-                        v.map(|v| row(v, r, nv)),
-                        u.map(|u| row(u, r, nv)),
-                        out,
+                        p,
+                        v.map(|v| &v[span.clone()]),
+                        u.map(|u| &u[span.clone()]),
+                        out.as_deref_mut().map(|o| &mut o[j * nv..(j + 1) * nv]),
                         &mut diff,
                     )
                 };
@@ -484,7 +448,16 @@ mod step {
         (errors.iter().sum(), samples)
     }
 
-    /// One row of [`visible_pass`]: writes the samples into `out` when uniforms are given,
+    /// row ← σ(row + a).
+    #[target_feature(enable = "avx512f,avx512dq,fma")]
+    unsafe fn bias_sigmoid_row(row: &mut [f32], a: &[f32]) {
+        for (y, ai) in row.iter_mut().zip(a) {
+            *y += ai;
+        }
+        sigmoid_in_place(row);
+    }
+
+    /// One row of [`visible_step`]: writes the samples into `out` when uniforms are given,
     /// and returns the summed squared difference from `v` (0 without `v`).
     #[target_feature(enable = "avx512f,avx512dq,fma")]
     unsafe fn visible_row(
@@ -550,15 +523,16 @@ mod step {
         let data = unsafe { hidden_stats(rbm, Some(v0), &x0, batch, wants.then_some(s0)) };
         let u = hidden_u.next().expect("drawn");
         let (h0t, bp) = unsafe { sample_hidden_t(rbm, &data.means, batch, &u) };
-        let recon = unsafe { visible_mean(rbm, &h0t, batch, bp) };
         let (mut v, first, squared_error) = match req.chains {
             Some((chains, _)) => {
-                let (squared_error, _) = unsafe { visible_pass(&recon, nv, Some(v0), None) };
+                let (squared_error, _) =
+                    unsafe { visible_step(rbm, &h0t, batch, bp, Some(v0), None) };
                 (chains.to_vec(), 0, squared_error)
             }
             None => {
                 let u = visible_u.next().expect("drawn");
-                let (squared_error, v) = unsafe { visible_pass(&recon, nv, Some(v0), Some(&u)) };
+                let (squared_error, v) =
+                    unsafe { visible_step(rbm, &h0t, batch, bp, Some(v0), Some(&u)) };
                 (v.expect("sampled"), 1, squared_error)
             }
         };
@@ -568,9 +542,8 @@ mod step {
             let means = unsafe { hidden_stats(rbm, None, &x, rows, None) }.means;
             let u = hidden_u.next().expect("drawn");
             let (ht, rows_p) = unsafe { sample_hidden_t(rbm, &means, rows, &u) };
-            let mean = unsafe { visible_mean(rbm, &ht, rows, rows_p) };
             let u = visible_u.next().expect("drawn");
-            v = unsafe { visible_pass(&mean, nv, None, Some(&u)) }
+            v = unsafe { visible_step(rbm, &ht, rows, rows_p, None, Some(&u)) }
                 .1
                 .expect("sampled");
             x = unsafe { hidden_input(rbm, &v, rows) };
@@ -1041,8 +1014,10 @@ pub mod avx512 {
         for block in 0..blocks {
             for col0 in (0..n).step_by(16 * Z_MAX) {
                 for (ti, t) in terms.iter().enumerate() {
-                    if block * KC < t.k {
-                        panels.push((ti, block * KC, col0));
+                    let nb = t.k.div_ceil(KC);
+                    if block < nb {
+                        let (k0, k1) = (block * t.k / nb, (block + 1) * t.k / nb);
+                        panels.push((ti, k0, col0, k1 - k0));
                     }
                 }
             }
@@ -1104,7 +1079,7 @@ pub mod avx512 {
     #[target_feature(enable = "avx512f,fma")]
     unsafe fn product_rect(
         terms: &[Term],
-        panels: &[(usize, usize, usize)],
+        panels: &[(usize, usize, usize, usize)],
         c: Out,
         n: usize,
         accumulate: bool,
@@ -1114,20 +1089,20 @@ pub mod avx512 {
     ) {
         let tiles = rows.div_ceil(R_MAX);
         let mut mine = panels.iter().filter(|p| cols.contains(&p.2)).peekable();
-        while let Some(&(ti, k0, col0)) = mine.next() {
+        while let Some(&(ti, k0, col0, kc)) = mine.next() {
             let t = &terms[ti];
-            let kc = (t.k - k0).min(KC);
+
             let z = ((cols.end - col0) / 16).min(Z_MAX);
             // A column panel's first contribution overwrites C unless accumulating.
             let add = accumulate || k0 > 0 || ti > 0;
             // The next panel of B, fetched into the cache a slice of rows per tile while
             // this panel is used: its first tile would otherwise wait on every line.
             let (next, next_kc, next_stride) = match mine.peek() {
-                Some(&&(nt, nk0, ncol0)) => {
+                Some(&&(nt, nk0, ncol0, nkc)) => {
                     let u = &terms[nt];
                     (
                         u.b.as_ptr().wrapping_add(nk0 * u.b_stride + ncol0),
-                        (u.k - nk0).min(KC),
+                        nkc,
                         u.b_stride,
                     )
                 }
