@@ -204,9 +204,14 @@ pub(crate) fn pseudo_log_likelihood(rbm: &HostRbm, v: &[f32]) -> f64 {
 mod step {
     use rayon::prelude::*;
 
+    use std::sync::Mutex;
+
     use super::avx512::{Operand, Term, matmul_new};
     use super::*;
     use crate::team;
+
+    /// The parts of the inner dimension of the products vW (see [`hidden_input`]).
+    const INNER_PARTS: usize = 2;
 
     /// Every random number of a step, drawn up front from the step's stream in the order in
     /// which the step uses them (the order of [`crate::train::CdModel::cd_gradient`]), so that
@@ -252,16 +257,55 @@ mod step {
     }
 
     /// The hidden inputs x = vW + b of `rows` visible rows, `[rows, nhp]` (padding columns 0).
+    ///
+    /// The product is split over the inner dimension into [`INNER_PARTS`] halves of the
+    /// visible units, x = v₁W₁ + v₂W₂, each half's rows of the batch further split over the
+    /// threads. On two threads each thread reads only its half of W (the half of the rows that
+    /// its task of W Hᵀ and of the gradient also touches, so it stays in that core's cache)
+    /// and the batch's rows are not divided: this beat one block of batch rows per thread by
+    /// 5%. The number of parts is fixed, so the sums, and the results, do not depend on the
+    /// number of threads.
     #[target_feature(enable = "avx512f,avx512dq,fma")]
     unsafe fn hidden_input(rbm: &HostRbm, v: &[f32], rows: usize) -> Vec<f32> {
-        let term = Term {
-            k: rbm.nv,
-            a: Operand::new(v, rbm.nv, 1),
-            b: &rbm.w,
-            b_stride: rbm.nhp,
-        };
-        let mut x = unsafe { matmul_new(rows, rbm.nhp, &[term]) };
-        for row in x.chunks_exact_mut(rbm.nhp) {
+        let (nv, nhp) = (rbm.nv, rbm.nhp);
+        let chunks = team::threads().div_ceil(INNER_PARTS).max(1);
+        let row_chunk = rows.div_ceil(chunks).max(1);
+        let chunks = rows.div_ceil(row_chunk);
+        // Task part·chunks + chunk: rows chunk·row_chunk.. of part `part`'s partial product.
+        let slots: Vec<Mutex<Vec<f32>>> = (0..INNER_PARTS * chunks)
+            .map(|_| Mutex::new(Vec::new()))
+            .collect();
+        team::run(slots.len(), &|task| {
+            let (part, chunk) = (task / chunks, task % chunks);
+            let (k0, k1) = (part * nv / INNER_PARTS, (part + 1) * nv / INNER_PARTS);
+            let r0 = chunk * row_chunk;
+            let term = Term {
+                k: k1 - k0,
+                a: Operand::new(&v[r0 * nv + k0..], nv, 1),
+                b: &rbm.w[k0 * nhp..],
+                b_stride: nhp,
+            };
+            // SAFETY: the caller checked the features. Inside a task the team is busy, so
+            // the product runs on this thread.
+            let out = unsafe { matmul_new(row_chunk.min(rows - r0), nhp, &[term]) };
+            *slots[task].lock().unwrap_or_else(|e| e.into_inner()) = out;
+        });
+        let mut slots = slots
+            .into_iter()
+            .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()));
+        let mut x: Vec<f32> = Vec::with_capacity(rows * nhp);
+        for _ in 0..chunks {
+            x.extend(slots.next().expect("a chunk of part 0"));
+        }
+        for _ in 1..INNER_PARTS {
+            for chunk in 0..chunks {
+                let p = slots.next().expect("a chunk");
+                for (a, b) in x[chunk * row_chunk * nhp..].iter_mut().zip(&p) {
+                    *a += b;
+                }
+            }
+        }
+        for row in x.chunks_exact_mut(nhp) {
             for (xi, bi) in row[..rbm.nh].iter_mut().zip(&rbm.b) {
                 *xi += bi;
             }

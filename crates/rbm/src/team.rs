@@ -123,32 +123,41 @@ fn helper(s: &'static Shared, h: usize) {
         // SAFETY: see `Shared`: the job was written before the epoch was published, and the
         // caller does not return (ending the borrow) before `pending` reaches 0.
         let job = unsafe { (*s.job.get()).expect("a region was published") };
-        claim_tasks(s, job);
+        claim_tasks(s, job, h + 1);
         s.pending.fetch_sub(1, Ordering::Release);
     }
 }
 
-/// Claims and runs tasks of the current region until none is left; a panic is recorded
-/// for the caller to resume.
-fn claim_tasks(s: &Shared, job: Job) {
+/// Runs the task of thread `own` (0 for the caller, h + 1 for helper h) if there is one,
+/// then claims and runs the tasks after the first one per thread until none is left; a panic
+/// is recorded for the caller to resume.
+fn claim_tasks(s: &Shared, job: Job, own: usize) {
     let n = s.tasks.load(Ordering::Acquire);
-    loop {
-        let i = s.next.fetch_add(1, Ordering::AcqRel);
-        if i >= n {
-            return;
-        }
+    let run = |i: usize| {
         // SAFETY: `job` points to the caller's closure, alive for the whole region.
         let result = catch_unwind(AssertUnwindSafe(|| unsafe { (*job)(i) }));
         if let Err(payload) = result {
             let mut first = s.panic.lock().unwrap_or_else(|e| e.into_inner());
             first.get_or_insert(payload);
         }
+    };
+    if own < n {
+        run(own);
+    }
+    loop {
+        let i = s.next.fetch_add(1, Ordering::AcqRel);
+        if i >= n {
+            return;
+        }
+        run(i);
     }
 }
 
 /// Runs `task(0)`, …, `task(n − 1)` on the team, the calling thread included, and returns
-/// when all have finished. Tasks are claimed in index order. If a task panics, the others
-/// still run and the first panic is resumed on the caller.
+/// when all have finished. Task i < [`threads`] runs on thread i (the caller is thread 0), so
+/// that the same part of a split always lands on the same core and finds its data in that
+/// core's cache; the later tasks are claimed in index order by whichever thread is free. If a
+/// task panics, the others still run and the first panic is resumed on the caller.
 pub fn run(n: usize, task: &(dyn Fn(usize) + Sync)) {
     let t = team();
     let guard = match t.lock.try_lock() {
@@ -169,7 +178,7 @@ pub fn run(n: usize, task: &(dyn Fn(usize) + Sync)) {
     // reach 0 before releasing the lock), so nothing reads `job` now.
     unsafe { *s.job.get() = Some(job) };
     s.tasks.store(n, Ordering::Relaxed);
-    s.next.store(0, Ordering::Relaxed);
+    s.next.store(t.helpers.len() + 1, Ordering::Relaxed);
     s.pending.store(t.helpers.len(), Ordering::Relaxed);
     s.epoch.fetch_add(1, Ordering::SeqCst);
     for (h, thread) in t.helpers.iter().enumerate() {
@@ -177,7 +186,7 @@ pub fn run(n: usize, task: &(dyn Fn(usize) + Sync)) {
             thread.unpark();
         }
     }
-    claim_tasks(s, job);
+    claim_tasks(s, job, 0);
     while s.pending.load(Ordering::Acquire) != 0 {
         std::hint::spin_loop();
     }
