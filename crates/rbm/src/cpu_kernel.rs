@@ -7,8 +7,9 @@
 //! This module does the same step on the host, on the tensors' f32 data:
 //!
 //! - one register-tiled AVX-512 matrix kernel ([`avx512::matmul`]) serves all three product
-//!   shapes (vW, W hᵀ and vᵀp), split by rows (or column panels) of the result over the
-//!   threads of [`crate::team`], whose helpers spin between the step's short parallel regions;
+//!   shapes (vW, W hᵀ and vᵀp), split by rows of the result (vW by halves of its inner
+//!   dimension) over the threads of [`crate::team`], whose helpers spin between the step's
+//!   short parallel regions;
 //! - the step's random numbers are drawn from its stream up front (eight interleaved
 //!   generators, vectorised), so that the sampling runs in parallel;
 //! - the gradient is accumulated as v⁰ᵀ(s₀ E[h|v⁰]) + v^kᵀ(s_k E[h|v^k]) with the 1/B
@@ -959,7 +960,7 @@ pub mod avx512 {
     pub unsafe fn matmul_sum(m: usize, n: usize, terms: &[Term], c: &mut [f32], accumulate: bool) {
         // SAFETY: MaybeUninit<f32> has f32's layout, and only initialised values are written.
         let c = unsafe { &mut *(c as *mut [f32] as *mut [MaybeUninit<f32>]) };
-        unsafe { matmul_sum_into(m, n, terms, c, accumulate, Split::Rows, None) }
+        unsafe { matmul_sum_into(m, n, terms, c, accumulate) }
     }
 
     /// A new `[m, n]` vector C = Σ_t A_t·B_t (see [`matmul_sum`]), written without being
@@ -972,63 +973,15 @@ pub mod avx512 {
     /// If an operand is too short for the shapes.
     #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn matmul_new(m: usize, n: usize, terms: &[Term]) -> Vec<f32> {
-        unsafe { matmul_new_with(m, n, terms, Split::Rows, None) }
-    }
-
-    /// How a product is divided into the tasks of its parallel region.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum Split {
-        /// One block of rows of C per thread: the split for products with many rows.
-        Rows,
-        /// One column panel of C (16·5 columns) per task, all rows: more and smaller tasks,
-        /// for a product with few rows that shares its region with other work.
-        Columns,
-    }
-
-    /// [`matmul_new`] split as asked, with `extra` run as one more task of the same
-    /// parallel region (while the threads that do not take it start on the product).
-    ///
-    /// # Safety
-    /// The CPU must have AVX-512F and FMA.
-    ///
-    /// # Panics
-    /// If an operand is too short for the shapes, or if `extra` panics.
-    #[target_feature(enable = "avx512f,fma")]
-    pub unsafe fn matmul_new_with(
-        m: usize,
-        n: usize,
-        terms: &[Term],
-        split: Split,
-        extra: Option<&(dyn Fn() + Sync)>,
-    ) -> Vec<f32> {
         let mut c = Vec::with_capacity(m * n);
-        unsafe {
-            matmul_sum_into(
-                m,
-                n,
-                terms,
-                &mut c.spare_capacity_mut()[..m * n],
-                false,
-                split,
-                extra,
-            )
-        };
+        unsafe { matmul_sum_into(m, n, terms, &mut c.spare_capacity_mut()[..m * n], false) };
         // SAFETY: without accumulation, every element of C is written (by the first inner
         // block of its column panel, or by the fill when no term has an inner dimension).
         unsafe { c.set_len(m * n) };
         c
     }
 
-    /// C's elements, shared by the tasks of a product, which write disjoint rectangles.
-    #[derive(Clone, Copy)]
-    struct Out(*mut MaybeUninit<f32>);
-    // SAFETY: the tasks of one product write disjoint elements (see `matmul_sum_into`), and
-    // the region ends before the borrow of C does.
-    unsafe impl Send for Out {}
-    unsafe impl Sync for Out {}
-
     /// [`matmul_sum`] into C that may be uninitialised when `accumulate` is false.
-    #[allow(clippy::too_many_arguments)]
     #[target_feature(enable = "avx512f,fma")]
     unsafe fn matmul_sum_into(
         m: usize,
@@ -1036,8 +989,6 @@ pub mod avx512 {
         terms: &[Term],
         c: &mut [MaybeUninit<f32>],
         accumulate: bool,
-        split: Split,
-        extra: Option<&(dyn Fn() + Sync)>,
     ) {
         assert_eq!(n % 16, 0, "the result's width must be a multiple of 16");
         assert!(c.len() >= m * n);
@@ -1070,78 +1021,43 @@ pub mod avx512 {
             if !accumulate {
                 c[..m * n].fill(MaybeUninit::new(0.0));
             }
-            extra.inspect(|f| f());
             return;
         }
-        // The tasks' rectangles of C, (first row, rows, first column, end column): they
-        // partition C.
-        let rects: Vec<(usize, usize, usize, usize)> = match split {
-            Split::Rows => {
-                let per = m.div_ceil(crate::team::threads()).div_ceil(R_MAX) * R_MAX;
-                (0..m)
-                    .step_by(per)
-                    .map(|r0| (r0, per.min(m - r0), 0, n))
-                    .collect()
-            }
-            Split::Columns => (0..n)
-                .step_by(16 * Z_MAX)
-                .map(|c0| (0, m, c0, (c0 + 16 * Z_MAX).min(n)))
-                .collect(),
-        };
-        let out = Out(c.as_mut_ptr());
-        let first = usize::from(extra.is_some());
-        crate::team::run(rects.len() + first, &|task| {
-            if task < first {
-                extra.inspect(|f| f());
-                return;
-            }
-            let (row0, rows, col_lo, col_hi) = rects[task - first];
-            // SAFETY: the rectangle lies in C (the asserts above and the split), the
-            // rectangles are disjoint, and the features are this function's.
-            unsafe {
-                product_rect(
-                    terms,
-                    &panels,
-                    out,
-                    n,
-                    accumulate,
-                    row0,
-                    rows,
-                    col_lo..col_hi,
-                )
-            }
+        // One block of rows of C per thread.
+        let per = m.div_ceil(crate::team::threads()).div_ceil(R_MAX) * R_MAX;
+        let chunks: Vec<_> = c[..m * n].chunks_mut(per * n).collect();
+        crate::team::for_each(chunks, |index, chunk| {
+            // SAFETY: the chunk's rows lie in C, bounded by the asserts above; the features
+            // are this function's.
+            unsafe { product_rows(terms, &panels, chunk, n, accumulate, index * per) }
         });
     }
 
-    /// The rows `row0..row0 + rows` and columns `cols` of C (row stride n): the panels of
-    /// those columns, each over tiles of R_MAX rows.
+    /// The rows `row0..` of C that `c` holds (row stride n): each panel over tiles of R_MAX
+    /// rows.
     ///
     /// # Safety
-    /// As for [`matmul_sum_into`], whose asserts bound the rectangle; no other thread may
-    /// access it meanwhile.
-    #[allow(clippy::too_many_arguments)]
+    /// As for [`matmul_sum_into`], whose asserts bound the rows.
     #[target_feature(enable = "avx512f,fma")]
-    unsafe fn product_rect(
+    unsafe fn product_rows(
         terms: &[Term],
         panels: &[(usize, usize, usize, usize)],
-        c: Out,
+        c: &mut [MaybeUninit<f32>],
         n: usize,
         accumulate: bool,
         row0: usize,
-        rows: usize,
-        cols: std::ops::Range<usize>,
     ) {
+        let rows = c.len() / n;
         let tiles = rows.div_ceil(R_MAX);
-        let mut mine = panels.iter().filter(|p| cols.contains(&p.2)).peekable();
-        while let Some(&(ti, k0, col0, kc)) = mine.next() {
+        let mut panels = panels.iter().peekable();
+        while let Some(&(ti, k0, col0, kc)) = panels.next() {
             let t = &terms[ti];
-
-            let z = ((cols.end - col0) / 16).min(Z_MAX);
+            let z = ((n - col0) / 16).min(Z_MAX);
             // A column panel's first contribution overwrites C unless accumulating.
             let add = accumulate || k0 > 0 || ti > 0;
             // The next panel of B, fetched into the cache a slice of rows per tile while
             // this panel is used: its first tile would otherwise wait on every line.
-            let (next, next_kc, next_stride) = match mine.peek() {
+            let (next, next_kc, next_stride) = match panels.peek() {
                 Some(&&(nt, nk0, ncol0, nkc)) => {
                     let u = &terms[nt];
                     (
@@ -1175,7 +1091,7 @@ pub mod avx512 {
                         t.a.k_stride,
                         t.b.as_ptr().add(k0 * t.b_stride + col0),
                         t.b_stride,
-                        c.0.add((row0 + i) * n + col0).cast::<f32>(),
+                        c.as_mut_ptr().add(i * n + col0).cast::<f32>(),
                         n,
                         add,
                         Prefetch {
@@ -1426,22 +1342,6 @@ mod tests {
                 assert!((got as f64 - apart).abs() < 1e-6 * want.abs().max(1.0));
             }
         }
-        // Split by column panels, beside another task: the same elements, bit for bit
-        // (each element is summed in the same order by one task), and the task runs once.
-        let ran = std::sync::atomic::AtomicUsize::new(0);
-        let extra = || {
-            ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        };
-        // SAFETY: as above.
-        let by_columns =
-            unsafe { avx512::matmul_new_with(m, n, &terms, avx512::Split::Columns, Some(&extra)) };
-        assert_eq!(ran.load(std::sync::atomic::Ordering::Relaxed), 1);
-        assert!(
-            by_columns
-                .iter()
-                .zip(&c)
-                .all(|(x, y)| x.to_bits() == y.to_bits())
-        );
         // No term with an inner dimension: C = 0.
         let empty = [avx512::Term {
             k: 0,
