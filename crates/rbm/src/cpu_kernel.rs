@@ -328,12 +328,8 @@ mod step {
         assert_eq!(u.len(), rows * nh);
         let rows_p = pad16(rows);
         let mut ht = vec![0.0f32; nh * rows_p];
-        let ranges = team::row_ranges(nh, 1);
-        let per = ranges.first().map_or(1, |r| r.len());
-        let parts: Vec<_> = ht.chunks_mut(per * rows_p).collect();
-        team::for_each(parts, |t, block| {
-            for (jj, row) in block.chunks_exact_mut(rows_p).enumerate() {
-                let j = ranges[t].start + jj;
+        team::for_each_rows(&mut ht, rows_p, 1, |units, block| {
+            for (j, row) in units.zip(block.chunks_exact_mut(rows_p)) {
                 for (r, h) in row[..rows].iter_mut().enumerate() {
                     *h = if u[r * nh + j] < p[r * nhp + j] {
                         1.0
@@ -624,11 +620,8 @@ mod step {
                 (0.0, 0.0)
             };
             if l1 != 0.0 || l2 != 0.0 {
-                let ranges = crate::team::row_ranges(nv, 1);
-                let per = ranges.first().map_or(1, |r| r.len());
-                let parts: Vec<_> = g.chunks_mut(per * nhp).collect();
-                crate::team::for_each(parts, |t, g| {
-                    let w = &rbm.w[ranges[t].start * nhp..][..g.len()];
+                crate::team::for_each_rows(&mut g, nhp, 1, |rows, g| {
+                    let w = &rbm.w[rows.start * nhp..][..g.len()];
                     // SAFETY: the features were checked by this function's caller.
                     unsafe { add_penalties(g, w, l1, l2) }
                 });
@@ -666,11 +659,7 @@ mod step {
     /// parallel.
     fn bias_gradient(a: &[f32], b: &[f32], width: usize, n: usize, s0: f32, sk: f32) -> Vec<f32> {
         let mut out = vec![0.0f32; n];
-        let ranges = team::row_ranges(n, 16);
-        let per = ranges.first().map_or(1, |r| r.len());
-        let parts: Vec<_> = out.chunks_mut(per).collect();
-        team::for_each(parts, |t, out| {
-            let cols = ranges[t].clone();
+        team::for_each_rows(&mut out, 1, 16, |cols, out| {
             // SAFETY: the caller checked the features.
             let (x, y) = unsafe { (column_sums(a, width, &cols), column_sums(b, width, &cols)) };
             for ((o, x), y) in out.iter_mut().zip(x).zip(y) {
@@ -700,14 +689,10 @@ mod step {
         let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
         let rows = sites.len();
         let mut terms = vec![0.0f64; rows];
-        let ranges = team::row_ranges(rows, 1);
-        let per = ranges.first().map_or(1, |r| r.len());
-        let parts: Vec<_> = terms.chunks_mut(per).collect();
-        team::for_each(parts, |t, terms| {
+        team::for_each_rows(&mut terms, 1, 1, |range, terms| {
             let mut sp = vec![0.0f32; nh];
             let mut flipped = vec![0.0f32; nh];
-            for (j, term) in terms.iter_mut().enumerate() {
-                let r = ranges[t].start + j;
+            for (r, term) in range.zip(terms.iter_mut()) {
                 let i = sites[r];
                 let delta = 1.0 - 2.0 * v[r * nv + i];
                 let xr = &x[r * nhp..r * nhp + nh];
@@ -1024,12 +1009,10 @@ pub mod avx512 {
             return;
         }
         // One block of rows of C per thread.
-        let per = m.div_ceil(crate::team::threads()).div_ceil(R_MAX) * R_MAX;
-        let chunks: Vec<_> = c[..m * n].chunks_mut(per * n).collect();
-        crate::team::for_each(chunks, |index, chunk| {
+        crate::team::for_each_rows(&mut c[..m * n], n, R_MAX, |rows, chunk| {
             // SAFETY: the chunk's rows lie in C, bounded by the asserts above; the features
             // are this function's.
-            unsafe { product_rows(terms, &panels, chunk, n, accumulate, index * per) }
+            unsafe { product_rows(terms, &panels, chunk, n, accumulate, rows.start) }
         });
     }
 

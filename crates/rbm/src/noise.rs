@@ -152,10 +152,7 @@ impl Noise {
     /// # Panics
     /// If `n == 0`.
     pub fn below(&mut self, n: usize) -> usize {
-        assert!(n > 0, "below(0)");
-        let mut bits = [0u64];
-        self.fill_u64(&mut bits);
-        ((bits[0] >> 32).wrapping_mul(n as u64) >> 32) as usize
+        self.below_many(1, n)[0]
     }
 
     /// `n` uniform integers in `0..n_values`, one draw each (see [`Noise::below`]).

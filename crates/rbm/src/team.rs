@@ -221,6 +221,31 @@ pub fn row_ranges(rows: usize, multiple: usize) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
+/// The rows of `data` (a row-major matrix with rows of `width` elements) split by
+/// [`row_ranges`]`(rows, multiple)`, and `task(rows, part)` run on each block in parallel,
+/// where `part` holds the rows `rows`.
+pub fn for_each_rows<T: Send>(
+    data: &mut [T],
+    width: usize,
+    multiple: usize,
+    task: impl Fn(std::ops::Range<usize>, &mut [T]) + Sync,
+) {
+    assert!(
+        width > 0 && data.len().is_multiple_of(width),
+        "data must hold whole rows"
+    );
+    let ranges = row_ranges(data.len() / width, multiple);
+    let parts: Vec<_> = ranges
+        .iter()
+        .scan(data, |rest, range| {
+            let (part, tail) = std::mem::take(rest).split_at_mut(range.len() * width);
+            *rest = tail;
+            Some(part)
+        })
+        .collect();
+    for_each(parts, |t, part| task(ranges[t].clone(), part));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,6 +360,22 @@ mod tests {
             together,
             "the two tasks of a region never ran at the same time"
         );
+    }
+
+    #[test]
+    fn for_each_rows_hands_each_block_its_own_rows() {
+        for (rows, width, multiple) in [(0, 3, 1), (1, 3, 1), (7, 3, 1), (100, 4, 5), (33, 1, 16)] {
+            let mut data: Vec<usize> = vec![usize::MAX; rows * width];
+            for_each_rows(&mut data, width, multiple, |range, part| {
+                assert_eq!(part.len(), range.len() * width);
+                assert_eq!(range.start % multiple, 0);
+                for (r, row) in range.zip(part.chunks_exact_mut(width)) {
+                    row.fill(r);
+                }
+            });
+            let expected: Vec<usize> = (0..rows).flat_map(|r| [r].repeat(width)).collect();
+            assert_eq!(data, expected, "rows {rows}, width {width}");
+        }
     }
 
     #[test]
