@@ -16,6 +16,7 @@
 pub mod blocking;
 pub mod checkpoint;
 pub mod decimation;
+pub mod interrupt;
 pub mod mapping;
 pub mod output;
 pub mod plot;

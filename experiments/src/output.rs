@@ -1,29 +1,37 @@
-//! Run folders: every output of a binary is collected in memory and written atomically at
-//! the end, so a run never leaves a half-written folder and never overwrites one unless asked.
+//! Run folders and the edges of the binaries: every output of `fig1`, `fig2` and `mapping` is
+//! collected in memory and written atomically at the end, so a run never leaves a
+//! half-written folder; an existing folder is replaced only with `--force`, and only when one
+//! of our programs wrote it ([`ising_data::folder`]). [`main`] gives every binary the same
+//! error report, exit status and panic handling.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use ising_data::folder::{self, Marker};
 
 /// The files of a run, written together by [`RunOutput::write`].
 #[derive(Debug)]
 pub struct RunOutput {
     dir: PathBuf,
     force: bool,
+    program: String,
     files: Vec<(String, Vec<u8>)>,
 }
 
 impl RunOutput {
-    /// Prepares output into `dir`; fails at once (before any work) if it exists and `force`
-    /// is not set.
+    /// Prepares output of `program` into `dir`; fails at once (before any work) if `dir`
+    /// exists without `force`, if `force` is set but `dir` is not a folder one of our programs
+    /// wrote, or if `dir` cannot be created. Removes what killed earlier writes left beside it.
     ///
     /// # Errors
-    /// If `dir` exists without `force`, or exists and is not a folder.
-    pub fn new(dir: &Path, force: bool) -> Result<Self> {
-        ising_data::store::check_destination(dir, force).context("--out")?;
+    /// As [`folder::check_destination`], with `--out` as context.
+    pub fn new(program: &str, dir: &Path, force: bool) -> Result<Self> {
+        check_out(dir, force)?;
         Ok(Self {
             dir: dir.into(),
             force,
+            program: program.into(),
             files: Vec::new(),
         })
     }
@@ -48,7 +56,8 @@ impl RunOutput {
         &self.dir
     }
 
-    /// Writes all files into the folder atomically (temporary sibling, then rename).
+    /// Writes all files, with a marker naming them, into the folder atomically (temporary
+    /// sibling, then rename).
     ///
     /// # Errors
     /// On I/O failure, naming the path.
@@ -58,25 +67,33 @@ impl RunOutput {
             .iter()
             .map(|(n, b)| (n.as_str(), b.as_slice()))
             .collect();
-        ising_data::store::write_folder_atomic(&self.dir, &files, self.force)
+        let marker = Marker::new(&self.program, self.files.iter().map(|(n, _)| n.clone()));
+        folder::write_folder_atomic(&self.dir, &files, &marker, self.force)
             .with_context(|| format!("writing {}", self.dir.display()))?;
         Ok(self.dir)
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a rename.
+/// The checks of an output folder made before any work: removes what killed writes left
+/// beside it (saying so), then [`folder::check_destination`].
+///
+/// # Errors
+/// As [`folder::check_destination`], with `--out` as context.
+pub fn check_out(dir: &Path, force: bool) -> Result<()> {
+    for note in folder::clean_stale_siblings(dir).context("--out")? {
+        eprintln!("note: {note}");
+    }
+    folder::check_destination(dir, force).context("--out")?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder (synced), then a
+/// rename.
 ///
 /// # Errors
 /// On I/O failure, naming the path.
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming onto {}", path.display()))?;
-    Ok(())
+    folder::write_file_atomic(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Reads a JSON file into `T`.
@@ -87,4 +104,79 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// The error of a run stopped by Ctrl-C, `SIGINT` or `SIGTERM`; [`main`] exits with
+/// [`ising_data::cli::INTERRUPTED_EXIT`] on it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub String);
+
+/// A binary's `main`: keeps freed memory for reuse (see
+/// [`rbm::cpu_kernel::retain_freed_memory`]), installs the panic hook of
+/// [`ising_data::cli`], runs `run`, and turns its result into one line and an exit status
+/// (1 for errors, 130 for [`Interrupted`]).
+pub fn main(run: impl FnOnce() -> Result<()>) -> ExitCode {
+    rbm::cpu_kernel::retain_freed_memory();
+    ising_data::cli::install_panic_hook();
+    ising_data::cli::exit_code(run(), |e: &anyhow::Error| {
+        e.downcast_ref::<Interrupted>()
+            .map(|_| ising_data::cli::INTERRUPTED_EXIT)
+    })
+}
+
+/// Serde for `f64` fields that may hold NaN or ±∞ (a diverged metric): JSON has no such
+/// numbers, so they are written as `null` and read back as NaN, and a record with them still
+/// loads.
+pub mod float {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes a finite value as a number, anything else as `null`.
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<S: Serializer>(value: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if value.is_finite() {
+            s.serialize_f64(*value)
+        } else {
+            s.serialize_none()
+        }
+    }
+
+    /// Reads a number, or `null` as NaN.
+    ///
+    /// # Errors
+    /// The deserializer's.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
+/// [`float`] for maps of names to values.
+pub mod float_map {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes finite values as numbers, others as `null`.
+    ///
+    /// # Errors
+    /// The serializer's.
+    pub fn serialize<S: Serializer>(map: &BTreeMap<String, f64>, s: S) -> Result<S::Ok, S::Error> {
+        map.iter()
+            .map(|(k, v)| (k, v.is_finite().then_some(*v)))
+            .collect::<BTreeMap<_, _>>()
+            .serialize(s)
+    }
+
+    /// Reads numbers, and `null` as NaN.
+    ///
+    /// # Errors
+    /// The deserializer's.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
+        Ok(BTreeMap::<String, Option<f64>>::deserialize(d)?
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or(f64::NAN)))
+            .collect())
+    }
 }

@@ -10,7 +10,7 @@ use burn::data::dataset::Dataset;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::train::checkpoint::KeepLastNCheckpoints;
-use burn::train::{Learner, SupervisedTraining};
+use burn::train::{Learner, LearningResult, SupervisedTraining};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::observables::{MeasureOptions, measure};
 use ising_data::store::{self, StoredDataset};
@@ -20,7 +20,8 @@ use rbm::{Dbn, Propagation, Rbm, RbmConfig, TrainingConfig, Units};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{AtomicCheckpointer, KEEP_EPOCHS, last_complete_epoch, verify_checkpoint};
-use crate::output::{read_json, write_file_atomic};
+use crate::interrupt::StopSignal;
+use crate::output::{Interrupted, read_json, write_file_atomic};
 use crate::training::{EpochLoader, EpochLogger, EpochRecord, QuietRenderer, RowsDataset};
 
 /// The data of a pretraining run.
@@ -107,8 +108,126 @@ impl PretrainConfig {
         if !(self.init_std.is_finite() && self.init_std >= 0.0) {
             bail!("init_std must be finite and ≥ 0");
         }
+        let (n_train, n_valid) = self.split_sizes();
+        if n_valid < MIN_VALID_ROWS {
+            bail!(
+                "data.valid_fraction = {} of data.samples = {} holds out {n_valid} rows; a run needs at least {MIN_VALID_ROWS} (for the held-out metrics and the reconstructions of Fig. 3e): raise data.samples or data.valid_fraction",
+                d.valid_fraction,
+                d.samples
+            );
+        }
+        if n_train < self.training.batch_size {
+            bail!(
+                "data.samples = {} leaves {n_train} training rows, fewer than training.batch_size = {}: there would be no full batch per epoch, and the layers would barely move from their initial weights; raise data.samples (--samples) or lower training.batch_size",
+                d.samples,
+                self.training.batch_size
+            );
+        }
         Ok(())
     }
+
+    /// The numbers of training and held-out rows ([`ising_data::IsingDataset::split`]).
+    pub fn split_sizes(&self) -> (usize, usize) {
+        let d = &self.data;
+        let n_valid = ((d.valid_fraction * d.samples as f64).round() as usize).min(d.samples);
+        (d.samples - n_valid, n_valid)
+    }
+
+    /// Parses a configuration from JSON text, refusing keys it does not know (naming the
+    /// nearest valid one) and checking it ([`PretrainConfig::validate`]).
+    ///
+    /// # Errors
+    /// Naming the key or field at fault.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let given: serde_json::Value = serde_json::from_str(text).context("not valid JSON")?;
+        let config: Self = match serde_json::from_value(given.clone()) {
+            Ok(config) => config,
+            Err(e) => {
+                // A misspelt key shows up as a missing field: name the misspelling.
+                let reference: serde_json::Value =
+                    serde_json::from_str(include_str!("../configs/paper.json"))?;
+                unknown_keys("", &given, &reference)?;
+                return Err(e.into());
+            }
+        };
+        let known = serde_json::to_value(&config)?;
+        unknown_keys("", &given, &known)?;
+        Ok(config)
+    }
+
+    /// Reads a configuration file ([`PretrainConfig::from_json`]).
+    ///
+    /// # Errors
+    /// Naming the file and the fault.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::from_json(&text).with_context(|| format!("{}", path.display()))
+    }
+}
+
+/// The fewest held-out rows a run accepts: the reconstructions of Fig. 3e show three.
+pub const MIN_VALID_ROWS: usize = 3;
+
+/// Refuses the first key of `given` that `known` (the same configuration serialised back)
+/// lacks, naming the nearest key that exists at that place.
+fn unknown_keys(path: &str, given: &serde_json::Value, known: &serde_json::Value) -> Result<()> {
+    use serde_json::Value;
+    match (given, known) {
+        // Variants of a tagged enum (e.g. a schedule's kind) have different keys.
+        (Value::Object(g), Value::Object(k))
+            if g.get("kind")
+                .is_some_and(|kind| Some(kind) != k.get("kind")) =>
+        {
+            Ok(())
+        }
+        (Value::Object(g), Value::Object(k)) => {
+            for (key, value) in g {
+                let here = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match k.get(key) {
+                    Some(sub) => unknown_keys(&here, value, sub)?,
+                    None => {
+                        let nearest = k
+                            .keys()
+                            .min_by_key(|candidate| edit_distance(key, candidate))
+                            .map(|n| format!(" (did you mean '{n}'?)"))
+                            .unwrap_or_default();
+                        bail!("unknown key '{here}'{nearest}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        (Value::Array(g), Value::Array(k)) => {
+            for (a, b) in g.iter().zip(k) {
+                unknown_keys(path, a, b)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Levenshtein distance between two strings (in chars).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
 }
 
 /// Where the samples came from.
@@ -120,6 +239,12 @@ pub struct DataSource {
     pub generated: bool,
     /// Seconds spent generating or loading.
     pub seconds: f64,
+    /// The sampler that produced the data.
+    pub algorithm: ising_data::Algorithm,
+    /// The independent Monte Carlo chains.
+    pub chains: usize,
+    /// SHA-256 of the data's `spins.npy`.
+    pub spins_sha256: String,
 }
 
 /// The dataset folder name for a data configuration.
@@ -145,23 +270,22 @@ pub fn load_or_generate(
     let dir = datasets_dir.join(dataset_name(data));
     let lattice = Lattice::Square { l: data.size };
     let config = GenerateConfig::new(lattice, data.coupling, data.samples, data.seed);
+    if datasets_dir.exists() && !datasets_dir.is_dir() {
+        bail!("--datasets {} is not a folder", datasets_dir.display());
+    }
     if dir.exists() {
         let stored =
             store::load_dataset(&dir).with_context(|| format!("verifying {}", dir.display()))?;
-        let m = &stored.manifest.config;
-        if m.lattice != lattice
-            || m.coupling != data.coupling
-            || m.samples != data.samples
-            || m.seed != data.seed
-            || m.field != 0.0
-        {
+        let differences = json_differences(
+            "",
+            &serde_json::to_value(&stored.manifest.config)?,
+            &serde_json::to_value(&config)?,
+        );
+        if !differences.is_empty() {
             bail!(
-                "{} exists but its manifest does not match the requested data (L = {}, K = {}, {} samples, seed {}); move it away or change the config",
+                "{} exists but its manifest differs from the data this run generates in {} (the manifest's value first); move it away or change the config",
                 dir.display(),
-                data.size,
-                data.coupling,
-                data.samples,
-                data.seed
+                differences.join(", ")
             );
         }
         let seconds = start.elapsed().as_secs_f64();
@@ -170,14 +294,15 @@ pub fn load_or_generate(
             dir.display(),
             stored.len()
         );
-        return Ok((
-            stored,
-            DataSource {
-                dir,
-                generated: false,
-                seconds,
-            },
-        ));
+        let source = DataSource {
+            dir,
+            generated: false,
+            seconds,
+            algorithm: stored.manifest.config.algorithm,
+            chains: stored.manifest.config.chains,
+            spins_sha256: stored.manifest.spins_sha256.clone(),
+        };
+        return Ok((stored, source));
     }
     println!("data: generating {} ...", dir.display());
     let generated = generate(&config, &|_| {})?;
@@ -198,14 +323,15 @@ pub fn load_or_generate(
     let stored = store::load_dataset(&dir)?;
     let seconds = start.elapsed().as_secs_f64();
     println!("data: wrote {} in {seconds:.1} s", dir.display());
-    Ok((
-        stored,
-        DataSource {
-            dir,
-            generated: true,
-            seconds,
-        },
-    ))
+    let source = DataSource {
+        dir,
+        generated: true,
+        seconds,
+        algorithm: stored.manifest.config.algorithm,
+        chains: stored.manifest.config.chains,
+        spins_sha256: stored.manifest.spins_sha256.clone(),
+    };
+    Ok((stored, source))
 }
 
 /// What one trained layer reports.
@@ -218,8 +344,10 @@ pub struct LayerReport {
     /// Per-epoch metric means, train and valid.
     pub epochs: Vec<EpochRecord>,
     /// Free-energy gap mean F(valid) − mean F(train) after training.
+    #[serde(with = "crate::output::float")]
     pub free_energy_gap: f64,
     /// Exact-site pseudo-log-likelihood per unit on the held-out data after training.
+    #[serde(with = "crate::output::float")]
     pub valid_pseudo_log_likelihood_per_unit: f64,
     /// Wall time of the layer's training in the process that finished it, seconds.
     pub seconds: f64,
@@ -229,8 +357,11 @@ pub struct LayerReport {
 }
 
 /// How [`train_stack`] runs.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct StackOptions {
+    /// Stops training after the current step when raised; [`train_stack`] then returns
+    /// [`Interrupted`] and the run can be resumed.
+    pub stop: StopSignal,
     /// Continue an interrupted run in the same folder: finished layers are loaded, the
     /// interrupted one continues from its last complete checkpoint.
     pub resume: bool,
@@ -404,8 +535,19 @@ pub fn train_stack(
             if let Some(epoch) = resume_from {
                 training = training.checkpoint(epoch);
             }
-            let result = training.launch(learner);
-            if let Some(e) = result.error {
+            let watcher = options
+                .stop
+                .watch(training.interrupter(), options.dashboard);
+            let LearningResult {
+                model: trained_model,
+                renderer,
+                error,
+                ..
+            } = training.launch(learner);
+            // Closing the dashboard restores the terminal; only then is printing visible.
+            drop(renderer);
+            drop(watcher);
+            if let Some(e) = error {
                 bail!("training layer {layer} failed: {e}");
             }
             let records = logger.records();
@@ -414,6 +556,16 @@ pub fn train_stack(
                 .filter(|r| r.split == "valid")
                 .map(|r| r.epoch)
                 .max();
+            if options.stop.requested() && done != Some(tc.epochs) {
+                return Err(Interrupted(format!(
+                    "interrupted: layer {layer} stopped after epoch {} of {} (its checkpoints are in {}); continue the run with --resume, e.g. fig3 --out {} --resume",
+                    done.unwrap_or(0),
+                    tc.epochs,
+                    files.checkpoints.display(),
+                    run_dir.display()
+                ))
+                .into());
+            }
             if done != Some(tc.epochs) {
                 bail!(
                     "training of layer {layer} stopped after epoch {} of {}; continue it with --resume",
@@ -421,14 +573,13 @@ pub fn train_stack(
                     tc.epochs
                 );
             }
-            let bytes = result
-                .model
+            let bytes = trained_model
                 .clone()
                 .into_record()
                 .into_bytes()
                 .map_err(|e| anyhow::anyhow!("serialising layer {layer}: {e}"))?;
             write_file_atomic(&files.model, &bytes)?;
-            let trained: Rbm = result.model.rbm;
+            let trained: Rbm = trained_model.rbm;
             let valid_tensor = valid.to_tensor(device);
             let gap = rbm::likelihood::free_energy_gap(
                 &trained,
@@ -453,6 +604,13 @@ pub fn train_stack(
             (trained, report)
         };
         reports.push(report);
+        if options.stop.requested() && layer + 1 < config.layers.len() {
+            return Err(Interrupted(format!(
+                "interrupted after layer {layer}; continue the run with --resume, e.g. fig3 --out {} --resume",
+                run_dir.display()
+            ))
+            .into());
+        }
         // The next layer's data: built once from the trained layer.
         if layer + 1 < config.layers.len() {
             let up = |t: Tensor<2>, stream: u64| match config.propagation {
@@ -690,4 +848,36 @@ pub fn receptive_field_figures(
         )?,
     ));
     Ok((reports, figures))
+}
+
+/// The paths at which two JSON values differ (e.g. `training.epochs (10 vs 20)`).
+pub fn json_differences(path: &str, a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .flat_map(|k| {
+                    let sub = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    match (x.get(k), y.get(k)) {
+                        (Some(u), Some(v)) => json_differences(&sub, u, v),
+                        _ => vec![sub],
+                    }
+                })
+                .collect()
+        }
+        _ if a == b => Vec::new(),
+        _ => vec![format!(
+            "{} ({} vs {})",
+            if path.is_empty() { "the config" } else { path },
+            a,
+            b
+        )],
+    }
 }

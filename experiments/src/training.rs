@@ -223,7 +223,9 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// "train" or "valid".
     pub split: String,
-    /// Metric name → mean over the epoch's batches (weighted by batch size).
+    /// Metric name → mean over the epoch's batches (weighted by batch size); NaN (a diverged
+    /// metric) is kept as `null`.
+    #[serde(with = "crate::output::float_map")]
     pub values: BTreeMap<String, f64>,
 }
 

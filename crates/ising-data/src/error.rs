@@ -26,6 +26,14 @@ pub enum IsingDataError {
         /// What is wrong with it.
         reason: String,
     },
+    /// `--force` was asked to replace something that this workspace's programs did not write.
+    #[error("refusing to replace {} with --force: {reason}; nothing was changed", path.display())]
+    NotReplaceable {
+        /// The folder at fault.
+        path: PathBuf,
+        /// Why it may not be replaced.
+        reason: String,
+    },
     /// The output folder exists and overwriting it was not asked for.
     #[error("{} already exists (pass --force to replace it)", path.display())]
     Exists {

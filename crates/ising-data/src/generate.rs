@@ -92,6 +92,24 @@ impl GenerateConfig {
         if self.spacing_sweeps == 0 {
             return bad("spacing must be at least 1 sweep".into());
         }
+        if !exact_values_finite(self, self.coupling) {
+            // Bisect for the largest coupling whose exact values are finite.
+            let (mut lo, mut hi) = (0.0, self.coupling);
+            for _ in 0..60 {
+                let mid = 0.5 * (lo + hi);
+                if exact_values_finite(self, mid) {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            return bad(format!(
+                "coupling {} is too large: the exact values of the {} overflow in double precision there, so the dataset could not record them; couplings up to about {:.2} work",
+                self.coupling,
+                self.lattice,
+                (lo * 100.0f64).floor() / 100.0
+            ));
+        }
         match (self.algorithm, self.lattice) {
             (Algorithm::Wolff, _) if self.field != 0.0 => {
                 bad("the Wolff sampler supports zero field only; use metropolis".into())
@@ -336,4 +354,11 @@ pub fn generate(config: &GenerateConfig, progress: &(dyn Fn(u64) + Sync)) -> Res
         },
         warnings,
     })
+}
+
+/// Whether the exact values that a dataset of `config` at coupling `k` records are finite.
+fn exact_values_finite(config: &GenerateConfig, k: f64) -> bool {
+    let mut at = config.clone();
+    at.coupling = k;
+    crate::store::ExactValues::for_config(&at).is_none_or(|e| e.is_finite())
 }

@@ -20,6 +20,16 @@ pub enum Lattice {
     },
 }
 
+impl std::fmt::Display for Lattice {
+    /// "periodic ring of N spins" or "periodic L×L lattice".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Lattice::Ring { n } => write!(f, "periodic ring of {n} spins"),
+            Lattice::Square { l } => write!(f, "periodic {l}×{l} lattice"),
+        }
+    }
+}
+
 impl Lattice {
     /// A lattice from a dimension (1 or 2) and a linear size.
     ///

@@ -19,9 +19,11 @@
 //! assert!(obs.energy_per_spin.sigmas_from(exact_u) < 4.0);
 //! ```
 
+pub mod cli;
 pub mod dataset;
 pub mod error;
 pub mod exact;
+pub mod folder;
 pub mod generate;
 pub mod lattice;
 pub mod npy;

@@ -7,6 +7,7 @@
 //! ```
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -42,7 +43,7 @@ enum Command {
         /// Dimension: 1 (periodic ring) or 2 (periodic square lattice).
         #[arg(long)]
         dim: usize,
-        /// Linear size: N spins for a ring, L for an L×L lattice.
+        /// Linear size: N spins for a ring, L for an L×L lattice (at least 3).
         #[arg(long)]
         size: usize,
         /// Coupling K = J/kT (≥ 0). The exact critical coupling is 0.4406868.
@@ -51,22 +52,23 @@ enum Command {
         /// Field h = H/kT (Metropolis or exact-ring only).
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         field: f64,
-        /// Number of configurations.
+        /// Number of configurations (at least 1, and at least --chains).
         #[arg(long)]
         samples: usize,
         /// Master seed.
         #[arg(long)]
         seed: u64,
-        /// Output folder (must not exist unless --force).
+        /// Output folder (must not exist; --force replaces only a dataset folder written by
+        /// this program).
         #[arg(long)]
         out: PathBuf,
         /// Sampler [default: wolff in 2D, exact-ring in 1D].
         #[arg(long, value_enum)]
         algorithm: Option<AlgorithmArg>,
-        /// Burn-in per chain, in sweep-equivalents.
+        /// Burn-in per chain, in sweep-equivalents (at least 1000).
         #[arg(long, default_value_t = MIN_BURN_IN)]
         burn_in: usize,
-        /// Sweep-equivalents between stored configurations.
+        /// Sweep-equivalents between stored configurations (at least 1).
         #[arg(long, default_value_t = 10)]
         spacing: usize,
         /// Independent chains (part of the configuration: the output depends on it, not on
@@ -76,7 +78,8 @@ enum Command {
         /// Worker threads [default: all cores].
         #[arg(long)]
         threads: Option<usize>,
-        /// Replace an existing output folder (only once the new one is complete).
+        /// Replace an existing dataset folder that this program wrote (only once the new one is
+        /// complete); any other folder is refused.
         #[arg(long)]
         force: bool,
     },
@@ -87,8 +90,14 @@ enum Command {
     },
 }
 
-fn main() -> Result<()> {
-    match Cli::parse().command {
+fn main() -> ExitCode {
+    ising_data::cli::install_panic_hook();
+    let cli = Cli::parse();
+    ising_data::cli::exit_code(run(cli), |_| None)
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
         Command::Generate {
             dim,
             size,
@@ -117,6 +126,9 @@ fn main() -> Result<()> {
             config.spacing_sweeps = spacing;
             config.chains = chains;
             config.validate()?;
+            for note in ising_data::folder::clean_stale_siblings(&out).context("--out")? {
+                eprintln!("note: {note}");
+            }
             store::check_destination(&out, force).context("--out")?;
             if let Some(t) = threads {
                 if t == 0 {
@@ -152,7 +164,7 @@ fn run_generate(config: &GenerateConfig, out: &std::path::Path, force: bool) -> 
     let manifest = store::write_dataset(out, &generated, measured, force)
         .with_context(|| format!("writing {}", out.display()))?;
     println!(
-        "wrote {} configurations of {:?} at K = {} to {} ({:.1} s of Monte Carlo, {:.1} s in all)",
+        "wrote {} configurations of the {} at K = {} to {} ({:.1} s of Monte Carlo, {:.1} s in all)",
         config.samples,
         config.lattice,
         config.coupling,

@@ -40,6 +40,18 @@ pub struct ExactValues {
 }
 
 impl ExactValues {
+    /// Whether every value present is finite (JSON cannot hold the others).
+    pub fn is_finite(&self) -> bool {
+        self.log_partition.is_finite()
+            && [
+                self.energy_per_spin,
+                self.specific_heat,
+                self.entropy_per_spin,
+            ]
+            .iter()
+            .all(|v| v.is_none_or(f64::is_finite))
+    }
+
     /// The exact finite-lattice values for `config`'s ensemble, if this crate knows them
     /// (2D at zero field by Kaufman's solution; the 1D ring by transfer matrices).
     pub fn for_config(config: &GenerateConfig) -> Option<Self> {
@@ -125,78 +137,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IsingDataError + '_ {
     move |e| IsingDataError::io(path, e)
 }
 
-/// A sibling path of `dir` with a unique hidden name (for temporary and backup folders).
-fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
-    let name = dir
-        .file_name()
-        .ok_or_else(|| IsingDataError::Config(format!("{} is not a folder name", dir.display())))?
-        .to_string_lossy();
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    Ok(dir.with_file_name(format!(".{name}.{tag}-{}-{nanos}", std::process::id())))
-}
-
-/// Refuses early if `dir` exists and `force` is false (call before generating, so that no
-/// work is wasted; [`write_dataset`] checks again).
-///
-/// # Errors
-/// [`IsingDataError::Exists`].
-pub fn check_destination(dir: &Path, force: bool) -> Result<()> {
-    if dir.exists() && !force {
-        return Err(IsingDataError::Exists { path: dir.into() });
-    }
-    if dir.exists() && !dir.is_dir() {
-        return Err(IsingDataError::Config(format!(
-            "{} exists and is not a folder; refusing to replace it",
-            dir.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Writes `files` (name, bytes) into folder `dir` atomically. If `dir` exists it is replaced
-/// only when `force` is set, and only after the new folder is complete; on failure the old
-/// folder is left in place.
-///
-/// # Errors
-/// [`IsingDataError::Exists`] without `force`; I/O errors naming the path.
-pub fn write_folder_atomic(dir: &Path, files: &[(&str, &[u8])], force: bool) -> Result<()> {
-    check_destination(dir, force)?;
-    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
-    }
-    let tmp = sibling(dir, "tmp")?;
-    std::fs::create_dir(&tmp).map_err(io_err(&tmp))?;
-    let write_all = || -> Result<()> {
-        for (name, bytes) in files {
-            let p = tmp.join(name);
-            let mut f = std::fs::File::create(&p).map_err(io_err(&p))?;
-            std::io::Write::write_all(&mut f, bytes).map_err(io_err(&p))?;
-            f.sync_all().map_err(io_err(&p))?;
-        }
-        Ok(())
-    };
-    if let Err(e) = write_all() {
-        // Best-effort removal of our own temporary folder; the original error is what matters.
-        let _ = std::fs::remove_dir_all(&tmp);
-        return Err(e);
-    }
-    if dir.exists() {
-        let old = sibling(dir, "old")?;
-        std::fs::rename(dir, &old).map_err(io_err(dir))?;
-        if let Err(e) = std::fs::rename(&tmp, dir) {
-            // Put the original back before reporting.
-            let _ = std::fs::rename(&old, dir);
-            return Err(IsingDataError::io(dir, e));
-        }
-        std::fs::remove_dir_all(&old).map_err(io_err(&old))?;
-    } else {
-        std::fs::rename(&tmp, dir).map_err(io_err(dir))?;
-    }
-    Ok(())
-}
+pub use crate::folder::{check_destination, write_folder_atomic};
 
 /// Writes a generated dataset with its manifest into `dir` (atomically; see
 /// [`write_folder_atomic`]). Returns the manifest written.
@@ -226,9 +167,23 @@ pub fn write_dataset(
     };
     let json = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| IsingDataError::Config(format!("cannot serialise manifest: {e}")))?;
+    // A folder we write must load: the manifest must read back as it was written (a value
+    // that JSON cannot hold, such as an infinite exact value, would not).
+    let reread: Manifest = serde_json::from_slice(&json).map_err(|e| {
+        IsingDataError::Config(format!(
+            "the manifest would not read back ({e}); nothing was written"
+        ))
+    })?;
+    if reread != manifest {
+        return Err(IsingDataError::Config(
+            "the manifest would not read back as written (a value is not finite); nothing was written"
+                .into(),
+        ));
+    }
     write_folder_atomic(
         dir,
         &[(SPINS_FILE, &npy_bytes), (MANIFEST_FILE, &json)],
+        &crate::folder::Marker::new("ising-data", [SPINS_FILE, MANIFEST_FILE]),
         force,
     )?;
     Ok(manifest)
@@ -299,7 +254,17 @@ pub fn load_dataset(dir: &Path) -> Result<StoredDataset> {
     let bytes = std::fs::read(&path).map_err(io_err(&path))?;
     let (shape, spins) = npy::decode_i8(&path, &bytes)?;
     let expected = spins_shape(&manifest.config);
-    if shape != expected || manifest.shape != expected {
+    if manifest.shape != expected {
+        let manifest_path = dir.join(MANIFEST_FILE);
+        return Err(IsingDataError::format(
+            &manifest_path,
+            format!(
+                "its shape {:?} contradicts its own config, which implies {expected:?} ({} samples of a {})",
+                manifest.shape, manifest.config.samples, manifest.config.lattice
+            ),
+        ));
+    }
+    if shape != expected {
         return Err(IsingDataError::format(
             &path,
             format!("shape {shape:?} does not match the manifest's {expected:?}"),

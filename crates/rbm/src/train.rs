@@ -778,7 +778,8 @@ pub struct TrainingConfig {
     /// Passes over the training data.
     #[config(default = 1)]
     pub epochs: usize,
-    /// Seed of the device's random stream and of the data order.
+    /// Seed of the run's random streams (initial weights, data order, Gibbs sampling), all
+    /// drawn on the host; the device's own generator is not seeded by it.
     #[config(default = 0)]
     pub seed: u64,
 }
@@ -800,8 +801,11 @@ impl TrainingConfig {
         if !(0.0..1.0).contains(&self.momentum) {
             return bad(format!("momentum must be in [0, 1), got {}", self.momentum));
         }
-        if self.batch_size == 0 || self.epochs == 0 {
-            return bad("batch_size and epochs must be at least 1".into());
+        if self.batch_size == 0 {
+            return bad("batch_size must be at least 1, got 0".into());
+        }
+        if self.epochs == 0 {
+            return bad("epochs must be at least 1, got 0".into());
         }
         match self.schedule {
             LrSchedule::Linear { final_lr } if !(final_lr > 0.0 && final_lr <= 1.0) => {

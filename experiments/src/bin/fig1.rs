@@ -22,13 +22,15 @@ struct Args {
     /// Output folder (must not exist unless --force).
     #[arg(long)]
     out: PathBuf,
-    /// Replace an existing output folder.
+    /// Replace an existing output folder of this program (only once the new one is
+    /// complete); any other folder is refused.
     #[arg(long)]
     force: bool,
-    /// Lattice size L (blocked down to 5: 40 → 20 → 10 → 5).
+    /// Lattice size L = 5·2^k with k ≥ 1 (10, 20, 40, 80, …), blocked 2×2 down to 5
+    /// (40 → 20 → 10 → 5).
     #[arg(long, default_value_t = 40)]
     size: usize,
-    /// Samples per coupling.
+    /// Samples per coupling (at least 2).
     #[arg(long, default_value_t = 2000)]
     samples: usize,
     /// Seed (Monte Carlo and tie-breaks).
@@ -70,16 +72,22 @@ fn mean_and_error(xs: &[f64]) -> (f64, f64) {
     (mean, (var / n).sqrt())
 }
 
-fn main() -> Result<()> {
-    rbm::cpu_kernel::retain_freed_memory();
+fn main() -> std::process::ExitCode {
+    experiments::output::main(run)
+}
+
+fn run() -> Result<()> {
     let args = Args::parse();
-    if args.size < 10 || args.size % 2 != 0 {
-        bail!("--size must be even and at least 10, got {}", args.size);
+    if args.size < 10 || args.size % 5 != 0 || !(args.size / 5).is_power_of_two() {
+        bail!(
+            "--size must be 5·2^k with k ≥ 1 (10, 20, 40, 80, …) so that 2×2 blocking ends at 5, got {}",
+            args.size
+        );
     }
     if args.samples < 2 {
         bail!("--samples must be at least 2");
     }
-    let mut out = RunOutput::new(&args.out, args.force)?;
+    let mut out = RunOutput::new("fig1", &args.out, args.force)?;
     let couplings = [
         (0.38, "K = 0.38 < K_c (disordered)".to_string()),
         (K_C, format!("K = K_c = {K_C:.4}")),
@@ -96,6 +104,8 @@ fn main() -> Result<()> {
         );
         // 20 sweeps keep samples ≥ 5 τ_int apart at K_c (τ_int(E) ≈ 2.2 sweeps at L = 40).
         config.spacing_sweeps = 20;
+        // Fewer samples than the default chain count: one sample per chain.
+        config.chains = config.chains.min(args.samples);
         let data = generate(&config, &|_| {})?;
         for w in &data.warnings {
             eprintln!("warning ({label}): {w}");

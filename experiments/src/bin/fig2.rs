@@ -18,19 +18,25 @@ use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{Algorithm, IsingDataset, Lattice, SpinEncoding};
 use serde::Serialize;
 
+/// The largest ring of the sampling check.
+const MAX_RING: usize = 1 << 16;
+/// The most spins (ring × samples) the sampling check holds.
+const MAX_SPINS: usize = 1 << 26;
+
 #[derive(Parser)]
 #[command(about = "Fig. 2: the 1D decimation flow and its deep RBM architecture")]
 struct Args {
     /// Output folder (must not exist unless --force).
     #[arg(long)]
     out: PathBuf,
-    /// Replace an existing output folder.
+    /// Replace an existing output folder of this program (only once the new one is
+    /// complete); any other folder is refused.
     #[arg(long)]
     force: bool,
-    /// Ring samples for the sampling check.
+    /// Ring samples for the sampling check (at least 2; ring × samples at most 2^26).
     #[arg(long, default_value_t = 20_000)]
     samples: usize,
-    /// Ring size for the sampling check (a power of two, ≥ 8).
+    /// Ring size for the sampling check (a power of two from 8 to 65 536).
     #[arg(long, default_value_t = 64)]
     ring: usize,
     /// J(0) of the sampling check.
@@ -82,11 +88,24 @@ const NOTE: &str = "As in the paper (Fig. 2B): in each layer only the decimated 
 spins couple to the hidden layer, each to its two neighbouring hidden spins with weight J(n); \
 half of the visible spins do not couple to the hidden layer at all.";
 
-fn main() -> Result<()> {
-    rbm::cpu_kernel::retain_freed_memory();
+fn main() -> std::process::ExitCode {
+    experiments::output::main(run)
+}
+
+fn run() -> Result<()> {
     let args = Args::parse();
-    if args.ring < 8 || !args.ring.is_power_of_two() {
-        bail!("--ring must be a power of two ≥ 8, got {}", args.ring);
+    if args.ring < 8 || args.ring > MAX_RING || !args.ring.is_power_of_two() {
+        bail!(
+            "--ring must be a power of two from 8 to {MAX_RING}, got {}",
+            args.ring
+        );
+    }
+    if args.ring.saturating_mul(args.samples) > MAX_SPINS {
+        bail!(
+            "--ring × --samples must be at most {MAX_SPINS} spins (the samples are held in memory as float tensors), got {} × {}",
+            args.ring,
+            args.samples
+        );
     }
     if args.samples < 2 {
         bail!("--samples must be at least 2");
@@ -94,7 +113,7 @@ fn main() -> Result<()> {
     if !(args.j0.is_finite() && args.j0 > 0.0) {
         bail!("--j0 must be a positive coupling, got {}", args.j0);
     }
-    let mut out = RunOutput::new(&args.out, args.force)?;
+    let mut out = RunOutput::new("fig2", &args.out, args.force)?;
     println!("{NOTE}");
 
     // The flow tanh J(n+1) = tanh² J(n) (Eq. 24, Fig. 2C).

@@ -8,14 +8,17 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use burn::config::Config;
+use burn::data::dataset::Dataset;
 use clap::Parser;
-use experiments::output::write_file_atomic;
+use experiments::interrupt::StopSignal;
+use experiments::output::{check_out, read_json, write_file_atomic};
 use experiments::plot::{ColourScale, ImagePanel, Series, image_grid, line_chart};
 use experiments::pretrain::{
-    LayerFields, LayerReport, PretrainConfig, StackOptions, encoding_for, load_or_generate,
-    receptive_field_figures, split_rows, tensor_values, train_stack,
+    DataSource, LayerFields, LayerReport, PretrainConfig, StackOptions, encoding_for,
+    json_differences, load_or_generate, receptive_field_figures, split_rows, tensor_values,
+    train_stack,
 };
+use ising_data::folder::{MARKER_FILE, Marker, clean_stale_siblings, discard_backup, move_aside};
 use ising_data::npy;
 use rbm::device::{available_devices, select_device};
 use serde::Serialize;
@@ -29,15 +32,19 @@ struct Args {
     /// A configuration file instead of a preset.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Run folder (must not exist, unless --resume).
+    /// Run folder (must not exist, unless --resume or --force).
     #[arg(long)]
     out: PathBuf,
+    /// Replace an existing run folder that fig3 wrote (it is removed once the new run
+    /// finishes); any other folder is refused.
+    #[arg(long, conflicts_with = "resume")]
+    force: bool,
     /// Continue the interrupted run in --out: finished layers are loaded, the interrupted
     /// layer continues after its last complete checkpoint. A preset, config or override given
     /// with --resume must agree with the run's config.json.
     #[arg(long)]
     resume: bool,
-    /// Where datasets are looked up and stored.
+    /// Where datasets are looked up and stored (a folder).
     #[arg(long, default_value = "datasets")]
     datasets: PathBuf,
     /// Device (flex, or a backend compiled in with its Cargo feature).
@@ -49,7 +56,8 @@ struct Args {
     /// Epochs per layer (overrides the config).
     #[arg(long)]
     epochs: Option<usize>,
-    /// Number of samples (overrides the config).
+    /// Number of samples (overrides the config): enough for one full training batch and at
+    /// least three held-out rows (the paper preset needs at least 111).
     #[arg(long)]
     samples: Option<usize>,
 }
@@ -57,9 +65,7 @@ struct Args {
 /// The configuration the flags ask for: a preset or a file, with the overrides applied.
 fn requested_config(args: &Args) -> Result<PretrainConfig> {
     let mut config = match &args.config {
-        Some(path) => {
-            PretrainConfig::load(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
-        }
+        Some(path) => PretrainConfig::read(path).context("--config")?,
         None => preset(args.preset.as_deref().unwrap_or("paper"))?,
     };
     if let Some(seed) = args.seed {
@@ -85,8 +91,7 @@ fn resume_config(args: &Args) -> Result<PretrainConfig> {
             args.out.display()
         );
     }
-    let saved =
-        PretrainConfig::load(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let saved = PretrainConfig::read(&path)?;
     saved
         .validate()
         .with_context(|| format!("{}", path.display()))?;
@@ -108,43 +113,11 @@ fn resume_config(args: &Args) -> Result<PretrainConfig> {
     }
     if args.out.join("run.json").exists() {
         println!(
-            "note: {} finished earlier; its outputs are rewritten from the saved layers",
+            "note: {} finished earlier; its outputs are rewritten from the saved layers, and run.json keeps the first run's record",
             args.out.display()
         );
     }
     Ok(saved)
-}
-
-/// The paths at which two JSON values differ (e.g. `training.epochs`).
-fn json_differences(path: &str, a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
-    use serde_json::Value;
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            keys.into_iter()
-                .flat_map(|k| {
-                    let sub = if path.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{path}.{k}")
-                    };
-                    match (x.get(k), y.get(k)) {
-                        (Some(u), Some(v)) => json_differences(&sub, u, v),
-                        _ => vec![sub],
-                    }
-                })
-                .collect()
-        }
-        _ if a == b => Vec::new(),
-        _ => vec![format!(
-            "{} ({} vs {})",
-            if path.is_empty() { "the config" } else { path },
-            a,
-            b
-        )],
-    }
 }
 
 fn preset(name: &str) -> Result<PretrainConfig> {
@@ -153,7 +126,7 @@ fn preset(name: &str) -> Result<PretrainConfig> {
         "quick" => include_str!("../../configs/quick.json"),
         other => bail!("unknown preset '{other}' (paper or quick)"),
     };
-    serde_json::from_str(text).with_context(|| format!("parsing the {name} preset"))
+    PretrainConfig::from_json(text).with_context(|| format!("the {name} preset"))
 }
 
 #[derive(Serialize)]
@@ -162,41 +135,59 @@ struct Metrics {
     receptive_fields: Vec<LayerFields>,
 }
 
+/// What one process of the run did (the first, or a `--resume`).
 #[derive(Serialize)]
-struct RunInfo {
+struct RunRecord {
+    resumed: bool,
     device: String,
     devices_compiled: Vec<&'static str>,
     crate_version: &'static str,
     burn_version: &'static str,
-    data_dir: PathBuf,
-    data_generated: bool,
-    data_seconds: f64,
+    data: DataSource,
     layer_seconds: Vec<f64>,
     figures_seconds: f64,
     total_seconds: f64,
 }
 
-fn main() -> Result<()> {
-    rbm::cpu_kernel::retain_freed_memory();
+/// The entries of a fig3 run folder, for the marker that lets `--force` replace it.
+const RUN_ENTRIES: [&str; 8] = [
+    "config.json",
+    "metrics.json",
+    "run.json",
+    "weights",
+    "layer*",
+    "*.png",
+    ".*.tmp-*",
+    ".*.old-*",
+];
+
+fn main() -> std::process::ExitCode {
+    experiments::output::main(run)
+}
+
+fn run() -> Result<()> {
     let args = Args::parse();
     let start = Instant::now();
     let device = select_device(&args.device)?;
+    if args.datasets.exists() && !args.datasets.is_dir() {
+        bail!("--datasets {} is not a folder", args.datasets.display());
+    }
+    let marker = Marker::new("fig3", RUN_ENTRIES);
+    let mut backup = None;
     let config = if args.resume {
+        for note in clean_stale_siblings(&args.out).context("--out")? {
+            eprintln!("note: {note}");
+        }
         resume_config(&args)?
     } else {
         let config = requested_config(&args)?;
-        if args.out.exists() {
+        if args.out.exists() && !args.force {
             bail!(
-                "{} already exists; choose a new --out folder, or add --resume to continue it",
+                "{} already exists; choose a new --out folder, add --resume to continue it, or --force to replace it",
                 args.out.display()
             );
         }
-        std::fs::create_dir_all(&args.out)
-            .with_context(|| format!("creating {}", args.out.display()))?;
-        write_file_atomic(
-            &args.out.join("config.json"),
-            serde_json::to_string_pretty(&config)?.as_bytes(),
-        )?;
+        check_out(&args.out, args.force)?;
         config
     };
     let out = args.out.as_path();
@@ -206,7 +197,22 @@ fn main() -> Result<()> {
         available_devices().join(", ")
     );
 
+    // The data first: a dataset error leaves no run folder behind.
     let (stored, source) = load_or_generate(&config.data, &args.datasets)?;
+    if !args.resume {
+        if args.out.exists() {
+            backup = Some(move_aside(out).context("--out")?);
+        }
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        write_file_atomic(&out.join(MARKER_FILE), &marker.to_bytes())?;
+        write_file_atomic(
+            &out.join("config.json"),
+            serde_json::to_string_pretty(&config)?.as_bytes(),
+        )?;
+    } else if Marker::read(out).ok().flatten().is_none() {
+        // A run written before markers existed: mark it, so that --force may replace it.
+        write_file_atomic(&out.join(MARKER_FILE), &marker.to_bytes())?;
+    }
     let l = config.data.size;
     let encoding = encoding_for(config.units);
     let (train, valid) = split_rows(
@@ -218,12 +224,14 @@ fn main() -> Result<()> {
     let options = StackOptions {
         resume: args.resume,
         dashboard: std::io::stdout().is_terminal(),
+        stop: StopSignal::install()?,
     };
     let (dbn, reports) = train_stack(&config, train, valid.clone(), &device, out, options)?;
 
     let figures_start = Instant::now();
     let weights_dir = out.join("weights");
-    std::fs::create_dir_all(&weights_dir)?;
+    std::fs::create_dir_all(&weights_dir)
+        .with_context(|| format!("creating {}", weights_dir.display()))?;
     for (i, layer) in dbn.layers.iter().enumerate() {
         let [nv, nh] = [layer.n_visible(), layer.n_hidden()];
         let put = |name: String, shape: &[usize], data: Vec<f32>| {
@@ -265,8 +273,10 @@ fn main() -> Result<()> {
         write_file_atomic(&out.join(name), bytes)?;
     }
 
-    // Three held-out samples and their reconstructions from the top layer.
-    let v = valid.to_tensor(&device).slice([0..3, 0..l * l]);
+    // Three held-out samples and their reconstructions from the top layer (validation
+    // guarantees at least three held-out rows).
+    let shown = valid.len().min(3);
+    let v = valid.to_tensor(&device).slice([0..shown, 0..l * l]);
     let recon = tensor_values(dbn.reconstruct(v.clone()));
     let v = tensor_values(v);
     let (lo, hi) = match encoding {
@@ -274,7 +284,7 @@ fn main() -> Result<()> {
         ising_data::SpinEncoding::PlusMinusOne => (-1.0, 1.0),
     };
     let mut panels = Vec::new();
-    for s in 0..3 {
+    for s in 0..shown {
         panels.push(ImagePanel {
             caption: format!("sample {}", s + 1),
             l,
@@ -282,7 +292,7 @@ fn main() -> Result<()> {
             scale: ColourScale::Grey { lo, hi },
         });
     }
-    for s in 0..3 {
+    for s in 0..shown {
         panels.push(ImagePanel {
             caption: format!("reconstruction {}", s + 1),
             l,
@@ -339,19 +349,45 @@ fn main() -> Result<()> {
             receptive_fields: field_reports,
         })?,
     )?;
-    let info = RunInfo {
+    let record = RunRecord {
+        resumed: args.resume,
         device: args.device.clone(),
         devices_compiled: available_devices(),
         crate_version: env!("CARGO_PKG_VERSION"),
         burn_version: "0.22.1",
-        data_dir: source.dir,
-        data_generated: source.generated,
-        data_seconds: source.seconds,
+        data: source,
         layer_seconds: reports.iter().map(|r| r.seconds).collect(),
         figures_seconds,
         total_seconds: start.elapsed().as_secs_f64(),
     };
-    write_file_atomic(&out.join("run.json"), &serde_json::to_vec_pretty(&info)?)?;
-    println!("wrote {} in {:.1} s", out.display(), info.total_seconds);
+    let run_json = out.join("run.json");
+    let info = if run_json.exists() {
+        // A resumed finished run: keep the first record, add this one.
+        let mut first: serde_json::Value = read_json(&run_json)?;
+        let object = first
+            .as_object_mut()
+            .with_context(|| format!("{} is not a JSON object", run_json.display()))?;
+        let resumes = object
+            .entry("resumes")
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        match resumes.as_array_mut() {
+            Some(list) => list.push(serde_json::to_value(&record)?),
+            None => bail!("{}: 'resumes' is not a list", run_json.display()),
+        }
+        first
+    } else {
+        let mut value = serde_json::to_value(&record)?;
+        value["resumes"] = serde_json::Value::Array(Vec::new());
+        value
+    };
+    write_file_atomic(&run_json, &serde_json::to_vec_pretty(&info)?)?;
+    if let Some(old) = backup {
+        discard_backup(&old).context("removing the replaced run")?;
+    }
+    println!(
+        "wrote {} in {:.1} s",
+        out.display(),
+        start.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -19,13 +19,17 @@ use rbm::exact::HostRbm;
 use rbm::{CdConfig, RbmConfig, Units, sgd_with_momentum};
 use serde::Serialize;
 
+/// The largest coupling of the ring whose enumeration stays finite.
+const MAX_COUPLING: f64 = 10.0;
+
 #[derive(Parser)]
 #[command(about = "Exact checks of the variational RG ↔ RBM mapping by enumeration")]
 struct Args {
     /// Output folder (must not exist unless --force).
     #[arg(long)]
     out: PathBuf,
-    /// Replace an existing output folder.
+    /// Replace an existing output folder of this program (only once the new one is
+    /// complete); any other folder is refused.
     #[arg(long)]
     force: bool,
     /// Spins of the periodic ring (visible units), 4 to 12.
@@ -34,13 +38,13 @@ struct Args {
     /// Hidden units, 1 to 12.
     #[arg(long, default_value_t = 8)]
     hidden: usize,
-    /// Coupling K of the ring.
+    /// Coupling K of the ring (0 to 10).
     #[arg(long, default_value_t = 0.8)]
     coupling: f64,
-    /// Training samples of the ring.
+    /// Training samples of the ring (at least 100).
     #[arg(long, default_value_t = 10_000)]
     samples: usize,
-    /// Training epochs.
+    /// Training epochs (at least 1).
     #[arg(long, default_value_t = 40)]
     epochs: usize,
     /// Seed.
@@ -77,19 +81,28 @@ H[v] by a constant c changes F^v by c and leaves H^RG and F^h unchanged: with c 
 problem has ΔF = 0, yet Tr_h e^T = e^{H[v] + c - F(v)} still varies with v whenever the RBM's \
 marginal differs from P, so Tr_h e^T ≠ 1 for some v.";
 
-fn main() -> Result<()> {
-    rbm::cpu_kernel::retain_freed_memory();
+fn main() -> std::process::ExitCode {
+    experiments::output::main(run)
+}
+
+fn run() -> Result<()> {
     let args = Args::parse();
     if !(4..=12).contains(&args.ring) || !(1..=12).contains(&args.hidden) {
         bail!("--ring must be in 4..=12 and --hidden in 1..=12 (exact enumeration)");
     }
-    if !(args.coupling.is_finite() && args.coupling >= 0.0)
-        || args.samples < 100
-        || args.epochs == 0
-    {
-        bail!("--coupling must be ≥ 0, --samples ≥ 100 and --epochs ≥ 1");
+    if !(args.coupling.is_finite() && (0.0..=MAX_COUPLING).contains(&args.coupling)) {
+        bail!(
+            "--coupling must be between 0 and {MAX_COUPLING} (beyond, e^H overflows in the enumeration), got {}",
+            args.coupling
+        );
     }
-    let mut out = RunOutput::new(&args.out, args.force)?;
+    if args.samples < 100 {
+        bail!("--samples must be at least 100, got {}", args.samples);
+    }
+    if args.epochs == 0 {
+        bail!("--epochs must be at least 1");
+    }
+    let mut out = RunOutput::new("mapping", &args.out, args.force)?;
     let device = Device::flex();
     device.seed(args.seed);
 

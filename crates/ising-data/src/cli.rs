@@ -1,0 +1,62 @@
+//! What this workspace's binaries share at their edges: one clear line per user error (never a
+//! backtrace, whatever `RUST_BACKTRACE` says), a quiet exit when the reader of their output
+//! goes away (`… | head -1`), and a short report instead of a raw panic for bugs.
+//!
+//! Nothing here runs unless a binary calls it.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+/// The exit status of a program whose output pipe was closed by its reader (as if killed by
+/// `SIGPIPE`, the shell's 128 + 13).
+pub const BROKEN_PIPE_EXIT: i32 = 141;
+
+/// The exit status of a program stopped by Ctrl-C or `SIGINT` (the shell's 128 + 2).
+pub const INTERRUPTED_EXIT: u8 = 130;
+
+/// Installs a panic hook that
+/// - exits quietly with [`BROKEN_PIPE_EXIT`] when printing failed because the reader of
+///   standard output or error went away, and
+/// - otherwise reports the panic as a bug in one line (with the default report and its
+///   backtrace after it only when `RUST_BACKTRACE` is set).
+pub fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        if message.starts_with("failed printing to std") && message.contains("Broken pipe") {
+            std::process::exit(BROKEN_PIPE_EXIT);
+        }
+        let location = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            std::io::stderr(),
+            "internal error: {message}{location}\nThis is a bug; please report it with the command that caused it."
+        );
+        if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+            default(info);
+        }
+    }));
+}
+
+/// The exit status for a binary's result: success, or the error printed as one line
+/// (`error: outer: inner: …`, the whole chain, no backtrace) and status 1, or `code(&error)`
+/// when that gives one (e.g. [`INTERRUPTED_EXIT`]).
+pub fn exit_code<E: std::fmt::Display>(
+    result: Result<(), E>,
+    code: impl Fn(&E) -> Option<u8>,
+) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            ExitCode::from(code(&e).unwrap_or(1))
+        }
+    }
+}
