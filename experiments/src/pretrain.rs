@@ -111,7 +111,7 @@ impl PretrainConfig {
         let (n_train, n_valid) = self.split_sizes();
         if n_valid < MIN_VALID_ROWS {
             bail!(
-                "data.valid_fraction = {} of data.samples = {} holds out {n_valid} rows; a run needs at least {MIN_VALID_ROWS} (for the held-out metrics and the reconstructions of Fig. 3e): raise data.samples or data.valid_fraction",
+                "data.valid_fraction = {} of data.samples = {} holds out {n_valid} rows; a run needs at least {MIN_VALID_ROWS} held-out rows (for the held-out metrics and the reconstructions of Fig. 3e): raise data.samples or data.valid_fraction",
                 d.valid_fraction,
                 d.samples
             );

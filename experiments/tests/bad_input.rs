@@ -1,0 +1,405 @@
+//! The figure binaries on bad input (issue "Nothing lost, nothing silent"): each test
+//! reproduces reported failures and checks the fix. `--force` replaces only a folder the same
+//! program wrote; impossible requests are refused up front with a message naming the flag or
+//! key at fault; nothing is created before the checks pass; `fig3` validates its data sizes
+//! before training, records where its data came from, and keeps the first run's record when
+//! resumed.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn run(binary: &str, args: &[&str], cwd: &Path) -> Output {
+    Command::new(binary)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_ok(o: &Output) {
+    assert!(o.status.success(), "failed: {}", stderr(o));
+}
+
+fn assert_refused(o: &Output, needle: &str) {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "expected a refusal, got: {e}");
+    assert!(e.contains(needle), "the error should say '{needle}': {e}");
+    assert!(!e.contains("panicked"), "a panic reached the user: {e}");
+}
+
+/// Every entry under `dir` (relative path → bytes; folders as empty).
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let bytes = if path.is_dir() {
+                stack.push(path.clone());
+                Vec::new()
+            } else {
+                std::fs::read(&path).unwrap()
+            };
+            files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), bytes);
+        }
+    }
+    files
+}
+
+fn foreign_folder(root: &Path) -> PathBuf {
+    let dir = root.join("mine");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("thesis.tex"), "months of work").unwrap();
+    dir
+}
+
+const FIG1: &str = env!("CARGO_BIN_EXE_fig1");
+const FIG2: &str = env!("CARGO_BIN_EXE_fig2");
+const FIG3: &str = env!("CARGO_BIN_EXE_fig3");
+const MAPPING: &str = env!("CARGO_BIN_EXE_mapping");
+
+#[test]
+fn force_replaces_only_a_folder_the_same_program_wrote() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let mine = foreign_folder(root);
+    let before = snapshot(root);
+    let fig1 = |out: &str, extra: &[&str]| {
+        let mut args = vec!["--out", out, "--size", "10", "--samples", "8"];
+        args.extend(extra);
+        run(FIG1, &args, root)
+    };
+    // The reported data loss: --force emptied any folder it was given.
+    assert_refused(
+        &fig1("mine", &["--force"]),
+        "not written by this workspace's programs",
+    );
+    assert_refused(
+        &run(
+            FIG2,
+            &["--out", "mine", "--force", "--samples", "100"],
+            root,
+        ),
+        "nothing was changed",
+    );
+    assert_refused(
+        &run(
+            MAPPING,
+            &["--out", "mine", "--force", "--ring", "4", "--hidden", "2"],
+            root,
+        ),
+        "nothing was changed",
+    );
+    assert_refused(
+        &run(
+            FIG3,
+            &["--preset", "quick", "--out", "mine", "--force"],
+            root,
+        ),
+        "nothing was changed",
+    );
+    assert_refused(&fig1(".", &["--force"]), "current folder");
+    assert_eq!(
+        snapshot(root),
+        before,
+        "a refused --force changed something"
+    );
+    assert!(mine.join("thesis.tex").exists());
+
+    // Its own output is replaced; no temporary or backup is left beside it.
+    assert_ok(&fig1("f1", &[]));
+    assert_refused(&fig1("f1", &[]), "--force");
+    assert_ok(&fig1("f1", &["--force", "--seed", "8"]));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("f1/fig1.json")).unwrap()).unwrap();
+    assert_eq!(json["samples_per_coupling"], 8);
+    let hidden: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "left behind: {hidden:?}");
+    // Another program's output is not fig3's, nor is a fig1 folder with a file added.
+    std::fs::write(root.join("f1/notes.md"), "mine").unwrap();
+    assert_refused(&fig1("f1", &["--force"]), "'notes.md'");
+}
+
+#[test]
+fn impossible_requests_are_refused_naming_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    // fig1 --size 30 blocked only 30 → 15 though --help promised 5.
+    assert_refused(&run(FIG1, &["--out", "a", "--size", "30"], root), "5·2^k");
+    let help = run(FIG1, &["--help"], root);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("10, 20, 40, 80"));
+    // fig1 --samples 7 blamed "chains", a flag fig1 does not have; it now runs.
+    let o = run(
+        FIG1,
+        &["--out", "b", "--size", "10", "--samples", "7"],
+        root,
+    );
+    assert_ok(&o);
+    assert!(!stderr(&o).contains("chains must"), "{}", stderr(&o));
+    // fig2 --ring 1048576 ran with no limit.
+    assert_refused(
+        &run(FIG2, &["--out", "c", "--ring", "1048576"], root),
+        "--ring must be a power of two from 8 to 65536",
+    );
+    assert_refused(
+        &run(
+            FIG2,
+            &["--out", "c", "--ring", "65536", "--samples", "20000"],
+            root,
+        ),
+        "--ring × --samples",
+    );
+    // mapping --coupling 1e6 wrote NaN/null; the largest accepted coupling writes numbers.
+    assert_refused(
+        &run(MAPPING, &["--out", "d", "--coupling", "1e6"], root),
+        "--coupling must be between 0 and 10",
+    );
+    let o = run(
+        MAPPING,
+        &[
+            "--out",
+            "e",
+            "--coupling",
+            "10",
+            "--samples",
+            "100",
+            "--epochs",
+            "1",
+            "--ring",
+            "6",
+            "--hidden",
+            "3",
+        ],
+        root,
+    );
+    assert_ok(&o);
+    let text = std::fs::read_to_string(root.join("e/mapping.json")).unwrap();
+    assert!(!text.contains("null"), "non-finite values were written");
+    // Nothing was created by the refused runs.
+    for name in ["a", "c", "d"] {
+        assert!(!root.join(name).exists(), "{name} was created");
+    }
+}
+
+/// A small fig3 config with `edit` applied to its JSON.
+fn config_with(root: &Path, name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    let mut value: serde_json::Value = serde_json::from_str(common::SMALL_CONFIG).unwrap();
+    edit(&mut value);
+    let path = root.join(name);
+    std::fs::write(&path, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+    path
+}
+
+fn fig3(root: &Path, config: &Path, out: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        out,
+        "--datasets",
+        "datasets",
+    ];
+    args.extend(extra);
+    run(FIG3, &args, root)
+}
+
+#[test]
+fn fig3_refuses_data_too_small_for_its_figures_and_metrics_before_training() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    // The reported panic after training: quick preset with 10 or 20 samples.
+    for samples in ["10", "20"] {
+        let o = run(
+            FIG3,
+            &[
+                "--preset",
+                "quick",
+                "--samples",
+                samples,
+                "--out",
+                "q",
+                "--datasets",
+                "datasets",
+            ],
+            root,
+        );
+        assert_refused(&o, "held-out rows");
+    }
+    // valid_fraction 0 trained with NaN metrics, then panicked.
+    let zero = config_with(root, "zero.json", |c| {
+        c["data"]["valid_fraction"] = 0.0.into()
+    });
+    assert_refused(&fig3(root, &zero, "z", &[]), "holds out 0 rows");
+    // Fewer training rows than a batch trained silently to an untrained model.
+    let few = config_with(root, "few.json", |c| c["data"]["samples"] = 60.into());
+    assert_refused(
+        &fig3(root, &few, "f", &[]),
+        "48 training rows, fewer than training.batch_size = 50",
+    );
+    // No run folder and no dataset were created by any of these.
+    for name in ["q", "z", "f", "datasets"] {
+        assert!(!root.join(name).exists(), "{name} was created");
+    }
+}
+
+#[test]
+fn fig3_config_keys_it_does_not_know_are_refused_with_the_nearest_valid_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let misspelt = config_with(root, "misspelt.json", |c| {
+        let t = c["training"].as_object_mut().unwrap();
+        let lr = t.remove("learning_rate").unwrap();
+        t.insert("lerning_rate".into(), lr);
+    });
+    assert_refused(
+        &fig3(root, &misspelt, "a", &[]),
+        "unknown key 'training.lerning_rate' (did you mean 'learning_rate'?)",
+    );
+    // An extra key beside a complete config was ignored before.
+    let extra = config_with(root, "extra.json", |c| {
+        c["training"]["cd"]["persistant"] = true.into();
+    });
+    assert_refused(
+        &fig3(root, &extra, "b", &[]),
+        "unknown key 'training.cd.persistant' (did you mean 'persistent'?)",
+    );
+    // Zero batch size and zero epochs are named separately.
+    let zero = config_with(root, "zero.json", |c| {
+        c["training"]["batch_size"] = 0.into()
+    });
+    assert_refused(
+        &fig3(root, &zero, "c", &[]),
+        "batch_size must be at least 1",
+    );
+    assert_refused(
+        &fig3(
+            root,
+            &config_with(root, "e.json", |_| {}),
+            "c",
+            &["--epochs", "0"],
+        ),
+        "epochs must be at least 1",
+    );
+}
+
+#[test]
+fn fig3_checks_its_inputs_and_destination_before_creating_anything() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let config = config_with(root, "small.json", |_| {});
+    // --datasets pointing at a file said "File exists (os error 17)".
+    std::fs::write(root.join("afile"), "x").unwrap();
+    let o = run(
+        FIG3,
+        &[
+            "--config",
+            "small.json",
+            "--out",
+            "a",
+            "--datasets",
+            "afile",
+        ],
+        root,
+    );
+    assert_refused(&o, "--datasets afile is not a folder");
+    // An unwritable --out was found only after the whole computation.
+    let o = fig3(root, &config, "afile/run", &[]);
+    assert_refused(&o, "afile is not a folder");
+    assert!(!root.join("datasets").exists(), "data were made first");
+    // A dataset error left the run folder behind, so the same command then said "already
+    // exists"; now the folder is created after the data are checked.
+    let name = "ising2d-L8-K0.408-n3000-seed3";
+    std::fs::create_dir_all(root.join("datasets").join(name)).unwrap();
+    for _ in 0..2 {
+        let o = fig3(root, &config, "b", &[]);
+        assert_refused(&o, "manifest.json");
+        assert!(!root.join("b").exists());
+    }
+    // A dataset under the expected name made with other settings: the differing field is
+    // named.
+    std::fs::remove_dir(root.join("datasets").join(name)).unwrap();
+    let mut other =
+        ising_data::GenerateConfig::new(ising_data::Lattice::Square { l: 8 }, 0.408, 3000, 3);
+    other.chains = 4;
+    let generated = ising_data::generate::generate(&other, &|_| {}).unwrap();
+    let measured = ising_data::observables::measure(
+        &other.lattice,
+        &generated.chains(),
+        ising_data::observables::MeasureOptions {
+            coupling: 0.408,
+            field: 0.0,
+            correlation: false,
+            bins_per_chain: 4,
+        },
+    );
+    ising_data::store::write_dataset(
+        &root.join("datasets").join(name),
+        &generated,
+        measured,
+        false,
+    )
+    .unwrap();
+    assert_refused(&fig3(root, &config, "b", &[]), "chains (4 vs 8)");
+    assert!(!root.join("b").exists());
+}
+
+#[test]
+fn fig3_run_folders_record_their_data_keep_their_history_and_obey_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let config = config_with(root, "small.json", |_| {});
+    assert_ok(&fig3(root, &config, "run", &[]));
+    let read = |p: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(root.join(p)).unwrap()).unwrap()
+    };
+    // The data's sampler and checksum are recorded.
+    let first = read("run/run.json");
+    assert_eq!(first["data"]["algorithm"], "wolff");
+    assert_eq!(first["data"]["chains"], 8);
+    let manifest = read("datasets/ising2d-L8-K0.408-n3000-seed3/manifest.json");
+    assert_eq!(first["data"]["spins_sha256"], manifest["spins_sha256"]);
+    assert_eq!(first["resumed"], false);
+
+    // A run that failed after training (no metrics.json, no run.json) is finished by
+    // --resume; resuming a finished run keeps the first record and adds the resume's.
+    std::fs::remove_file(root.join("run/metrics.json")).unwrap();
+    assert_ok(&fig3(root, &config, "run", &["--resume"]));
+    assert!(root.join("run/metrics.json").exists());
+    let after = read("run/run.json");
+    assert_eq!(after["total_seconds"], first["total_seconds"]);
+    assert_eq!(after["data"], first["data"]);
+    assert_eq!(after["resumes"].as_array().unwrap().len(), 1);
+    assert_eq!(after["resumes"][0]["resumed"], true);
+
+    // --force replaces fig3's own run (an existing folder without it is refused).
+    assert_refused(&fig3(root, &config, "run", &[]), "--force");
+    let o = fig3(root, &config, "run", &["--force", "--epochs", "2"]);
+    assert_ok(&o);
+    assert_eq!(read("run/config.json")["training"]["epochs"], 2);
+    assert_eq!(read("run/run.json")["resumes"].as_array().unwrap().len(), 0);
+    let hidden: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "left behind: {hidden:?}");
+    // ... but not once the user put a file of their own in it.
+    std::fs::write(root.join("run/analysis.ipynb"), "{}").unwrap();
+    let before = snapshot(&root.join("run"));
+    assert_refused(
+        &fig3(root, &config, "run", &["--force"]),
+        "'analysis.ipynb'",
+    );
+    assert_eq!(snapshot(&root.join("run")), before);
+}
