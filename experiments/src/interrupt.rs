@@ -4,8 +4,9 @@
 //! A second signal ends the process at once (exit status 130).
 //!
 //! Burn's terminal dashboard puts the terminal in raw mode, where Ctrl-C is an ordinary key
-//! that the dashboard ignores; while the dashboard runs, the watcher turns the terminal's
-//! `ISIG` flag back on, so that Ctrl-C raises `SIGINT` again.
+//! that the dashboard ignores. [`enter_dashboard_terminal`] enters raw mode first, with the
+//! terminal's `ISIG` flag kept on, so that Ctrl-C raises `SIGINT`; while the dashboard runs,
+//! the watcher keeps `ISIG` on.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -102,17 +103,46 @@ impl Drop for Watcher {
     }
 }
 
+/// Puts the terminal in raw mode for Burn's dashboard before the dashboard starts, with Ctrl-C
+/// kept a signal. The dashboard's own request for raw mode then finds it on (crossterm keeps
+/// one raw-mode state per process) and leaves it, so there is no moment at which Ctrl-C is an
+/// ignored key; the dashboard restores the terminal's original mode when it closes. Call
+/// [`leave_dashboard_terminal`] after the training, in case the dashboard never started.
+pub fn enter_dashboard_terminal() {
+    if crossterm::terminal::enable_raw_mode().is_ok() {
+        keep_ctrl_c_a_signal();
+    }
+}
+
+/// Restores the terminal's mode from before [`enter_dashboard_terminal`] (nothing if the
+/// dashboard already did).
+pub fn leave_dashboard_terminal() {
+    let _ = crossterm::terminal::disable_raw_mode();
+}
+
 /// Turns the terminal's `ISIG` flag back on if raw mode turned it off, so that Ctrl-C raises
-/// `SIGINT` (raw mode is otherwise kept).
+/// `SIGINT` (raw mode is otherwise kept). The terminal is standard input, or `/dev/tty` when
+/// standard input is not one (as crossterm chooses).
 #[cfg(unix)]
 fn keep_ctrl_c_a_signal() {
+    use std::io::IsTerminal;
+
     use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    let set = |fd: rustix::fd::BorrowedFd<'_>| {
+        if let Ok(mut modes) = tcgetattr(fd)
+            && !modes.local_modes.contains(LocalModes::ISIG)
+        {
+            modes.local_modes.insert(LocalModes::ISIG);
+            let _ = tcsetattr(fd, OptionalActions::Now, &modes);
+        }
+    };
     let stdin = std::io::stdin();
-    if let Ok(mut modes) = tcgetattr(&stdin)
-        && !modes.local_modes.contains(LocalModes::ISIG)
-    {
-        modes.local_modes.insert(LocalModes::ISIG);
-        let _ = tcsetattr(&stdin, OptionalActions::Now, &modes);
+    if stdin.is_terminal() {
+        use std::os::fd::AsFd;
+        set(stdin.as_fd());
+    } else if let Ok(tty) = std::fs::File::open("/dev/tty") {
+        use std::os::fd::AsFd;
+        set(tty.as_fd());
     }
 }
 

@@ -538,6 +538,9 @@ pub fn train_stack(
             let watcher = options
                 .stop
                 .watch(training.interrupter(), options.dashboard);
+            if options.dashboard {
+                crate::interrupt::enter_dashboard_terminal();
+            }
             let LearningResult {
                 model: trained_model,
                 renderer,
@@ -547,6 +550,9 @@ pub fn train_stack(
             // Closing the dashboard restores the terminal; only then is printing visible.
             drop(renderer);
             drop(watcher);
+            if options.dashboard {
+                crate::interrupt::leave_dashboard_terminal();
+            }
             if let Some(e) = error {
                 bail!("training layer {layer} failed: {e}");
             }
@@ -624,8 +630,8 @@ pub fn train_stack(
             };
             let width = pair[1];
             let valid_tensor = valid.to_tensor(device);
-            train = RowsDataset::new(tensor_values(up(train_tensor, 3)), width);
-            valid = RowsDataset::new(tensor_values(up(valid_tensor, 4)), width);
+            train = RowsDataset::new(tensor_values(up(train_tensor, 3))?, width);
+            valid = RowsDataset::new(tensor_values(up(valid_tensor, 4))?, width);
         }
         layers.push(trained);
     }
@@ -633,11 +639,14 @@ pub fn train_stack(
 }
 
 /// A tensor's values as f32.
-pub fn tensor_values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+///
+/// # Errors
+/// If the tensor's data cannot be read back from the device as f32.
+pub fn tensor_values<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
     t.into_data()
         .convert::<f32>()
         .try_to_vec::<f32>()
-        .unwrap_or_default()
+        .map_err(|e| anyhow::anyhow!("reading a tensor back from the device: {e:?}"))
 }
 
 /// The rows of a stored dataset split into (train, valid) datasets in `encoding`.
@@ -793,7 +802,7 @@ pub fn receptive_field_figures(
     let depth = fields.len();
     for (i, r) in fields.iter().enumerate() {
         let units = r.dims()[1];
-        let values = tensor_values(r.clone());
+        let values = tensor_values(r.clone())?;
         let measures = field_measures(&values, l, units);
         reports.push(LayerFields {
             layer: i + 1,

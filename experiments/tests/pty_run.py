@@ -4,7 +4,8 @@ tests in interrupt.rs (Rust's standard library has no pseudo-terminal).
 usage: pty_run.py MODE TRIGGER TRANSCRIPT -- COMMAND ARGS...
 
 MODE is `ctrl-c` (type Ctrl-C on the terminal), `sigint` (send SIGINT to the process, as
-`kill -INT` from another shell does) or `none`; it happens once the file TRIGGER exists.
+`kill -INT` from another shell does) or `none`; it happens once the file TRIGGER exists, or,
+for TRIGGER = `PATH::TEXT`, once the file PATH contains TEXT.
 Everything the command writes to the terminal is saved in TRANSCRIPT. The exit status is the
 command's (128 + n if a signal n killed it), or 124 if it did not end within 300 s.
 """
@@ -18,6 +19,15 @@ import struct
 import sys
 import termios
 import time
+
+
+def triggered(trigger: str) -> bool:
+    path, _, text = trigger.partition("::")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return text in f.read()
+    except OSError:
+        return False
 
 
 def main() -> int:
@@ -38,7 +48,7 @@ def main() -> int:
             os.waitpid(pid, 0)
             status = 124
             break
-        if not sent and os.path.exists(trigger):
+        if not sent and triggered(trigger):
             if mode == "ctrl-c":
                 os.write(fd, b"\x03")
             else:

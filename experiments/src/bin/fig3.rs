@@ -240,17 +240,17 @@ fn run() -> Result<()> {
         put(
             format!("layer{}_W.npy", i + 1),
             &[nv, nh],
-            tensor_values(layer.weights.val()),
+            tensor_values(layer.weights.val())?,
         )?;
         put(
             format!("layer{}_visible_bias.npy", i + 1),
             &[nv],
-            tensor_values(layer.visible_bias.val()),
+            tensor_values(layer.visible_bias.val())?,
         )?;
         put(
             format!("layer{}_hidden_bias.npy", i + 1),
             &[nh],
-            tensor_values(layer.hidden_bias.val()),
+            tensor_values(layer.hidden_bias.val())?,
         )?;
     }
 
@@ -277,8 +277,8 @@ fn run() -> Result<()> {
     // guarantees at least three held-out rows).
     let shown = valid.len().min(3);
     let v = valid.to_tensor(&device).slice([0..shown, 0..l * l]);
-    let recon = tensor_values(dbn.reconstruct(v.clone()));
-    let v = tensor_values(v);
+    let recon = tensor_values(dbn.reconstruct(v.clone()))?;
+    let v = tensor_values(v)?;
     let (lo, hi) = match encoding {
         ising_data::SpinEncoding::ZeroOne => (0.0, 1.0),
         ising_data::SpinEncoding::PlusMinusOne => (-1.0, 1.0),
