@@ -27,7 +27,7 @@ impl RunOutput {
     /// # Errors
     /// As [`folder::check_destination`], with `--out` as context.
     pub fn new(program: &str, dir: &Path, force: bool) -> Result<Self> {
-        check_out(dir, force)?;
+        check_out(dir, force, program)?;
         Ok(Self {
             dir: dir.into(),
             force,
@@ -79,11 +79,11 @@ impl RunOutput {
 ///
 /// # Errors
 /// As [`folder::check_destination`], with `--out` as context.
-pub fn check_out(dir: &Path, force: bool) -> Result<()> {
+pub fn check_out(dir: &Path, force: bool, program: &str) -> Result<()> {
     for note in folder::clean_stale_siblings(dir).context("--out")? {
         eprintln!("note: {note}");
     }
-    folder::check_destination(dir, force).context("--out")?;
+    folder::check_destination(dir, force, program).context("--out")?;
     Ok(())
 }
 

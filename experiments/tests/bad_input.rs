@@ -53,6 +53,16 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
+/// Checks that no temporary or backup (a hidden entry) was left in `root`.
+fn assert_no_hidden_entries(root: &Path) {
+    let hidden: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "left behind: {hidden:?}");
+}
+
 fn foreign_folder(root: &Path) -> PathBuf {
     let dir = root.join("mine");
     std::fs::create_dir_all(dir.join("sub")).unwrap();
@@ -120,13 +130,12 @@ fn force_replaces_only_a_folder_the_same_program_wrote() {
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root.join("f1/fig1.json")).unwrap()).unwrap();
     assert_eq!(json["samples_per_coupling"], 8);
-    let hidden: Vec<String> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    assert!(hidden.is_empty(), "left behind: {hidden:?}");
-    // Another program's output is not fig3's, nor is a fig1 folder with a file added.
+    assert_no_hidden_entries(root);
+    // Another program's output is not fig1's to replace, nor fig1's with a file added.
+    assert_refused(
+        &run(FIG2, &["--out", "f1", "--force", "--samples", "100"], root),
+        "fig1 wrote it, not fig2",
+    );
     std::fs::write(root.join("f1/notes.md"), "mine").unwrap();
     assert_refused(&fig1("f1", &["--force"]), "'notes.md'");
 }
@@ -388,12 +397,7 @@ fn fig3_run_folders_record_their_data_keep_their_history_and_obey_force() {
     assert_ok(&o);
     assert_eq!(read("run/config.json")["training"]["epochs"], 2);
     assert_eq!(read("run/run.json")["resumes"].as_array().unwrap().len(), 0);
-    let hidden: Vec<String> = std::fs::read_dir(root)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
-        .collect();
-    assert!(hidden.is_empty(), "left behind: {hidden:?}");
+    assert_no_hidden_entries(root);
     // ... but not once the user put a file of their own in it.
     std::fs::write(root.join("run/analysis.ipynb"), "{}").unwrap();
     let before = snapshot(&root.join("run"));

@@ -14,19 +14,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The small stack of the end-to-end test with 40 epochs per layer, so that there is time to
-/// interrupt it.
-const CONFIG: &str = r#"{
-  "data": {"size": 8, "coupling": 0.408, "samples": 3000, "seed": 3, "valid_fraction": 0.2},
-  "layers": [64, 16, 4],
-  "units": "bernoulli",
-  "init_std": 0.01,
-  "visible_bias_from_data": true,
-  "propagation": "mean",
-  "training": {"cd": {"k": 1, "persistent": true, "chains": 50, "l1": 0.0002, "l2": 0.0},
-               "learning_rate": 0.1, "schedule": {"kind": "constant"}, "momentum": 0.5,
-               "batch_size": 50, "epochs": 40, "seed": 5}
-}"#;
+mod common;
+
+/// The small stack of the end-to-end test with persistent chains and 40 epochs per layer, so
+/// that there is time to interrupt it.
+fn config() -> String {
+    let mut c: serde_json::Value = serde_json::from_str(common::SMALL_CONFIG).unwrap();
+    c["training"]["epochs"] = 40.into();
+    c["training"]["cd"]["persistent"] = true.into();
+    c["training"]["cd"]["chains"] = 50.into();
+    c.to_string()
+}
 
 struct Setup {
     _tmp: tempfile::TempDir,
@@ -37,7 +35,7 @@ impl Setup {
     fn new() -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().to_path_buf();
-        std::fs::write(root.join("config.json"), CONFIG).unwrap();
+        std::fs::write(root.join("config.json"), config()).unwrap();
         Self { _tmp: tmp, root }
     }
 

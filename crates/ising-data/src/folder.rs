@@ -3,11 +3,12 @@
 //! workspace's programs did not write.
 //!
 //! # What `--force` may replace
-//! A folder is replaceable ("ours") when
-//! - it carries the marker file [`MARKER_FILE`] written by one of our programs, and every
+//! A program may replace a folder when
+//! - the folder carries the marker file [`MARKER_FILE`] written by the same program, and every
 //!   entry in it is one the marker declares (so files a user added are never deleted), or
-//! - it is a dataset folder: a `manifest.json` that parses as this crate's manifest, and no
-//!   entries other than `spins.npy`, `manifest.json` and the marker.
+//! - the program is `ising-data` and the folder is a dataset folder from before markers: a
+//!   `manifest.json` that parses as this crate's manifest, and no entries other than
+//!   `spins.npy` and `manifest.json`.
 //!
 //! Anything else (a folder of other data, the current folder or one of its ancestors, a
 //! symbolic link, a file) is refused with an error naming the reason, and nothing is touched.
@@ -114,12 +115,12 @@ fn entries(dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Checks that `dir` is a folder written by this workspace's programs, which `--force` may
-/// replace (see the module docs).
+/// Checks that `dir` is a folder written by `program`, which its `--force` may replace (see
+/// the module docs).
 ///
 /// # Errors
 /// [`IsingDataError::NotReplaceable`] naming why not; I/O errors naming the path.
-pub fn ensure_replaceable(dir: &Path) -> Result<()> {
+pub fn ensure_replaceable(dir: &Path, program: &str) -> Result<()> {
     let meta = std::fs::symlink_metadata(dir).map_err(|e| IsingDataError::io(dir, e))?;
     if meta.file_type().is_symlink() {
         return Err(refuse(dir, "it is a symbolic link"));
@@ -135,8 +136,16 @@ pub fn ensure_replaceable(dir: &Path) -> Result<()> {
     }
     let names = entries(dir)?;
     let declared: Box<dyn Fn(&str) -> bool> = match Marker::read(dir)? {
+        Some(marker) if marker.program != program => {
+            return Err(refuse(
+                dir,
+                format!("{} wrote it, not {program}", marker.program),
+            ));
+        }
         Some(marker) => Box::new(move |n: &str| marker.declares(n)),
-        None if names.iter().any(|n| n == crate::store::MANIFEST_FILE) => {
+        None if program == "ising-data"
+            && names.iter().any(|n| n == crate::store::MANIFEST_FILE) =>
+        {
             crate::store::read_manifest(dir).map_err(|e| {
                 refuse(
                     dir,
@@ -189,19 +198,20 @@ fn nearest_existing(path: &Path) -> PathBuf {
     }
 }
 
-/// Checks, before any work, that an output folder can be written at `dir`: it must not exist
-/// (unless `force`, and then it must be [replaceable](ensure_replaceable)), and the nearest
-/// existing ancestor must be a folder in which files can be created. Creates nothing.
+/// Checks, before any work, that `program` can write an output folder at `dir`: it must not
+/// exist (unless `force`, and then it must be [replaceable](ensure_replaceable) by `program`),
+/// and the nearest existing ancestor must be a folder in which files can be created. Creates
+/// nothing.
 ///
 /// # Errors
 /// [`IsingDataError::Exists`] without `force`; [`IsingDataError::NotReplaceable`];
 /// [`IsingDataError::Io`] naming the folder that cannot be written.
-pub fn check_destination(dir: &Path, force: bool) -> Result<()> {
+pub fn check_destination(dir: &Path, force: bool, program: &str) -> Result<()> {
     if std::fs::symlink_metadata(dir).is_ok() {
         if !force {
             return Err(IsingDataError::Exists { path: dir.into() });
         }
-        ensure_replaceable(dir)?;
+        ensure_replaceable(dir, program)?;
     }
     if dir.file_name().is_none() {
         return Err(refuse(dir, "it does not name a folder"));
@@ -370,7 +380,7 @@ pub fn write_folder_atomic(
     force: bool,
 ) -> Result<()> {
     clean_stale_siblings(dir)?;
-    check_destination(dir, force)?;
+    check_destination(dir, force, &marker.program)?;
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| IsingDataError::io(parent, e))?;
     }
@@ -404,7 +414,7 @@ pub fn write_folder_atomic(
     Ok(())
 }
 
-/// Moves an existing, [replaceable](ensure_replaceable) folder `dir` aside (to a hidden
+/// Moves an existing folder `dir` that `program` may [replace](ensure_replaceable) aside (to a hidden
 /// `old` sibling), for programs that build their output in place, such as a training run that
 /// must be resumable. Returns the backup's path; remove it with [`discard_backup`] once the
 /// new folder is complete. If the process dies first, the next [`clean_stale_siblings`] of
@@ -412,8 +422,8 @@ pub fn write_folder_atomic(
 ///
 /// # Errors
 /// As [`ensure_replaceable`]; I/O errors naming the path.
-pub fn move_aside(dir: &Path) -> Result<PathBuf> {
-    ensure_replaceable(dir)?;
+pub fn move_aside(dir: &Path, program: &str) -> Result<PathBuf> {
+    ensure_replaceable(dir, program)?;
     let old = sibling(dir, "old")?;
     std::fs::rename(dir, &old).map_err(|e| IsingDataError::io(dir, e))?;
     Ok(old)

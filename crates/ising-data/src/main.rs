@@ -129,7 +129,7 @@ fn run(cli: Cli) -> Result<()> {
             for note in ising_data::folder::clean_stale_siblings(&out).context("--out")? {
                 eprintln!("note: {note}");
             }
-            store::check_destination(&out, force).context("--out")?;
+            ising_data::folder::check_destination(&out, force, "ising-data").context("--out")?;
             if let Some(t) = threads {
                 if t == 0 {
                     bail!("--threads must be at least 1");

@@ -137,7 +137,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> IsingDataError + '_ {
     move |e| IsingDataError::io(path, e)
 }
 
-pub use crate::folder::{check_destination, write_folder_atomic};
+use crate::folder::write_folder_atomic;
 
 /// Writes a generated dataset with its manifest into `dir` (atomically; see
 /// [`write_folder_atomic`]). Returns the manifest written.

@@ -191,15 +191,22 @@ fn the_marker_declares_what_force_may_delete() {
     folder::write_folder_atomic(&dir, &[("a.json", b"{}"), ("f.png", b"")], &marker, false)
         .unwrap();
     std::fs::create_dir(dir.join("layer1")).unwrap();
-    folder::ensure_replaceable(&dir).unwrap();
+    folder::ensure_replaceable(&dir, "test").unwrap();
     std::fs::write(dir.join("b.json"), "{}").unwrap();
-    let e = folder::ensure_replaceable(&dir).unwrap_err().to_string();
+    let e = folder::ensure_replaceable(&dir, "test")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("'b.json'"), "{e}");
-    // A symbolic link to our own folder is not replaced through the link.
+    // Another program may not replace it.
     std::fs::remove_file(dir.join("b.json")).unwrap();
+    let e = folder::ensure_replaceable(&dir, "other")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("test wrote it, not other"), "{e}");
+    // A symbolic link to our own folder is not replaced through the link.
     let link = tmp.path().join("link");
     std::os::unix::fs::symlink(&dir, &link).unwrap();
-    let e = folder::check_destination(&link, true)
+    let e = folder::check_destination(&link, true, "test")
         .unwrap_err()
         .to_string();
     assert!(e.contains("symbolic link"), "{e}");

@@ -187,7 +187,7 @@ fn run() -> Result<()> {
                 args.out.display()
             );
         }
-        check_out(&args.out, args.force)?;
+        check_out(&args.out, args.force, "fig3")?;
         config
     };
     let out = args.out.as_path();
@@ -201,7 +201,7 @@ fn run() -> Result<()> {
     let (stored, source) = load_or_generate(&config.data, &args.datasets)?;
     if !args.resume {
         if args.out.exists() {
-            backup = Some(move_aside(out).context("--out")?);
+            backup = Some(move_aside(out, "fig3").context("--out")?);
         }
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         write_file_atomic(&out.join(MARKER_FILE), &marker.to_bytes())?;
