@@ -1,7 +1,6 @@
 //! Reading and writing NumPy `.npy` files of `int8` (format versions 1.0–3.0 read, 1.0
 //! written), strictly validated.
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::error::{IsingDataError, Result};
@@ -63,16 +62,12 @@ pub fn encode_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
     out
 }
 
-/// Writes an `int8` `.npy` file (not atomically; see [`crate::store`] for atomic folders).
+/// Writes an `int8` `.npy` file atomically ([`crate::folder::write_file_atomic`]).
 ///
 /// # Errors
 /// On I/O failure, naming `path`.
 pub fn write_i8(path: &Path, shape: &[usize], data: &[i8]) -> Result<()> {
-    let bytes = encode_i8(shape, data);
-    let mut f = std::fs::File::create(path).map_err(|e| IsingDataError::io(path, e))?;
-    f.write_all(&bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| IsingDataError::io(path, e))
+    crate::folder::write_file_atomic(path, &encode_i8(shape, data))
 }
 
 /// Parses the bytes of an `.npy` file that must hold C-order `int8` data; returns the shape

@@ -1232,7 +1232,7 @@ mod tests {
             (13, 112, 17),
             (23, 400, 31),
             (100, 96, 5),
-            // several inner blocks of KC = 128
+            // several inner blocks of KC
             (11, 176, 300),
         ] {
             let a = noise.uniforms(m * k);

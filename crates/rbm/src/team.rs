@@ -1,12 +1,12 @@
 //! A team of spinning helper threads for the short parallel regions of the CPU kernel.
 //!
-//! One CD-1 step of the paper's first layer is about ten parallel regions of 20 µs to
-//! 0.6 ms. On the project's 2-core machine a rayon region started from a thread outside the
-//! pool reached its second core 70–125 µs late (the job is injected, the pool's idle workers
-//! are woken in turn, the caller blocks until a worker wakes it again; measured by
-//! `examples/bench_regions`), which cost more than a tenth of the step. Here the calling thread takes part in the work, and each
-//! helper spins for [`SPIN`] after a region before it parks, so a region that follows
-//! within that time starts on every core in about a microsecond.
+//! One CD-1 step of the paper's first layer is about ten short parallel regions. A rayon
+//! region started from a thread outside the pool reaches its other cores late (the job is
+//! injected, the pool's idle workers are woken in turn, the caller blocks until a worker
+//! wakes it again); `examples/bench_regions` measures both, and the README's speed section
+//! gives the figures. Here the calling thread takes part in the work, and each helper spins
+//! for [`SPIN`] after a region before it parks, so a region that follows within that time
+//! starts on every core at once.
 //!
 //! The team has `available_parallelism() − 1` helpers and runs one region at a time. A
 //! region asked for while another runs (from another thread, or from inside a task) runs
