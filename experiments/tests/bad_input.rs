@@ -398,14 +398,17 @@ fn fig3_run_folders_record_their_data_keep_their_history_and_obey_force() {
     assert_eq!(read("run/config.json")["training"]["epochs"], 2);
     assert_eq!(read("run/run.json")["resumes"].as_array().unwrap().len(), 0);
     assert_no_hidden_entries(root);
-    // ... but not once the user put a file of their own in it.
-    std::fs::write(root.join("run/analysis.ipynb"), "{}").unwrap();
-    let before = snapshot(&root.join("run"));
-    assert_refused(
-        &fig3(root, &config, "run", &["--force"]),
-        "'analysis.ipynb'",
-    );
-    assert_eq!(snapshot(&root.join("run")), before);
+    // ... but not once the user put a file of their own in it, even one named like ours.
+    for name in ["analysis.ipynb", "layer_notes.txt"] {
+        std::fs::write(root.join("run").join(name), "{}").unwrap();
+        let before = snapshot(&root.join("run"));
+        assert_refused(
+            &fig3(root, &config, "run", &["--force"]),
+            &format!("'{name}'"),
+        );
+        assert_eq!(snapshot(&root.join("run")), before);
+        std::fs::remove_file(root.join("run").join(name)).unwrap();
+    }
 }
 
 #[test]

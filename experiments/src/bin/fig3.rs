@@ -149,17 +149,27 @@ struct RunRecord {
     total_seconds: f64,
 }
 
-/// The entries of a fig3 run folder, for the marker that lets `--force` replace it.
-const RUN_ENTRIES: [&str; 8] = [
-    "config.json",
-    "metrics.json",
-    "run.json",
-    "weights",
-    "layer*",
-    "*.png",
-    ".*.tmp-*",
-    ".*.old-*",
-];
+/// The entries of a fig3 run folder of `config`, for the marker that lets `--force` replace
+/// it: exact names (so that a file a user adds, such as `layer_notes.txt`, is never taken for
+/// ours), and the temporaries of the atomic writer.
+fn run_entries(config: &PretrainConfig) -> Vec<String> {
+    let mut entries: Vec<String> = [
+        "config.json",
+        "metrics.json",
+        "run.json",
+        "weights",
+        "fig3b_top_receptive_fields.png",
+        "fig3c_middle_receptive_fields.png",
+        "fig3d_receptive_field_size.png",
+        "fig3e_reconstructions.png",
+        "training_curves.png",
+        ".*.tmp-*",
+    ]
+    .map(String::from)
+    .into();
+    entries.extend((1..config.layers.len()).map(|l| format!("layer{l}")));
+    entries
+}
 
 fn main() -> std::process::ExitCode {
     experiments::output::main(run)
@@ -172,7 +182,6 @@ fn run() -> Result<()> {
     if args.datasets.exists() && !args.datasets.is_dir() {
         bail!("--datasets {} is not a folder", args.datasets.display());
     }
-    let marker = Marker::new("fig3", RUN_ENTRIES);
     let mut backup = None;
     let config = if args.resume {
         for note in clean_stale_siblings(&args.out).context("--out")? {
@@ -191,6 +200,7 @@ fn run() -> Result<()> {
         config
     };
     let out = args.out.as_path();
+    let marker = Marker::new("fig3", run_entries(&config));
     println!(
         "device: {} (compiled: {})",
         args.device,
