@@ -74,16 +74,26 @@ impl RunOutput {
     }
 }
 
-/// The checks of an output folder made before any work: removes what killed writes left
-/// beside it (saying so), then [`folder::check_destination`].
+/// The checks of an output folder made before any work: [`clean_out`], then
+/// [`folder::check_destination`].
 ///
 /// # Errors
 /// As [`folder::check_destination`], with `--out` as context.
 pub fn check_out(dir: &Path, force: bool, program: &str) -> Result<()> {
+    clean_out(dir)?;
+    folder::check_destination(dir, force, program).context("--out")?;
+    Ok(())
+}
+
+/// Removes what killed writes left beside the output folder `dir`
+/// ([`folder::clean_stale_siblings`]), saying so on standard error.
+///
+/// # Errors
+/// As [`folder::clean_stale_siblings`], with `--out` as context.
+pub fn clean_out(dir: &Path) -> Result<()> {
     for note in folder::clean_stale_siblings(dir).context("--out")? {
         eprintln!("note: {note}");
     }
-    folder::check_destination(dir, force, program).context("--out")?;
     Ok(())
 }
 

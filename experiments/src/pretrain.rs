@@ -134,7 +134,8 @@ impl PretrainConfig {
     }
 
     /// Parses a configuration from JSON text, refusing keys it does not know (naming the
-    /// nearest valid one) and checking it ([`PretrainConfig::validate`]).
+    /// nearest valid one). It is not [validated](PretrainConfig::validate) here, since
+    /// callers apply overrides first.
     ///
     /// # Errors
     /// Naming the key or field at fault.
@@ -247,6 +248,29 @@ pub struct DataSource {
     pub spins_sha256: String,
 }
 
+impl DataSource {
+    /// Where `stored` came from: its folder, sampler, chain count and checksum.
+    fn of(stored: &StoredDataset, generated: bool, seconds: f64) -> Self {
+        Self {
+            dir: stored.dir.clone(),
+            generated,
+            seconds,
+            algorithm: stored.manifest.config.algorithm,
+            chains: stored.manifest.config.chains,
+            spins_sha256: stored.manifest.spins_sha256.clone(),
+        }
+    }
+}
+
+/// The error of a run stopped by a signal: what stopped, and how to continue.
+fn interrupted(what: &str, run_dir: &Path) -> anyhow::Error {
+    Interrupted(format!(
+        "interrupted: {what}; continue the run with --resume, e.g. fig3 --out {} --resume",
+        run_dir.display()
+    ))
+    .into()
+}
+
 /// The dataset folder name for a data configuration.
 pub fn dataset_name(d: &DataConfig) -> String {
     format!(
@@ -294,14 +318,7 @@ pub fn load_or_generate(
             dir.display(),
             stored.len()
         );
-        let source = DataSource {
-            dir,
-            generated: false,
-            seconds,
-            algorithm: stored.manifest.config.algorithm,
-            chains: stored.manifest.config.chains,
-            spins_sha256: stored.manifest.spins_sha256.clone(),
-        };
+        let source = DataSource::of(&stored, false, seconds);
         return Ok((stored, source));
     }
     println!("data: generating {} ...", dir.display());
@@ -323,14 +340,7 @@ pub fn load_or_generate(
     let stored = store::load_dataset(&dir)?;
     let seconds = start.elapsed().as_secs_f64();
     println!("data: wrote {} in {seconds:.1} s", dir.display());
-    let source = DataSource {
-        dir,
-        generated: true,
-        seconds,
-        algorithm: stored.manifest.config.algorithm,
-        chains: stored.manifest.config.chains,
-        spins_sha256: stored.manifest.spins_sha256.clone(),
-    };
+    let source = DataSource::of(&stored, true, seconds);
     Ok((stored, source))
 }
 
@@ -563,14 +573,15 @@ pub fn train_stack(
                 .map(|r| r.epoch)
                 .max();
             if options.stop.requested() && done != Some(tc.epochs) {
-                return Err(Interrupted(format!(
-                    "interrupted: layer {layer} stopped after epoch {} of {} (its checkpoints are in {}); continue the run with --resume, e.g. fig3 --out {} --resume",
-                    done.unwrap_or(0),
-                    tc.epochs,
-                    files.checkpoints.display(),
-                    run_dir.display()
-                ))
-                .into());
+                return Err(interrupted(
+                    &format!(
+                        "layer {layer} stopped after epoch {} of {} (its checkpoints are in {})",
+                        done.unwrap_or(0),
+                        tc.epochs,
+                        files.checkpoints.display()
+                    ),
+                    run_dir,
+                ));
             }
             if done != Some(tc.epochs) {
                 bail!(
@@ -611,11 +622,10 @@ pub fn train_stack(
         };
         reports.push(report);
         if options.stop.requested() && layer + 1 < config.layers.len() {
-            return Err(Interrupted(format!(
-                "interrupted after layer {layer}; continue the run with --resume, e.g. fig3 --out {} --resume",
-                run_dir.display()
-            ))
-            .into());
+            return Err(interrupted(
+                &format!("stopped after layer {layer}"),
+                run_dir,
+            ));
         }
         // The next layer's data: built once from the trained layer.
         if layer + 1 < config.layers.len() {

@@ -11,14 +11,14 @@ use anyhow::{Context, Result, bail};
 use burn::data::dataset::Dataset;
 use clap::Parser;
 use experiments::interrupt::StopSignal;
-use experiments::output::{check_out, read_json, write_file_atomic};
+use experiments::output::{check_out, clean_out, read_json, write_file_atomic};
 use experiments::plot::{ColourScale, ImagePanel, Series, image_grid, line_chart};
 use experiments::pretrain::{
     DataSource, LayerFields, LayerReport, PretrainConfig, StackOptions, encoding_for,
     json_differences, load_or_generate, receptive_field_figures, split_rows, tensor_values,
     train_stack,
 };
-use ising_data::folder::{MARKER_FILE, Marker, clean_stale_siblings, discard_backup, move_aside};
+use ising_data::folder::{MARKER_FILE, Marker, discard_backup, move_aside};
 use ising_data::npy;
 use rbm::device::{available_devices, select_device};
 use serde::Serialize;
@@ -179,14 +179,9 @@ fn run() -> Result<()> {
     let args = Args::parse();
     let start = Instant::now();
     let device = select_device(&args.device)?;
-    if args.datasets.exists() && !args.datasets.is_dir() {
-        bail!("--datasets {} is not a folder", args.datasets.display());
-    }
     let mut backup = None;
     let config = if args.resume {
-        for note in clean_stale_siblings(&args.out).context("--out")? {
-            eprintln!("note: {note}");
-        }
+        clean_out(&args.out)?;
         resume_config(&args)?
     } else {
         let config = requested_config(&args)?;
