@@ -81,6 +81,12 @@ impl<R: Checkpoint> Checkpointer<R> for AtomicCheckpointer {
 
 /// The newest epoch of which all three records exist in `dir`, if any.
 pub fn last_complete_epoch(dir: &Path) -> Option<usize> {
+    last_complete_epoch_where(dir, |_| true)
+}
+
+/// The last epoch with a complete checkpoint in `dir` for which `also(epoch)` holds (for
+/// instance: whose metrics were logged before the process stopped).
+pub fn last_complete_epoch_where(dir: &Path, also: impl Fn(usize) -> bool) -> Option<usize> {
     let entries = std::fs::read_dir(dir).ok()?;
     let mut epochs: Vec<usize> = entries
         .filter_map(|e| {
@@ -95,7 +101,7 @@ pub fn last_complete_epoch(dir: &Path) -> Option<usize> {
     epochs
         .into_iter()
         .rev()
-        .find(|&e| RECORDS.iter().all(|r| checkpoint_path(dir, r, e).is_file()))
+        .find(|&e| also(e) && RECORDS.iter().all(|r| checkpoint_path(dir, r, e).is_file()))
 }
 
 /// Checks that the checkpoint of `epoch` in `dir` can be resumed from: each record decodes,

@@ -9,7 +9,7 @@
 //! the hidden layer's Hamiltonian H^RBM[h] (Eq. 15) is the decimated ring's.
 
 use burn::prelude::*;
-use rbm::exact::HostRbm;
+use rbm::eval::exact::HostRbm;
 use rbm::{Rbm, Units};
 
 /// The decimated coupling J' with tanh J' = tanh² J (Eq. 24).
@@ -90,7 +90,7 @@ pub fn marginal_deviation_enumeration(host: &HostRbm, j_next: f64) -> f64 {
     assert!(m <= 24, "too many hidden units to enumerate");
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for index in 0..1u64 << m {
-        let h = rbm::exact::state(Units::Spin, m, index);
+        let h = rbm::eval::exact::state(Units::Spin, m, index);
         let r = residual(host, j_next, &h);
         lo = lo.min(r);
         hi = hi.max(r);

@@ -12,7 +12,7 @@
 //!   Since e^{−F^h} = Tr_v e^{−H[v]} Tr_h e^{T(v,h)}, e^{−ΔF} = ⟨Tr_h e^T⟩_P: ΔF = 0 says the
 //!   P-average of Tr_h e^T is 1, not that every Tr_h e^T is 1, so the "only if" of Eq. 8 fails.
 
-use rbm::exact::{HostRbm, state};
+use rbm::eval::exact::{HostRbm, state};
 use serde::{Deserialize, Serialize};
 
 /// Largest number of visible plus hidden units enumerated jointly.
@@ -66,7 +66,7 @@ fn log_conditional(host: &HostRbm, v: &[f64], h: &[f64]) -> f64 {
 
 /// Computes the [`MappingReport`] by enumerating all 2^{n_v} × 2^{n_h} configurations.
 /// `hamiltonian[index]` is H[v] of visible configuration `index` (bit i = unit i up, as
-/// [`rbm::exact::state`]).
+/// [`rbm::eval::exact::state`]).
 ///
 /// # Panics
 /// If the RBM has continuous units, more than [`MAX_JOINT_UNITS`] units in all, or the
@@ -174,7 +174,7 @@ pub fn check_mapping(host: &HostRbm, hamiltonian: &[f64]) -> MappingReport {
 }
 
 /// H[v] = −K Σ_i v_i v_{i+1} of a periodic ring, for every configuration of `n` spins (±1),
-/// indexed as [`rbm::exact::state`].
+/// indexed as [`rbm::eval::exact::state`].
 pub fn ring_hamiltonian(n: usize, k: f64) -> Vec<f64> {
     (0..1u64 << n)
         .map(|index| {

@@ -123,11 +123,11 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 pub struct Interrupted(pub String);
 
 /// A binary's `main`: keeps freed memory for reuse (see
-/// [`rbm::cpu_kernel::retain_freed_memory`]), installs the panic hook of
+/// [`rbm::retain_freed_memory`]), installs the panic hook of
 /// [`ising_data::cli`], runs `run`, and turns its result into one line and an exit status
 /// (1 for errors, 130 for [`Interrupted`]).
 pub fn main(run: impl FnOnce() -> Result<()>) -> ExitCode {
-    rbm::cpu_kernel::retain_freed_memory();
+    rbm::retain_freed_memory();
     ising_data::cli::install_panic_hook();
     ising_data::cli::exit_code(run(), |e: &anyhow::Error| {
         e.downcast_ref::<Interrupted>()

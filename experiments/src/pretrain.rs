@@ -15,11 +15,12 @@ use ising_data::generate::{GenerateConfig, generate};
 use ising_data::observables::{MeasureOptions, measure};
 use ising_data::store::{self, StoredDataset};
 use ising_data::{Lattice, SpinEncoding};
-use rbm::train::{CdMetric, CdStatistic};
 use rbm::{Dbn, Propagation, Rbm, RbmConfig, TrainingConfig, Units};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{AtomicCheckpointer, KEEP_EPOCHS, last_complete_epoch, verify_checkpoint};
+use crate::checkpoint::{
+    AtomicCheckpointer, KEEP_EPOCHS, last_complete_epoch_where, verify_checkpoint,
+};
 use crate::interrupt::StopSignal;
 use crate::output::{Interrupted, read_json, write_file_atomic};
 use crate::training::{EpochLoader, EpochLogger, EpochRecord, QuietRenderer, RowsDataset};
@@ -475,12 +476,23 @@ pub fn train_stack(
             );
             (loaded.valid().rbm, report)
         } else {
+            let mut history = if options.resume {
+                EpochLogger::read_records(&files.epochs)?
+            } else {
+                Vec::new()
+            };
+            // A process stopped between an epoch's checkpoint and its log line resumes from
+            // the last epoch that has both.
+            let logged = |e: usize| {
+                ["train", "valid"]
+                    .iter()
+                    .all(|split| history.iter().any(|r| r.epoch == e && r.split == *split))
+            };
             let resume_from = if options.resume {
-                last_complete_epoch(&files.checkpoints)
+                last_complete_epoch_where(&files.checkpoints, logged)
             } else {
                 None
             };
-            let mut history = Vec::new();
             if let Some(epoch) = resume_from {
                 if epoch > tc.epochs {
                     bail!(
@@ -490,7 +502,6 @@ pub fn train_stack(
                     );
                 }
                 verify_checkpoint(&files.checkpoints, epoch, model.clone())?;
-                history = EpochLogger::read_records(&files.epochs)?;
                 history.retain(|r| r.epoch <= epoch);
                 println!("{label}: resuming after epoch {epoch}");
             }
@@ -519,17 +530,11 @@ pub fn train_stack(
                 .quiet(options.dashboard)
                 .with_file(files.epochs.clone(), history);
             let checkpointer = |name| AtomicCheckpointer::new(&files.checkpoints, name);
-            let mut training = SupervisedTraining::new(
+            let mut training = rbm::train::metric::register(SupervisedTraining::new(
                 &files.dir,
                 std::sync::Arc::new(train_loader),
                 std::sync::Arc::new(valid_loader),
-            )
-            .metrics((
-                CdMetric::new(CdStatistic::ReconstructionError),
-                CdMetric::new(CdStatistic::FreeEnergyData),
-                CdMetric::new(CdStatistic::PseudoLogLikelihood),
             ))
-            .metric_valid_numeric(CdMetric::new(CdStatistic::FreeEnergyGap))
             .num_epochs(tc.epochs)
             .with_custom_checkpointers(
                 checkpointer("model"),
@@ -598,12 +603,12 @@ pub fn train_stack(
             write_file_atomic(&files.model, &bytes)?;
             let trained: Rbm = trained_model.rbm;
             let valid_tensor = valid.to_tensor(device);
-            let gap = rbm::likelihood::free_energy_gap(
+            let gap = rbm::eval::likelihood::free_energy_gap(
                 &trained,
                 train_tensor.clone(),
                 valid_tensor.clone(),
             );
-            let pll = rbm::likelihood::pseudo_log_likelihood(&trained, valid_tensor)?;
+            let pll = rbm::eval::likelihood::pseudo_log_likelihood(&trained, valid_tensor)?;
             let report = LayerReport {
                 layer,
                 shape: [pair[0], pair[1]],

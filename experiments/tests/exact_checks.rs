@@ -8,7 +8,7 @@ use experiments::mapping::{check_mapping, ring_hamiltonian};
 use ising_data::exact::{decimation_prefactor, ring_log_partition};
 use ising_data::rng::Xoshiro256pp;
 use rbm::Units;
-use rbm::exact::HostRbm;
+use rbm::eval::exact::HostRbm;
 
 fn random_host(nv: usize, nh: usize, vu: Units, hu: Units, seed: u64) -> HostRbm {
     let mut rng = Xoshiro256pp::seed_from_u64(seed);

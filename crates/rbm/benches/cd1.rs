@@ -11,7 +11,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rbm::{CdConfig, RbmConfig, sgd_with_momentum};
 
 fn cd1(c: &mut Criterion) {
-    rbm::cpu_kernel::retain_freed_memory();
+    rbm::retain_freed_memory();
     let device = Device::flex();
     device.seed(1);
     let v = Tensor::<2>::random([100, 1600], Distribution::Bernoulli(0.5), &device);

@@ -17,7 +17,7 @@ use rbm::device::select_device;
 use rbm::{CdConfig, RbmConfig, sgd_with_momentum};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    rbm::cpu_kernel::retain_freed_memory();
+    rbm::retain_freed_memory();
     let mut device_name = "flex".to_string();
     let mut batches = 200usize;
     let mut warmup = 20usize;

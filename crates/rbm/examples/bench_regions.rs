@@ -37,12 +37,12 @@ fn overhead(gap: Duration, region: &dyn Fn()) -> f64 {
 fn main() {
     println!(
         "{} threads; a region of two 50 µs tasks, overhead beyond 50 µs (median of 400):",
-        rbm::team::threads()
+        rbm::profiling::threads()
     );
     let rayon = || {
         rayon::join(|| spin(TASK), || spin(TASK));
     };
-    let team = || rbm::team::run(2, &|_| spin(TASK));
+    let team = || rbm::profiling::run(2, &|_| spin(TASK));
     let mut ratios = Vec::new();
     for gap in [0u64, 100, 1000] {
         let gap = Duration::from_micros(gap);

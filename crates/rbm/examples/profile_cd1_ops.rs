@@ -101,8 +101,8 @@ fn main() {
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 fn kernel_products() {
-    use rbm::cpu_kernel::avx512::{Operand, matmul};
-    if !rbm::cpu_kernel::available() {
+    use rbm::profiling::{Operand, matmul};
+    if !rbm::profiling::available() {
         return;
     }
     let mut noise = rbm::Noise::new(1);
@@ -193,10 +193,10 @@ fn fma_peak() {
         _mm512_reduce_add_ps(sum)
     }
     let flops = (ITERATIONS * 24 * 16 * 2) as f64;
-    for threads in [1, rbm::team::threads()] {
+    for threads in [1, rbm::profiling::threads()] {
         let start = Instant::now();
         // SAFETY: the caller checked the CPU features (`available()`).
-        rbm::team::run(threads, &|_| {
+        rbm::profiling::run(threads, &|_| {
             std::hint::black_box(unsafe { chains() });
         });
         let seconds = start.elapsed().as_secs_f64();

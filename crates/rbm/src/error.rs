@@ -11,6 +11,9 @@ pub enum RbmError {
     /// units).
     #[error("{0}")]
     Unsupported(String),
+    /// The device could not hand a result back.
+    #[error("{0}")]
+    Device(String),
 }
 
 /// `Result` with [`RbmError`].

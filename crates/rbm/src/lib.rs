@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use burn::prelude::*;
-//! use rbm::{RbmConfig, Units, exact::HostRbm};
+//! use rbm::{RbmConfig, Units, eval::exact::HostRbm};
 //!
 //! let device = Device::flex();
 //! device.seed(1);
@@ -13,10 +13,10 @@
 //!     .with_init_std(0.5)
 //!     .init(&device);
 //! // p(v) = e^{−F(v)} / Z sums to one over all 2^6 visible configurations.
-//! let host = HostRbm::from_rbm(&rbm);
+//! let host = HostRbm::from_rbm(&rbm).unwrap();
 //! let log_z = host.log_partition_exact().unwrap();
 //! let total: f64 = (0..64)
-//!     .map(|i| (-host.free_energy(&rbm::exact::state(Units::Spin, 6, i)) - log_z).exp())
+//!     .map(|i| (-host.free_energy(&rbm::eval::exact::state(Units::Spin, 6, i)) - log_z).exp())
 //!     .sum();
 //! assert!((total - 1.0).abs() < 1e-12);
 //! // The tensor free energy agrees with the f64 one.
@@ -25,18 +25,32 @@
 //! assert!((f - host.free_energy(&[1.0; 6])).abs() < 1e-4);
 //! ```
 
-pub mod ais;
-pub mod cpu_kernel;
+//!
+//! # Where things are
+//! - [`rbm`], [`units`], [`dbn`]: the model (an RBM layer and its unit types, a stack);
+//! - [`train`]: CD-k and PCD as a Burn `TrainStep`, its settings and its metrics;
+//! - [`eval`]: judging a model (exact enumeration, AIS, pseudo-likelihood, KL); it does not
+//!   depend on [`train`];
+//! - [`noise`]: the keyed random streams, and [`noise::StepNoise`], every random number of
+//!   one CD step;
+//! - `kernel`: the fused CPU path of the step (crate-private; all of the crate's `unsafe`);
+//! - [`math`], [`tensor`]: log-sum-exp and softplus in f64; reading tensors back.
+
 pub mod dbn;
 pub mod device;
 pub mod error;
-pub mod exact;
-pub mod likelihood;
+pub mod eval;
+mod kernel;
+pub mod math;
 pub mod noise;
 pub mod rbm;
-pub mod team;
+pub mod tensor;
 pub mod train;
 pub mod units;
+
+#[doc(hidden)]
+pub use kernel::profiling;
+pub use kernel::retain_freed_memory;
 
 pub use dbn::{Dbn, Propagation};
 pub use error::{RbmError, Result};

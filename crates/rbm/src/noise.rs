@@ -10,8 +10,8 @@
 //!
 //! The stream interleaves eight xoshiro256++ generators, lane l seeded (through SplitMix64) with
 //! [`key`]`(&[seed, l])`: the 64-bit draws are taken eight at a time, one from each lane in
-//! lane order, so that a block of eight is one vector operation (AVX-512 where the CPU has
-//! it). A request for a number of draws that is not a multiple of eight discards the rest of
+//! lane order, so that a block of eight is one vector operation (compiled for the vector
+//! instructions the CPU has, chosen at run time). A request for a number of draws that is not a multiple of eight discards the rest of
 //! its last block. Uniforms are f32 on the grid k·2⁻²⁴ in [0, 1), two per 64-bit draw; normals
 //! come from the Box–Muller transform in f64.
 
@@ -75,13 +75,6 @@ fn fill_uniforms_body(s: &mut [[u64; LANES]; 4], out: &mut [f32]) {
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-#[allow(unsafe_code)]
-unsafe fn fill_uniforms_avx512(s: &mut [[u64; LANES]; 4], out: &mut [f32]) {
-    fill_uniforms_body(s, out)
-}
-
 /// Hashes a sequence of integers into one key (SplitMix64 chained over the parts), for
 /// deriving a stream's key from, e.g., (seed, layer, epoch, batch).
 pub fn key(parts: &[u64]) -> u64 {
@@ -117,16 +110,9 @@ impl Noise {
     /// `n` uniforms in [0, 1) as f32 (multiples of 2⁻²⁴), two per draw.
     pub fn uniforms(&mut self, n: usize) -> Vec<f32> {
         let mut out = vec![0.0f32; n];
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the feature was just detected.
-            #[allow(unsafe_code)]
-            unsafe {
-                fill_uniforms_avx512(&mut self.s, &mut out)
-            };
-            return out;
-        }
-        fill_uniforms_body(&mut self.s, &mut out);
+        // Compiled for the best instruction set the CPU has (macerator's run-time dispatch); the
+        // numbers are the same on every one.
+        macerator::AutoArch::new().dispatch(|| fill_uniforms_body(&mut self.s, &mut out));
         out
     }
 
@@ -186,6 +172,119 @@ impl Noise {
     ) -> Tensor<D> {
         let n = shape.iter().product();
         Tensor::from_data(TensorData::new(self.normals(n), shape), device)
+    }
+}
+
+/// What kind of number one sampled unit consumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Draw {
+    /// One uniform in [0, 1) ([`Noise::uniforms`]): discrete units.
+    Uniform,
+    /// One standard normal number ([`Noise::normals`]): Gaussian units.
+    Normal,
+}
+
+impl Noise {
+    /// `n` numbers of kind `draw`.
+    pub fn draw(&mut self, draw: Draw, n: usize) -> Vec<f32> {
+        match draw {
+            Draw::Uniform => self.uniforms(n),
+            Draw::Normal => self.normals(n),
+        }
+    }
+}
+
+/// The shape of one CD-k or PCD step, which fixes how many random numbers it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepShape {
+    /// Visible units n_v.
+    pub n_visible: usize,
+    /// Hidden units n_h.
+    pub n_hidden: usize,
+    /// Rows of the batch.
+    pub batch: usize,
+    /// Rows of the persistent chains (PCD), `None` for CD.
+    pub chains: Option<usize>,
+    /// Gibbs steps k.
+    pub k: usize,
+    /// The numbers a visible unit consumes when sampled.
+    pub visible: Draw,
+    /// The numbers a hidden unit consumes when sampled.
+    pub hidden: Draw,
+}
+
+/// Every random number of one CD step, drawn from the step's stream in one fixed order.
+///
+/// Both implementations of the step (the tensor reference in [`crate::train`] and the fused
+/// CPU kernel) take a `StepNoise`, never a [`Noise`]: they cannot draw on their own, so the
+/// order of the draws is defined once, here, and cannot differ between them.
+#[derive(Debug, Clone)]
+pub struct StepNoise {
+    /// The numbers of each hidden sampling, in the order the chain samples: h⁰ of the batch
+    /// (`[batch, n_h]`), then h of each further Gibbs step (`[rows, n_h]`).
+    pub hidden: Vec<Vec<f32>>,
+    /// The numbers of each visible sampling: for CD, v¹ of the batch first; then v of each
+    /// further Gibbs step (`[rows, n_v]`).
+    pub visible: Vec<Vec<f32>>,
+    /// The site of each batch row's stochastic pseudo-likelihood term, uniform in `0..n_v`.
+    pub sites: Vec<usize>,
+}
+
+impl StepNoise {
+    /// Draws, in this order: h⁰ for the batch; for CD, v¹ for the batch (PCD continues its
+    /// chains instead); (h, v) for each further Gibbs step of the `rows` chains (the batch for
+    /// CD); one pseudo-likelihood site per batch row.
+    pub fn draw(noise: &mut Noise, shape: &StepShape) -> Self {
+        let StepShape {
+            n_visible: nv,
+            n_hidden: nh,
+            batch,
+            chains,
+            k,
+            visible: vd,
+            hidden: hd,
+        } = *shape;
+        let persistent = chains.is_some();
+        let rows = chains.unwrap_or(batch);
+        let mut hidden = vec![noise.draw(hd, batch * nh)];
+        let mut visible = Vec::with_capacity(k);
+        if !persistent {
+            visible.push(noise.draw(vd, batch * nv));
+        }
+        for _ in usize::from(!persistent)..k {
+            hidden.push(noise.draw(hd, rows * nh));
+            visible.push(noise.draw(vd, rows * nv));
+        }
+        let sites = noise.below_many(batch, nv);
+        Self {
+            hidden,
+            visible,
+            sites,
+        }
+    }
+
+    /// The next hidden sampling's numbers.
+    ///
+    /// # Panics
+    /// If the step samples the hidden layer more often than its shape said.
+    pub fn next_hidden(&mut self) -> Vec<f32> {
+        assert!(
+            !self.hidden.is_empty(),
+            "a hidden sampling beyond the step's shape"
+        );
+        self.hidden.remove(0)
+    }
+
+    /// The next visible sampling's numbers.
+    ///
+    /// # Panics
+    /// If the step samples the visible layer more often than its shape said.
+    pub fn next_visible(&mut self) -> Vec<f32> {
+        assert!(
+            !self.visible.is_empty(),
+            "a visible sampling beyond the step's shape"
+        );
+        self.visible.remove(0)
     }
 }
 

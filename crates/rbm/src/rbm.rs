@@ -243,8 +243,8 @@ impl Rbm {
         let a = (v * self.visible_bias.val().unsqueeze_dim(0)).sum_dim(1);
         let b = (h.clone() * self.hidden_bias.val().unsqueeze_dim(0)).sum_dim(1);
         let mut e = (coupling + a + b).neg();
-        if self.hidden_units == Units::Gaussian {
-            e = e + h.square().sum_dim(1) * 0.5;
+        if let Some(base) = self.hidden_units.base_energy_rows(h) {
+            e = e + base;
         }
         e.squeeze_dim(1)
     }
@@ -264,8 +264,8 @@ impl Rbm {
     /// hidden layer (Eq. 15): p(h) = e^{−F(h)}/Z. `[batch]`.
     pub fn hidden_free_energy(&self, h: Tensor<2>) -> Tensor<1> {
         let mut b = (h.clone() * self.hidden_bias.val().unsqueeze_dim(0)).sum_dim(1);
-        if self.hidden_units == Units::Gaussian {
-            b = b - h.clone().square().sum_dim(1) * 0.5;
+        if let Some(base) = self.hidden_units.base_energy_rows(h.clone()) {
+            b = b - base;
         }
         let visible = self
             .visible_units

@@ -5,12 +5,12 @@
 //! provides the log of its one-unit partition function Σ_u e^{u x} (or ∫ e^{−u²/2 + u x} du),
 //! its conditional mean and a sampler.
 
-use burn::prelude::Tensor;
+use burn::prelude::{Tensor, TensorData};
 use burn::tensor::Distribution;
 use burn::tensor::activation::{sigmoid, softplus, tanh};
 use serde::{Deserialize, Serialize};
 
-use crate::noise::Noise;
+use crate::noise::{Draw, Noise};
 
 /// The state space of the units of one layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -73,21 +73,52 @@ impl Units {
         }
     }
 
+    /// The kind of random number sampling one unit consumes.
+    pub fn draw(self) -> Draw {
+        match self {
+            Units::Bernoulli | Units::Spin => Draw::Uniform,
+            Units::Gaussian => Draw::Normal,
+        }
+    }
+
     /// Draws units given their inputs, with numbers from `noise` (reproducible; see
     /// [`crate::noise`]).
     pub fn sample_with<const D: usize>(self, x: Tensor<D>, noise: &mut Noise) -> Tensor<D> {
+        let n = x.dims().iter().product();
+        self.sample_from(x, noise.draw(self.draw(), n))
+    }
+
+    /// Draws units given their inputs `x` from `numbers`, one per unit, row-major, of the
+    /// kind [`Units::draw`] names: a discrete unit takes its upper value when its uniform is
+    /// below P(upper | x); a Gaussian unit is x plus its normal number.
+    ///
+    /// # Panics
+    /// If there is not one number per unit.
+    pub fn sample_from<const D: usize>(self, x: Tensor<D>, numbers: Vec<f32>) -> Tensor<D> {
         let device = x.device();
-        let dims = x.dims();
+        let numbers = Tensor::<D>::from_data(TensorData::new(numbers, x.dims()), &device);
         match self {
-            Units::Bernoulli => noise
-                .uniform_tensor(dims, &device)
-                .lower(sigmoid(x))
-                .float(),
-            Units::Spin => {
-                let u = noise.uniform_tensor(dims, &device);
-                u.lower(sigmoid(x * 2.0)).float() * 2.0 - 1.0
-            }
-            Units::Gaussian => x + noise.normal_tensor(dims, &device),
+            Units::Bernoulli => numbers.lower(sigmoid(x)).float(),
+            Units::Spin => numbers.lower(sigmoid(x * 2.0)).float() * 2.0 - 1.0,
+            Units::Gaussian => x + numbers,
+        }
+    }
+
+    /// The base-measure energy of one unit with value u: u²/2 for Gaussian units, 0 for
+    /// discrete ones.
+    pub fn base_energy(self, u: f64) -> f64 {
+        match self {
+            Units::Gaussian => 0.5 * u * u,
+            Units::Bernoulli | Units::Spin => 0.0,
+        }
+    }
+
+    /// Σ_j of [`Units::base_energy`] over each row of `u` (`[batch, n]` → `[batch, 1]`);
+    /// `None` for discrete units, whose base energy is 0.
+    pub fn base_energy_rows(self, u: Tensor<2>) -> Option<Tensor<2>> {
+        match self {
+            Units::Gaussian => Some(u.square().sum_dim(1) * 0.5),
+            Units::Bernoulli | Units::Spin => None,
         }
     }
 

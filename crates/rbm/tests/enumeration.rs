@@ -5,7 +5,7 @@
 mod common;
 
 use common::{random_rbm, rows_tensor as tensor, values};
-use rbm::exact::{HostRbm, state};
+use rbm::eval::exact::{HostRbm, state};
 use rbm::{Rbm, Units};
 
 fn all_states(units: Units, n: usize) -> Vec<Vec<f64>> {
@@ -31,7 +31,7 @@ fn free_energies_conditionals_and_log_z_match_enumeration() {
         // 8×4 enumerates the hidden layer, 4×8 the visible one: both paths are covered.
         for (nv, nh) in [(8, 4), (4, 8)] {
             let rbm = random_rbm(nv, nh, vu, hu, 1.0, 17 + k as u64);
-            let host = HostRbm::from_rbm(&rbm);
+            let host = HostRbm::from_rbm(&rbm).unwrap();
             let vs = all_states(vu, nv);
             let hs = all_states(hu, nh);
             // Reference: ln Z = ln Σ_{v,h} e^{−E(v,h)} over all 2^{n_v + n_h} pairs.
@@ -93,12 +93,12 @@ fn bernoulli_and_spin_parameterisations_give_the_same_distribution() {
     // p_self(v) = p_new(s(v)) with s = 2v − 1 exactly: compare normalised log-probabilities
     // of every visible (and hidden) configuration, and ln Z_self = ln Z_new + c.
     let rbm = random_rbm(7, 5, Units::Bernoulli, Units::Bernoulli, 1.5, 3);
-    let host = HostRbm::from_rbm(&rbm);
+    let host = HostRbm::from_rbm(&rbm).unwrap();
     let log_z = host.log_partition_exact().unwrap();
     let (spin_v, c_v) = rbm.with_visible_units(Units::Spin);
     let (spin_both, c_h) = spin_v.with_hidden_units(Units::Spin);
-    let host_v = HostRbm::from_rbm(&spin_v);
-    let host_both = HostRbm::from_rbm(&spin_both);
+    let host_v = HostRbm::from_rbm(&spin_v).unwrap();
+    let host_both = HostRbm::from_rbm(&spin_both).unwrap();
     // f32 parameters: relative agreement 1e-5.
     assert!((host_v.log_partition_exact().unwrap() + c_v - log_z).abs() < 1e-4);
     assert!((host_both.log_partition_exact().unwrap() + c_v + c_h - log_z).abs() < 1e-4);
@@ -125,7 +125,7 @@ fn gaussian_hidden_units_give_the_hubbard_stratonovich_pairwise_model() {
     // (explicit J = WWᵀ) and normalise by enumeration over all 2^8 configurations.
     for vu in [Units::Spin, Units::Bernoulli] {
         let rbm = random_rbm(8, 3, vu, Units::Gaussian, 0.7, 9);
-        let host = HostRbm::from_rbm(&rbm);
+        let host = HostRbm::from_rbm(&rbm).unwrap();
         let (nv, nh) = (8, 3);
         let j = |i: usize, k: usize| (0..nh).map(|m| host.w(i, m) * host.w(k, m)).sum::<f64>();
         let field = |i: usize| {
@@ -203,7 +203,7 @@ fn block_gibbs_leaves_the_exact_marginal_invariant() {
     // Σ_v p(v) T(v → v') = p(v') for every v', with p from exact enumeration.
     for &(vu, hu) in &DISCRETE {
         let rbm = random_rbm(6, 3, vu, hu, 1.2, 5);
-        let host = HostRbm::from_rbm(&rbm);
+        let host = HostRbm::from_rbm(&rbm).unwrap();
         let (vs, t) = gibbs_transition(&rbm);
         let n = vs.len();
         let flat: Vec<f64> = vs.iter().flatten().copied().collect();
@@ -235,7 +235,7 @@ fn sampled_gibbs_chains_reach_the_exact_marginal() {
     let _rng = common::seeded(2024);
     for &(vu, hu) in &DISCRETE[..2] {
         let rbm = random_rbm(5, 3, vu, hu, 1.0, 11);
-        let host = HostRbm::from_rbm(&rbm);
+        let host = HostRbm::from_rbm(&rbm).unwrap();
         let vs = all_states(vu, 5);
         let flat: Vec<f64> = vs.iter().flatten().copied().collect();
         let p: Vec<f64> = host

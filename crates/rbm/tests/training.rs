@@ -10,8 +10,8 @@ use burn::train::TrainStep;
 use common::{rows_tensor as rows, values};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{IsingDataset, Lattice, SpinEncoding, exact as ising_exact};
-use rbm::exact::{HostRbm, state};
-use rbm::likelihood::ising_kl_per_spin_exact;
+use rbm::eval::exact::{HostRbm, state};
+use rbm::eval::likelihood::ising_kl_per_spin_exact;
 use rbm::{CdBatch, CdConfig, Noise, Rbm, RbmConfig, Units, noise, sgd_with_momentum};
 
 fn sigmoid(x: f64) -> f64 {
@@ -43,7 +43,7 @@ fn the_update_is_the_analytic_cd_gradient_and_the_surrogate_gradient() {
         .collect();
     // Reference, on the host in f64 from the same v⁰ and v^k:
     // ∂ℓ/∂W_ij = mean_v⁰ v_i σ(x_j) − mean_v^k v_i σ(x_j).
-    let host = HostRbm::from_rbm(&model.rbm);
+    let host = HostRbm::from_rbm(&model.rbm).unwrap();
     let stat = |vs: &[Vec<f64>], i: usize, j: usize| {
         vs.iter()
             .map(|v| v[i] * sigmoid(host.hidden_input(v)[j]))
@@ -121,7 +121,7 @@ fn cd_with_many_steps_approaches_the_exact_gradient() {
     // Exact gradient of the mean log-likelihood of a fixed data set:
     // ⟨v E[h|v]⟩_data − Σ_v p(v) v E[h|v], the model term by enumerating all 2^5 visible states.
     let rbm = small_rbm();
-    let host = HostRbm::from_rbm(&rbm);
+    let host = HostRbm::from_rbm(&rbm).unwrap();
     let data: Vec<Vec<f64>> = [1u64, 6, 7, 12, 30, 31]
         .iter()
         .map(|&i| state(Units::Bernoulli, 5, i))
@@ -200,7 +200,7 @@ fn training_on_3x3_ising_samples_lowers_the_exact_kl_below_001() {
         .with_hidden_units(Units::Spin)
         .with_init_std(0.1)
         .init(&device);
-    let kl_start = ising_kl_per_spin_exact(&HostRbm::from_rbm(&rbm), &lattice, k).unwrap();
+    let kl_start = ising_kl_per_spin_exact(&HostRbm::from_rbm(&rbm).unwrap(), &lattice, k).unwrap();
     let initial_entropy_gap =
         std::f64::consts::LN_2 - ising_exact::enumerate_square(3, 3, k).entropy_per_spin;
     // The untrained model (weights of size 0.1) is close to uniform.
@@ -225,7 +225,7 @@ fn training_on_3x3_ising_samples_lowers_the_exact_kl_below_001() {
             model = optim.step(lr, model, out.grads);
         }
     }
-    let kl = ising_kl_per_spin_exact(&HostRbm::from_rbm(&model.rbm), &lattice, k).unwrap();
+    let kl = ising_kl_per_spin_exact(&HostRbm::from_rbm(&model.rbm).unwrap(), &lattice, k).unwrap();
     eprintln!("exact KL per spin: {kl_start:.4} before training, {kl:.5} after");
     assert!(
         kl < 0.01,
@@ -274,7 +274,7 @@ fn the_batch_pseudo_likelihood_is_unbiased_and_the_gap_is_exact() {
     ] {
         let rbm = common::random_rbm(8, 4, vu, hu, 0.9, seed);
         let rows_v: Vec<Vec<f64>> = (0..12u64).map(|i| state(vu, 8, 17 * i + 3)).collect();
-        let exact = rbm::likelihood::pseudo_log_likelihood(&rbm, rows(&rows_v)).unwrap();
+        let exact = rbm::eval::likelihood::pseudo_log_likelihood(&rbm, rows(&rows_v)).unwrap();
         let model = CdConfig::new().init(rbm.clone());
         let draws: Vec<f64> = (0..3000u64)
             .map(|key| {
@@ -292,7 +292,7 @@ fn the_batch_pseudo_likelihood_is_unbiased_and_the_gap_is_exact() {
 
         // The gap: mean F(batch) − mean F(reference), against f64 host free energies.
         let reference: Vec<Vec<f64>> = (0..5u64).map(|i| state(vu, 8, 31 * i + 1)).collect();
-        let host = HostRbm::from_rbm(&rbm);
+        let host = HostRbm::from_rbm(&rbm).unwrap();
         let mean_f =
             |vs: &[Vec<f64>]| vs.iter().map(|v| host.free_energy(v)).sum::<f64>() / vs.len() as f64;
         let out = model.evaluate(CdBatch::new(rows(&rows_v), 1).with_reference(rows(&reference)));
@@ -312,16 +312,17 @@ fn the_batch_pseudo_likelihood_is_unbiased_and_the_gap_is_exact() {
 }
 
 #[test]
+#[cfg_attr(
+    not(avx512_host),
+    ignore = "this CPU lacks AVX-512F/DQ or FMA, so the fused kernel cannot run"
+)]
 fn the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations() {
     // The kernel (CdModel::cpu_kernel) must give the tensor implementation's update and
     // statistics from the same random numbers: the same negative samples exactly, gradients
     // within 2e-6 and statistics within 1e-5 relative (f32 rounding of different summation
     // orders). Hidden widths that are not multiples of 16 exercise the padding; CD-1, CD-3
     // and PCD-2 with penalties exercise every branch.
-    if !rbm::cpu_kernel::available() {
-        eprintln!("skipped: this CPU has no AVX-512, so the kernel never runs");
-        return;
-    }
+    assert!(rbm::profiling::available(), "the kernel's instruction sets");
     let mut s = 17u64;
     for (nv, nh, batch, k, persistent, seed) in [
         (40, 24, 13, 1, false, 1u64),
@@ -384,6 +385,12 @@ fn the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations() {
             ]
             .map(|t| t.into_scalar::<f64>())
         };
+        close(
+            values(of.hidden_mean.clone()),
+            values(ot.hidden_mean.clone()),
+            1e-6,
+            "mean E[h|v⁰]",
+        );
         for (x, y) in stats(&of).iter().zip(stats(&ot)) {
             assert!(
                 (x - y).abs() <= 1e-5 * y.abs().max(1.0),
@@ -409,13 +416,14 @@ fn the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations() {
 }
 
 #[test]
+#[cfg_attr(
+    not(avx512_host),
+    ignore = "this CPU lacks AVX-512F/DQ or FMA, so the fused kernel cannot run"
+)]
 fn the_kernel_and_the_tensor_operations_give_the_same_exact_pseudo_likelihood() {
     // The exact PLL per unit on the fused kernel (rows in parallel) against the tensor
     // implementation, within 1e-5 relative, with hidden widths off the 16-lane grid.
-    if !rbm::cpu_kernel::available() {
-        eprintln!("skipped: this CPU has no AVX-512, so the kernel never runs");
-        return;
-    }
+    assert!(rbm::profiling::available(), "the kernel's instruction sets");
     let mut s = 5u64;
     for (nv, nh, rows_n, seed) in [(30, 7, 25, 1u64), (64, 40, 50, 2), (100, 100, 33, 3)] {
         let rbm = common::random_rbm(nv, nh, Units::Bernoulli, Units::Bernoulli, 0.5, seed);
@@ -426,11 +434,48 @@ fn the_kernel_and_the_tensor_operations_give_the_same_exact_pseudo_likelihood() 
                     .collect()
             })
             .collect();
-        let kernel = rbm::likelihood::pseudo_log_likelihood_with(&rbm, rows(&v), true).unwrap();
-        let tensor = rbm::likelihood::pseudo_log_likelihood_with(&rbm, rows(&v), false).unwrap();
+        let kernel =
+            rbm::eval::likelihood::pseudo_log_likelihood_with(&rbm, rows(&v), true).unwrap();
+        let tensor =
+            rbm::eval::likelihood::pseudo_log_likelihood_with(&rbm, rows(&v), false).unwrap();
         assert!(
             (kernel - tensor).abs() < 1e-5 * tensor.abs(),
             "{nv}x{nh}: kernel {kernel} vs tensor {tensor}"
         );
+    }
+}
+
+#[test]
+fn the_mean_hidden_activation_metric_reports_the_mean_of_the_hidden_probabilities() {
+    // The example statistic of the metric module (rbm::train::metric::HiddenActivation):
+    // on both implementations of the step, its value for a batch is the mean over rows and
+    // units of E[h|v⁰] = σ(v⁰W + b), computed here independently from the RBM.
+    use rbm::train::metric::{HiddenActivation, Statistic};
+    let mut s = 3u64;
+    let (nv, nh, batch) = (48, 20, 17);
+    let rbm = common::random_rbm(nv, nh, Units::Bernoulli, Units::Bernoulli, 0.4, 5);
+    let v0: Vec<Vec<f64>> = (0..batch)
+        .map(|_| {
+            (0..nv)
+                .map(|_| f64::from(common::lcg(&mut s) > 0.1))
+                .collect()
+        })
+        .collect();
+    let want = rbm.hidden_mean(rows(&v0)).mean().into_scalar::<f64>();
+    for kernel in [false, true] {
+        let model = CdConfig::new()
+            .init_seeded(rbm.clone(), 1)
+            .with_cpu_kernel(kernel);
+        if kernel && !model.uses_cpu_kernel() {
+            // Without AVX-512 the kernel case is the tensor case, tested above.
+            continue;
+        }
+        let out = model.evaluate(CdBatch::new(rows(&v0), 9));
+        let got = HiddenActivation::of(&out).into_scalar::<f64>();
+        assert!(
+            (got - want).abs() < 1e-6,
+            "kernel {kernel}: {got} vs {want}"
+        );
+        assert!(got > 0.05 && got < 0.95, "a non-trivial value: {got}");
     }
 }

@@ -15,7 +15,7 @@ use experiments::plot::{Series, line_chart};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::rng::Xoshiro256pp;
 use ising_data::{Algorithm, IsingDataset, Lattice, SpinEncoding};
-use rbm::exact::HostRbm;
+use rbm::eval::exact::HostRbm;
 use rbm::{CdConfig, RbmConfig, Units, sgd_with_momentum};
 use serde::Serialize;
 
@@ -112,7 +112,7 @@ fn run() -> Result<()> {
         .with_hidden_units(Units::Spin)
         .with_init_std(0.7)
         .init(&device);
-    let random_host = HostRbm::from_rbm(&random);
+    let random_host = HostRbm::from_rbm(&random)?;
     let mut rng = Xoshiro256pp::seed_from_u64(args.seed);
     let random_h: Vec<f64> = (0..1 << args.ring)
         .map(|_| 4.0 * rng.next_f64() - 2.0)
@@ -147,7 +147,7 @@ fn run() -> Result<()> {
     let mut optim = sgd_with_momentum(0.5);
     let mut training = vec![Epoch {
         epoch: 0,
-        report: check_mapping(&HostRbm::from_rbm(&model.rbm), &hamiltonian),
+        report: check_mapping(&HostRbm::from_rbm(&model.rbm)?, &hamiltonian),
     }];
     let batch = 100;
     for epoch in 1..=args.epochs {
@@ -164,7 +164,7 @@ fn run() -> Result<()> {
             let step = TrainStep::step(&model, rbm::CdBatch::new(v0, seed));
             model = optim.step(lr, model, step.grads);
         }
-        let report = check_mapping(&HostRbm::from_rbm(&model.rbm), &hamiltonian);
+        let report = check_mapping(&HostRbm::from_rbm(&model.rbm)?, &hamiltonian);
         println!(
             "epoch {epoch:>3}: KL = {:.5} nats, sd_P(ln Tr_h e^T) = {:.4}, ΔF = {:+.4}, \
              with H shifted to ΔF = 0: E_P|Tr_h e^T − 1| = {:.4}, max_v |Tr_h e^T − 1| = {:.3}",

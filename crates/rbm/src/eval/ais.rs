@@ -13,7 +13,9 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::Result;
 use crate::rbm::Rbm;
+use crate::tensor::to_vec;
 
 /// Configuration of an AIS estimate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +78,9 @@ pub struct AisEstimate {
 /// `base_visible_bias` gives a_A (e.g. the data's base rates as set by
 /// [`Rbm::with_visible_bias_from_data`]); `None` uses zero biases (uniform visible units).
 ///
+/// # Errors
+/// If the device cannot hand the importance weights back.
+///
 /// # Panics
 /// If the RBM has Gaussian visible units, `base_visible_bias` has the wrong length, or the
 /// configuration is invalid.
@@ -83,19 +88,14 @@ pub fn ais_log_partition(
     rbm: &Rbm,
     base_visible_bias: Option<Tensor<1>>,
     config: &AisConfig,
-) -> AisEstimate {
+) -> Result<AisEstimate> {
     let device = rbm.weights.val().device();
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
     let (vu, hu) = (rbm.visible_units, rbm.hidden_units);
     assert!(config.runs > 0, "AIS needs at least one run");
     let a_base = base_visible_bias.unwrap_or_else(|| Tensor::zeros([nv], &device));
     assert_eq!(a_base.dims(), [nv], "base visible bias of wrong length");
-    let host_a: Vec<f64> = a_base
-        .clone()
-        .into_data()
-        .convert::<f64>()
-        .try_to_vec::<f64>()
-        .expect("float data");
+    let host_a: Vec<f64> = to_vec(a_base.clone())?;
     let log_z_base = host_a.iter().map(|&a| vu.log_partition(a)).sum::<f64>()
         + nh as f64 * hu.log_partition(0.0);
 
@@ -122,11 +122,7 @@ pub fn ais_log_partition(
         let x = v.clone().matmul(w.clone()) + b.clone();
         chunk = chunk + log_p_star(betas[k], &v, &x) - log_p_star(betas[k - 1], &v, &x);
         if k % FLUSH == 0 || k + 1 == betas.len() {
-            let part: Vec<f64> = chunk
-                .into_data()
-                .convert::<f64>()
-                .try_to_vec::<f64>()
-                .expect("float data");
+            let part: Vec<f64> = to_vec(chunk)?;
             for (lw, p) in log_w.iter_mut().zip(part) {
                 *lw += p;
             }
@@ -146,10 +142,10 @@ pub fn ais_log_partition(
     let mean = r.iter().sum::<f64>() / m as f64;
     let var = r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m.max(2) - 1) as f64;
     let sum_sq: f64 = r.iter().map(|x| x * x).sum();
-    AisEstimate {
+    Ok(AisEstimate {
         log_partition: log_z_base + max + mean.ln(),
         std_error: var.sqrt() / (mean * (m as f64).sqrt()),
         log_partition_base: log_z_base,
         effective_sample_size: (mean * m as f64).powi(2) / sum_sq,
-    }
+    })
 }

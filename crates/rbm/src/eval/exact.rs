@@ -7,7 +7,9 @@
 use rayon::prelude::*;
 
 use crate::error::{RbmError, Result};
+use crate::math::LogSumExp;
 use crate::rbm::Rbm;
+use crate::tensor::to_vec;
 use crate::units::Units;
 
 /// The largest layer [`HostRbm::log_partition_exact`] enumerates (2^24 states).
@@ -32,56 +34,6 @@ pub struct HostRbm {
     pub hidden_units: Units,
 }
 
-fn to_f64<const D: usize>(t: burn::prelude::Tensor<D>) -> Vec<f64> {
-    t.into_data()
-        .convert::<f64>()
-        .try_to_vec::<f64>()
-        .expect("float tensor data")
-}
-
-/// Streaming log-sum-exp.
-#[derive(Debug, Clone, Copy)]
-struct LogSumExp {
-    max: f64,
-    sum: f64,
-}
-
-impl LogSumExp {
-    fn new() -> Self {
-        Self {
-            max: f64::NEG_INFINITY,
-            sum: 0.0,
-        }
-    }
-
-    fn add(&mut self, x: f64) {
-        if x > self.max {
-            self.sum = self.sum * (self.max - x).exp() + 1.0;
-            self.max = x;
-        } else {
-            self.sum += (x - self.max).exp();
-        }
-    }
-
-    fn merge(self, other: Self) -> Self {
-        if other.max == f64::NEG_INFINITY {
-            return self;
-        }
-        let mut out = self;
-        if other.max > out.max {
-            out.sum = out.sum * (out.max - other.max).exp() + other.sum;
-            out.max = other.max;
-        } else {
-            out.sum += other.sum * (other.max - out.max).exp();
-        }
-        out
-    }
-
-    fn value(self) -> f64 {
-        self.max + self.sum.ln()
-    }
-}
-
 /// Configuration number `index` of `n` discrete units: bit i of `index` selects the upper
 /// value of unit i.
 pub fn state(units: Units, n: usize, index: u64) -> Vec<f64> {
@@ -93,16 +45,19 @@ pub fn state(units: Units, n: usize, index: u64) -> Vec<f64> {
 
 impl HostRbm {
     /// Copies an RBM's parameters to the host.
-    pub fn from_rbm(rbm: &Rbm) -> Self {
-        Self {
+    ///
+    /// # Errors
+    /// If the device cannot hand the parameters back.
+    pub fn from_rbm(rbm: &Rbm) -> Result<Self> {
+        Ok(Self {
             n_visible: rbm.n_visible(),
             n_hidden: rbm.n_hidden(),
-            weights: to_f64(rbm.weights.val()),
-            visible_bias: to_f64(rbm.visible_bias.val()),
-            hidden_bias: to_f64(rbm.hidden_bias.val()),
+            weights: to_vec(rbm.weights.val())?,
+            visible_bias: to_vec(rbm.visible_bias.val())?,
+            hidden_bias: to_vec(rbm.hidden_bias.val())?,
             visible_units: rbm.visible_units,
             hidden_units: rbm.hidden_units,
-        }
+        })
     }
 
     /// W_ij.
@@ -145,9 +100,10 @@ impl HostRbm {
                 .zip(&self.visible_bias)
                 .map(|(v, a)| v * a)
                 .sum::<f64>();
-        if self.hidden_units == Units::Gaussian {
-            e += 0.5 * h.iter().map(|h| h * h).sum::<f64>();
-        }
+        e += h
+            .iter()
+            .map(|&h| self.hidden_units.base_energy(h))
+            .sum::<f64>();
         e
     }
 
@@ -165,9 +121,10 @@ impl HostRbm {
     /// F(h) = −ln Σ_v e^{−E(v,h)} = H^RBM\[h\] (Eq. 15).
     pub fn hidden_free_energy(&self, h: &[f64]) -> f64 {
         let mut b: f64 = h.iter().zip(&self.hidden_bias).map(|(h, b)| h * b).sum();
-        if self.hidden_units == Units::Gaussian {
-            b -= 0.5 * h.iter().map(|h| h * h).sum::<f64>();
-        }
+        b -= h
+            .iter()
+            .map(|&h| self.hidden_units.base_energy(h))
+            .sum::<f64>();
         let visible: f64 = self
             .visible_input(h)
             .iter()
@@ -287,22 +244,5 @@ impl HostRbm {
     pub fn mean_log_likelihood(&self, data: &[f64]) -> Result<f64> {
         let lp = self.log_prob_visible(data)?;
         Ok(lp.iter().sum::<f64>() / lp.len() as f64)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_sum_exp_merges_like_a_direct_sum() {
-        let xs = [-3.0, 700.0, 2.5, 699.0, -1e9];
-        let direct = 700.0 + xs.iter().map(|x| (x - 700.0f64).exp()).sum::<f64>().ln();
-        let mut a = LogSumExp::new();
-        let mut b = LogSumExp::new();
-        for (i, &x) in xs.iter().enumerate() {
-            if i % 2 == 0 { a.add(x) } else { b.add(x) }
-        }
-        assert!((a.merge(b).value() - direct).abs() < 1e-12);
     }
 }

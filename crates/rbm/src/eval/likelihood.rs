@@ -7,8 +7,11 @@ use burn::tensor::activation::softplus;
 use ising_data::Lattice;
 
 use crate::error::{RbmError, Result};
-use crate::exact::HostRbm;
+use crate::eval::exact::HostRbm;
+use crate::kernel;
+use crate::math::log_sum_exp;
 use crate::rbm::Rbm;
+use crate::tensor::to_vec;
 use crate::units::Units;
 
 /// The flip of each visible value: 1 − v for Bernoulli units, −v for spins.
@@ -60,7 +63,7 @@ pub fn pseudo_log_likelihood(rbm: &Rbm, v: Tensor<2>) -> Result<f64> {
     pseudo_log_likelihood_with(rbm, v, true)
 }
 
-/// [`pseudo_log_likelihood`], on the fused CPU kernel ([`crate::cpu_kernel`]) when
+/// [`pseudo_log_likelihood`], on the fused CPU kernel when
 /// `allow_kernel` is set and it applies (flex device, Bernoulli units, AVX-512), otherwise as
 /// tensor operations. Both give the same value up to f32 rounding (tested).
 ///
@@ -68,10 +71,10 @@ pub fn pseudo_log_likelihood(rbm: &Rbm, v: Tensor<2>) -> Result<f64> {
 /// If the visible units are not discrete.
 pub fn pseudo_log_likelihood_with(rbm: &Rbm, v: Tensor<2>, allow_kernel: bool) -> Result<f64> {
     discrete_visible(rbm)?;
-    if allow_kernel && crate::train::kernel_applies(rbm) {
-        let host = crate::train::host_rbm_data(rbm);
-        let v = crate::train::host_vec(v.without_autodiff());
-        return Ok(crate::cpu_kernel::pseudo_log_likelihood(&host.view(), &v));
+    if allow_kernel && kernel::applies(rbm) {
+        let params = kernel::OwnedParams::read(rbm)?;
+        let v = to_vec::<f32, 2>(v.without_autodiff())?;
+        return Ok(kernel::pseudo_log_likelihood(&params.view(), &v));
     }
     let [batch, nv] = v.dims();
     let nh = rbm.n_hidden();
@@ -96,11 +99,12 @@ pub fn pseudo_log_likelihood_stochastic(rbm: &Rbm, v: Tensor<2>, seed: u64) -> R
     discrete_visible(rbm)?;
     let x = rbm.hidden_input(v.clone());
     let log_partition = rbm.hidden_units.log_partition_tensor(x.clone()).sum_dim(1);
-    let lp = stochastic_pll_tensor(rbm, v, x, log_partition, &mut Noise::new(seed));
+    let sites = Noise::new(seed).below_many(v.dims()[0], rbm.n_visible());
+    let lp = stochastic_pll_tensor(rbm, v, x, log_partition, &sites);
     Ok(lp.into_scalar::<f64>())
 }
 
-/// ln p(v_i | v_{−i}) at one uniformly drawn site per row, averaged over the rows, from the
+/// ln p(v_i | v_{−i}) at the site `sites[r]` of each row r, averaged over the rows, from the
 /// rows' hidden inputs `x` and their Σ_j ln Z_j(x_j) (`log_partition`, `[batch, 1]`); NaN for
 /// continuous visible units.
 ///
@@ -112,18 +116,14 @@ pub(crate) fn stochastic_pll_tensor(
     v: Tensor<2>,
     x: Tensor<2>,
     log_partition: Tensor<2>,
-    noise: &mut Noise,
+    sites: &[usize],
 ) -> Tensor<1> {
     let device = v.device();
-    let [batch, n_v] = v.dims();
+    let batch = v.dims()[0];
     let Some([u0, u1]) = rbm.visible_units.values() else {
         return Tensor::full([1], f64::NAN, &device);
     };
-    let sites: Vec<i64> = noise
-        .below_many(batch, n_v)
-        .into_iter()
-        .map(|i| i as i64)
-        .collect();
+    let sites: Vec<i64> = sites.iter().map(|&i| i as i64).collect();
     let sites = Tensor::<1, Int>::from_data(TensorData::new(sites, [batch]), &device);
     let v_i = v.gather(1, sites.clone().reshape([batch, 1]));
     let delta = v_i.neg() * 2.0 + (u0 + u1);
@@ -191,7 +191,6 @@ pub fn ising_kl_per_spin_exact(rbm: &HostRbm, lattice: &Lattice, k: f64) -> Resu
         )));
     }
     let log_z_model = rbm.log_partition_exact()?;
-    let (mut log_z_ising, mut m) = (0.0f64, f64::NEG_INFINITY);
     // Two passes: ln Z of the Ising model, then the expectations.
     let weights: Vec<(f64, f64)> = (0..1u64 << n)
         .map(|c| {
@@ -204,15 +203,10 @@ pub fn ising_kl_per_spin_exact(rbm: &HostRbm, lattice: &Lattice, k: f64) -> Resu
                 .map(|&x| encode_spin(rbm.visible_units, x))
                 .collect();
             let log_p_model = -rbm.free_energy(&v) - log_z_model;
-            m = m.max(log_w);
             (log_w, log_p_model)
         })
         .collect();
-    let mut sum = 0.0;
-    for &(lw, _) in &weights {
-        sum += (lw - m).exp();
-    }
-    log_z_ising += m + sum.ln();
+    let log_z_ising = log_sum_exp(weights.iter().map(|&(lw, _)| lw));
     let mut kl = 0.0;
     for &(lw, lpm) in &weights {
         let log_p = lw - log_z_ising;
@@ -223,7 +217,7 @@ pub fn ising_kl_per_spin_exact(rbm: &HostRbm, lattice: &Lattice, k: f64) -> Resu
 
 /// The KL divergence per spin from the Ising distribution estimated from samples of it:
 /// (mean over `samples` of −ln p_model(v))/N − s, with −ln p_model(v) = F(v) + ln Z. Pass the
-/// exact ln Z for small models or an AIS estimate ([`crate::ais::ais_log_partition`]) for
+/// exact ln Z for small models or an AIS estimate ([`crate::eval::ais::ais_log_partition`]) for
 /// large ones, and the exact entropy per spin s of the data (e.g.
 /// `ising_data::exact::entropy_per_spin_2d`). The samples must be encoded for the model's
 /// visible units.

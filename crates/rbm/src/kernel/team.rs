@@ -13,10 +13,9 @@
 //! its tasks on the calling thread instead, in index order: callers must not depend on
 //! which thread runs a task, and the kernel's results do not.
 //!
-//! Besides [`crate::cpu_kernel`], this is the crate's only `unsafe` code: the borrow of a
+//! `unsafe` (see the inventory in [`super`]): the borrow of a
 //! region's tasks is handed to the helpers with its lifetime erased, which is sound because
 //! [`run`] does not return before every helper has finished with it.
-#![allow(unsafe_code)]
 
 use std::any::Any;
 use std::cell::UnsafeCell;

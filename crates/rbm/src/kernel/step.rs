@@ -1,0 +1,519 @@
+use rayon::prelude::*;
+
+use std::sync::Mutex;
+
+use super::avx512::{Operand, Term, matmul_new};
+use super::math::{sigmoid_in_place, sigmoid_into, softplus_in_place, softplus_into, sum_lanes};
+use super::team;
+use super::{HostStep, KernelParams, StepRequest, pad16};
+use crate::math::softplus as softplus64;
+use crate::noise::StepNoise;
+
+/// The parts of the inner dimension of the products vW (see [`hidden_input`]).
+const INNER_PARTS: usize = 2;
+
+/// The hidden inputs x = vW + b of `rows` visible rows, `[rows, nhp]` (padding columns 0).
+///
+/// The product is split over the inner dimension into [`INNER_PARTS`] halves of the
+/// visible units, x = v₁W₁ + v₂W₂, each half's rows of the batch further split over the
+/// threads. On two threads each thread reads only its half of W (the half of the rows that
+/// its task of W Hᵀ and of the gradient also touches, so it stays in that core's cache)
+/// and the batch's rows are not divided: this beat one block of batch rows per thread by
+/// 5%. The number of parts is fixed, so the sums, and the results, do not depend on the
+/// number of threads.
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn hidden_input(rbm: &KernelParams, v: &[f32], rows: usize) -> Vec<f32> {
+    let (nv, nhp) = (rbm.nv, rbm.nhp);
+    let chunks = team::threads().div_ceil(INNER_PARTS).max(1);
+    let row_chunk = rows.div_ceil(chunks).max(1);
+    let chunks = rows.div_ceil(row_chunk);
+    // Task part·chunks + chunk: rows chunk·row_chunk.. of part `part`'s partial product.
+    let slots: Vec<Mutex<Vec<f32>>> = (0..INNER_PARTS * chunks)
+        .map(|_| Mutex::new(Vec::new()))
+        .collect();
+    team::run(slots.len(), &|task| {
+        let (part, chunk) = (task / chunks, task % chunks);
+        let (k0, k1) = (part * nv / INNER_PARTS, (part + 1) * nv / INNER_PARTS);
+        let r0 = chunk * row_chunk;
+        let term = Term {
+            k: k1 - k0,
+            a: Operand::new(&v[r0 * nv + k0..], nv, 1),
+            b: &rbm.w[k0 * nhp..],
+            b_stride: nhp,
+        };
+        let out = matmul_new(row_chunk.min(rows - r0), nhp, &[term]);
+        *slots[task].lock().unwrap_or_else(|e| e.into_inner()) = out;
+    });
+    let mut slots = slots
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()));
+    let mut x: Vec<f32> = Vec::with_capacity(rows * nhp);
+    for _ in 0..chunks {
+        x.extend(slots.next().expect("a chunk of part 0"));
+    }
+    for _ in 1..INNER_PARTS {
+        for chunk in 0..chunks {
+            let p = slots.next().expect("a chunk");
+            for (a, b) in x[chunk * row_chunk * nhp..].iter_mut().zip(&p) {
+                *a += b;
+            }
+        }
+    }
+    for row in x.chunks_exact_mut(nhp) {
+        for (xi, bi) in row[..rbm.nh].iter_mut().zip(&rbm.b) {
+            *xi += bi;
+        }
+    }
+    x
+}
+
+/// Samples Bernoulli hidden units with means `p` (`[rows, nhp]`) from the uniforms `u`
+/// (`[rows, nh]`), into Hᵀ `[nh, rows_p]` (the layout of the next product's right factor;
+/// padding rows and columns 0): hidden units in parallel.
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn sample_hidden_t(rbm: &KernelParams, p: &[f32], rows: usize, u: &[f32]) -> (Vec<f32>, usize) {
+    let (nh, nhp) = (rbm.nh, rbm.nhp);
+    assert_eq!(u.len(), rows * nh);
+    let rows_p = pad16(rows);
+    let mut ht = vec![0.0f32; nh * rows_p];
+    team::for_each_rows(&mut ht, rows_p, 1, |units, block| {
+        for (j, row) in units.zip(block.chunks_exact_mut(rows_p)) {
+            for (r, h) in row[..rows].iter_mut().enumerate() {
+                *h = if u[r * nh + j] < p[r * nhp + j] {
+                    1.0
+                } else {
+                    0.0
+                };
+            }
+        }
+    });
+    (ht, rows_p)
+}
+
+/// What one pass over the hidden inputs x = vW + b of `rows` rows gives.
+struct HiddenStats {
+    /// σ(x), `[rows, nhp]` (padding 0).
+    means: Vec<f32>,
+    /// s·σ(x), when a scale s was given.
+    scaled: Option<Vec<f32>>,
+    /// The mean over rows of F(v) = −v·a − Σ_j softplus(x_j), when the rows were given.
+    free_energy: Option<f64>,
+}
+
+/// The hidden means for the hidden inputs `x` (`[rows, nhp]`), optionally scaled, and
+/// the mean free energy of the visible rows `v` when given: rows in parallel, the free
+/// energies summed in row order.
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn hidden_stats(
+    rbm: &KernelParams,
+    v: Option<&[f32]>,
+    x: &[f32],
+    rows: usize,
+    scale: Option<f32>,
+) -> HiddenStats {
+    let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
+    let mut means = vec![0.0f32; rows * nhp];
+    let mut scaled = scale.map(|_| vec![0.0f32; rows * nhp]);
+    let mut energies = vec![0.0f64; rows];
+    // One part per thread: its rows of the means, scaled means and free energies.
+    let ranges = team::row_ranges(rows, 1);
+    let mut parts = Vec::with_capacity(ranges.len());
+    let (mut m_rest, mut s_rest, mut e_rest) =
+        (&mut means[..], scaled.as_deref_mut(), &mut energies[..]);
+    for range in &ranges {
+        let (m, mr) = m_rest.split_at_mut(range.len() * nhp);
+        let (sc, sr) = match s_rest {
+            Some(sv) => {
+                let (a, b) = sv.split_at_mut(range.len() * nhp);
+                (Some(a), Some(b))
+            }
+            None => (None, None),
+        };
+        let (e, er) = e_rest.split_at_mut(range.len());
+        parts.push((range.start, m, sc, e));
+        (m_rest, s_rest, e_rest) = (mr, sr, er);
+    }
+    team::for_each(parts, |_, (r0, m, mut sc, e)| {
+        for (j, e) in e.iter_mut().enumerate() {
+            let r = r0 + j;
+            let vr = v.map(|v| &v[r * nv..(r + 1) * nv]);
+            let xr = &x[r * nhp..r * nhp + nh];
+            let mr = &mut m[j * nhp..j * nhp + nh];
+            let sr = sc.as_deref_mut().map(|sc| &mut sc[j * nhp..(j + 1) * nhp]);
+            *e = hidden_row(rbm, vr, xr, mr, sr, scale.unwrap_or(1.0));
+        }
+    });
+    HiddenStats {
+        means,
+        scaled,
+        free_energy: v.map(|_| energies.iter().sum::<f64>() / rows as f64),
+    }
+}
+
+/// One row of [`hidden_stats`]: writes σ(x) into `m` and s·σ(x) into `scaled`, and
+/// returns F(v) (0 without `v`).
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn hidden_row(
+    rbm: &KernelParams,
+    v: Option<&[f32]>,
+    x: &[f32],
+    m: &mut [f32],
+    scaled: Option<&mut [f32]>,
+    s: f32,
+) -> f64 {
+    sigmoid_into(x, m);
+    if let Some(out) = scaled {
+        for (o, p) in out.iter_mut().zip(m.iter()) {
+            *o = p * s;
+        }
+    }
+    v.map_or(0.0, |v| row_free_energy(rbm, v, x))
+}
+
+/// The visible half of a Gibbs step from Hᵀ `[nh, rows_p]`: the means p = σ(hWᵀ + a) of
+/// `rows` rows (never stored whole) give the summed squared difference Σ (p − v)² from the
+/// rows `v` when given (summed per row, then over rows in order), and Bernoulli samples
+/// from the uniforms `u` (`[rows, nv]`) when given.
+///
+/// Yᵀ = W Hᵀ comes out of the product as `[nv, rows_p]`. Each thread transposes its rows
+/// of Y into its own buffer, reading Yᵀ in blocks of 16 rows of Y (one cache line of each
+/// row of Yᵀ), and finishes them row by row while they are in its cache.
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn visible_step(
+    rbm: &KernelParams,
+    ht: &[f32],
+    rows: usize,
+    rows_p: usize,
+    v: Option<&[f32]>,
+    u: Option<&[f32]>,
+) -> (f64, Option<Vec<f32>>) {
+    let nv = rbm.nv;
+    let term = Term {
+        k: rbm.nh,
+        a: Operand::new(&rbm.w, rbm.nhp, 1),
+        b: ht,
+        b_stride: rows_p,
+    };
+    let yt = matmul_new(nv, rows_p, &[term]);
+    let mut samples = u.map(|_| vec![0.0f32; rows * nv]);
+    let mut errors = vec![0.0f64; rows];
+    let ranges = team::row_ranges(rows, 1);
+    let per = ranges.first().map_or(1, |r| r.len());
+    let sample_parts: Vec<Option<&mut [f32]>> = match samples.as_mut() {
+        Some(sv) => sv.chunks_mut(per * nv).map(Some).collect(),
+        None => ranges.iter().map(|_| None).collect(),
+    };
+    let parts: Vec<_> = errors.chunks_mut(per).zip(sample_parts).collect();
+    let yt = &yt;
+    team::for_each(parts, |t, (errors, mut out)| {
+        let (r00, n) = (ranges[t].start, errors.len());
+        let mut y = vec![0.0f32; n * nv];
+        for b0 in (0..n).step_by(16) {
+            let nb = (n - b0).min(16);
+            for i in 0..nv {
+                let src = &yt[i * rows_p + r00 + b0..][..nb];
+                for (rr, &x) in src.iter().enumerate() {
+                    y[(b0 + rr) * nv + i] = x;
+                }
+            }
+        }
+        let mut diff = vec![0.0f32; nv];
+        for (j, (e, p)) in errors.iter_mut().zip(y.chunks_exact_mut(nv)).enumerate() {
+            let span = (r00 + j) * nv..(r00 + j + 1) * nv;
+            bias_sigmoid_row(p, &rbm.a);
+            *e = visible_row(
+                p,
+                v.map(|v| &v[span.clone()]),
+                u.map(|u| &u[span.clone()]),
+                out.as_deref_mut().map(|o| &mut o[j * nv..(j + 1) * nv]),
+                &mut diff,
+            );
+        }
+    });
+    (errors.iter().sum(), samples)
+}
+
+/// row ← σ(row + a).
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn bias_sigmoid_row(row: &mut [f32], a: &[f32]) {
+    for (y, ai) in row.iter_mut().zip(a) {
+        *y += ai;
+    }
+    sigmoid_in_place(row);
+}
+
+/// One row of [`visible_step`]: writes the samples into `out` when uniforms are given,
+/// and returns the summed squared difference from `v` (0 without `v`).
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn visible_row(
+    p: &[f32],
+    v: Option<&[f32]>,
+    u: Option<&[f32]>,
+    out: Option<&mut [f32]>,
+    diff: &mut [f32],
+) -> f64 {
+    if let (Some(u), Some(out)) = (u, out) {
+        for ((o, &ui), &pi) in out.iter_mut().zip(u).zip(p) {
+            *o = if ui < pi { 1.0 } else { 0.0 };
+        }
+    }
+    v.map_or(0.0, |v| {
+        for ((d, &y), &x) in diff.iter_mut().zip(p).zip(v) {
+            *d = (y - x) * (y - x);
+        }
+        sum_lanes(diff)
+    })
+}
+
+/// F(v) = −v·a − Σ_j softplus(x_j) of one row.
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn row_free_energy(rbm: &KernelParams, v: &[f32], x: &[f32]) -> f64 {
+    let mut sp = vec![0.0f32; rbm.nh];
+    softplus_into(x, &mut sp);
+    let prod: Vec<f32> = v.iter().zip(&rbm.a).map(|(vi, ai)| vi * ai).collect();
+    -(sum_lanes(&prod) + sum_lanes(&sp))
+}
+
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+pub(super) fn cd_step(
+    rbm: &KernelParams,
+    v0: &[f32],
+    req: &StepRequest,
+    noise: StepNoise,
+) -> HostStep {
+    let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
+    assert_eq!(v0.len() % nv, 0, "the batch must be [rows, n_v]");
+    let batch = v0.len() / nv;
+    // Ascent direction d = ⟨·⟩₀ − ⟨·⟩_k, or −d for descent; the scales of the two
+    // terms, by which the gradient's right factors are multiplied.
+    let sign = match req.gradient {
+        Some(g) if g.descent => -1.0f32,
+        _ => 1.0,
+    };
+    let rows = req.chains.map_or(batch, |(_, rows)| rows);
+    let (s0, sk) = (sign / batch as f32, -sign / rows as f32);
+    let wants = req.gradient.is_some();
+    if let Some((chains, rows)) = req.chains {
+        assert_eq!(chains.len(), rows * nv, "the chains must be [chains, n_v]");
+    }
+    let StepNoise {
+        hidden: hidden_u,
+        visible: visible_u,
+        sites,
+    } = noise;
+    let x0 = hidden_input(rbm, v0, batch);
+    let (mut hidden_u, mut visible_u) = (hidden_u.into_iter(), visible_u.into_iter());
+    let data = hidden_stats(rbm, Some(v0), &x0, batch, wants.then_some(s0));
+    let u = hidden_u.next().expect("drawn");
+    let (h0t, bp) = sample_hidden_t(rbm, &data.means, batch, &u);
+    let (mut v, first, squared_error) = match req.chains {
+        Some((chains, _)) => {
+            let (squared_error, _) = visible_step(rbm, &h0t, batch, bp, Some(v0), None);
+            (chains.to_vec(), 0, squared_error)
+        }
+        None => {
+            let u = visible_u.next().expect("drawn");
+            let (squared_error, v) = visible_step(rbm, &h0t, batch, bp, Some(v0), Some(&u));
+            (v.expect("sampled"), 1, squared_error)
+        }
+    };
+    let reconstruction_error = squared_error / (batch * nv) as f64;
+    let mut x = hidden_input(rbm, &v, rows);
+    for _ in first..req.k {
+        let means = hidden_stats(rbm, None, &x, rows, None).means;
+        let u = hidden_u.next().expect("drawn");
+        let (ht, rows_p) = sample_hidden_t(rbm, &means, rows, &u);
+        let u = visible_u.next().expect("drawn");
+        v = visible_step(rbm, &ht, rows, rows_p, None, Some(&u))
+            .1
+            .expect("sampled");
+        x = hidden_input(rbm, &v, rows);
+    }
+    let negative = hidden_stats(rbm, Some(&v), &x, rows, wants.then_some(sk));
+    let (ph0, phk) = (&data.means, &negative.means);
+
+    let weights = req.gradient.map(|form| {
+        let p0 = data.scaled.as_deref().expect("requested with the gradient");
+        let pk = negative
+            .scaled
+            .as_deref()
+            .expect("requested with the gradient");
+        // Gᵢⱼ = Σ_b v⁰_bi p⁰_bj + Σ_c v^k_ci p^k_cj: A(i, b) = v[b, i].
+        let terms = [
+            Term {
+                k: batch,
+                a: Operand::new(v0, 1, nv),
+                b: p0,
+                b_stride: nhp,
+            },
+            Term {
+                k: rows,
+                a: Operand::new(&v, 1, nv),
+                b: pk,
+                b_stride: nhp,
+            },
+        ];
+        let mut g = matmul_new(nv, nhp, &terms);
+        let (l1, l2) = if form.descent {
+            (form.l1, form.l2)
+        } else {
+            (0.0, 0.0)
+        };
+        if l1 != 0.0 || l2 != 0.0 {
+            team::for_each_rows(&mut g, nhp, 1, |rows, g| {
+                let w = &rbm.w[rows.start * nhp..][..g.len()];
+                add_penalties(g, w, l1, l2)
+            });
+        }
+        if nhp == nh {
+            g
+        } else {
+            let mut out = vec![0.0f32; nv * nh];
+            for (dst, src) in out.chunks_exact_mut(nh).zip(g.chunks_exact(nhp)) {
+                dst.copy_from_slice(&src[..nh]);
+            }
+            out
+        }
+    });
+    let (visible_bias, _) = bias_gradient(v0, &v, nv, nv, s0, sk);
+    let (hidden_bias, hidden_sums) = bias_gradient(ph0, phk, nhp, nh, s0, sk);
+    let hidden_mean = hidden_sums.iter().map(|s| s / batch as f32).collect();
+    let free_energy_data = data.free_energy.expect("the rows were given");
+    let free_energy_negative = negative.free_energy.expect("the rows were given");
+    let pseudo_log_likelihood = stochastic_pll(rbm, v0, &x0, &sites);
+    HostStep {
+        weights,
+        visible_bias,
+        hidden_bias,
+        negative: (v, rows),
+        batch,
+        hidden_mean,
+        reconstruction_error,
+        free_energy_data,
+        free_energy_negative,
+        pseudo_log_likelihood,
+    }
+}
+
+/// s₀ Σ_rows a + s_k Σ_rows b over the first `n` columns of the row-major matrices `a`
+/// and `b` (row stride `width`), each column summed over rows in order, and Σ_rows a:
+/// columns in parallel.
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn bias_gradient(
+    a: &[f32],
+    b: &[f32],
+    width: usize,
+    n: usize,
+    s0: f32,
+    sk: f32,
+) -> (Vec<f32>, Vec<f32>) {
+    let mut out = vec![0.0f32; 2 * n];
+    let (mut gradient, mut sums) = out.split_at_mut(n);
+    // One range of columns per thread.
+    let mut parts = Vec::new();
+    for cols in team::row_ranges(n, 16) {
+        let (g, g_rest) = gradient.split_at_mut(cols.len());
+        let (s, s_rest) = sums.split_at_mut(cols.len());
+        parts.push((cols, g, s));
+        (gradient, sums) = (g_rest, s_rest);
+    }
+    team::for_each(parts, |_, (cols, gradient, sums)| {
+        let (x, y) = (column_sums(a, width, &cols), column_sums(b, width, &cols));
+        for (((g, s), x), y) in gradient.iter_mut().zip(sums.iter_mut()).zip(x).zip(y) {
+            *g = s0 * x + sk * y;
+            *s = x;
+        }
+    });
+    let sums = out.split_off(n);
+    (out, sums)
+}
+
+/// The sums over rows, in row order, of the columns `cols` of `m` (row stride `width`).
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn column_sums(m: &[f32], width: usize, cols: &std::ops::Range<usize>) -> Vec<f32> {
+    let mut s = vec![0.0f32; cols.len()];
+    for row in m.chunks_exact(width) {
+        for (si, x) in s.iter_mut().zip(&row[cols.clone()]) {
+            *si += x;
+        }
+    }
+    s
+}
+
+/// The stochastic pseudo-log-likelihood per unit of [`crate::likelihood`]: for each row
+/// of `v` the drawn site i, ln p(v_i | v_{−i}) = −softplus(F(v) − F(v')): rows in
+/// parallel, summed in row order.
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn stochastic_pll(rbm: &KernelParams, v: &[f32], x: &[f32], sites: &[usize]) -> f64 {
+    let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
+    let rows = sites.len();
+    let mut terms = vec![0.0f64; rows];
+    team::for_each_rows(&mut terms, 1, 1, |range, terms| {
+        let mut sp = vec![0.0f32; nh];
+        let mut flipped = vec![0.0f32; nh];
+        for (r, term) in range.zip(terms.iter_mut()) {
+            let i = sites[r];
+            let delta = 1.0 - 2.0 * v[r * nv + i];
+            let xr = &x[r * nhp..r * nhp + nh];
+            let wi = &rbm.w[i * nhp..i * nhp + nh];
+            for ((f, xj), wj) in flipped.iter_mut().zip(xr).zip(wi) {
+                *f = xj + wj * delta;
+            }
+            softplus_into(xr, &mut sp);
+            softplus_in_place(&mut flipped);
+            let d = (rbm.a[i] * delta) as f64 + sum_lanes(&flipped) - sum_lanes(&sp);
+            *term = softplus64(d);
+        }
+    });
+    terms.iter().fold(0.0, |total, t| total - t) / rows as f64
+}
+
+/// g += λ₁ sign(w) + λ₂ w (sign 0 = 0), elementwise.
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn add_penalties(g: &mut [f32], w: &[f32], l1: f32, l2: f32) {
+    if l1 == 0.0 && l2 == 0.0 {
+        return;
+    }
+    for (g, &w) in g.iter_mut().zip(w) {
+        let sign = if w == 0.0 { 0.0 } else { 1.0f32.copysign(w) };
+        *g += l1 * sign + l2 * w;
+    }
+}
+
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+pub(super) fn exact_pll(rbm: &KernelParams, v: &[f32]) -> f64 {
+    let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
+    assert_eq!(v.len() % nv, 0, "the rows must be [rows, n_v]");
+    let rows = v.len() / nv;
+    let x = hidden_input(rbm, v, rows);
+    let per_row: Vec<f64> = (0..rows)
+        .into_par_iter()
+        .map(|r| {
+            let (vr, xr) = (&v[r * nv..(r + 1) * nv], &x[r * nhp..r * nhp + nh]);
+            row_pll(rbm, vr, xr)
+        })
+        .collect();
+    per_row.iter().sum::<f64>() / (rows * nv) as f64
+}
+
+/// Σ_i ln p(v_i | v_{−i}) of one row with hidden input `x` (`[nh]`).
+#[target_feature(enable = "avx512f,avx512dq,fma")]
+fn row_pll(rbm: &KernelParams, v: &[f32], x: &[f32]) -> f64 {
+    let (nh, nhp) = (rbm.nh, rbm.nhp);
+    let mut sp = vec![0.0f32; nh];
+    softplus_into(x, &mut sp);
+    let base = sum_lanes(&sp);
+    let mut flipped = vec![0.0f32; nh];
+    let mut total = 0.0f64;
+    for (i, &vi) in v.iter().enumerate() {
+        let delta = 1.0 - 2.0 * vi;
+        let wi = &rbm.w[i * nhp..i * nhp + nh];
+        for ((f, xj), wj) in flipped.iter_mut().zip(x).zip(wi) {
+            *f = xj + wj * delta;
+        }
+        softplus_in_place(&mut flipped);
+        let d = (rbm.a[i] * delta) as f64 + sum_lanes(&flipped) - base;
+        total -= softplus64(d);
+    }
+    total
+}
