@@ -100,6 +100,47 @@ pub fn threshold(p: f64) -> Option<u32> {
     }
 }
 
+/// The ecosystem's generator interface (`rand_core`, the version of Burn's `rand`): the
+/// same stream as the inherent methods, so a user can hand this generator to `rand`'s
+/// distributions or compare it with other implementations of xoshiro256++.
+impl rand_core::TryRng for Xoshiro256pp {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(Xoshiro256pp::next_u32(self))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(Xoshiro256pp::next_u64(self))
+    }
+
+    /// Little-endian bytes of successive draws (the last draw's extra bytes discarded).
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        rand_core::utils::fill_bytes_via_next_word(dst, || Ok(Xoshiro256pp::next_u64(self)))
+    }
+}
+
+impl rand_core::SeedableRng for Xoshiro256pp {
+    /// The state's four words, little-endian.
+    type Seed = [u8; 32];
+
+    /// The generator with state `seed`; the all-zero state, a fixed point of xoshiro, is
+    /// replaced by the state of [`Xoshiro256pp::seed_from_u64`]`(0)`.
+    fn from_seed(seed: [u8; 32]) -> Self {
+        if seed == [0; 32] {
+            return Xoshiro256pp::seed_from_u64(0);
+        }
+        let s = rand_core::utils::read_words::<u64, 4>(&seed);
+        Self { s }
+    }
+
+    /// Seeding through SplitMix64, as [`Xoshiro256pp::seed_from_u64`] (not `rand_core`'s
+    /// default PCG32 expansion), so both give one stream.
+    fn seed_from_u64(state: u64) -> Self {
+        Xoshiro256pp::seed_from_u64(state)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,5 +187,36 @@ mod tests {
         };
         assert_eq!(a, a2);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn the_rand_core_interface_gives_the_same_stream() {
+        use rand_core::{Rng, SeedableRng};
+        // Through the traits, as a generic caller sees it.
+        fn draws<R: Rng>(rng: &mut R) -> (u64, u32, [u8; 12]) {
+            let mut bytes = [0u8; 12];
+            let a = rng.next_u64();
+            let b = rng.next_u32();
+            rng.fill_bytes(&mut bytes);
+            (a, b, bytes)
+        }
+        let mut via_trait = <Xoshiro256pp as SeedableRng>::seed_from_u64(42);
+        let mut direct = Xoshiro256pp::seed_from_u64(42);
+        let (a, b, bytes) = draws(&mut via_trait);
+        assert_eq!(a, direct.next_u64());
+        assert_eq!(b, direct.next_u32());
+        let (w0, w1) = (direct.next_u64(), direct.next_u64());
+        assert_eq!(bytes[..8], w0.to_le_bytes());
+        assert_eq!(bytes[8..], w1.to_le_bytes()[..4]);
+        // from_seed takes the state's words little-endian; the zero seed is not a fixed point.
+        let mut seed = [0u8; 32];
+        for (i, w) in [1u64, 2, 3, 4].iter().enumerate() {
+            seed[8 * i..8 * i + 8].copy_from_slice(&w.to_le_bytes());
+        }
+        let mut g = Xoshiro256pp::from_seed(seed);
+        // xoshiro256++ from state (1, 2, 3, 4): rotl(1 + 4, 23) + 1.
+        assert_eq!(g.next_u64(), (5u64 << 23) + 1);
+        let mut zero = Xoshiro256pp::from_seed([0; 32]);
+        assert_ne!(zero.next_u64(), 0);
     }
 }

@@ -175,6 +175,49 @@ impl Noise {
     }
 }
 
+/// The ecosystem's generator interface (`rand_core`, the version of Burn's `rand`), so a
+/// `Noise` stream can be handed to `rand`'s distributions. Each call draws through
+/// [`Noise::fill_u64`]: a call for one number takes a whole block of eight draws (one per
+/// lane) and discards the other seven, as the module docs say of any request; to consume
+/// the stream densely, ask for many numbers at once (`fill_bytes`).
+impl rand_core::TryRng for Noise {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.try_next_u64()? >> 32) as u32)
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut x = [0u64];
+        self.fill_u64(&mut x);
+        Ok(x[0])
+    }
+
+    /// Little-endian bytes of successive 64-bit draws, all taken in one request.
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        let mut words = vec![0u64; dst.len().div_ceil(8)];
+        self.fill_u64(&mut words);
+        for (chunk, w) in dst.chunks_mut(8).zip(words) {
+            chunk.copy_from_slice(&w.to_le_bytes()[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::SeedableRng for Noise {
+    /// The stream's 64-bit key, little-endian.
+    type Seed = [u8; 8];
+
+    fn from_seed(seed: [u8; 8]) -> Self {
+        Noise::new(u64::from_le_bytes(seed))
+    }
+
+    /// The stream with key `state`, as [`Noise::new`].
+    fn seed_from_u64(state: u64) -> Self {
+        Noise::new(state)
+    }
+}
+
 /// What kind of number one sampled unit consumes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Draw {
@@ -379,5 +422,28 @@ mod tests {
         assert_ne!(key(&[1, 2]), key(&[2, 1]));
         assert_ne!(key(&[1, 2]), key(&[1, 2, 0]));
         assert_eq!(key(&[7, 8, 9]), key(&[7, 8, 9]));
+    }
+
+    #[test]
+    fn the_rand_core_interface_draws_from_the_same_stream() {
+        use rand_core::{Rng, SeedableRng};
+        let mut via_trait = <Noise as SeedableRng>::from_seed(11u64.to_le_bytes());
+        let mut direct = Noise::new(11);
+        let mut bytes = [0u8; 20];
+        via_trait.fill_bytes(&mut bytes);
+        let mut words = [0u64; 3];
+        direct.fill_u64(&mut words);
+        for (chunk, w) in bytes.chunks(8).zip(words) {
+            assert_eq!(chunk, &w.to_le_bytes()[..chunk.len()]);
+        }
+        // One number per call takes a block of eight draws.
+        let (a, b) = (via_trait.next_u64(), via_trait.next_u64());
+        let mut block = [0u64; 16];
+        direct.fill_u64(&mut block);
+        assert_eq!((a, b), (block[0], block[8]));
+        assert_eq!(
+            Noise::seed_from_u64(11).uniforms(5),
+            Noise::new(11).uniforms(5)
+        );
     }
 }
