@@ -252,11 +252,17 @@ impl Rbm {
     /// The visible free energy F(v) = −ln Σ_h e^{−E(v,h)} = −aᵀv − Σ_j ln Σ_{h_j} e^{h_j x_j}
     /// (so p(v) = e^{−F(v)}/Z; −F is H^RBM\[v\] of Eq. 14 up to its constant). `[batch]`.
     pub fn free_energy(&self, v: Tensor<2>) -> Tensor<1> {
-        let a = (v.clone() * self.visible_bias.val().unsqueeze_dim(0)).sum_dim(1);
         let hidden = self
             .hidden_units
-            .log_partition_tensor(self.hidden_input(v))
+            .log_partition_tensor(self.hidden_input(v.clone()))
             .sum_dim(1);
+        self.free_energy_from_hidden(v, hidden)
+    }
+
+    /// [`Rbm::free_energy`] from the rows' Σ_j ln Σ_{h_j} e^{h_j x_j} (`hidden`, `[batch, 1]`),
+    /// for callers that have the hidden inputs already. `[batch]`.
+    pub fn free_energy_from_hidden(&self, v: Tensor<2>, hidden: Tensor<2>) -> Tensor<1> {
+        let a = (v * self.visible_bias.val().unsqueeze_dim(0)).sum_dim(1);
         (a + hidden).neg().squeeze_dim(1)
     }
 

@@ -18,9 +18,9 @@ const INNER_PARTS: usize = 2;
 /// visible units, x = v₁W₁ + v₂W₂, each half's rows of the batch further split over the
 /// threads. On two threads each thread reads only its half of W (the half of the rows that
 /// its task of W Hᵀ and of the gradient also touches, so it stays in that core's cache)
-/// and the batch's rows are not divided: this beat one block of batch rows per thread by
-/// 5%. The number of parts is fixed, so the sums, and the results, do not depend on the
-/// number of threads.
+/// and the batch's rows are not divided (the README's speed section compares this with one
+/// block of batch rows per thread). The number of parts is fixed, so the sums, and the
+/// results, do not depend on the number of threads.
 #[target_feature(enable = "avx512f,avx512dq,fma")]
 fn hidden_input(rbm: &KernelParams, v: &[f32], rows: usize) -> Vec<f32> {
     let (nv, nhp) = (rbm.nv, rbm.nhp);

@@ -59,8 +59,7 @@ pub(super) fn cd_step(
     let hidden_bias = (ph0_mean.clone() - phk.mean_dim(0)).squeeze_dim(0);
     let log_partition0 = hu.log_partition_tensor(x0.clone()).sum_dim(1);
     let free_energy = |v: Tensor<2>, log_partition: Tensor<2>| {
-        let a = (v * rbm.visible_bias.val().unsqueeze_dim(0)).sum_dim(1);
-        (a + log_partition).neg().mean()
+        rbm.free_energy_from_hidden(v, log_partition).mean()
     };
     let pseudo_log_likelihood =
         stochastic_pll_tensor(rbm, v0.clone(), x0, log_partition0.clone(), &noise.sites);
