@@ -37,12 +37,15 @@ pub struct AtomicCheckpointer {
 
 impl AtomicCheckpointer {
     /// Checkpoints named `name` in `dir` (created when missing).
-    pub fn new(dir: &Path, name: &str) -> Self {
-        std::fs::create_dir_all(dir).ok();
-        Self {
+    ///
+    /// # Errors
+    /// If `dir` cannot be created, naming it.
+    pub fn new(dir: &Path, name: &str) -> Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Self {
             dir: dir.to_path_buf(),
             name: name.to_string(),
-        }
+        })
     }
 
     /// The file of `epoch`.

@@ -5,17 +5,15 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use burn::data::dataset::Dataset;
 use burn::prelude::*;
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::observables::{MeasureOptions, measure};
 use ising_data::store::{self, StoredDataset};
-use ising_data::{Lattice, SpinEncoding};
+use ising_data::{Lattice, RowsDataset, SpinEncoding};
 use rbm::Units;
 use serde::{Deserialize, Serialize};
 
 use super::config::{DataConfig, json_differences};
-use crate::training::RowsDataset;
 
 /// Where the samples came from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -144,15 +142,7 @@ pub fn split_rows(
 ) -> Result<(RowsDataset, RowsDataset)> {
     let ds = ising_data::IsingDataset::from_stored(stored);
     let (train, valid) = ds.split(valid_fraction, seed)?;
-    let rows = |d: &ising_data::IsingDataset| -> RowsDataset {
-        let n = d.n_sites();
-        let mut out = Vec::with_capacity(d.len() * n);
-        for i in 0..d.len() {
-            out.extend(d.spins_at(i).iter().map(|&s| encoding.encode(s)));
-        }
-        RowsDataset::new(out, n)
-    };
-    Ok((rows(&train), rows(&valid)))
+    Ok((train.rows(encoding), valid.rows(encoding)))
 }
 
 /// The visible encoding matching a unit type.

@@ -11,6 +11,7 @@ use burn::prelude::*;
 use burn::store::ModuleRecord;
 use burn::train::checkpoint::KeepLastNCheckpoints;
 use burn::train::{Learner, LearningResult, SupervisedTraining};
+use ising_data::RowsDataset;
 use rbm::train::{CdMetric, CdStatistic};
 use rbm::{Dbn, Propagation, Rbm, RbmConfig};
 use serde::{Deserialize, Serialize};
@@ -20,7 +21,7 @@ use super::data::tensor_values;
 use crate::checkpoint::{AtomicCheckpointer, KEEP_EPOCHS, last_complete_epoch, verify_checkpoint};
 use crate::interrupt::StopSignal;
 use crate::output::{Interrupted, read_json, write_file_atomic};
-use crate::training::{EpochLoader, EpochLogger, EpochRecord, QuietRenderer, RowsDataset};
+use crate::training::{EpochLoader, EpochLogger, EpochRecord, QuietRenderer};
 
 /// The error of a run stopped by a signal: what stopped, and how to continue.
 fn interrupted(what: &str, run_dir: &Path) -> anyhow::Error {
@@ -219,9 +220,9 @@ pub fn train_stack(
             .metric_valid_numeric(CdMetric::new(CdStatistic::FreeEnergyGap))
             .num_epochs(tc.epochs)
             .with_custom_checkpointers(
-                checkpointer("model"),
-                checkpointer("optim"),
-                checkpointer("scheduler"),
+                checkpointer("model")?,
+                checkpointer("optim")?,
+                checkpointer("scheduler")?,
             )
             .with_checkpointing_strategy(KeepLastNCheckpoints::new(KEEP_EPOCHS))
             .with_metric_logger(logger.clone())
