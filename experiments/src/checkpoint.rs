@@ -84,6 +84,11 @@ impl<R: Checkpoint> Checkpointer<R> for AtomicCheckpointer {
 
 /// The newest epoch of which all three records exist in `dir`, if any.
 pub fn last_complete_epoch(dir: &Path) -> Option<usize> {
+    last_complete_epoch_up_to(dir, usize::MAX)
+}
+
+/// The newest epoch, at most `max`, of which all three records exist in `dir`, if any.
+pub fn last_complete_epoch_up_to(dir: &Path, max: usize) -> Option<usize> {
     let entries = std::fs::read_dir(dir).ok()?;
     let mut epochs: Vec<usize> = entries
         .filter_map(|e| {
@@ -93,6 +98,7 @@ pub fn last_complete_epoch(dir: &Path) -> Option<usize> {
                 .parse()
                 .ok()
         })
+        .filter(|&e| e <= max)
         .collect();
     epochs.sort_unstable();
     epochs

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 
 use super::config::PretrainConfig;
 use super::data::tensor_values;
-use crate::checkpoint::{AtomicCheckpointer, KEEP_EPOCHS, last_complete_epoch, verify_checkpoint};
+use crate::checkpoint::{
+    AtomicCheckpointer, KEEP_EPOCHS, last_complete_epoch_up_to, verify_checkpoint,
+};
 use crate::interrupt::StopSignal;
 use crate::output::{Interrupted, read_json, write_file_atomic};
 use crate::training::{EpochLoader, EpochLogger, EpochRecord, QuietRenderer};
@@ -163,12 +165,24 @@ pub fn train_stack(
             );
             (loaded.valid().rbm, report)
         } else {
-            let resume_from = if options.resume {
-                last_complete_epoch(&files.checkpoints)
+            // Burn saves an epoch's checkpoint on the training thread and hands its metrics
+            // to the logger on another, so a kill can leave one without the other: resume
+            // after the newest epoch that has both.
+            let (resume_from, mut history) = if options.resume {
+                let recorded = EpochLogger::read_records(&files.epochs)?;
+                let last_recorded = recorded
+                    .iter()
+                    .filter(|r| r.split == "valid")
+                    .map(|r| r.epoch)
+                    .max()
+                    .unwrap_or(0);
+                (
+                    last_complete_epoch_up_to(&files.checkpoints, last_recorded),
+                    recorded,
+                )
             } else {
-                None
+                (None, Vec::new())
             };
-            let mut history = Vec::new();
             if let Some(epoch) = resume_from {
                 if epoch > tc.epochs {
                     bail!(
@@ -178,10 +192,9 @@ pub fn train_stack(
                     );
                 }
                 verify_checkpoint(&files.checkpoints, epoch, model.clone())?;
-                history = EpochLogger::read_records(&files.epochs)?;
-                history.retain(|r| r.epoch <= epoch);
                 println!("{label}: resuming after epoch {epoch}");
             }
+            history.retain(|r| r.epoch <= resume_from.unwrap_or(0));
             let first_epoch = resume_from.unwrap_or(0) + 1;
             let batches_per_epoch = train.len().div_ceil(tc.batch_size);
             let scheduler = tc.lr_scheduler(batches_per_epoch * tc.epochs)?;
