@@ -37,12 +37,15 @@ pub struct AtomicCheckpointer {
 
 impl AtomicCheckpointer {
     /// Checkpoints named `name` in `dir` (created when missing).
-    pub fn new(dir: &Path, name: &str) -> Self {
-        std::fs::create_dir_all(dir).ok();
-        Self {
+    ///
+    /// # Errors
+    /// If `dir` cannot be created, naming it.
+    pub fn new(dir: &Path, name: &str) -> Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Self {
             dir: dir.to_path_buf(),
             name: name.to_string(),
-        }
+        })
     }
 
     /// The file of `epoch`.
@@ -81,12 +84,11 @@ impl<R: Checkpoint> Checkpointer<R> for AtomicCheckpointer {
 
 /// The newest epoch of which all three records exist in `dir`, if any.
 pub fn last_complete_epoch(dir: &Path) -> Option<usize> {
-    last_complete_epoch_where(dir, |_| true)
+    last_complete_epoch_up_to(dir, usize::MAX)
 }
 
-/// The last epoch with a complete checkpoint in `dir` for which `also(epoch)` holds (for
-/// instance: whose metrics were logged before the process stopped).
-pub fn last_complete_epoch_where(dir: &Path, also: impl Fn(usize) -> bool) -> Option<usize> {
+/// The newest epoch, at most `max`, of which all three records exist in `dir`, if any.
+pub fn last_complete_epoch_up_to(dir: &Path, max: usize) -> Option<usize> {
     let entries = std::fs::read_dir(dir).ok()?;
     let mut epochs: Vec<usize> = entries
         .filter_map(|e| {
@@ -96,12 +98,13 @@ pub fn last_complete_epoch_where(dir: &Path, also: impl Fn(usize) -> bool) -> Op
                 .parse()
                 .ok()
         })
+        .filter(|&e| e <= max)
         .collect();
     epochs.sort_unstable();
     epochs
         .into_iter()
         .rev()
-        .find(|&e| also(e) && RECORDS.iter().all(|r| checkpoint_path(dir, r, e).is_file()))
+        .find(|&e| RECORDS.iter().all(|r| checkpoint_path(dir, r, e).is_file()))
 }
 
 /// Checks that the checkpoint of `epoch` in `dir` can be resumed from: each record decodes,

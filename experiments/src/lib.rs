@@ -22,3 +22,7 @@ pub mod output;
 pub mod plot;
 pub mod pretrain;
 pub mod training;
+
+/// The version of Burn this crate was built with (the `burn` package in the workspace's
+/// `Cargo.lock`, read by `build.rs`).
+pub const BURN_VERSION: &str = env!("BURN_VERSION");

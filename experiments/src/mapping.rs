@@ -12,8 +12,116 @@
 //!   Since e^{−F^h} = Tr_v e^{−H[v]} Tr_h e^{T(v,h)}, e^{−ΔF} = ⟨Tr_h e^T⟩_P: ΔF = 0 says the
 //!   P-average of Tr_h e^T is 1, not that every Tr_h e^T is 1, so the "only if" of Eq. 8 fails.
 
+use anyhow::Result;
+use burn::data::dataloader::DataLoader;
+use burn::prelude::*;
+use burn::train::TrainStep;
+use ising_data::RowsDataset;
 use rbm::eval::exact::{HostRbm, state};
+use rbm::{CdModel, RbmConfig, TrainingConfig, Units};
 use serde::{Deserialize, Serialize};
+
+use crate::training::EpochLoader;
+
+/// A run of the `mapping` binary: the random RBM on a random Hamiltonian, and the training of
+/// an RBM on samples of a periodic ring, checked after every epoch.
+#[derive(Config, Debug)]
+pub struct MappingConfig {
+    /// Spins of the periodic ring (visible units).
+    pub ring: usize,
+    /// Hidden units.
+    pub hidden: usize,
+    /// Coupling K of the ring.
+    pub coupling: f64,
+    /// Training samples of the ring.
+    pub samples: usize,
+    /// Seed of the samples, of the random RBM and Hamiltonian, and of every stream of the
+    /// training ([`MappingStream`]).
+    pub seed: u64,
+    /// Standard deviation of the random RBM's weights.
+    #[config(default = 0.7)]
+    pub random_init_std: f64,
+    /// Standard deviation of the trained RBM's initial weights.
+    #[config(default = 0.1)]
+    pub init_std: f64,
+    /// The training of the RBM on the ring (its `seed` is the run's).
+    pub training: TrainingConfig,
+}
+
+/// The purposes of a mapping run's random numbers, each its own stream keyed by (seed,
+/// purpose), so that drawing more for one purpose does not shift another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+pub enum MappingStream {
+    /// The random RBM's weights.
+    RandomRbm = 0,
+    /// The random Hamiltonian H[v].
+    RandomHamiltonian = 1,
+    /// The trained RBM's initial weights.
+    InitialWeights = 2,
+    /// The persistent chains' initial states (used with PCD).
+    Chains = 3,
+    /// The batch order and the Gibbs sampling of the training.
+    Batches = 4,
+}
+
+impl MappingStream {
+    /// The key of this stream under `seed`.
+    pub fn key(self, seed: u64) -> u64 {
+        rbm::noise::key(&[seed, self as u64])
+    }
+}
+
+/// Trains an RBM of ±1 units on `rows` (the ring's samples, ±1) as `config` says — its
+/// optimiser, learning-rate schedule, batch size and epochs — from initial weights of standard
+/// deviation `init_std`, every random number drawn from the streams of `config.seed`
+/// ([`MappingStream`]): the batches in a keyed random order per epoch ([`EpochLoader`]).
+/// Calls `after_epoch` with 0 and the initial model, then after every epoch with its number
+/// (an error it returns ends the training)
+/// and the model.
+///
+/// # Errors
+/// If the configuration is invalid or a batch cannot be served.
+pub fn train_on_ring(
+    config: &TrainingConfig,
+    rows: &RowsDataset,
+    hidden: usize,
+    init_std: f64,
+    device: &Device,
+    mut after_epoch: impl FnMut(usize, &CdModel) -> Result<()>,
+) -> Result<CdModel> {
+    config.validate()?;
+    let rbm = RbmConfig::new(rows.width(), hidden)
+        .with_visible_units(Units::Spin)
+        .with_hidden_units(Units::Spin)
+        .with_init_std(init_std)
+        .init_seeded(device, MappingStream::InitialWeights.key(config.seed));
+    let mut model = config
+        .cd
+        .clone()
+        .init_seeded(rbm, MappingStream::Chains.key(config.seed));
+    let loader = EpochLoader::new(
+        rows.clone(),
+        config.batch_size,
+        true,
+        MappingStream::Batches.key(config.seed),
+        1,
+        device,
+    );
+    let batches = loader.num_items().div_ceil(config.batch_size);
+    let mut scheduler = config.lr_scheduler(batches * config.epochs)?;
+    let mut optimizer = config.optimizer();
+    after_epoch(0, &model)?;
+    for epoch in 1..=config.epochs {
+        for batch in loader.iter() {
+            let batch = batch.map_err(|e| anyhow::anyhow!("serving a batch: {e}"))?;
+            let grads = TrainStep::step(&model, batch).grads;
+            model = optimizer.step(scheduler.step(), model, grads);
+        }
+        after_epoch(epoch, &model)?;
+    }
+    Ok(model)
+}
 
 /// Largest number of visible plus hidden units enumerated jointly.
 pub const MAX_JOINT_UNITS: usize = 26;

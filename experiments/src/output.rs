@@ -1,8 +1,10 @@
-//! Run folders and the edges of the binaries: every output of `fig1`, `fig2` and `mapping` is
-//! collected in memory and written atomically at the end, so a run never leaves a
-//! half-written folder; an existing folder is replaced only with `--force`, and only when one
-//! of our programs wrote it ([`ising_data::folder`]). [`main`] gives every binary the same
-//! error report, exit status and panic handling.
+//! Run folders and the edges of the binaries. Every output of `fig1`, `fig2` and `mapping` is
+//! collected in memory by a [`RunOutput`] and written atomically at the end, so such a run
+//! never leaves a half-written folder; `fig3`, a training run that must be resumable, writes
+//! into a [`RunFolder`] as it goes, each file atomically. Either way an existing folder is
+//! replaced only with `--force`, only when one of our programs wrote it
+//! ([`ising_data::folder`]), and only once the new run is complete. [`main`] gives every
+//! binary the same error report, exit status and panic handling.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -70,6 +72,101 @@ impl RunOutput {
         let marker = Marker::new(&self.program, self.files.iter().map(|(n, _)| n.clone()));
         folder::write_folder_atomic(&self.dir, &files, &marker, self.force)
             .with_context(|| format!("writing {}", self.dir.display()))?;
+        Ok(self.dir)
+    }
+}
+
+/// A run folder written in place as the run goes, for runs that must be resumable: its
+/// [marker](Marker) is written first, so that an interrupted run can be continued or replaced
+/// with `--force`, and every file is written atomically.
+#[derive(Debug)]
+pub struct RunFolder {
+    dir: PathBuf,
+    backup: Option<PathBuf>,
+}
+
+impl RunFolder {
+    /// Starts the folder `dir` of a new run of `program`, whose entries are `entries` (names or
+    /// patterns, as [`Marker::new`]). An existing folder (allowed by [`check_out`] with
+    /// `--force` before any work) is moved aside, and removed by [`RunFolder::finish`].
+    ///
+    /// # Errors
+    /// If the existing folder is not one `program` may replace, or on I/O failure, naming
+    /// the path.
+    pub fn create(program: &str, dir: &Path, entries: Vec<String>) -> Result<Self> {
+        let backup = if dir.exists() {
+            Some(folder::move_aside(dir, program).context("--out")?)
+        } else {
+            None
+        };
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let run = Self {
+            dir: dir.into(),
+            backup,
+        };
+        run.write(
+            folder::MARKER_FILE,
+            &Marker::new(program, entries).to_bytes(),
+        )?;
+        Ok(run)
+    }
+
+    /// Reopens the folder `dir` of an interrupted run of `program` to continue it, marking
+    /// it when it has no marker yet (a run written before markers existed), so that `--force`
+    /// may replace it.
+    ///
+    /// # Errors
+    /// On I/O failure, naming the path.
+    pub fn reopen(program: &str, dir: &Path, entries: Vec<String>) -> Result<Self> {
+        let run = Self {
+            dir: dir.into(),
+            backup: None,
+        };
+        if Marker::read(dir).ok().flatten().is_none() {
+            run.write(
+                folder::MARKER_FILE,
+                &Marker::new(program, entries).to_bytes(),
+            )?;
+        }
+        Ok(run)
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes the file `name` (a path relative to the folder, whose sub-folders are created
+    /// when missing) atomically.
+    ///
+    /// # Errors
+    /// On I/O failure, naming the path.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        write_file_atomic(&path, bytes)
+    }
+
+    /// Writes a pretty-printed JSON file ([`RunFolder::write`]).
+    ///
+    /// # Errors
+    /// If `value` cannot be serialised, or on I/O failure.
+    pub fn write_json(&self, name: &str, value: &impl serde::Serialize) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(value).context("serialising JSON")?;
+        self.write(name, &bytes)
+    }
+
+    /// Ends the run: removes the folder it replaced, if any.
+    ///
+    /// # Errors
+    /// If the replaced folder cannot be removed.
+    pub fn finish(self) -> Result<PathBuf> {
+        if let Some(old) = &self.backup {
+            folder::discard_backup(old).context("removing the replaced run")?;
+        }
         Ok(self.dir)
     }
 }

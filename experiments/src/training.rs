@@ -1,5 +1,5 @@
-//! Plumbing between Burn's `SupervisedTraining` and our runs: a dataset of float rows with its
-//! batcher, a metric logger that keeps per-epoch means and prints one plain line per epoch,
+//! Plumbing between Burn's `SupervisedTraining` and our runs: a data loader that serves
+//! [`RowsDataset`]s in batches resumable at any epoch, a metric logger that keeps per-epoch means and prints one plain line per epoch,
 //! and a renderer that stays quiet between epochs.
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,54 +17,11 @@ use burn::train::renderer::{
     EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
     MetricsRendererTraining,
 };
+use ising_data::RowsDataset;
 use rbm::{CdBatch, Noise};
 use serde::{Deserialize, Serialize};
 
 use crate::output::{read_json, write_file_atomic};
-
-/// Rows of equal width stored contiguously, served one row per item.
-#[derive(Debug, Clone)]
-pub struct RowsDataset {
-    data: Arc<Vec<f32>>,
-    width: usize,
-}
-
-impl RowsDataset {
-    /// A dataset of `data.len() / width` rows.
-    ///
-    /// # Panics
-    /// If `width` is 0 or does not divide `data.len()`.
-    pub fn new(data: Vec<f32>, width: usize) -> Self {
-        assert!(width > 0 && data.len().is_multiple_of(width), "ragged rows");
-        Self {
-            data: Arc::new(data),
-            width,
-        }
-    }
-
-    /// Row width.
-    pub fn width(&self) -> usize {
-        self.width
-    }
-
-    /// All rows as one `[rows, width]` tensor.
-    pub fn to_tensor(&self, device: &Device) -> Tensor<2> {
-        Tensor::from_data(
-            TensorData::new(self.data.as_ref().clone(), [self.len(), self.width]),
-            device,
-        )
-    }
-}
-
-impl Dataset<Vec<f32>> for RowsDataset {
-    fn get(&self, index: usize) -> Result<Vec<f32>, DatasetError> {
-        Ok(self.data[index * self.width..(index + 1) * self.width].to_vec())
-    }
-
-    fn len(&self) -> usize {
-        self.data.len() / self.width
-    }
-}
 
 /// Serves a [`RowsDataset`] as [`CdBatch`]es whose order and random-number keys are functions
 /// of (stream key, epoch, batch index) only.
@@ -133,16 +90,6 @@ impl EpochLoader {
         }
         order
     }
-
-    fn gather(&self, rows: &RowsDataset, indices: impl Iterator<Item = usize>) -> Tensor<2> {
-        let width = rows.width();
-        let mut flat = Vec::new();
-        for i in indices {
-            flat.extend_from_slice(&rows.data[i * width..(i + 1) * width]);
-        }
-        let n = flat.len() / width;
-        Tensor::from_data(TensorData::new(flat, [n, width]), &self.device)
-    }
 }
 
 struct EpochIterator<'a> {
@@ -162,14 +109,16 @@ impl Iterator for EpochIterator<'_> {
             return None;
         }
         let end = (start + l.batch_size).min(self.order.len());
-        let visible = l.gather(&l.rows, self.order[start..end].iter().copied());
+        let visible = l
+            .rows
+            .gather(self.order[start..end].iter().copied(), &l.device);
         let key = rbm::noise::key(&[l.key, self.epoch as u64, self.batch as u64]);
         let mut batch = CdBatch::new(visible, key);
         if let Some(reference) = &l.reference
             && !reference.is_empty()
         {
             let n = reference.len();
-            batch = batch.with_reference(l.gather(reference, (start..end).map(|i| i % n)));
+            batch = batch.with_reference(reference.gather((start..end).map(|i| i % n), &l.device));
         }
         self.batch += 1;
         Some(Ok(batch))

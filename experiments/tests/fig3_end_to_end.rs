@@ -1,6 +1,7 @@
 //! The Fig. 3 pipeline end to end on a small stack (8×8 lattice, 64-16-4) on the CPU: the
 //! binary writes every output, they parse, training lowered the reconstruction error of every
-//! layer, and an existing run folder is refused without being touched.
+//! layer, the run records the Burn version of `Cargo.lock`, and an existing run folder is
+//! refused without being touched.
 
 mod common;
 
@@ -47,6 +48,19 @@ fn small_stack_end_to_end() {
     ] {
         assert!(out.join(name).is_file(), "missing {name}");
     }
+    // The run records the Burn version resolved in the workspace's Cargo.lock.
+    let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"))
+        .expect("the workspace's Cargo.lock");
+    let locked = lock
+        .split("[[package]]")
+        .find(|p| p.lines().any(|l| l.trim() == "name = \"burn\""))
+        .and_then(|p| p.lines().find_map(|l| l.trim().strip_prefix("version = ")))
+        .map(|v| v.trim_matches('"').to_string())
+        .expect("burn in Cargo.lock");
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(record["burn_version"], locked.as_str());
+    assert_eq!(experiments::BURN_VERSION, locked);
     // The weights are float32 arrays of the architecture's shape.
     let w = std::fs::read(out.join("weights/layer1_W.npy")).unwrap();
     assert!(String::from_utf8_lossy(&w[..80]).contains("'descr': '<f4'"));

@@ -1,8 +1,21 @@
-//! Ising configurations served as a Burn [`Dataset`] and batched into tensors.
+//! Ising configurations fed to Burn: an [`IsingDataset`] holds configurations and splits them
+//! into training and held-out parts; [`IsingDataset::rows`] encodes a part as a
+//! [`RowsDataset`], the Burn [`Dataset`] of visible-unit rows that training reads (and that
+//! also holds the activities a trained layer passes to the next).
+//!
+//! ```
+//! use burn::data::dataset::Dataset;
+//! use ising_data::{IsingDataset, Lattice, SpinEncoding};
+//!
+//! let lattice = Lattice::Ring { n: 4 };
+//! let ds = IsingDataset::new(lattice, vec![1, -1, 1, 1, -1, -1, 1, -1]).unwrap();
+//! let rows = ds.rows(SpinEncoding::ZeroOne);
+//! assert_eq!((rows.len(), rows.width()), (2, 4));
+//! assert_eq!(rows.row(1), &[0.0, 0.0, 1.0, 0.0]);
+//! ```
 
 use std::sync::Arc;
 
-use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::{Dataset, DatasetError};
 use burn::prelude::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -32,13 +45,6 @@ impl SpinEncoding {
             SpinEncoding::PlusMinusOne => f32::from(s),
         }
     }
-}
-
-/// One configuration: N spins ±1 in row-major order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IsingItem {
-    /// The spins.
-    pub spins: Vec<i8>,
 }
 
 /// A view of some configurations of a set, in a chosen order. Cheap to clone and split:
@@ -129,57 +135,109 @@ impl IsingDataset {
         Ok((part(train), part(order)))
     }
 
-    /// All items of this view as one `[len, N]` tensor in `encoding`.
+    /// Number of configurations in this view.
+    pub fn len(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// Whether this view holds no configuration.
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+
+    /// The configurations of this view, in its order, as rows of visible units in `encoding`.
+    pub fn rows(&self, encoding: SpinEncoding) -> RowsDataset {
+        let n = self.n_sites();
+        let mut values = Vec::with_capacity(self.len() * n);
+        for i in 0..self.len() {
+            values.extend(self.spins_at(i).iter().map(|&s| encoding.encode(s)));
+        }
+        RowsDataset::new(values, n)
+    }
+
+    /// All configurations of this view as one `[len, N]` tensor in `encoding`.
     pub fn to_tensor(&self, encoding: SpinEncoding, device: &Device) -> Tensor<2> {
-        let items: Vec<&[i8]> = (0..self.len()).map(|i| self.spins_at(i)).collect();
-        encode_batch(&items, self.n_sites(), encoding, device)
+        self.rows(encoding).to_tensor(device)
     }
 }
 
-impl Dataset<IsingItem> for IsingDataset {
-    fn get(&self, index: usize) -> std::result::Result<IsingItem, DatasetError> {
-        Ok(IsingItem {
-            spins: self.spins_at(index).to_vec(),
-        })
+/// Rows of equal width stored contiguously (visible units of a layer, one row per sample),
+/// served one row per item. Cheap to clone: the values are shared.
+#[derive(Debug, Clone)]
+pub struct RowsDataset {
+    values: Arc<Vec<f32>>,
+    width: usize,
+}
+
+impl RowsDataset {
+    /// A dataset of `values.len() / width` rows, row-major.
+    ///
+    /// # Panics
+    /// If `width` is 0 or does not divide `values.len()`.
+    pub fn new(values: Vec<f32>, width: usize) -> Self {
+        assert!(
+            width > 0 && values.len().is_multiple_of(width),
+            "ragged rows"
+        );
+        Self {
+            values: Arc::new(values),
+            width,
+        }
+    }
+
+    /// Row width.
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// Row `index`.
+    ///
+    /// # Panics
+    /// If `index >= len()`.
+    pub fn row(&self, index: usize) -> &[f32] {
+        &self.values[index * self.width..(index + 1) * self.width]
+    }
+
+    /// The rows `indices`, in that order, as one tensor.
+    ///
+    /// # Shapes
+    /// `[indices.len(), width]`.
+    ///
+    /// # Panics
+    /// If an index is out of range.
+    pub fn gather(&self, indices: impl IntoIterator<Item = usize>, device: &Device) -> Tensor<2> {
+        let mut flat = Vec::new();
+        for i in indices {
+            flat.extend_from_slice(self.row(i));
+        }
+        let n = flat.len() / self.width;
+        Tensor::from_data(TensorData::new(flat, [n, self.width]), device)
+    }
+
+    /// All rows as one tensor.
+    ///
+    /// # Shapes
+    /// `[len, width]`.
+    pub fn to_tensor(&self, device: &Device) -> Tensor<2> {
+        Tensor::from_data(
+            TensorData::new(self.values.as_ref().clone(), [self.len(), self.width]),
+            device,
+        )
+    }
+}
+
+impl Dataset<Vec<f32>> for RowsDataset {
+    fn get(&self, index: usize) -> std::result::Result<Vec<f32>, DatasetError> {
+        if index >= self.len() {
+            return Err(DatasetError::new(IsingDataError::Config(format!(
+                "row {index} is out of range for {} rows",
+                self.len()
+            ))));
+        }
+        Ok(self.row(index).to_vec())
     }
 
     fn len(&self) -> usize {
-        self.indices.len()
-    }
-}
-
-fn encode_batch(items: &[&[i8]], n: usize, encoding: SpinEncoding, device: &Device) -> Tensor<2> {
-    let mut values = Vec::with_capacity(items.len() * n);
-    for s in items {
-        assert_eq!(s.len(), n, "configuration of wrong size in batch");
-        values.extend(s.iter().map(|&x| encoding.encode(x)));
-    }
-    Tensor::from_data(TensorData::new(values, [items.len(), n]), device)
-}
-
-/// Batches [`IsingItem`]s into `[batch, N]` float tensors in the model's encoding.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct IsingBatcher {
-    /// The encoding of the visible units.
-    pub encoding: SpinEncoding,
-}
-
-impl IsingBatcher {
-    /// A batcher with this encoding.
-    pub fn new(encoding: SpinEncoding) -> Self {
-        Self { encoding }
-    }
-}
-
-impl Batcher<IsingItem, Tensor<2>> for IsingBatcher {
-    /// # Shapes
-    /// `[items.len(), N]`.
-    ///
-    /// # Panics
-    /// If the items do not all have the same number of spins.
-    fn batch(&self, items: Vec<IsingItem>, device: &Device) -> Tensor<2> {
-        let n = items.first().map_or(0, |i| i.spins.len());
-        let refs: Vec<&[i8]> = items.iter().map(|i| i.spins.as_slice()).collect();
-        encode_batch(&refs, n, self.encoding, device)
+        self.values.len() / self.width
     }
 }

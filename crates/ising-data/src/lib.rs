@@ -33,7 +33,7 @@ pub mod sampler;
 pub mod stats;
 pub mod store;
 
-pub use dataset::{IsingBatcher, IsingDataset, IsingItem, SpinEncoding};
+pub use dataset::{IsingDataset, RowsDataset, SpinEncoding};
 pub use error::{IsingDataError, Result};
 pub use generate::GenerateConfig;
 pub use lattice::Lattice;

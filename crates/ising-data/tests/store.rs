@@ -3,13 +3,12 @@
 
 use std::path::Path;
 
-use burn::data::dataloader::batcher::Batcher;
 use burn::data::dataset::Dataset;
 use burn::prelude::Device;
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::observables::{MeasureOptions, measure};
 use ising_data::store::{self, MANIFEST_FILE, SPINS_FILE};
-use ising_data::{IsingBatcher, IsingDataError, IsingDataset, Lattice, SpinEncoding, npy};
+use ising_data::{IsingDataError, IsingDataset, Lattice, SpinEncoding, npy};
 
 fn small_config(seed: u64) -> GenerateConfig {
     let mut config = GenerateConfig::new(Lattice::Square { l: 6 }, 0.35, 40, seed);
@@ -143,37 +142,52 @@ fn burn_dataset_split_and_batches() {
     let (train, valid) = ds.split(0.3, 5).unwrap();
     assert_eq!((train.len(), valid.len()), (7, 3));
     // The split is a partition of the items, reproducible from the seed.
-    let mut seen: Vec<Vec<i8>> = train
-        .iter()
-        .chain(valid.iter())
-        .map(|i| i.unwrap().spins)
-        .collect();
+    let configurations = |d: &IsingDataset| {
+        (0..d.len())
+            .map(|i| d.spins_at(i).to_vec())
+            .collect::<Vec<_>>()
+    };
+    let mut seen = configurations(&train);
+    seen.extend(configurations(&valid));
     let mut all: Vec<Vec<i8>> = spins.chunks(9).map(|c| c.to_vec()).collect();
     seen.sort();
     all.sort();
     assert_eq!(seen, all);
     let (train2, _) = ds.split(0.3, 5).unwrap();
-    assert_eq!(train.get(0).unwrap(), train2.get(0).unwrap());
+    assert_eq!(configurations(&train), configurations(&train2));
     assert!(ds.split(1.0, 5).is_err());
 
+    // The Burn dataset of a part holds its configurations in its order, encoded; a batch
+    // gathered from it is the same rows as a tensor.
     let device = Device::flex();
-    let items: Vec<_> = (0..4).map(|i| ds.get(i).unwrap()).collect();
     for (encoding, lo) in [
         (SpinEncoding::ZeroOne, 0.0f32),
         (SpinEncoding::PlusMinusOne, -1.0),
     ] {
-        let batch = IsingBatcher::new(encoding).batch(items.clone(), &device);
+        let close = |a: &[f32], b: &[f32]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-7)
+        };
+        let encode =
+            |s: &[i8]| -> Vec<f32> { s.iter().map(|&s| if s > 0 { 1.0 } else { lo }).collect() };
+        let rows = train.rows(encoding);
+        assert_eq!((rows.len(), rows.width()), (7, 9));
+        for i in 0..rows.len() {
+            assert!(close(&rows.get(i).unwrap(), &encode(train.spins_at(i))));
+        }
+        assert!(rows.get(7).is_err());
+        let batch = rows.gather([4, 0, 2, 6], &device);
         assert_eq!(batch.dims(), [4, 9]);
         let values = batch.into_data().try_to_vec::<f32>().unwrap();
-        let expected: Vec<f32> = spins[..36]
+        let expected: Vec<f32> = [4, 0, 2, 6]
             .iter()
-            .map(|&s| if s > 0 { 1.0 } else { lo })
+            .flat_map(|&i| encode(train.spins_at(i)))
             .collect();
-        assert!(
-            values
-                .iter()
-                .zip(&expected)
-                .all(|(a, b)| (a - b).abs() < 1e-7)
-        );
+        assert!(close(&values, &expected));
+        let whole = ds
+            .to_tensor(encoding, &device)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        assert!(close(&whole, &encode(&spins)));
     }
 }

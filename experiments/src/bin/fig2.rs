@@ -16,6 +16,8 @@ use experiments::plot::{Series, line_chart};
 use ising_data::exact::{decimation_prefactor, ring_correlation, ring_log_partition};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{Algorithm, IsingDataset, Lattice, SpinEncoding};
+use rbm::Noise;
+use rbm::tensor::to_vec;
 use serde::Serialize;
 
 /// The largest ring of the sampling check.
@@ -206,7 +208,6 @@ fn run() -> Result<()> {
 
     // Sampling: ring samples at J(0) pushed up through the stack by sampling p(h|v).
     let device = Device::flex();
-    device.seed(args.seed);
     let mut config = GenerateConfig::new(
         Lattice::Ring { n: args.ring },
         args.j0,
@@ -221,11 +222,7 @@ fn run() -> Result<()> {
     let mut sampling = Vec::new();
     let (mut n, mut layer) = (args.ring, 0);
     loop {
-        let host_values = v
-            .clone()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
+        let host_values = to_vec::<f32, _>(v.clone())?;
         let (corr, err) = ring_nn_correlation(&host_values, n);
         let exact = ring_correlation(n, couplings[layer], 1);
         println!(
@@ -243,7 +240,13 @@ fn run() -> Result<()> {
         if n < 8 {
             break;
         }
-        v = decimation_rbm(n, couplings[layer], &device).sample_hidden(v);
+        // Layer l's hidden units are drawn from the stream keyed (seed, l), so each layer's
+        // draws are independent of how many the layers below made.
+        let rbm = decimation_rbm(n, couplings[layer], &device);
+        let mut noise = Noise::new(rbm::noise::key(&[args.seed, layer as u64]));
+        v = rbm
+            .hidden_units
+            .sample_with(rbm.hidden_input(v), &mut noise);
         n /= 2;
         layer += 1;
     }

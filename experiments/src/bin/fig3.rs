@@ -3,6 +3,7 @@
 //!
 //! `cargo run --release -p experiments --bin fig3 -- --preset paper --out runs/fig3`
 
+use rbm::tensor::to_vec;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -11,14 +12,12 @@ use anyhow::{Context, Result, bail};
 use burn::data::dataset::Dataset;
 use clap::Parser;
 use experiments::interrupt::StopSignal;
-use experiments::output::{check_out, clean_out, read_json, write_file_atomic};
+use experiments::output::{RunFolder, check_out, clean_out, read_json};
 use experiments::plot::{ColourScale, ImagePanel, Series, image_grid, line_chart};
 use experiments::pretrain::{
     DataSource, LayerFields, LayerReport, PretrainConfig, StackOptions, encoding_for,
-    json_differences, load_or_generate, receptive_field_figures, split_rows, tensor_values,
-    train_stack,
+    json_differences, load_or_generate, receptive_field_figures, split_rows, train_stack,
 };
-use ising_data::folder::{MARKER_FILE, Marker, discard_backup, move_aside};
 use ising_data::npy;
 use rbm::device::{available_devices, select_device};
 use serde::Serialize;
@@ -179,7 +178,6 @@ fn run() -> Result<()> {
     let args = Args::parse();
     let start = Instant::now();
     let device = select_device(&args.device)?;
-    let mut backup = None;
     let config = if args.resume {
         clean_out(&args.out)?;
         resume_config(&args)?
@@ -194,8 +192,6 @@ fn run() -> Result<()> {
         check_out(&args.out, args.force, "fig3")?;
         config
     };
-    let out = args.out.as_path();
-    let marker = Marker::new("fig3", run_entries(&config));
     println!(
         "device: {} (compiled: {})",
         args.device,
@@ -204,20 +200,14 @@ fn run() -> Result<()> {
 
     // The data first: a dataset error leaves no run folder behind.
     let (stored, source) = load_or_generate(&config.data, &args.datasets)?;
-    if !args.resume {
-        if args.out.exists() {
-            backup = Some(move_aside(out, "fig3").context("--out")?);
-        }
-        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-        write_file_atomic(&out.join(MARKER_FILE), &marker.to_bytes())?;
-        write_file_atomic(
-            &out.join("config.json"),
-            serde_json::to_string_pretty(&config)?.as_bytes(),
-        )?;
-    } else if Marker::read(out).ok().flatten().is_none() {
-        // A run written before markers existed: mark it, so that --force may replace it.
-        write_file_atomic(&out.join(MARKER_FILE), &marker.to_bytes())?;
-    }
+    let folder = if args.resume {
+        RunFolder::reopen("fig3", &args.out, run_entries(&config))?
+    } else {
+        let folder = RunFolder::create("fig3", &args.out, run_entries(&config))?;
+        folder.write_json("config.json", &config)?;
+        folder
+    };
+    let out = folder.dir();
     let l = config.data.size;
     let encoding = encoding_for(config.units);
     let (train, valid) = split_rows(
@@ -234,28 +224,25 @@ fn run() -> Result<()> {
     let (dbn, reports) = train_stack(&config, train, valid.clone(), &device, out, options)?;
 
     let figures_start = Instant::now();
-    let weights_dir = out.join("weights");
-    std::fs::create_dir_all(&weights_dir)
-        .with_context(|| format!("creating {}", weights_dir.display()))?;
     for (i, layer) in dbn.layers.iter().enumerate() {
         let [nv, nh] = [layer.n_visible(), layer.n_hidden()];
         let put = |name: String, shape: &[usize], data: Vec<f32>| {
-            write_file_atomic(&weights_dir.join(name), &npy::encode_f32(shape, &data))
+            folder.write(&format!("weights/{name}"), &npy::encode_f32(shape, &data))
         };
         put(
             format!("layer{}_W.npy", i + 1),
             &[nv, nh],
-            tensor_values(layer.weights.val())?,
+            to_vec::<f32, _>(layer.weights.val())?,
         )?;
         put(
             format!("layer{}_visible_bias.npy", i + 1),
             &[nv],
-            tensor_values(layer.visible_bias.val())?,
+            to_vec::<f32, _>(layer.visible_bias.val())?,
         )?;
         put(
             format!("layer{}_hidden_bias.npy", i + 1),
             &[nh],
-            tensor_values(layer.hidden_bias.val())?,
+            to_vec::<f32, _>(layer.hidden_bias.val())?,
         )?;
     }
 
@@ -275,15 +262,15 @@ fn run() -> Result<()> {
         );
     }
     for (name, bytes) in &figures {
-        write_file_atomic(&out.join(name), bytes)?;
+        folder.write(name, bytes)?;
     }
 
     // Three held-out samples and their reconstructions from the top layer (validation
     // guarantees at least three held-out rows).
     let shown = valid.len().min(3);
     let v = valid.to_tensor(&device).slice([0..shown, 0..l * l]);
-    let recon = tensor_values(dbn.reconstruct(v.clone()))?;
-    let v = tensor_values(v)?;
+    let recon = to_vec::<f32, _>(dbn.reconstruct(v.clone()))?;
+    let v = to_vec::<f32, _>(v)?;
     let (lo, hi) = match encoding {
         ising_data::SpinEncoding::ZeroOne => (0.0, 1.0),
         ising_data::SpinEncoding::PlusMinusOne => (-1.0, 1.0),
@@ -305,8 +292,8 @@ fn run() -> Result<()> {
             scale: ColourScale::Grey { lo, hi },
         });
     }
-    write_file_atomic(
-        &out.join("fig3e_reconstructions.png"),
+    folder.write(
+        "fig3e_reconstructions.png",
         &image_grid(
             "Held-out samples (top) and their reconstructions from the top layer (black: up)",
             &panels,
@@ -335,8 +322,8 @@ fn run() -> Result<()> {
         }
     }
     if !curves.is_empty() {
-        write_file_atomic(
-            &out.join("training_curves.png"),
+        folder.write(
+            "training_curves.png",
             &line_chart(
                 "Reconstruction error per unit during training",
                 "epoch",
@@ -347,19 +334,19 @@ fn run() -> Result<()> {
         )?;
     }
     let figures_seconds = figures_start.elapsed().as_secs_f64();
-    write_file_atomic(
-        &out.join("metrics.json"),
-        &serde_json::to_vec_pretty(&Metrics {
+    folder.write_json(
+        "metrics.json",
+        &Metrics {
             layers: reports.clone(),
             receptive_fields: field_reports,
-        })?,
+        },
     )?;
     let record = RunRecord {
         resumed: args.resume,
         device: args.device.clone(),
         devices_compiled: available_devices(),
         crate_version: env!("CARGO_PKG_VERSION"),
-        burn_version: "0.22.1",
+        burn_version: experiments::BURN_VERSION,
         data: source,
         layer_seconds: reports.iter().map(|r| r.seconds).collect(),
         figures_seconds,
@@ -385,10 +372,8 @@ fn run() -> Result<()> {
         value["resumes"] = serde_json::Value::Array(Vec::new());
         value
     };
-    write_file_atomic(&run_json, &serde_json::to_vec_pretty(&info)?)?;
-    if let Some(old) = backup {
-        discard_backup(&old).context("removing the replaced run")?;
-    }
+    folder.write_json("run.json", &info)?;
+    let out = folder.finish()?;
     println!(
         "wrote {} in {:.1} s",
         out.display(),

@@ -5,18 +5,19 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use burn::prelude::*;
-use burn::train::TrainStep;
 use clap::Parser;
-use experiments::mapping::{MappingReport, check_mapping, ring_hamiltonian};
+use experiments::mapping::{
+    MappingConfig, MappingReport, MappingStream, check_mapping, ring_hamiltonian, train_on_ring,
+};
 use experiments::output::RunOutput;
 use experiments::plot::{Series, line_chart};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::rng::Xoshiro256pp;
 use ising_data::{Algorithm, IsingDataset, Lattice, SpinEncoding};
 use rbm::eval::exact::HostRbm;
-use rbm::{CdConfig, RbmConfig, Units, sgd_with_momentum};
+use rbm::{CdConfig, LrSchedule, RbmConfig, TrainingConfig, Units};
 use serde::Serialize;
 
 /// The largest coupling of the ring whose enumeration stays finite.
@@ -81,6 +82,27 @@ H[v] by a constant c changes F^v by c and leaves H^RG and F^h unchanged: with c 
 problem has ΔF = 0, yet Tr_h e^T = e^{H[v] + c - F(v)} still varies with v whenever the RBM's \
 marginal differs from P, so Tr_h e^T ≠ 1 for some v.";
 
+/// The run's configuration from the flags. The ring's RBM is trained with CD-5 (PCD at this
+/// size is noisier from epoch to epoch), a learning rate decaying linearly from 0.02 to 0.005,
+/// momentum 0.5 and batches of 100.
+fn config(args: &Args) -> MappingConfig {
+    let training = TrainingConfig::new(CdConfig::new().with_k(5))
+        .with_learning_rate(0.02)
+        .with_schedule(LrSchedule::Linear { final_lr: 0.005 })
+        .with_momentum(0.5)
+        .with_batch_size(100)
+        .with_epochs(args.epochs)
+        .with_seed(args.seed);
+    MappingConfig::new(
+        args.ring,
+        args.hidden,
+        args.coupling,
+        args.samples,
+        args.seed,
+        training,
+    )
+}
+
 fn main() -> std::process::ExitCode {
     experiments::output::main(run)
 }
@@ -102,19 +124,23 @@ fn run() -> Result<()> {
     if args.epochs == 0 {
         bail!("--epochs must be at least 1");
     }
+    let config = config(&args);
+    config
+        .training
+        .validate()
+        .context("training configuration")?;
     let mut out = RunOutput::new("mapping", &args.out, args.force)?;
     let device = Device::flex();
-    device.seed(args.seed);
 
     // 1. A random RBM on a random Hamiltonian.
-    let random = RbmConfig::new(args.ring, args.hidden)
+    let random = RbmConfig::new(config.ring, config.hidden)
         .with_visible_units(Units::Spin)
         .with_hidden_units(Units::Spin)
-        .with_init_std(0.7)
-        .init(&device);
+        .with_init_std(config.random_init_std)
+        .init_seeded(&device, MappingStream::RandomRbm.key(config.seed));
     let random_host = HostRbm::from_rbm(&random)?;
-    let mut rng = Xoshiro256pp::seed_from_u64(args.seed);
-    let random_h: Vec<f64> = (0..1 << args.ring)
+    let mut rng = Xoshiro256pp::stream(config.seed, MappingStream::RandomHamiltonian as u64);
+    let random_h: Vec<f64> = (0..1 << config.ring)
         .map(|_| 4.0 * rng.next_f64() - 2.0)
         .collect();
     let random_report = check_mapping(&random_host, &random_h);
@@ -126,56 +152,40 @@ fn run() -> Result<()> {
     );
 
     // 2. Training on the ring; the mapping's quantities after every epoch.
-    let hamiltonian = ring_hamiltonian(args.ring, args.coupling);
-    let mut config = GenerateConfig::new(
-        Lattice::Ring { n: args.ring },
-        args.coupling,
-        args.samples,
-        args.seed,
+    let hamiltonian = ring_hamiltonian(config.ring, config.coupling);
+    let mut generate_config = GenerateConfig::new(
+        Lattice::Ring { n: config.ring },
+        config.coupling,
+        config.samples,
+        config.seed,
     );
-    config.algorithm = Algorithm::ExactRing;
-    let spins = generate(&config, &|_| {})?.spins;
-    let data =
-        IsingDataset::new(config.lattice, spins)?.to_tensor(SpinEncoding::PlusMinusOne, &device);
-    let rbm = RbmConfig::new(args.ring, args.hidden)
-        .with_visible_units(Units::Spin)
-        .with_hidden_units(Units::Spin)
-        .with_init_std(0.1)
-        .init(&device);
-    // CD-5 with a small learning rate: PCD at this size is noisier from epoch to epoch.
-    let mut model = CdConfig::new().with_k(5).init(rbm);
-    let mut optim = sgd_with_momentum(0.5);
-    let mut training = vec![Epoch {
-        epoch: 0,
-        report: check_mapping(&HostRbm::from_rbm(&model.rbm)?, &hamiltonian),
-    }];
-    let batch = 100;
-    for epoch in 1..=args.epochs {
-        let lr = if epoch <= args.epochs * 3 / 4 {
-            0.02
-        } else {
-            0.005
-        };
-        for b in 0..args.samples / batch {
-            let v0 = data
-                .clone()
-                .slice([b * batch..(b + 1) * batch, 0..args.ring]);
-            let seed = rbm::noise::key(&[args.seed, epoch as u64, b as u64]);
-            let step = TrainStep::step(&model, rbm::CdBatch::new(v0, seed));
-            model = optim.step(lr, model, step.grads);
-        }
-        let report = check_mapping(&HostRbm::from_rbm(&model.rbm)?, &hamiltonian);
-        println!(
-            "epoch {epoch:>3}: KL = {:.5} nats, sd_P(ln Tr_h e^T) = {:.4}, ΔF = {:+.4}, \
-             with H shifted to ΔF = 0: E_P|Tr_h e^T − 1| = {:.4}, max_v |Tr_h e^T − 1| = {:.3}",
-            report.kl,
-            report.log_trace_std,
-            report.delta_f,
-            report.mean_trace_deviation_at_zero_delta_f,
-            report.max_trace_deviation_at_zero_delta_f
-        );
-        training.push(Epoch { epoch, report });
-    }
+    generate_config.algorithm = Algorithm::ExactRing;
+    let spins = generate(&generate_config, &|_| {})?.spins;
+    let rows = IsingDataset::new(generate_config.lattice, spins)?.rows(SpinEncoding::PlusMinusOne);
+    let mut training = Vec::new();
+    train_on_ring(
+        &config.training,
+        &rows,
+        config.hidden,
+        config.init_std,
+        &device,
+        |epoch, model| {
+            let report = check_mapping(&HostRbm::from_rbm(&model.rbm)?, &hamiltonian);
+            if epoch > 0 {
+                println!(
+                    "epoch {epoch:>3}: KL = {:.5} nats, sd_P(ln Tr_h e^T) = {:.4}, ΔF = {:+.4}, \
+                     with H shifted to ΔF = 0: E_P|Tr_h e^T − 1| = {:.4}, max_v |Tr_h e^T − 1| = {:.3}",
+                    report.kl,
+                    report.log_trace_std,
+                    report.delta_f,
+                    report.mean_trace_deviation_at_zero_delta_f,
+                    report.max_trace_deviation_at_zero_delta_f
+                );
+            }
+            training.push(Epoch { epoch, report });
+            Ok(())
+        },
+    )?;
 
     // 3. Eq. 8: ΔF = 0 does not imply Tr_h e^T = 1 (shift H[v] by ΔF of the random case).
     let shift = random_report.delta_f;
@@ -235,6 +245,7 @@ fn run() -> Result<()> {
             true,
         )?,
     );
+    out.add_json("config.json", &config)?;
     out.add_json(
         "mapping.json",
         &Mapping {

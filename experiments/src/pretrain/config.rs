@@ -1,0 +1,248 @@
+//! The configuration of a pretraining run: the data, the stack and its training, read from
+//! JSON that refuses unknown keys, and the comparison of two configurations.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::*;
+use ising_data::Lattice;
+use rbm::{Propagation, TrainingConfig, Units};
+
+/// The data of a pretraining run.
+#[derive(Config, Debug)]
+pub struct DataConfig {
+    /// Linear size L of the periodic lattice.
+    #[config(default = 40)]
+    pub size: usize,
+    /// Coupling K.
+    #[config(default = 0.408)]
+    pub coupling: f64,
+    /// Number of Monte Carlo samples.
+    #[config(default = 40_000)]
+    pub samples: usize,
+    /// Monte Carlo seed.
+    #[config(default = 7)]
+    pub seed: u64,
+    /// Fraction held out for validation.
+    #[config(default = 0.1)]
+    pub valid_fraction: f64,
+}
+
+/// A greedy layer-wise pretraining run (the Fig. 3 pipeline).
+#[derive(Config, Debug)]
+pub struct PretrainConfig {
+    /// The data.
+    pub data: DataConfig,
+    /// Layer widths, visible first (L² first).
+    pub layers: Vec<usize>,
+    /// Unit type of every layer (Bernoulli, as in the code the paper descends from).
+    #[config(default = "Units::Bernoulli")]
+    pub units: Units,
+    /// Standard deviation of the initial weights.
+    #[config(default = 0.01)]
+    pub init_std: f64,
+    /// Start each layer's visible biases at the data's log-odds.
+    #[config(default = true)]
+    pub visible_bias_from_data: bool,
+    /// How a trained layer's activities become the next layer's data.
+    #[config(default = "Propagation::Mean")]
+    pub propagation: Propagation,
+    /// Training of every layer.
+    pub training: TrainingConfig,
+}
+
+impl PretrainConfig {
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// Naming the offending field.
+    pub fn validate(&self) -> Result<()> {
+        self.training.validate()?;
+        let d = &self.data;
+        Lattice::new(2, d.size)?;
+        if !(d.coupling.is_finite() && d.coupling >= 0.0) {
+            bail!("data.coupling must be ≥ 0, got {}", d.coupling);
+        }
+        if !(0.0..0.9).contains(&d.valid_fraction) {
+            bail!(
+                "data.valid_fraction must be in [0, 0.9), got {}",
+                d.valid_fraction
+            );
+        }
+        if d.samples < 10 {
+            bail!("data.samples must be at least 10, got {}", d.samples);
+        }
+        if self.layers.len() < 2 || self.layers.contains(&0) {
+            bail!(
+                "layers needs at least two non-zero widths, got {:?}",
+                self.layers
+            );
+        }
+        if self.layers[0] != d.size * d.size {
+            bail!(
+                "the first layer must have L² = {} units for L = {}, got {}",
+                d.size * d.size,
+                d.size,
+                self.layers[0]
+            );
+        }
+        if self.units == Units::Gaussian {
+            bail!("units must be bernoulli or spin (layers are stacked, so each is visible once)");
+        }
+        if !(self.init_std.is_finite() && self.init_std >= 0.0) {
+            bail!("init_std must be finite and ≥ 0");
+        }
+        let (n_train, n_valid) = self.split_sizes();
+        if n_valid < MIN_VALID_ROWS {
+            bail!(
+                "data.valid_fraction = {} of data.samples = {} holds out {n_valid} rows; a run needs at least {MIN_VALID_ROWS} held-out rows (for the held-out metrics and the reconstructions of Fig. 3e): raise data.samples or data.valid_fraction",
+                d.valid_fraction,
+                d.samples
+            );
+        }
+        if n_train < self.training.batch_size {
+            bail!(
+                "data.samples = {} leaves {n_train} training rows, fewer than training.batch_size = {}: there would be no full batch per epoch, and the layers would barely move from their initial weights; raise data.samples (--samples) or lower training.batch_size",
+                d.samples,
+                self.training.batch_size
+            );
+        }
+        Ok(())
+    }
+
+    /// The numbers of training and held-out rows ([`ising_data::IsingDataset::split`]).
+    pub fn split_sizes(&self) -> (usize, usize) {
+        let d = &self.data;
+        let n_valid = ((d.valid_fraction * d.samples as f64).round() as usize).min(d.samples);
+        (d.samples - n_valid, n_valid)
+    }
+
+    /// Parses a configuration from JSON text, refusing keys it does not know (naming the
+    /// nearest valid one). It is not [validated](PretrainConfig::validate) here, since
+    /// callers apply overrides first.
+    ///
+    /// # Errors
+    /// Naming the key or field at fault.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let given: serde_json::Value = serde_json::from_str(text).context("not valid JSON")?;
+        let config: Self = match serde_json::from_value(given.clone()) {
+            Ok(config) => config,
+            Err(e) => {
+                // A misspelt key shows up as a missing field: name the misspelling.
+                let reference: serde_json::Value =
+                    serde_json::from_str(include_str!("../../configs/paper.json"))?;
+                unknown_keys("", &given, &reference)?;
+                return Err(e.into());
+            }
+        };
+        let known = serde_json::to_value(&config)?;
+        unknown_keys("", &given, &known)?;
+        Ok(config)
+    }
+
+    /// Reads a configuration file ([`PretrainConfig::from_json`]).
+    ///
+    /// # Errors
+    /// Naming the file and the fault.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Self::from_json(&text).with_context(|| format!("{}", path.display()))
+    }
+}
+
+/// The fewest held-out rows a run accepts: the reconstructions of Fig. 3e show three.
+pub const MIN_VALID_ROWS: usize = 3;
+
+/// Refuses the first key of `given` that `known` (the same configuration serialised back)
+/// lacks, naming the nearest key that exists at that place.
+fn unknown_keys(path: &str, given: &serde_json::Value, known: &serde_json::Value) -> Result<()> {
+    use serde_json::Value;
+    match (given, known) {
+        // Variants of a tagged enum (e.g. a schedule's kind) have different keys.
+        (Value::Object(g), Value::Object(k))
+            if g.get("kind")
+                .is_some_and(|kind| Some(kind) != k.get("kind")) =>
+        {
+            Ok(())
+        }
+        (Value::Object(g), Value::Object(k)) => {
+            for (key, value) in g {
+                let here = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                match k.get(key) {
+                    Some(sub) => unknown_keys(&here, value, sub)?,
+                    None => {
+                        let nearest = k
+                            .keys()
+                            .min_by_key(|candidate| edit_distance(key, candidate))
+                            .map(|n| format!(" (did you mean '{n}'?)"))
+                            .unwrap_or_default();
+                        bail!("unknown key '{here}'{nearest}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        (Value::Array(g), Value::Array(k)) => {
+            for (a, b) in g.iter().zip(k) {
+                unknown_keys(path, a, b)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Levenshtein distance between two strings (in chars).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+/// The paths at which two JSON values differ (e.g. `training.epochs (10 vs 20)`).
+pub fn json_differences(path: &str, a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            keys.into_iter()
+                .flat_map(|k| {
+                    let sub = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    match (x.get(k), y.get(k)) {
+                        (Some(u), Some(v)) => json_differences(&sub, u, v),
+                        _ => vec![sub],
+                    }
+                })
+                .collect()
+        }
+        _ if a == b => Vec::new(),
+        _ => vec![format!(
+            "{} ({} vs {})",
+            if path.is_empty() { "the config" } else { path },
+            a,
+            b
+        )],
+    }
+}

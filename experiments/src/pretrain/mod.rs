@@ -1,0 +1,21 @@
+//! Greedy layer-wise pretraining of a stack of RBMs on 2D Ising samples (Mehta & Schwab,
+//! Sec. IV.2 and Appendix A), each layer one Burn `SupervisedTraining` run, and the measures of
+//! the learned receptive fields (Appendix B).
+//!
+//! - [`config`]: the run's configuration ([`PretrainConfig`]);
+//! - [`data`]: the samples, loaded or generated, and their split into rows;
+//! - [`stack`]: the training of the layers, with Burn's `Learner` and checkpoints;
+//! - [`fields`]: the measures of the receptive fields;
+//! - [`figures`]: Fig. 3b–d.
+
+pub mod config;
+pub mod data;
+pub mod fields;
+pub mod figures;
+pub mod stack;
+
+pub use config::{DataConfig, MIN_VALID_ROWS, PretrainConfig, json_differences};
+pub use data::{DataSource, dataset_name, encoding_for, load_or_generate, split_rows};
+pub use fields::{FieldMeasures, LayerFields, field_measures};
+pub use figures::{Figure, receptive_field_figures};
+pub use stack::{LayerFiles, LayerReport, StackOptions, layer_key, train_stack};

@@ -1,0 +1,343 @@
+//! Greedy layer-wise training of the stack: each layer one Burn `SupervisedTraining` run with
+//! its own folder of checkpoints, epoch history, model record and report, resumable after an
+//! interruption.
+
+use rbm::tensor::to_vec;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::data::dataset::Dataset;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::train::checkpoint::KeepLastNCheckpoints;
+use burn::train::{Learner, LearningResult, SupervisedTraining};
+use ising_data::RowsDataset;
+use rbm::{Dbn, Propagation, Rbm, RbmConfig};
+use serde::{Deserialize, Serialize};
+
+use super::config::PretrainConfig;
+use crate::checkpoint::{
+    AtomicCheckpointer, KEEP_EPOCHS, last_complete_epoch_up_to, verify_checkpoint,
+};
+use crate::interrupt::StopSignal;
+use crate::output::{Interrupted, read_json, write_file_atomic};
+use crate::training::{EpochLoader, EpochLogger, EpochRecord, QuietRenderer};
+
+/// The error of a run stopped by a signal: what stopped, and how to continue.
+fn interrupted(what: &str, run_dir: &Path) -> anyhow::Error {
+    Interrupted(format!(
+        "interrupted: {what}; continue the run with --resume, e.g. fig3 --out {} --resume",
+        run_dir.display()
+    ))
+    .into()
+}
+
+/// What one trained layer reports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LayerReport {
+    /// 1-based layer index.
+    pub layer: usize,
+    /// Visible and hidden widths.
+    pub shape: [usize; 2],
+    /// Per-epoch metric means, train and valid.
+    pub epochs: Vec<EpochRecord>,
+    /// Free-energy gap mean F(valid) − mean F(train) after training.
+    #[serde(with = "crate::output::float")]
+    pub free_energy_gap: f64,
+    /// Exact-site pseudo-log-likelihood per unit on the held-out data after training.
+    #[serde(with = "crate::output::float")]
+    pub valid_pseudo_log_likelihood_per_unit: f64,
+    /// Wall time of the layer's training in the process that finished it, seconds.
+    pub seconds: f64,
+    /// The epoch a resumed run continued from (0 when the layer ran in one go).
+    #[serde(default)]
+    pub resumed_after_epoch: usize,
+}
+
+/// How [`train_stack`] runs.
+#[derive(Debug, Clone, Default)]
+pub struct StackOptions {
+    /// Stops training after the current step when raised; [`train_stack`] then returns
+    /// [`Interrupted`] and the run can be resumed.
+    pub stop: StopSignal,
+    /// Continue an interrupted run in the same folder: finished layers are loaded, the
+    /// interrupted one continues from its last complete checkpoint.
+    pub resume: bool,
+    /// Show Burn's terminal dashboard instead of one plain line per epoch.
+    pub dashboard: bool,
+}
+
+/// The files of a layer's folder `run_dir/layer{l}`.
+#[derive(Debug, Clone)]
+pub struct LayerFiles {
+    /// The layer's folder (Burn's training directory).
+    pub dir: PathBuf,
+    /// Burn's checkpoints, one set per epoch (the last [`KEEP_EPOCHS`] kept).
+    pub checkpoints: PathBuf,
+    /// The per-epoch metric means so far.
+    pub epochs: PathBuf,
+    /// The trained layer's model record, written when the layer is finished.
+    pub model: PathBuf,
+    /// The layer's [`LayerReport`], written last: its presence marks the layer finished.
+    pub report: PathBuf,
+}
+
+impl LayerFiles {
+    /// The files of layer `layer` (1-based) of the run in `run_dir`.
+    pub fn new(run_dir: &Path, layer: usize) -> Self {
+        let dir = run_dir.join(format!("layer{layer}"));
+        Self {
+            checkpoints: dir.join("checkpoint"),
+            epochs: dir.join("epochs.json"),
+            model: dir.join("model.bpk"),
+            report: dir.join("layer.json"),
+            dir,
+        }
+    }
+}
+
+/// The key of layer `layer`'s random streams under training seed `seed`; `stream` 0 is the
+/// training data (order and Gibbs sampling), 1 the held-out data, 2 the initial weights, 3
+/// and 4 the sampled propagation of the training and held-out data to the next layer, 5 the
+/// initial persistent chains.
+pub fn layer_key(seed: u64, layer: usize, stream: u64) -> u64 {
+    rbm::noise::key(&[seed, layer as u64, stream])
+}
+
+/// Trains the stack greedily on `train`/`valid` (rows of the first layer's encoding) in
+/// sub-folders `layer{l}` of `run_dir` ([`LayerFiles`]); returns the stack and a report per
+/// layer.
+///
+/// Every random number is derived from (seed, layer, epoch, batch) on the host — the data
+/// order and the Gibbs sampling through [`EpochLoader`], the initial weights through
+/// [`RbmConfig::init_seeded`], the persistent chains through [`rbm::CdConfig::init_seeded`] —
+/// so the device's own generator is never used, and the momentum, learning-rate schedule and persistent chains are in Burn's
+/// checkpoints, so a resumed run ends with the same weights, bit for bit on a CPU backend,
+/// as an uninterrupted one.
+///
+/// # Errors
+/// If a layer's training fails, or (resuming) a finished layer cannot be loaded or the
+/// newest checkpoint is corrupt or does not fit; nothing in the folder is removed then.
+pub fn train_stack(
+    config: &PretrainConfig,
+    mut train: RowsDataset,
+    mut valid: RowsDataset,
+    device: &Device,
+    run_dir: &Path,
+    options: StackOptions,
+) -> Result<(Dbn, Vec<LayerReport>)> {
+    let mut layers = Vec::new();
+    let mut reports = Vec::new();
+    let tc = &config.training;
+    for (l, pair) in config.layers.windows(2).enumerate() {
+        let layer = l + 1;
+        let start = Instant::now();
+        let files = LayerFiles::new(run_dir, layer);
+        let train_tensor = train.to_tensor(device);
+        let mut rbm = RbmConfig::new(pair[0], pair[1])
+            .with_visible_units(config.units)
+            .with_hidden_units(config.units)
+            .with_init_std(config.init_std)
+            .init_seeded(device, layer_key(tc.seed, layer, 2));
+        if config.visible_bias_from_data {
+            rbm = rbm.with_visible_bias_from_data(train_tensor.clone());
+        }
+        let model = tc.cd.clone().init_seeded(rbm, layer_key(tc.seed, layer, 5));
+        let label = format!("layer {layer} ({}→{})", pair[0], pair[1]);
+
+        let (trained, report) = if options.resume && files.report.exists() {
+            let report: LayerReport = read_json(&files.report)?;
+            let bytes = std::fs::read(&files.model)
+                .with_context(|| format!("reading {}", files.model.display()))?;
+            let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+                .map_err(|e| anyhow::anyhow!("{} is corrupt: {e}", files.model.display()))?;
+            let loaded = model.try_load_record(record).map_err(|e| {
+                anyhow::anyhow!(
+                    "{} does not fit layer {layer}'s architecture: {e}",
+                    files.model.display()
+                )
+            })?;
+            println!(
+                "{label}: finished earlier, loaded {}",
+                files.model.display()
+            );
+            (loaded.valid().rbm, report)
+        } else {
+            // Burn saves an epoch's checkpoint on the training thread and hands its metrics
+            // to the logger on another, so a kill can leave one without the other: resume
+            // after the newest epoch that has both.
+            let (resume_from, mut history) = if options.resume {
+                let recorded = EpochLogger::read_records(&files.epochs)?;
+                let last_recorded = recorded
+                    .iter()
+                    .filter(|r| r.split == "valid")
+                    .map(|r| r.epoch)
+                    .max()
+                    .unwrap_or(0);
+                (
+                    last_complete_epoch_up_to(&files.checkpoints, last_recorded),
+                    recorded,
+                )
+            } else {
+                (None, Vec::new())
+            };
+            if let Some(epoch) = resume_from {
+                if epoch > tc.epochs {
+                    bail!(
+                        "{} holds epoch {epoch} but the config asks for {} epochs",
+                        files.checkpoints.display(),
+                        tc.epochs
+                    );
+                }
+                verify_checkpoint(&files.checkpoints, epoch, model.clone())?;
+                println!("{label}: resuming after epoch {epoch}");
+            }
+            history.retain(|r| r.epoch <= resume_from.unwrap_or(0));
+            let first_epoch = resume_from.unwrap_or(0) + 1;
+            let batches_per_epoch = train.len().div_ceil(tc.batch_size);
+            let scheduler = tc.lr_scheduler(batches_per_epoch * tc.epochs)?;
+            let learner = Learner::new(model, tc.optimizer(), scheduler);
+            let train_loader = EpochLoader::new(
+                train.clone(),
+                tc.batch_size,
+                true,
+                layer_key(tc.seed, layer, 0),
+                first_epoch,
+                device,
+            );
+            let valid_loader = EpochLoader::new(
+                valid.clone(),
+                tc.batch_size,
+                false,
+                layer_key(tc.seed, layer, 1),
+                first_epoch,
+                device,
+            )
+            .with_reference(train.clone());
+            let logger = EpochLogger::new(label.clone())
+                .quiet(options.dashboard)
+                .with_file(files.epochs.clone(), history);
+            let checkpointer = |name| AtomicCheckpointer::new(&files.checkpoints, name);
+            let mut training = rbm::train::metric::register(SupervisedTraining::new(
+                &files.dir,
+                std::sync::Arc::new(train_loader),
+                std::sync::Arc::new(valid_loader),
+            ))
+            .num_epochs(tc.epochs)
+            .with_custom_checkpointers(
+                checkpointer("model")?,
+                checkpointer("optim")?,
+                checkpointer("scheduler")?,
+            )
+            .with_checkpointing_strategy(KeepLastNCheckpoints::new(KEEP_EPOCHS))
+            .with_metric_logger(logger.clone())
+            .with_application_logger(None);
+            if !options.dashboard {
+                training = training.renderer(Box::new(QuietRenderer));
+            }
+            if let Some(epoch) = resume_from {
+                training = training.checkpoint(epoch);
+            }
+            let watcher = options
+                .stop
+                .watch(training.interrupter(), options.dashboard);
+            if options.dashboard {
+                crate::interrupt::enter_dashboard_terminal();
+            }
+            let LearningResult {
+                model: trained_model,
+                renderer,
+                error,
+                ..
+            } = training.launch(learner);
+            // Closing the dashboard restores the terminal; only then is printing visible.
+            drop(renderer);
+            drop(watcher);
+            if options.dashboard {
+                crate::interrupt::leave_dashboard_terminal();
+            }
+            if let Some(e) = error {
+                bail!("training layer {layer} failed: {e}");
+            }
+            let records = logger.records();
+            let done = records
+                .iter()
+                .filter(|r| r.split == "valid")
+                .map(|r| r.epoch)
+                .max();
+            if options.stop.requested() && done != Some(tc.epochs) {
+                return Err(interrupted(
+                    &format!(
+                        "layer {layer} stopped after epoch {} of {} (its checkpoints are in {})",
+                        done.unwrap_or(0),
+                        tc.epochs,
+                        files.checkpoints.display()
+                    ),
+                    run_dir,
+                ));
+            }
+            if done != Some(tc.epochs) {
+                bail!(
+                    "training of layer {layer} stopped after epoch {} of {}; continue it with --resume",
+                    done.unwrap_or(0),
+                    tc.epochs
+                );
+            }
+            let bytes = trained_model
+                .clone()
+                .into_record()
+                .into_bytes()
+                .map_err(|e| anyhow::anyhow!("serialising layer {layer}: {e}"))?;
+            write_file_atomic(&files.model, &bytes)?;
+            let trained: Rbm = trained_model.rbm;
+            let valid_tensor = valid.to_tensor(device);
+            let gap = rbm::eval::likelihood::free_energy_gap(
+                &trained,
+                train_tensor.clone(),
+                valid_tensor.clone(),
+            );
+            let pll = rbm::eval::likelihood::pseudo_log_likelihood(&trained, valid_tensor)?;
+            let report = LayerReport {
+                layer,
+                shape: [pair[0], pair[1]],
+                epochs: records,
+                free_energy_gap: gap,
+                valid_pseudo_log_likelihood_per_unit: pll,
+                seconds: start.elapsed().as_secs_f64(),
+                resumed_after_epoch: resume_from.unwrap_or(0),
+            };
+            write_file_atomic(&files.report, &serde_json::to_vec_pretty(&report)?)?;
+            println!(
+                "{label}: {:.1} s, free-energy gap {gap:+.4}, held-out pseudo-log-likelihood per unit {pll:.4}",
+                report.seconds
+            );
+            (trained, report)
+        };
+        reports.push(report);
+        if options.stop.requested() && layer + 1 < config.layers.len() {
+            return Err(interrupted(
+                &format!("stopped after layer {layer}"),
+                run_dir,
+            ));
+        }
+        // The next layer's data: built once from the trained layer.
+        if layer + 1 < config.layers.len() {
+            let up = |t: Tensor<2>, stream: u64| match config.propagation {
+                Propagation::Mean => trained.hidden_mean(t),
+                Propagation::Sample => {
+                    let mut noise = rbm::Noise::new(layer_key(tc.seed, layer, stream));
+                    trained
+                        .hidden_units
+                        .sample_with(trained.hidden_input(t), &mut noise)
+                }
+            };
+            let width = pair[1];
+            let valid_tensor = valid.to_tensor(device);
+            train = RowsDataset::new(to_vec::<f32, _>(up(train_tensor, 3))?, width);
+            valid = RowsDataset::new(to_vec::<f32, _>(up(valid_tensor, 4))?, width);
+        }
+        layers.push(trained);
+    }
+    Ok((Dbn::new(layers)?, reports))
+}
