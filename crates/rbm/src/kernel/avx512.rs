@@ -39,6 +39,11 @@ const KC: usize = 64;
 ///
 /// # Panics
 /// If `n` is not a multiple of 16, or an operand or C is too short for the shapes.
+///
+/// # Safety
+/// None beyond the instruction sets: the call is safe from code compiled with AVX-512F and
+/// FMA; from other code it is `unsafe`, and the caller must have detected them
+/// ([`super::available`]).
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx512f,fma")]
 pub fn matmul(
@@ -77,6 +82,11 @@ pub struct Term<'a> {
 ///
 /// # Panics
 /// If `n` is not a multiple of 16, or an operand or C is too short for the shapes.
+///
+/// # Safety
+/// None beyond the instruction sets: the call is safe from code compiled with AVX-512F and
+/// FMA; from other code it is `unsafe`, and the caller must have detected them
+/// ([`super::available`]).
 #[target_feature(enable = "avx512f,fma")]
 pub fn matmul_sum(m: usize, n: usize, terms: &[Term], c: &mut [f32], accumulate: bool) {
     // SAFETY: MaybeUninit<f32> has f32's layout, and only initialised values are written.
@@ -89,6 +99,11 @@ pub fn matmul_sum(m: usize, n: usize, terms: &[Term], c: &mut [f32], accumulate:
 ///
 /// # Panics
 /// If `n` is not a multiple of 16, or an operand is too short for the shapes.
+///
+/// # Safety
+/// None beyond the instruction sets: the call is safe from code compiled with AVX-512F and
+/// FMA; from other code it is `unsafe`, and the caller must have detected them
+/// ([`super::available`]).
 #[target_feature(enable = "avx512f,fma")]
 pub fn matmul_new(m: usize, n: usize, terms: &[Term]) -> Vec<f32> {
     let mut c = Vec::with_capacity(m * n);
