@@ -75,6 +75,22 @@ fn fill_uniforms_body(s: &mut [[u64; LANES]; 4], out: &mut [f32]) {
     }
 }
 
+/// [`fill_uniforms_body`] as an operation for `macerator`'s dispatch, inlined into the
+/// function compiled for the detected instruction set (a closure is not).
+struct FillUniforms<'a> {
+    s: &'a mut [[u64; LANES]; 4],
+    out: &'a mut [f32],
+}
+
+impl macerator::WithSimd for FillUniforms<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: macerator::Simd>(self) {
+        fill_uniforms_body(self.s, self.out)
+    }
+}
+
 /// Hashes a sequence of integers into one key (SplitMix64 chained over the parts), for
 /// deriving a stream's key from, e.g., (seed, layer, epoch, batch).
 pub fn key(parts: &[u64]) -> u64 {
@@ -112,7 +128,10 @@ impl Noise {
         let mut out = vec![0.0f32; n];
         // Compiled for the best instruction set the CPU has (macerator's run-time dispatch); the
         // numbers are the same on every one.
-        macerator::AutoArch::new().dispatch(|| fill_uniforms_body(&mut self.s, &mut out));
+        macerator::AutoArch::new().dispatch(FillUniforms {
+            s: &mut self.s,
+            out: &mut out,
+        });
         out
     }
 
