@@ -14,44 +14,46 @@ use crate::rbm::Rbm;
 use crate::tensor::to_vec;
 use crate::units::Units;
 
-/// The flip of each visible value: 1 − v for Bernoulli units, −v for spins.
-fn flipped(units: Units, v: Tensor<2>) -> Tensor<2> {
-    match units {
-        Units::Bernoulli => v.neg() + 1.0,
-        Units::Spin => v.neg(),
-        Units::Gaussian => unreachable!("Gaussian visible units are rejected"),
-    }
-}
-
-/// ln p(v_i | v_{−i}) for the sites `sites` (one column per site) of each row of `v`:
-/// with v' = v with site i flipped, p(v_i | v_{−i}) = σ(F(v') − F(v)). `[batch, sites]`.
-fn conditional_log_probs(rbm: &Rbm, v: Tensor<2>, x: Tensor<2>, sites: &[usize]) -> Tensor<2> {
+/// ln p(v_i | v_{−i}) at `c` sites of each row of `v` (`sites`, `[batch, c]` row-major), from
+/// the rows' hidden inputs `x` and their Σ_j ln Z_j(x_j) (`log_partition`, `[batch, 1]`):
+/// the one formula of the pseudo-likelihood, for its exact value and for its stochastic
+/// estimate. `[batch, c]`.
+///
+/// Changing v_i to its other value v_i' (Δ = v_i' − v_i) changes x by Δ W_i and
+/// F(v) − F(v') = a_i Δ + Σ_j ln Z_j(x + Δ W_i) − Σ_j ln Z_j(x), and
+/// ln p(v_i | v_{−i}) = −softplus(F(v) − F(v')).
+///
+/// # Panics
+/// If the visible units are not discrete (the callers check).
+fn site_log_conditionals(
+    rbm: &Rbm,
+    v: Tensor<2>,
+    x: Tensor<2>,
+    log_partition: Tensor<2>,
+    sites: &[usize],
+    c: usize,
+) -> Tensor<2> {
     let device = v.device();
-    let batch = x.dims()[0];
-    let idx = Tensor::<1, Int>::from_data(
-        TensorData::new(
-            sites.iter().map(|&s| s as i64).collect::<Vec<_>>(),
-            [sites.len()],
-        ),
-        &device,
-    );
-    let c = sites.len();
-    let v_sites = v.clone().select(1, idx.clone()); // [batch, c]
-    let delta = flipped(rbm.visible_units, v_sites.clone()) - v_sites; // [batch, c]
-    let w_rows = rbm.weights.val().select(0, idx.clone()); // [c, nh]
-    let a_sites = rbm.visible_bias.val().select(0, idx); // [c]
-    let hu = rbm.hidden_units;
-    let base = hu.log_partition_tensor(x.clone()).sum_dim(1); // [batch, 1]
-    let x_flip = x.unsqueeze_dim::<3>(1)
-        + delta.clone().unsqueeze_dim::<3>(2) * w_rows.unsqueeze_dim::<3>(0); // [batch, c, nh]
-    let flipped_hidden = hu
-        .log_partition_tensor(x_flip)
+    let (batch, nh) = (v.dims()[0], rbm.n_hidden());
+    let [u0, u1] = rbm.visible_units.values().expect("discrete visible units");
+    let idx: Vec<i64> = sites.iter().map(|&i| i as i64).collect();
+    let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [batch * c]), &device);
+    let v_i = v.gather(1, idx.clone().reshape([batch, c]));
+    let delta = v_i.neg() * 2.0 + (u0 + u1);
+    let a_i = rbm
+        .visible_bias
+        .val()
+        .select(0, idx.clone())
+        .reshape([batch, c]);
+    let w_i = rbm.weights.val().select(0, idx).reshape([batch, c, nh]);
+    let x_flipped = x.unsqueeze_dim::<3>(1) + w_i * delta.clone().unsqueeze_dim::<3>(2);
+    let log_partition_flipped = rbm
+        .hidden_units
+        .log_partition_tensor(x_flipped)
         .sum_dim(2)
         .reshape([batch, c]);
-    // F(v') − F(v) = −a_i δ_i − Σ_j [ln Z_h(x_j + δ_i W_ij) − ln Z_h(x_j)].
-    let df = (delta * a_sites.unsqueeze_dim(0) + flipped_hidden - base).neg();
-    // ln σ(z) = −softplus(−z).
-    softplus(df.neg(), 1.0).neg()
+    let d = a_i * delta + log_partition_flipped - log_partition;
+    softplus(d, 1.0).neg()
 }
 
 /// The exact pseudo-log-likelihood per visible unit, (1/n_v) Σ_i ln p(v_i | v_{−i}), averaged
@@ -79,12 +81,21 @@ pub fn pseudo_log_likelihood_with(rbm: &Rbm, v: Tensor<2>, allow_kernel: bool) -
     let [batch, nv] = v.dims();
     let nh = rbm.n_hidden();
     let x = rbm.hidden_input(v.clone());
+    let log_partition = rbm.hidden_units.log_partition_tensor(x.clone()).sum_dim(1);
     // Sites in chunks so that the [batch, chunk, n_h] intermediate stays below ~16M floats.
     let chunk = (16_000_000 / (batch * nh).max(1)).clamp(1, nv);
     let mut total = 0.0;
-    let sites: Vec<usize> = (0..nv).collect();
-    for part in sites.chunks(chunk) {
-        let lp = conditional_log_probs(rbm, v.clone(), x.clone(), part);
+    let all: Vec<usize> = (0..nv).collect();
+    for part in all.chunks(chunk) {
+        let sites: Vec<usize> = (0..batch).flat_map(|_| part.iter().copied()).collect();
+        let lp = site_log_conditionals(
+            rbm,
+            v.clone(),
+            x.clone(),
+            log_partition.clone(),
+            &sites,
+            part.len(),
+        );
         total += lp.sum().into_scalar::<f64>();
     }
     Ok(total / (batch * nv) as f64)
@@ -106,11 +117,7 @@ pub fn pseudo_log_likelihood_stochastic(rbm: &Rbm, v: Tensor<2>, seed: u64) -> R
 
 /// ln p(v_i | v_{−i}) at the site `sites[r]` of each row r, averaged over the rows, from the
 /// rows' hidden inputs `x` and their Σ_j ln Z_j(x_j) (`log_partition`, `[batch, 1]`); NaN for
-/// continuous visible units.
-///
-/// Changing v_i to its other value v_i' (Δ = v_i' − v_i) changes x by Δ W_i and
-/// F(v) − F(v') = a_i Δ + Σ_j ln Z_j(x + Δ W_i) − Σ_j ln Z_j(x), and
-/// ln p(v_i | v_{−i}) = −softplus(F(v) − F(v')).
+/// continuous visible units. `[1]`.
 pub(crate) fn stochastic_pll_tensor(
     rbm: &Rbm,
     v: Tensor<2>,
@@ -118,24 +125,10 @@ pub(crate) fn stochastic_pll_tensor(
     log_partition: Tensor<2>,
     sites: &[usize],
 ) -> Tensor<1> {
-    let device = v.device();
-    let batch = v.dims()[0];
-    let Some([u0, u1]) = rbm.visible_units.values() else {
-        return Tensor::full([1], f64::NAN, &device);
-    };
-    let sites: Vec<i64> = sites.iter().map(|&i| i as i64).collect();
-    let sites = Tensor::<1, Int>::from_data(TensorData::new(sites, [batch]), &device);
-    let v_i = v.gather(1, sites.clone().reshape([batch, 1]));
-    let delta = v_i.neg() * 2.0 + (u0 + u1);
-    let a_i = rbm
-        .visible_bias
-        .val()
-        .select(0, sites.clone())
-        .reshape([batch, 1]);
-    let x_flipped = x + rbm.weights.val().select(0, sites) * delta.clone();
-    let log_partition_flipped = rbm.hidden_units.log_partition_tensor(x_flipped).sum_dim(1);
-    let d = a_i * delta + log_partition_flipped - log_partition;
-    softplus(d, 1.0).neg().mean()
+    if !rbm.visible_units.is_discrete() {
+        return Tensor::full([1], f64::NAN, &v.device());
+    }
+    site_log_conditionals(rbm, v, x, log_partition, sites, 1).mean()
 }
 
 fn discrete_visible(rbm: &Rbm) -> Result<()> {
