@@ -15,7 +15,7 @@ use experiments::output::RunOutput;
 use experiments::plot::{Series, line_chart};
 use ising_data::exact::{decimation_prefactor, ring_correlation, ring_log_partition};
 use ising_data::generate::{GenerateConfig, generate};
-use ising_data::{Algorithm, IsingDataset, Lattice, SpinEncoding};
+use ising_data::{IsingDataset, Lattice, SpinEncoding};
 use rbm::Noise;
 use rbm::tensor::to_vec;
 use serde::Serialize;
@@ -208,13 +208,13 @@ fn run() -> Result<()> {
 
     // Sampling: ring samples at J(0) pushed up through the stack by sampling p(h|v).
     let device = Device::flex();
-    let mut config = GenerateConfig::new(
+    // A ring's default sampler is the exact one (independent samples).
+    let config = GenerateConfig::new(
         Lattice::Ring { n: args.ring },
         args.j0,
         args.samples,
         args.seed,
     );
-    config.algorithm = Algorithm::ExactRing;
     let data = generate(&config, &|_| {})?;
     let mut v = IsingDataset::new(config.lattice, data.spins)?
         .to_tensor(SpinEncoding::PlusMinusOne, &device);

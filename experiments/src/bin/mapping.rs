@@ -15,7 +15,7 @@ use experiments::output::RunOutput;
 use experiments::plot::{Series, line_chart};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::rng::Xoshiro256pp;
-use ising_data::{Algorithm, IsingDataset, Lattice, SpinEncoding};
+use ising_data::{IsingDataset, Lattice, SpinEncoding};
 use rbm::eval::exact::HostRbm;
 use rbm::{CdConfig, LrSchedule, RbmConfig, TrainingConfig, Units};
 use serde::Serialize;
@@ -153,13 +153,13 @@ fn run() -> Result<()> {
 
     // 2. Training on the ring; the mapping's quantities after every epoch.
     let hamiltonian = ring_hamiltonian(config.ring, config.coupling);
-    let mut generate_config = GenerateConfig::new(
+    // A ring's default sampler is the exact one (independent samples).
+    let generate_config = GenerateConfig::new(
         Lattice::Ring { n: config.ring },
         config.coupling,
         config.samples,
         config.seed,
     );
-    generate_config.algorithm = Algorithm::ExactRing;
     let spins = generate(&generate_config, &|_| {})?.spins;
     let rows = IsingDataset::new(generate_config.lattice, spins)?.rows(SpinEncoding::PlusMinusOne);
     let mut training = Vec::new();
