@@ -74,6 +74,12 @@ impl GenerateConfig {
         if !self.field.is_finite() {
             return bad(format!("field must be finite, got {}", self.field));
         }
+        if self.field != 0.0 && self.coupling == 0.0 {
+            return bad(format!(
+                "a field (here {}) needs a coupling > 0: energies are in units of J = K kT",
+                self.field
+            ));
+        }
         if self.samples == 0 {
             return bad("samples must be at least 1".into());
         }
@@ -198,7 +204,7 @@ pub fn run_chain(
             sampler.sweep(&mut rng);
             let s = sampler.spins();
             out.energy_series
-                .push(config.lattice.energy(s, config.field) / n as f64);
+                .push(config.lattice.energy_at(s, config.coupling, config.field) / n as f64);
             out.abs_m_series
                 .push((magnetization_sum(s) as f64 / n as f64).abs());
         }

@@ -168,12 +168,28 @@ impl Lattice {
         }
     }
 
-    /// The energy H = −Σ_⟨ij⟩ s_i s_j − h Σ_i s_i (in units of J).
+    /// The energy H/J = −Σ_⟨ij⟩ s_i s_j − (H/J) Σ_i s_i in units of J, for a field H given in
+    /// units of J (`field_over_coupling`). With the dimensionless coupling K = J/kT and
+    /// field h = H/kT of the Boltzmann weight exp(K Σ ss + h Σ s) that the samplers use, the
+    /// field in units of J is h/K: see [`Lattice::energy_at`].
     ///
     /// # Panics
     /// If `spins.len() != n_sites()`.
-    pub fn energy(&self, spins: &[i8], field: f64) -> f64 {
-        -(self.bond_sum(spins) as f64) - field * magnetization_sum(spins) as f64
+    pub fn energy(&self, spins: &[i8], field_over_coupling: f64) -> f64 {
+        -(self.bond_sum(spins) as f64) - field_over_coupling * magnetization_sum(spins) as f64
+    }
+
+    /// The energy in units of J of a configuration sampled with the Boltzmann weight
+    /// exp(K Σ ss + h Σ s): [`Lattice::energy`] with the field h/K. At K = 0 the energy in
+    /// units of J exists only without a field (0 Σ s); with a field it is NaN.
+    ///
+    /// # Panics
+    /// If `spins.len() != n_sites()`.
+    pub fn energy_at(&self, spins: &[i8], coupling: f64, field: f64) -> f64 {
+        if field == 0.0 {
+            return self.energy(spins, 0.0);
+        }
+        self.energy(spins, field / coupling)
     }
 }
 

@@ -42,7 +42,8 @@ pub struct Observables {
 pub struct MeasureOptions {
     /// Coupling K (enters c and χ).
     pub coupling: f64,
-    /// Field h (enters the energy).
+    /// Field h = H/kT of the Boltzmann weight exp(K Σ ss + h Σ s) (the energy, in units of
+    /// J, has the field term (h/K) Σ s).
     pub field: f64,
     /// Whether to measure G(r) (costs O(N · size) per configuration).
     pub correlation: bool,
@@ -95,7 +96,7 @@ pub fn measure(lattice: &Lattice, chains: &[&[i8]], opts: MeasureOptions) -> Obs
             chain
                 .par_chunks(n)
                 .flat_map_iter(|s| {
-                    let e = lattice.energy(s, opts.field) / n as f64;
+                    let e = lattice.energy_at(s, opts.coupling, opts.field) / n as f64;
                     let m = magnetization_sum(s) as f64 / n as f64;
                     let mut row = vec![e, e * e, m.abs(), m * m, m.powi(4)];
                     if opts.correlation {

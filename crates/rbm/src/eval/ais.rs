@@ -65,7 +65,8 @@ impl AisConfig {
 pub struct AisEstimate {
     /// ln Ẑ = ln Z_A + ln mean(w).
     pub log_partition: f64,
-    /// The standard error of ln Ẑ by the delta method: std(w) / (mean(w) √M).
+    /// The standard error of ln Ẑ by the delta method: std(w) / (mean(w) √M); NaN for a
+    /// single run (M = 1), which has no spread to estimate it from.
     pub std_error: f64,
     /// ln Z_A of the base-rate model.
     pub log_partition_base: f64,
@@ -105,10 +106,12 @@ pub fn ais_log_partition(
     let a_base = a_base.unsqueeze_dim::<2>(0);
     let a_diff = a.clone() - a_base.clone();
 
-    // ln p*_β(v) up to terms that cancel between consecutive β.
-    let log_p_star = |beta: f64, v: &Tensor<2>, x: &Tensor<2>| -> Tensor<1> {
-        let linear = (v.clone() * a_diff.clone()).sum_dim(1) * beta;
-        let hidden = hu.log_partition_tensor(x.clone() * beta).sum_dim(1);
+    // The importance-weight increment ln p*_{β_k}(v) − ln p*_{β_{k−1}}(v) of each chain, from
+    // per-unit differences that do not cancel (Units::log_partition_step): Δβ a_diff·v plus
+    // Σ_j [ln Z_h(β_k x_j) − ln Z_h(β_{k−1} x_j)].
+    let increment = |from: f64, to: f64, v: &Tensor<2>, x: &Tensor<2>| -> Tensor<1> {
+        let linear = (v.clone() * a_diff.clone()).sum_dim(1) * (to - from);
+        let hidden = hu.log_partition_step(x.clone(), from, to).sum_dim(1);
         (linear + hidden).squeeze_dim(1)
     };
 
@@ -117,10 +120,11 @@ pub fn ais_log_partition(
     let mut v = vu.sample(a_base.clone().repeat_dim(0, m));
     let mut log_w = vec![0.0f64; m];
     let mut chunk = Tensor::<1>::zeros([m], &device);
-    const FLUSH: usize = 256;
+    // Increments are summed on the device over FLUSH steps, then in f64 on the host.
+    const FLUSH: usize = 64;
     for k in 1..betas.len() {
         let x = v.clone().matmul(w.clone()) + b.clone();
-        chunk = chunk + log_p_star(betas[k], &v, &x) - log_p_star(betas[k - 1], &v, &x);
+        chunk = chunk + increment(betas[k - 1], betas[k], &v, &x);
         if k % FLUSH == 0 || k + 1 == betas.len() {
             let part: Vec<f64> = to_vec(chunk)?;
             for (lw, p) in log_w.iter_mut().zip(part) {
@@ -140,7 +144,11 @@ pub fn ais_log_partition(
     let max = log_w.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let r: Vec<f64> = log_w.iter().map(|lw| (lw - max).exp()).collect();
     let mean = r.iter().sum::<f64>() / m as f64;
-    let var = r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m.max(2) - 1) as f64;
+    // One run has no spread to estimate an error from: its standard error is NaN, not 0.
+    let var = match m {
+        1 => f64::NAN,
+        _ => r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1) as f64,
+    };
     let sum_sq: f64 = r.iter().map(|x| x * x).sum();
     Ok(AisEstimate {
         log_partition: log_z_base + max + mean.ln(),
