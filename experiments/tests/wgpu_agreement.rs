@@ -6,7 +6,8 @@
 //! floating-point rounding in the device kernels, which lets the Gibbs chains part ways after
 //! a while. The trained models must then be equally good, not equal: the final held-out
 //! reconstruction error within 10% (+0.002), and the exact held-out pseudo-log-likelihood per
-//! unit within 0.02 nats.
+//! unit within 0.02 nats (layer 1; the later layers' data are probabilities, for which it is
+//! not defined and both runs report none).
 //!
 //! Compiled with `--features wgpu` only. Without a GPU, CI runs it on Mesa's software Vulkan
 //! (lavapipe).
@@ -77,6 +78,16 @@ fn the_wgpu_run_agrees_with_the_cpu_run() {
             c["layer"]
         );
         let key = "valid_pseudo_log_likelihood_per_unit";
+        if c["layer"] != 1 {
+            // Defined for binary data only (layer 1 here): null on both devices.
+            assert!(
+                c[key].is_null() && g[key].is_null(),
+                "{} {}",
+                c[key],
+                g[key]
+            );
+            continue;
+        }
         let (pc, pg) = (c[key].as_f64().unwrap(), g[key].as_f64().unwrap());
         eprintln!(
             "layer {}: held-out PLL per unit flex {pc:.5}, wgpu {pg:.5}",

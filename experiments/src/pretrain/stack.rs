@@ -45,7 +45,8 @@ pub struct LayerReport {
     /// Free-energy gap mean F(valid) − mean F(train) after training.
     #[serde(with = "crate::output::float")]
     pub free_energy_gap: f64,
-    /// Exact-site pseudo-log-likelihood per unit on the held-out data after training.
+    /// Exact pseudo-log-likelihood per unit on the held-out data after training; NaN (`null`)
+    /// for a layer whose data are probabilities, where it is not defined.
     #[serde(with = "crate::output::float")]
     pub valid_pseudo_log_likelihood_per_unit: f64,
     /// Wall time of the layer's training in the process that finished it, seconds.
@@ -145,6 +146,9 @@ pub fn train_stack(
         }
         let model = tc.cd.clone().init_seeded(rbm, layer_key(tc.seed, layer, 5));
         let label = format!("layer {layer} ({}→{})", pair[0], pair[1]);
+        // The data are binary for the first layer and for layers fed sampled hidden units;
+        // the pseudo-likelihood is defined for those only (see rbm::train::metric::register).
+        let binary_data = layer == 1 || config.propagation == Propagation::Sample;
 
         let (trained, report) = if options.resume && files.report.exists() {
             let report: LayerReport = read_json(&files.report)?;
@@ -219,11 +223,14 @@ pub fn train_stack(
                 .quiet(options.dashboard)
                 .with_file(files.epochs.clone(), history);
             let checkpointer = |name| AtomicCheckpointer::new(&files.checkpoints, name);
-            let mut training = rbm::train::metric::register(SupervisedTraining::new(
-                &files.dir,
-                std::sync::Arc::new(train_loader),
-                std::sync::Arc::new(valid_loader),
-            ))
+            let mut training = rbm::train::metric::register(
+                SupervisedTraining::new(
+                    &files.dir,
+                    std::sync::Arc::new(train_loader),
+                    std::sync::Arc::new(valid_loader),
+                ),
+                binary_data,
+            )
             .num_epochs(tc.epochs)
             .with_custom_checkpointers(
                 checkpointer("model")?,
@@ -297,7 +304,10 @@ pub fn train_stack(
                 train_tensor.clone(),
                 valid_tensor.clone(),
             );
-            let pll = rbm::eval::likelihood::pseudo_log_likelihood(&trained, valid_tensor)?;
+            let pll = match binary_data {
+                true => rbm::eval::likelihood::pseudo_log_likelihood(&trained, valid_tensor)?,
+                false => f64::NAN,
+            };
             let report = LayerReport {
                 layer,
                 shape: [pair[0], pair[1]],
@@ -308,8 +318,12 @@ pub fn train_stack(
                 resumed_after_epoch: resume_from.unwrap_or(0),
             };
             write_file_atomic(&files.report, &serde_json::to_vec_pretty(&report)?)?;
+            let pll_line = match binary_data {
+                true => format!("held-out pseudo-log-likelihood per unit {pll:.4}"),
+                false => "no pseudo-likelihood (the data are probabilities)".into(),
+            };
             println!(
-                "{label}: {:.1} s, free-energy gap {gap:+.4}, held-out pseudo-log-likelihood per unit {pll:.4}",
+                "{label}: {:.1} s, free-energy gap {gap:+.4}, {pll_line}",
                 report.seconds
             );
             (trained, report)

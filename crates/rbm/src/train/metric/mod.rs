@@ -31,17 +31,29 @@ pub use pseudo_likelihood::PseudoLogLikelihood;
 pub use reconstruction::ReconstructionError;
 
 /// Registers the statistics a training run reports: on training and held-out batches the
-/// reconstruction error, the data's free energy, the stochastic pseudo-log-likelihood and
-/// the mean hidden activation; on held-out batches also the free-energy gap.
-pub fn register(training: SupervisedTraining<CdModel>) -> SupervisedTraining<CdModel> {
-    training
+/// reconstruction error, the data's free energy and the mean hidden activation, and, when
+/// the layer's data are binary (`binary_data`), the stochastic pseudo-log-likelihood; on
+/// held-out batches also the free-energy gap.
+///
+/// The pseudo-likelihood compares a row with the row whose value v_i is flipped to its other
+/// value. For data that are probabilities (a layer trained on the hidden means of the one
+/// below) the flipped row is not the other state of anything: at v_i = ½ the term is −ln 2 for
+/// every model. So it is reported for binary data only.
+pub fn register(
+    training: SupervisedTraining<CdModel>,
+    binary_data: bool,
+) -> SupervisedTraining<CdModel> {
+    let training = training
         .metrics((
             StatisticMetric::<ReconstructionError>::new(),
             StatisticMetric::<FreeEnergyData>::new(),
-            StatisticMetric::<PseudoLogLikelihood>::new(),
             StatisticMetric::<HiddenActivation>::new(),
         ))
-        .metric_valid_numeric(StatisticMetric::<FreeEnergyGap>::new())
+        .metric_valid_numeric(StatisticMetric::<FreeEnergyGap>::new());
+    match binary_data {
+        true => training.metrics((StatisticMetric::<PseudoLogLikelihood>::new(),)),
+        false => training,
+    }
 }
 
 /// A per-batch statistic of a CD step.
