@@ -137,6 +137,7 @@ fn sampled_kl_estimate_agrees_with_the_exact_kl() {
         &AisConfig {
             runs: 50,
             segments: vec![(1.0, 2000)],
+            seed: 1,
         },
     )
     .unwrap();

@@ -8,12 +8,17 @@
 //!
 //! the visible marginal of the joint e^{(1−β) a_Aᵀv + β(a_Bᵀv + vᵀWh + bᵀh)}. Each run starts
 //! with v ~ p_A, alternates one block-Gibbs transition at β_k with the importance-weight
-//! increment ln p*_{β_{k+1}}(v) − ln p*_{β_k}(v), and ln Ẑ_B = ln Z_A + ln mean(w).
+//! increment ln p*_{β_{k+1}}(v) − ln p*_{β_k}(v), and ln Ẑ_B = ln Z_A + ln mean(w): a
+//! stochastic lower bound on ln Z_B. Reverse AIS runs the same path from B back to A, starting
+//! from samples of B (exact ones, or held-out data of a model that fits them), and
+//! ln Ẑ_B = ln Z_A − ln mean(w) bounds ln Z_B from above in expectation; the two together
+//! bracket it.
 
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::noise::Noise;
 use crate::rbm::Rbm;
 use crate::tensor::to_vec;
 
@@ -25,6 +30,10 @@ pub struct AisConfig {
     /// The β ladder as consecutive segments `(end, steps)` starting from β = 0: each segment
     /// spaces `steps` inverse temperatures evenly up to `end`. The last end must be 1.
     pub segments: Vec<(f64, usize)>,
+    /// Key of the [`Noise`] stream every random number of the runs is drawn from, so that an
+    /// estimate is a function of the model, the configuration and this key.
+    #[serde(default)]
+    pub seed: u64,
 }
 
 impl Default for AisConfig {
@@ -34,6 +43,7 @@ impl Default for AisConfig {
         Self {
             runs: 100,
             segments: vec![(0.5, 500), (0.9, 4_000), (1.0, 10_000)],
+            seed: 0,
         }
     }
 }
@@ -63,7 +73,7 @@ impl AisConfig {
 /// The result of AIS.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AisEstimate {
-    /// ln Ẑ = ln Z_A + ln mean(w).
+    /// ln Ẑ: ln Z_A + ln mean(w) (forward), ln Z_A − ln mean(w) (reverse).
     pub log_partition: f64,
     /// The standard error of ln Ẑ by the delta method: std(w) / (mean(w) √M); NaN for a
     /// single run (M = 1), which has no spread to estimate it from.
@@ -74,7 +84,19 @@ pub struct AisEstimate {
     pub effective_sample_size: f64,
 }
 
-/// Estimates ln Z of `rbm` by AIS, on the RBM's device with its random stream.
+/// The model A at the start of the path: no weights, visible biases a_A, zero hidden biases.
+fn base_bias(rbm: &Rbm, base_visible_bias: Option<Tensor<1>>) -> Tensor<1> {
+    let nv = rbm.n_visible();
+    let a_base =
+        base_visible_bias.unwrap_or_else(|| Tensor::zeros([nv], &rbm.weights.val().device()));
+    assert_eq!(a_base.dims(), [nv], "base visible bias of wrong length");
+    a_base
+}
+
+/// Estimates ln Z of `rbm` by forward AIS, on the RBM's device, with the random numbers of the
+/// stream `config.seed`: runs
+/// start from the base-rate model A and anneal to the RBM. ln of the mean weight is a
+/// stochastic lower bound on ln Z (E[ln Ẑ] ≤ ln Z by Jensen's inequality).
 ///
 /// `base_visible_bias` gives a_A (e.g. the data's base rates as set by
 /// [`Rbm::with_visible_bias_from_data`]); `None` uses zero biases (uniform visible units).
@@ -90,12 +112,70 @@ pub fn ais_log_partition(
     base_visible_bias: Option<Tensor<1>>,
     config: &AisConfig,
 ) -> Result<AisEstimate> {
-    let device = rbm.weights.val().device();
-    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-    let (vu, hu) = (rbm.visible_units, rbm.hidden_units);
     assert!(config.runs > 0, "AIS needs at least one run");
-    let a_base = base_visible_bias.unwrap_or_else(|| Tensor::zeros([nv], &device));
-    assert_eq!(a_base.dims(), [nv], "base visible bias of wrong length");
+    let a_base = base_bias(rbm, base_visible_bias);
+    let mut noise = Noise::new(config.seed);
+    let start = rbm.visible_units.sample_with(
+        a_base
+            .clone()
+            .unsqueeze_dim::<2>(0)
+            .repeat_dim(0, config.runs),
+        &mut noise,
+    );
+    anneal(rbm, a_base, &config.betas(), start, false, &mut noise)
+}
+
+/// Estimates ln Z of `rbm` by reverse AIS: the runs start at the rows of `start`, which must
+/// be samples of the RBM's visible marginal (exact samples, or held-out data of a model that
+/// fits them, which makes the estimate approximate), and anneal from the RBM back to the
+/// base-rate model A along the ladder of `config` (whose `runs` is not used: one run per row
+/// of `start`). mean(w) estimates Z_A/Z, so ln Ẑ = ln Z_A − ln mean(w) is a stochastic upper
+/// bound on ln Z when the start is exact: with forward AIS it brackets ln Z.
+///
+/// # Errors
+/// If the device cannot hand the importance weights back.
+///
+/// # Panics
+/// As [`ais_log_partition`], or if `start` does not have the RBM's visible width.
+pub fn ais_reverse_log_partition(
+    rbm: &Rbm,
+    base_visible_bias: Option<Tensor<1>>,
+    config: &AisConfig,
+    start: Tensor<2>,
+) -> Result<AisEstimate> {
+    assert_eq!(
+        start.dims()[1],
+        rbm.n_visible(),
+        "start rows of the wrong width"
+    );
+    let a_base = base_bias(rbm, base_visible_bias);
+    let mut betas = config.betas();
+    betas.reverse();
+    anneal(
+        rbm,
+        a_base,
+        &betas,
+        start,
+        true,
+        &mut Noise::new(config.seed),
+    )
+}
+
+/// The AIS path through `betas` (from 0 to 1 forward, from 1 to 0 in reverse) for the chains
+/// that start at the rows of `start`: each step adds ln p*_{b_i}(v) − ln p*_{b_{i−1}}(v) to a
+/// chain's log-weight, then moves v by one block-Gibbs transition that leaves p_{b_i}
+/// invariant.
+fn anneal(
+    rbm: &Rbm,
+    a_base: Tensor<1>,
+    betas: &[f64],
+    start: Tensor<2>,
+    reverse: bool,
+    noise: &mut Noise,
+) -> Result<AisEstimate> {
+    let device = rbm.weights.val().device();
+    let nh = rbm.n_hidden();
+    let (vu, hu) = (rbm.visible_units, rbm.hidden_units);
     let host_a: Vec<f64> = to_vec(a_base.clone())?;
     let log_z_base = host_a.iter().map(|&a| vu.log_partition(a)).sum::<f64>()
         + nh as f64 * hu.log_partition(0.0);
@@ -106,18 +186,17 @@ pub fn ais_log_partition(
     let a_base = a_base.unsqueeze_dim::<2>(0);
     let a_diff = a.clone() - a_base.clone();
 
-    // The importance-weight increment ln p*_{β_k}(v) − ln p*_{β_{k−1}}(v) of each chain, from
+    // The importance-weight increment ln p*_{to}(v) − ln p*_{from}(v) of each chain, from
     // per-unit differences that do not cancel (Units::log_partition_step): Δβ a_diff·v plus
-    // Σ_j [ln Z_h(β_k x_j) − ln Z_h(β_{k−1} x_j)].
+    // Σ_j [ln Z_h(to x_j) − ln Z_h(from x_j)].
     let increment = |from: f64, to: f64, v: &Tensor<2>, x: &Tensor<2>| -> Tensor<1> {
         let linear = (v.clone() * a_diff.clone()).sum_dim(1) * (to - from);
         let hidden = hu.log_partition_step(x.clone(), from, to).sum_dim(1);
         (linear + hidden).squeeze_dim(1)
     };
 
-    let betas = config.betas();
-    let m = config.runs;
-    let mut v = vu.sample(a_base.clone().repeat_dim(0, m));
+    let m = start.dims()[0];
+    let mut v = start;
     let mut log_w = vec![0.0f64; m];
     let mut chunk = Tensor::<1>::zeros([m], &device);
     // Increments are summed on the device over FLUSH steps, then in f64 on the host.
@@ -135,10 +214,10 @@ pub fn ais_log_partition(
         if k + 1 < betas.len() {
             // One block-Gibbs transition that leaves p_{β_k} invariant.
             let beta = betas[k];
-            let h = hu.sample(x * beta);
+            let h = hu.sample_with(x * beta, noise);
             let input = a_base.clone() * (1.0 - beta)
                 + (h.matmul(w.clone().transpose()) + a.clone()) * beta;
-            v = vu.sample(input);
+            v = vu.sample_with(input, noise);
         }
     }
     let max = log_w.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
@@ -150,8 +229,12 @@ pub fn ais_log_partition(
         _ => r.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1) as f64,
     };
     let sum_sq: f64 = r.iter().map(|x| x * x).sum();
+    let log_mean_w = max + mean.ln();
     Ok(AisEstimate {
-        log_partition: log_z_base + max + mean.ln(),
+        log_partition: match reverse {
+            false => log_z_base + log_mean_w,
+            true => log_z_base - log_mean_w,
+        },
         std_error: var.sqrt() / (mean * (m as f64).sqrt()),
         log_partition_base: log_z_base,
         effective_sample_size: (mean * m as f64).powi(2) / sum_sq,

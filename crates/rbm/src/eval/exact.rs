@@ -118,6 +118,54 @@ impl HostRbm {
         -(a + hidden)
     }
 
+    /// `n` exact samples of the visible marginal p(v), row-major `[n, n_visible]`, drawn with
+    /// the generator `rng`: h from p(h) ∝ e^{−F(h)} by enumerating the hidden layer, then each
+    /// v_i independently from p(v_i | h).
+    ///
+    /// # Errors
+    /// If the hidden units are not discrete or more than [`MAX_ENUMERATED_UNITS`].
+    ///
+    /// # Panics
+    /// If the visible units are not discrete.
+    pub fn sample_visible_exact(
+        &self,
+        n: usize,
+        rng: &mut ising_data::rng::Xoshiro256pp,
+    ) -> Result<Vec<f64>> {
+        let [lo, hi] = self.visible_units.values().expect("discrete visible units");
+        if !self.hidden_units.is_discrete() || self.n_hidden > MAX_ENUMERATED_UNITS {
+            return Err(RbmError::Unsupported(format!(
+                "exact sampling enumerates the hidden layer: it needs at most \
+                 {MAX_ENUMERATED_UNITS} discrete hidden units, the RBM has {} {:?}",
+                self.n_hidden, self.hidden_units
+            )));
+        }
+        let states: Vec<Vec<f64>> = (0..1u64 << self.n_hidden)
+            .map(|i| state(self.hidden_units, self.n_hidden, i))
+            .collect();
+        let log_p: Vec<f64> = states.iter().map(|h| -self.hidden_free_energy(h)).collect();
+        let log_z = crate::math::log_sum_exp(log_p.iter().copied());
+        let mut cumulative = Vec::with_capacity(states.len());
+        let mut total = 0.0;
+        for lp in &log_p {
+            total += (lp - log_z).exp();
+            cumulative.push(total);
+        }
+        let mut out = Vec::with_capacity(n * self.n_visible);
+        for _ in 0..n {
+            let u = rng.next_f64() * total;
+            let k = cumulative
+                .partition_point(|&c| c <= u)
+                .min(states.len() - 1);
+            for x in self.visible_input(&states[k]) {
+                // P(v_i = hi | h) = 1 / (1 + e^{−(hi − lo) x}).
+                let p_hi = 1.0 / (1.0 + (-(hi - lo) * x).exp());
+                out.push(if rng.next_f64() < p_hi { hi } else { lo });
+            }
+        }
+        Ok(out)
+    }
+
     /// F(h) = −ln Σ_v e^{−E(v,h)} = H^RBM\[h\] (Eq. 15).
     pub fn hidden_free_energy(&self, h: &[f64]) -> f64 {
         let mut b: f64 = h.iter().zip(&self.hidden_bias).map(|(h, b)| h * b).sum();
