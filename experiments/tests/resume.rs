@@ -210,9 +210,17 @@ fn runs_are_reproducible_and_resume_bit_for_bit() {
         none,
         "a refused run changed the folder"
     );
-    let newest = copy.join(format!("layer1/checkpoint/model-{interrupted}.bpk"));
-    let bytes = std::fs::read(&newest).unwrap();
-    std::fs::write(&newest, &bytes[..bytes.len() / 2]).unwrap();
+    // Every kept model record is truncated: a resume continues from the newest epoch whose
+    // checkpoint is complete and whose metrics were logged, which can be one before
+    // `interrupted` when the kill fell between the two.
+    for entry in std::fs::read_dir(copy.join("layer1/checkpoint")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("model-") && name.ends_with(".bpk") {
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        }
+    }
     let before = snapshot(&copy);
     refused(&s.run(&copy, &["--resume"]), "corrupt");
     assert_eq!(
