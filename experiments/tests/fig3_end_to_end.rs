@@ -126,6 +126,21 @@ fn small_stack_end_to_end() {
         }
     }
     assert_eq!(metrics["receptive_fields"].as_array().unwrap().len(), 2);
+    // The first layer in absolute terms: a finite ln Z in both directions with error bars, and
+    // a KL per spin from the exact Ising distribution that is positive (an 8×8 lattice
+    // trained for 8 epochs is far from exact) and below ln 2 (the uniform model's KL is
+    // ln 2 − s, and training lowers it).
+    let quality = &metrics["first_layer_quality"];
+    for direction in ["forward", "reverse"] {
+        let z = &quality[format!("log_partition_{direction}")];
+        assert!(z["log_partition"].as_f64().unwrap().is_finite(), "{z}");
+        assert!(z["std_error"].as_f64().unwrap() > 0.0, "{z}");
+        let kl = quality[format!("kl_per_spin_{direction}")]["value"]
+            .as_f64()
+            .unwrap();
+        let s = quality["entropy_per_spin"].as_f64().unwrap();
+        assert!(kl > 0.0 && kl < std::f64::consts::LN_2 - s, "KL {kl}, entropy {s}");
+    }
 
     // The dataset was stored and is reused (verified against its manifest) by a second run;
     // an existing run folder is refused and left as it was.
