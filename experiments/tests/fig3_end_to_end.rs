@@ -139,7 +139,10 @@ fn small_stack_end_to_end() {
             .as_f64()
             .unwrap();
         let s = quality["entropy_per_spin"].as_f64().unwrap();
-        assert!(kl > 0.0 && kl < std::f64::consts::LN_2 - s, "KL {kl}, entropy {s}");
+        assert!(
+            kl > 0.0 && kl < std::f64::consts::LN_2 - s,
+            "KL {kl}, entropy {s}"
+        );
     }
 
     // The dataset was stored and is reused (verified against its manifest) by a second run;
