@@ -263,16 +263,17 @@ fn a_closed_output_pipe_ends_the_program_quietly() {
     // `ising-data inspect DIR | head -1` panicked with "failed printing to stdout".
     let tmp = tempfile::tempdir().unwrap();
     assert_ok(&generate("set", "1", &[], tmp.path()));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ising-data"))
+    // The pipe's reader is gone before the program starts, so its first write fails (closing
+    // the reader after the start raced with a program that printed everything first).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_ising-data"))
         .args(["inspect", "set"])
         .current_dir(tmp.path())
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .stderr(Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    // The reader goes away before the program prints (it first verifies the dataset).
-    drop(child.stdout.take());
-    let o = child.wait_with_output().unwrap();
     let e = stderr(&o);
     assert_eq!(
         o.status.code(),
