@@ -255,24 +255,7 @@ fn sampled_gibbs_chains_reach_the_exact_marginal() {
                 .expect("a valid state");
             counts[idx] += 1.0;
         }
-        let (mut chi2, mut classes, mut pooled_o, mut pooled_e) = (0.0, 0usize, 0.0, 0.0);
-        for (o, pi) in counts.iter().zip(&p) {
-            let e = chains as f64 * pi;
-            if e < 5.0 {
-                pooled_o += o;
-                pooled_e += e;
-            } else {
-                chi2 += (o - e).powi(2) / e;
-                classes += 1;
-            }
-        }
-        if pooled_e > 0.0 {
-            chi2 += (pooled_o - pooled_e).powi(2) / pooled_e;
-            classes += 1;
-        }
-        let d = (classes - 1) as f64;
-        let a = 2.0 / (9.0 * d);
-        let critical = d * (1.0 - a + 3.0902 * a.sqrt()).powi(3);
+        let (chi2, critical) = common::chi2_test(&counts, &p, chains as f64);
         assert!(
             chi2 < critical,
             "{vu:?}/{hu:?}: chi2 {chi2:.1} > {critical:.1}"

@@ -188,29 +188,6 @@ fn a_single_ais_run_reports_no_standard_error() {
     assert!(one.log_partition.is_finite() && one.std_error.is_nan());
 }
 
-/// χ² of observed `counts` against probabilities `p` for `n` draws, classes with fewer than
-/// five expected draws pooled, and the 0.1% critical value (Wilson–Hilferty).
-fn chi2_test(counts: &[f64], p: &[f64], n: f64) -> (f64, f64) {
-    let (mut chi2, mut classes, mut pooled_o, mut pooled_e) = (0.0, 0usize, 0.0, 0.0);
-    for (o, pi) in counts.iter().zip(p) {
-        let e = n * pi;
-        if e < 5.0 {
-            pooled_o += o;
-            pooled_e += e;
-        } else {
-            chi2 += (o - e).powi(2) / e;
-            classes += 1;
-        }
-    }
-    if pooled_e > 0.0 {
-        chi2 += (pooled_o - pooled_e).powi(2) / pooled_e;
-        classes += 1;
-    }
-    let d = (classes - 1) as f64;
-    let a = 2.0 / (9.0 * d);
-    (chi2, d * (1.0 - a + 3.0902 * a.sqrt()).powi(3))
-}
-
 #[test]
 fn exact_samples_follow_the_visible_marginal() {
     // 20 000 samples of a 6×4 RBM (64 visible states) against p(v) by enumeration: χ² at the
@@ -237,7 +214,7 @@ fn exact_samples_follow_the_visible_marginal() {
             let i = states.iter().position(|s| s == row).expect("a valid state");
             counts[i] += 1.0;
         }
-        let (chi2, critical) = chi2_test(&counts, &p, n as f64);
+        let (chi2, critical) = common::chi2_test(&counts, &p, n as f64);
         assert!(chi2 < critical, "{vu:?}: chi2 {chi2:.1} > {critical:.1}");
     }
 }

@@ -53,3 +53,26 @@ pub fn seeded(seed: u64) -> std::sync::MutexGuard<'static, ()> {
     Device::flex().seed(seed);
     guard
 }
+
+/// χ² of observed `counts` against probabilities `p` for `n` draws, classes with fewer than
+/// five expected draws pooled, and the 0.1% critical value (Wilson–Hilferty).
+pub fn chi2_test(counts: &[f64], p: &[f64], n: f64) -> (f64, f64) {
+    let (mut chi2, mut classes, mut pooled_o, mut pooled_e) = (0.0, 0usize, 0.0, 0.0);
+    for (o, pi) in counts.iter().zip(p) {
+        let e = n * pi;
+        if e < 5.0 {
+            pooled_o += o;
+            pooled_e += e;
+        } else {
+            chi2 += (o - e).powi(2) / e;
+            classes += 1;
+        }
+    }
+    if pooled_e > 0.0 {
+        chi2 += (pooled_o - pooled_e).powi(2) / pooled_e;
+        classes += 1;
+    }
+    let d = (classes - 1) as f64;
+    let a = 2.0 / (9.0 * d);
+    (chi2, d * (1.0 - a + 3.0902 * a.sqrt()).powi(3))
+}
