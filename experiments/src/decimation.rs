@@ -6,7 +6,7 @@
 //! the kept spin 2j, and each decimated (odd) visible spin 2j+1 couples to its two kept
 //! neighbours h_j and h_{j+1} with weight J; the kept visible spins couple to nothing. Then
 //! Σ_v e^{−E(v,h)} = 2^{N/2} Π_j 2cosh(J(h_j + h_{j+1})) = const · e^{J' Σ_j h_j h_{j+1}}:
-//! the hidden layer's Hamiltonian H^RBM[h] (Eq. 15) is the decimated ring's.
+//! the hidden layer's Hamiltonian H^RBM\[h\] (Eq. 15) is the decimated ring's.
 
 use burn::prelude::*;
 use rbm::eval::exact::HostRbm;
@@ -73,15 +73,15 @@ pub fn decimation_rbm(n_visible: usize, j: f64, device: &Device) -> Rbm {
     )
 }
 
-/// R(h) = H^RBM[h] + J' Σ_j h_j h_{j+1} for one hidden configuration (ring of hidden spins).
+/// R(h) = H^RBM\[h\] + J' Σ_j h_j h_{j+1} for one hidden configuration (ring of hidden spins).
 fn residual(host: &HostRbm, j_next: f64, h: &[f64]) -> f64 {
     let m = h.len();
     host.hidden_free_energy(h) + j_next * (0..m).map(|k| h[k] * h[(k + 1) % m]).sum::<f64>()
 }
 
-/// The largest deviation of H^RBM[h] from −J' Σ_j h_j h_{j+1} + c over all hidden
+/// The largest deviation of H^RBM\[h\] from −J' Σ_j h_j h_{j+1} + c over all hidden
 /// configurations h, with the constant c chosen to minimise it: (max R − min R)/2 for the
-/// residual R(h) = H^RBM[h] + J' Σ h_j h_{j+1}, by enumerating all 2^{n_h} configurations.
+/// residual R(h) = H^RBM\[h\] + J' Σ h_j h_{j+1}, by enumerating all 2^{n_h} configurations.
 ///
 /// # Panics
 /// If the hidden layer has more than 24 units.

@@ -1,15 +1,15 @@
 //! The variational RG ↔ RBM mapping (Mehta & Schwab, Eqs. 6–9, 14–22), checked by exact
 //! enumeration of every visible and hidden configuration of a small system.
 //!
-//! The data distribution is P(v) = e^{−H[v]}/Z_v. Given an RBM with energy E(v,h), the
-//! mapping sets the RG operator to T(v,h) = −E(v,h) + H[v] (Eq. 18). Then
-//! - the coarse-grained Hamiltonian of Eq. 6, e^{−H^RG[h]} = Tr_v e^{T(v,h) − H[v]}, equals the
-//!   RBM's hidden Hamiltonian H^RBM[h] = −ln Tr_v e^{−E(v,h)} (Eq. 15): Eq. 21;
-//! - e^{T(v,h)} = p(h|v) e^{H[v] − H^RBM[v]} (Eq. 22), with H^RBM[v] = F(v);
+//! The data distribution is P(v) = e^{−H\[v\]}/Z_v. Given an RBM with energy E(v,h), the
+//! mapping sets the RG operator to T(v,h) = −E(v,h) + H\[v\] (Eq. 18). Then
+//! - the coarse-grained Hamiltonian of Eq. 6, e^{−H^RG\[h\]} = Tr_v e^{T(v,h) − H\[v\]}, equals the
+//!   RBM's hidden Hamiltonian H^RBM\[h\] = −ln Tr_v e^{−E(v,h)} (Eq. 15): Eq. 21;
+//! - e^{T(v,h)} = p(h|v) e^{H\[v\] − H^RBM\[v\]} (Eq. 22), with H^RBM\[v\] = F(v);
 //! - the transformation is exact (Eq. 9) when Tr_h e^{T(v,h)} = 1 for every v; in general
-//!   Tr_h e^{T(v,h)} = e^{H[v] − F(v)};
-//! - ΔF = F^h − F^v with F^v = −ln Tr_v e^{−H[v]} and F^h = −ln Tr_h e^{−H^RG[h]} (Eq. 8).
-//!   Since e^{−F^h} = Tr_v e^{−H[v]} Tr_h e^{T(v,h)}, e^{−ΔF} = ⟨Tr_h e^T⟩_P: ΔF = 0 says the
+//!   Tr_h e^{T(v,h)} = e^{H\[v\] − F(v)};
+//! - ΔF = F^h − F^v with F^v = −ln Tr_v e^{−H\[v\]} and F^h = −ln Tr_h e^{−H^RG\[h\]} (Eq. 8).
+//!   Since e^{−F^h} = Tr_v e^{−H\[v\]} Tr_h e^{T(v,h)}, e^{−ΔF} = ⟨Tr_h e^T⟩_P: ΔF = 0 says the
 //!   P-average of Tr_h e^T is 1, not that every Tr_h e^T is 1, so the "only if" of Eq. 8 fails.
 
 use anyhow::Result;
@@ -55,7 +55,7 @@ pub struct MappingConfig {
 pub enum MappingStream {
     /// The random RBM's weights.
     RandomRbm = 0,
-    /// The random Hamiltonian H[v].
+    /// The random Hamiltonian H\[v\].
     RandomHamiltonian = 1,
     /// The trained RBM's initial weights.
     InitialWeights = 2,
@@ -129,13 +129,13 @@ pub const MAX_JOINT_UNITS: usize = 26;
 /// Every quantity of the mapping for one RBM and one data Hamiltonian.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct MappingReport {
-    /// max_h |H^RG[h] − H^RBM[h]| (Eq. 21), H^RG from Eq. 6 with T from Eq. 18.
+    /// max_h |H^RG\[h\] − H^RBM\[h\]| (Eq. 21), H^RG from Eq. 6 with T from Eq. 18.
     pub max_eq21_deviation: f64,
-    /// max_{v,h} |T(v,h) − [ln p(h|v) + H[v] − H^RBM[v]]| (Eq. 22).
+    /// max_{v,h} |T(v,h) − [ln p(h|v) + H\[v\] − H^RBM\[v\]]| (Eq. 22).
     pub max_eq22_deviation: f64,
     /// max_v |Tr_h e^{T(v,h)} − 1| (Eq. 9: zero iff the RG transformation is exact).
     pub max_trace_deviation: f64,
-    /// max_v |Tr_h e^T − 1| after fixing the additive constant of H[v] so that ΔF = 0
+    /// max_v |Tr_h e^T − 1| after fixing the additive constant of H\[v\] so that ΔF = 0
     /// (H → H + ΔF): the exactness condition with the normalisation the RBM cannot learn.
     pub max_trace_deviation_at_zero_delta_f: f64,
     /// The same deviation averaged over the data distribution, E_P |Tr_h e^T − 1| (H shifted to
@@ -173,7 +173,7 @@ fn log_conditional(host: &HostRbm, v: &[f64], h: &[f64]) -> f64 {
 }
 
 /// Computes the [`MappingReport`] by enumerating all 2^{n_v} × 2^{n_h} configurations.
-/// `hamiltonian[index]` is H[v] of visible configuration `index` (bit i = unit i up, as
+/// `hamiltonian[index]` is H\[v\] of visible configuration `index` (bit i = unit i up, as
 /// [`rbm::eval::exact::state`]).
 ///
 /// # Panics
@@ -281,7 +281,7 @@ pub fn check_mapping(host: &HostRbm, hamiltonian: &[f64]) -> MappingReport {
     }
 }
 
-/// H[v] = −K Σ_i v_i v_{i+1} of a periodic ring, for every configuration of `n` spins (±1),
+/// H\[v\] = −K Σ_i v_i v_{i+1} of a periodic ring, for every configuration of `n` spins (±1),
 /// indexed as [`rbm::eval::exact::state`].
 pub fn ring_hamiltonian(n: usize, k: f64) -> Vec<f64> {
     (0..1u64 << n)

@@ -1,5 +1,5 @@
 //! Contrastive divergence (CD-k) and persistent contrastive divergence (PCD) as a Burn
-//! [`TrainStep`], usable by Burn's `Learner` and by a plain loop.
+//! `TrainStep`, usable by Burn's `Learner` and by a plain loop.
 //!
 //! # The update and its conventions
 //! For a batch of B visible vectors v⁰, the negative sample v^k is k steps of block Gibbs
@@ -28,7 +28,7 @@
 //! - [`CdModel`], [`CdBatch`]: the model and Burn's `TrainStep`/`InferenceStep` (`model.rs`),
 //!   which draw the step's random numbers ([`crate::noise::StepNoise`]) and hand them to one
 //!   of two implementations of the step: the tensor reference (`reference.rs`, every device
-//!   and unit type) or the fused CPU kernel (`fused.rs` over [`crate::kernel`]);
+//!   and unit type) or the fused CPU kernel (`fused.rs` over the crate-private `kernel` module);
 //! - [`CdOutput`]: what a step reports (`output.rs`), and [`metric`]: one Burn metric per
 //!   statistic.
 

@@ -26,7 +26,7 @@ pub struct CdModel {
     /// The CD settings.
     #[module(skip)]
     pub cd: CdConfig,
-    /// Run the step on the fused CPU kernel ([`crate::kernel`]) when it applies: a CPU
+    /// Run the step on the fused CPU kernel (the crate-private `kernel` module) when it applies: a CPU
     /// device (flex), Bernoulli visible and hidden units, and a CPU with AVX-512
     /// (`true` from [`CdConfig::init`]). It consumes the same [`StepNoise`] as the tensor
     /// reference and computes its update up to float rounding; `false` forces the tensor
