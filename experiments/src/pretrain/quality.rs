@@ -88,7 +88,11 @@ pub fn first_layer_quality(
         .clone()
         .slice([0..RUNS.min(rows), 0..rbm.n_visible()]);
     let reverse = ais_reverse_log_partition(rbm, Some(base), &config, first)?;
-    let entropy = ising_data::exact::entropy_per_spin_2d(size, size, coupling);
+    // Kaufman's formula needs K > 0; at K = 0 every configuration is equally likely.
+    let entropy = match coupling > 0.0 {
+        true => ising_data::exact::entropy_per_spin_2d(size, size, coupling),
+        false => std::f64::consts::LN_2,
+    };
     let z = |e: &AisEstimate| Estimate {
         value: e.log_partition,
         std_error: e.std_error,
