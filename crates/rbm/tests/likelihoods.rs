@@ -6,7 +6,9 @@ mod common;
 use burn::prelude::*;
 use common::{random_rbm, rows_tensor};
 use ising_data::Lattice;
-use rbm::eval::ais::{AisConfig, ais_log_partition, ais_reverse_log_partition};
+use rbm::eval::ais::{
+    AisConfig, ais_log_partition, ais_log_partition_repeated, ais_reverse_log_partition,
+};
 use rbm::eval::exact::{HostRbm, state};
 use rbm::eval::likelihood::{
     free_energy_gap, ising_kl_per_spin_exact, pseudo_log_likelihood,
@@ -264,4 +266,44 @@ fn forward_and_reverse_ais_bracket_the_exact_log_partition() {
             assert!(est.std_error > 0.0 && est.effective_sample_size > 1.0);
         }
     }
+}
+
+#[test]
+fn repeated_ais_gives_an_error_bar_from_its_spread() {
+    // Eight repetitions of 50 runs on a 16×8 RBM: the mean is within 3 of its standard errors
+    // (the repetitions' spread over √8) of the exact ln Z, and that error agrees with the
+    // delta-method errors of the repetitions (their mean over √8) within a factor of 3.
+    let rbm = random_rbm(16, 8, Units::Bernoulli, Units::Bernoulli, 1.5, 8);
+    let exact = HostRbm::from_rbm(&rbm)
+        .unwrap()
+        .log_partition_exact()
+        .unwrap();
+    let config = AisConfig {
+        runs: 50,
+        seed: 3,
+        ..AisConfig::default()
+    };
+    let repeated = ais_log_partition_repeated(&rbm, None, &config, 8).unwrap();
+    assert_eq!(repeated.repetitions.len(), 8);
+    let diff = (repeated.log_partition - exact).abs();
+    assert!(
+        diff < 3.0 * repeated.std_error,
+        "{} ± {}, exact {exact}",
+        repeated.log_partition,
+        repeated.std_error
+    );
+    let delta = repeated
+        .repetitions
+        .iter()
+        .map(|e| e.std_error)
+        .sum::<f64>()
+        / 8.0
+        / 8f64.sqrt();
+    let ratio = repeated.std_error / delta;
+    assert!(
+        (1.0 / 3.0..3.0).contains(&ratio),
+        "spread {} vs delta {delta}",
+        repeated.std_error
+    );
+    assert!(ais_log_partition_repeated(&rbm, None, &config, 1).is_err());
 }

@@ -84,6 +84,61 @@ pub struct AisEstimate {
     pub effective_sample_size: f64,
 }
 
+/// ln Z from independent repetitions of an AIS estimate, with the spread of the repetitions
+/// as its error (which, unlike the delta-method error of one estimate, does not rely on the
+/// importance weights' variance being well estimated).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AisRepeated {
+    /// The mean of the repetitions' ln Ẑ.
+    pub log_partition: f64,
+    /// Their standard deviation over √R.
+    pub std_error: f64,
+    /// Each repetition's estimate (repetition r uses the stream key(seed, r)).
+    pub repetitions: Vec<AisEstimate>,
+    /// The configuration, the ladder included.
+    pub config: AisConfig,
+}
+
+/// `repetitions` independent forward AIS estimates of ln Z (see [`ais_log_partition`]),
+/// repetition r with the stream `noise::key(&[config.seed, r])`.
+///
+/// # Errors
+/// As [`ais_log_partition`], or for fewer than two repetitions.
+pub fn ais_log_partition_repeated(
+    rbm: &Rbm,
+    base_visible_bias: Option<Tensor<1>>,
+    config: &AisConfig,
+    repetitions: usize,
+) -> Result<AisRepeated> {
+    if repetitions < 2 {
+        return Err(crate::RbmError::Config(format!(
+            "an error bar from repetitions needs at least two, got {repetitions}"
+        )));
+    }
+    let estimates = (0..repetitions as u64)
+        .map(|r| {
+            let config = AisConfig {
+                seed: crate::noise::key(&[config.seed, r]),
+                ..config.clone()
+            };
+            ais_log_partition(rbm, base_visible_bias.clone(), &config)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let n = repetitions as f64;
+    let mean = estimates.iter().map(|e| e.log_partition).sum::<f64>() / n;
+    let var = estimates
+        .iter()
+        .map(|e| (e.log_partition - mean).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
+    Ok(AisRepeated {
+        log_partition: mean,
+        std_error: (var / n).sqrt(),
+        repetitions: estimates,
+        config: config.clone(),
+    })
+}
+
 /// The model A at the start of the path: no weights, visible biases a_A, zero hidden biases.
 fn base_bias(rbm: &Rbm, base_visible_bias: Option<Tensor<1>>) -> Tensor<1> {
     let nv = rbm.n_visible();
