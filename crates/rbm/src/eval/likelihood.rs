@@ -217,50 +217,59 @@ pub struct Estimate {
     pub std_error: f64,
 }
 
-/// The mean negative log-likelihood per visible unit of the rows of `samples`,
-/// (mean F(v) + ln Z)/n_v, with ln Z given with its standard error (`log_partition`: exact
-/// with error 0, or an AIS estimate). The error adds in quadrature the standard error of the
-/// mean free energy over the rows (independent rows assumed) and that of ln Z.
-///
-/// The bias follows ln Z's: a forward AIS ln Z is a lower bound in expectation, so the NLL is
-/// then biased low; a reverse AIS ln Z biases it high.
+/// The mean free energy of the rows of `samples` with its standard error over the rows
+/// (independent rows assumed).
 ///
 /// # Errors
 /// If the device cannot hand the free energies back, or there are fewer than two rows.
-pub fn nll_per_unit(rbm: &Rbm, samples: Tensor<2>, log_partition: Estimate) -> Result<Estimate> {
+pub fn mean_free_energy(rbm: &Rbm, samples: Tensor<2>) -> Result<Estimate> {
     let f: Vec<f64> = to_vec(rbm.free_energy(samples))?;
     if f.len() < 2 {
         return Err(RbmError::Config(format!(
-            "a negative log-likelihood with an error bar needs at least two rows, got {}",
+            "a mean with an error bar needs at least two rows, got {}",
             f.len()
         )));
     }
     let n = f.len() as f64;
     let mean = f.iter().sum::<f64>() / n;
     let var = f.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let units = rbm.n_visible() as f64;
     Ok(Estimate {
-        value: (mean + log_partition.value) / units,
-        std_error: (var / n + log_partition.std_error.powi(2)).sqrt() / units,
+        value: mean,
+        std_error: (var / n).sqrt(),
     })
 }
 
+/// The mean negative log-likelihood per unit, (mean F + ln Z)/`units`, from the mean free
+/// energy of some rows ([`mean_free_energy`]) and ln Z (exact with error 0, or an AIS
+/// estimate), their standard errors added in quadrature.
+///
+/// The bias follows ln Z's: a forward AIS ln Z is a lower bound in expectation, so the NLL is
+/// then biased low; a reverse AIS ln Z biases it high.
+pub fn nll_per_unit(mean_free_energy: Estimate, log_partition: Estimate, units: usize) -> Estimate {
+    let units = units as f64;
+    Estimate {
+        value: (mean_free_energy.value + log_partition.value) / units,
+        std_error: mean_free_energy.std_error.hypot(log_partition.std_error) / units,
+    }
+}
+
 /// The KL divergence per spin from the Ising distribution estimated from samples of it:
-/// [`nll_per_unit`] minus the exact entropy per spin s of the data (e.g.
+/// [`nll_per_unit`] of the samples minus the exact entropy per spin s of the data (e.g.
 /// `ising_data::exact::entropy_per_spin_2d`), with the same standard error and the same sign
 /// of bias (low with a forward AIS ln Z, high with a reverse one). Pass the exact ln Z for
 /// small models or an AIS estimate ([`crate::eval::ais`]) for large ones. The samples must be
 /// encoded for the model's visible units.
 ///
 /// # Errors
-/// As [`nll_per_unit`].
+/// As [`mean_free_energy`].
 pub fn ising_kl_per_spin_estimate(
     rbm: &Rbm,
     samples: Tensor<2>,
     log_partition: Estimate,
     entropy_per_spin: f64,
 ) -> Result<Estimate> {
-    let nll = nll_per_unit(rbm, samples, log_partition)?;
+    let f = mean_free_energy(rbm, samples)?;
+    let nll = nll_per_unit(f, log_partition, rbm.n_visible());
     Ok(Estimate {
         value: nll.value - entropy_per_spin,
         std_error: nll.std_error,

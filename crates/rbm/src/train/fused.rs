@@ -12,25 +12,26 @@ use crate::kernel::{self, GradientForm, HostF32, HostStep, OwnedParams, StepRequ
 use crate::noise::StepNoise;
 use crate::tensor::to_vec;
 
-/// The kernel's step for `model` on the batch `v0`, and the device its results belong on.
+/// The kernel's step for `model` on the batch `v0` (and its persistent `chains` for PCD), and
+/// the device its results belong on.
 ///
 /// # Errors
 /// If the device cannot hand the model's tensors back.
 fn step(
     model: &CdModel,
     v0: Tensor<2>,
+    chains: Option<Tensor<2>>,
     noise: StepNoise,
     gradient: Option<GradientForm>,
 ) -> Result<(HostStep, Device)> {
     let params = OwnedParams::read(&model.rbm)?;
     let v0 = HostF32::read(v0.without_autodiff())?;
-    let chains = match model.cd.persistent {
-        true => {
-            let chains = model.chains.value_sync().without_autodiff();
+    let chains = match chains {
+        Some(chains) => {
             let rows = chains.dims()[0];
             Some((to_vec::<f32, 2>(chains)?, rows))
         }
-        false => None,
+        None => None,
     };
     let request = StepRequest {
         k: model.cd.k,
@@ -45,6 +46,7 @@ fn step(
 pub(super) fn cd_gradient(
     model: &CdModel,
     v0: Tensor<2>,
+    chains: Option<Tensor<2>>,
     noise: StepNoise,
 ) -> Result<(CdGradient, CdOutput)> {
     let form = GradientForm {
@@ -52,7 +54,7 @@ pub(super) fn cd_gradient(
         l1: 0.0,
         l2: 0.0,
     };
-    let (mut host, device) = step(model, v0, noise, Some(form))?;
+    let (mut host, device) = step(model, v0, chains, noise, Some(form))?;
     let [nv, nh] = model.rbm.weights.dims();
     let item = output(&host, &device);
     let negative = negative(&host, nv, &device);
@@ -67,8 +69,13 @@ pub(super) fn cd_gradient(
 }
 
 /// The statistics of a batch without a gradient ([`CdModel::evaluate`]).
-pub(super) fn statistics(model: &CdModel, v0: Tensor<2>, noise: StepNoise) -> Result<CdOutput> {
-    let (host, device) = step(model, v0, noise, None)?;
+pub(super) fn statistics(
+    model: &CdModel,
+    v0: Tensor<2>,
+    chains: Option<Tensor<2>>,
+    noise: StepNoise,
+) -> Result<CdOutput> {
+    let (host, device) = step(model, v0, chains, noise, None)?;
     Ok(output(&host, &device))
 }
 
@@ -77,6 +84,7 @@ pub(super) fn statistics(model: &CdModel, v0: Tensor<2>, noise: StepNoise) -> Re
 pub(super) fn train_step(
     model: &CdModel,
     v0: Tensor<2>,
+    chains: Option<Tensor<2>>,
     noise: StepNoise,
 ) -> Result<TrainOutput<CdOutput>> {
     let form = GradientForm {
@@ -84,7 +92,7 @@ pub(super) fn train_step(
         l1: model.cd.l1 as f32,
         l2: model.cd.l2 as f32,
     };
-    let (mut host, device) = step(model, v0, noise, Some(form))?;
+    let (mut host, device) = step(model, v0, chains, noise, Some(form))?;
     let [nv, nh] = model.rbm.weights.dims();
     if model.cd.persistent {
         model.chains.update(negative(&host, nv, &device));

@@ -103,33 +103,23 @@ impl CdModel {
         self.cpu_kernel && kernel::applies(&self.rbm)
     }
 
-    /// The shape of a step on a batch of `batch` rows.
-    fn step_shape(&self, batch: usize) -> StepShape {
+    /// The persistent chains (PCD; read once) and every random number of a step on `v0`,
+    /// drawn from `noise` in the numbers the step's shape asks for.
+    fn step_inputs(&self, v0: &Tensor<2>, noise: &mut Noise) -> (Option<Tensor<2>>, StepNoise) {
         let chains = self
             .cd
             .persistent
-            .then(|| self.chains.value_sync().dims()[0]);
-        StepShape {
+            .then(|| self.chains.value_sync().without_autodiff());
+        let shape = StepShape {
             n_visible: self.rbm.n_visible(),
             n_hidden: self.rbm.n_hidden(),
-            batch,
-            chains,
+            batch: v0.dims()[0],
+            chains: chains.as_ref().map(|c| c.dims()[0]),
             k: self.cd.k,
             visible: self.rbm.visible_units.draw(),
             hidden: self.rbm.hidden_units.draw(),
-        }
-    }
-
-    /// Every random number of a step on `v0`, drawn from `noise`.
-    fn step_noise(&self, v0: &Tensor<2>, noise: &mut Noise) -> StepNoise {
-        StepNoise::draw(noise, &self.step_shape(v0.dims()[0]))
-    }
-
-    /// The persistent chains as plain tensors, for PCD.
-    fn plain_chains(&self) -> Option<Tensor<2>> {
-        self.cd
-            .persistent
-            .then(|| self.chains.value_sync().without_autodiff())
+        };
+        (chains, StepNoise::draw(noise, &shape))
     }
 
     /// The CD-k (or PCD) gradient estimate for the batch `v0` (see [`crate::train`]), with
@@ -138,18 +128,13 @@ impl CdModel {
     /// # Panics
     /// If the device cannot hand the model's tensors to the fused kernel.
     pub fn cd_gradient(&self, v0: Tensor<2>, noise: &mut Noise) -> (CdGradient, CdOutput) {
-        let step_noise = self.step_noise(&v0, noise);
+        let (chains, step_noise) = self.step_inputs(&v0, noise);
         if self.uses_cpu_kernel() {
-            return fused::cd_gradient(self, v0, step_noise).unwrap_or_else(|e| panic!("{e}"));
+            return fused::cd_gradient(self, v0, chains, step_noise)
+                .unwrap_or_else(|e| panic!("{e}"));
         }
         let v0 = v0.without_autodiff();
-        reference::cd_step(
-            &plain(&self.rbm),
-            v0,
-            self.plain_chains(),
-            self.cd.k,
-            step_noise,
-        )
+        reference::cd_step(&plain(&self.rbm), v0, chains, self.cd.k, step_noise)
     }
 
     /// The statistics of a batch without a training step (held-out data): those of
@@ -161,8 +146,9 @@ impl CdModel {
     pub fn evaluate(&self, batch: CdBatch) -> CdOutput {
         let mut noise = Noise::new(batch.seed);
         let mut out = if self.uses_cpu_kernel() {
-            let step_noise = self.step_noise(&batch.visible, &mut noise);
-            fused::statistics(self, batch.visible, step_noise).unwrap_or_else(|e| panic!("{e}"))
+            let (chains, step_noise) = self.step_inputs(&batch.visible, &mut noise);
+            fused::statistics(self, batch.visible, chains, step_noise)
+                .unwrap_or_else(|e| panic!("{e}"))
         } else {
             self.cd_gradient(batch.visible, &mut noise).1
         };
@@ -200,8 +186,8 @@ impl TrainStep for CdModel {
     fn step(&self, batch: CdBatch) -> TrainOutput<CdOutput> {
         let mut noise = Noise::new(batch.seed);
         if self.uses_cpu_kernel() {
-            let step_noise = self.step_noise(&batch.visible, &mut noise);
-            return fused::train_step(self, batch.visible, step_noise)
+            let (chains, step_noise) = self.step_inputs(&batch.visible, &mut noise);
+            return fused::train_step(self, batch.visible, chains, step_noise)
                 .unwrap_or_else(|e| panic!("{e}"));
         }
         let (g, item) = self.cd_gradient(batch.visible, &mut noise);
