@@ -207,12 +207,7 @@ fn block_gibbs_leaves_the_exact_marginal_invariant() {
         let (vs, t) = gibbs_transition(&rbm);
         let n = vs.len();
         let flat: Vec<f64> = vs.iter().flatten().copied().collect();
-        let p: Vec<f64> = host
-            .log_prob_visible(&flat)
-            .unwrap()
-            .iter()
-            .map(|x| x.exp())
-            .collect();
+        let p = common::visible_probabilities(&host, &flat);
         assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-10);
         for c in 0..n {
             let row_sum: f64 = (0..n).map(|c2| t[c * n + c2]).sum();
@@ -238,12 +233,7 @@ fn sampled_gibbs_chains_reach_the_exact_marginal() {
         let host = HostRbm::from_rbm(&rbm).unwrap();
         let vs = all_states(vu, 5);
         let flat: Vec<f64> = vs.iter().flatten().copied().collect();
-        let p: Vec<f64> = host
-            .log_prob_visible(&flat)
-            .unwrap()
-            .iter()
-            .map(|x| x.exp())
-            .collect();
+        let p = common::visible_probabilities(&host, &flat);
         let chains = 4096;
         let start = tensor(&vec![vs[0].clone(); chains]);
         let end = values(rbm.gibbs_chain(start, 30));

@@ -205,12 +205,7 @@ fn exact_samples_follow_the_visible_marginal() {
         let samples = host.sample_visible_exact(n, &mut rng).unwrap();
         let states: Vec<Vec<f64>> = (0..64).map(|i| state(vu, 6, i)).collect();
         let flat: Vec<f64> = states.iter().flatten().copied().collect();
-        let p: Vec<f64> = host
-            .log_prob_visible(&flat)
-            .unwrap()
-            .iter()
-            .map(|x| x.exp())
-            .collect();
+        let p = common::visible_probabilities(&host, &flat);
         let mut counts = vec![0.0; 64];
         for row in samples.chunks(6) {
             let i = states.iter().position(|s| s == row).expect("a valid state");

@@ -76,3 +76,12 @@ pub fn chi2_test(counts: &[f64], p: &[f64], n: f64) -> (f64, f64) {
     let a = 2.0 / (9.0 * d);
     (chi2, d * (1.0 - a + 3.0902 * a.sqrt()).powi(3))
 }
+
+/// p(v) of each of the visible rows `flat` (row-major), by enumeration.
+pub fn visible_probabilities(host: &rbm::eval::exact::HostRbm, flat: &[f64]) -> Vec<f64> {
+    host.log_prob_visible(flat)
+        .unwrap()
+        .iter()
+        .map(|x| x.exp())
+        .collect()
+}
