@@ -3,8 +3,9 @@
 //!
 //! `cargo run --release -p rbm --example bench_cd1 -- --device flex [--batches 200] [--tensor-ops]`
 //!
-//! `--tensor-ops` runs the step as separate Burn tensor operations instead of the fused CPU
-//! kernel (`CdModel::cpu_kernel`).
+//! The step runs where `RBM_KERNEL` says (`avx512`, `avx2`, `neon`, `tensor`; by default the
+//! widest instruction set of the fused kernel this CPU has; see `rbm::CpuPath`).
+//! `--tensor-ops` is `RBM_KERNEL=tensor`: the step as separate Burn tensor operations.
 //!
 //! The last line printed is `samples_per_s <number>`.
 
@@ -34,6 +35,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
+    // An invalid RBM_KERNEL is an error here, before any work.
+    rbm::CpuPath::from_env()?;
     let device = select_device(&device_name)?;
     device.seed(1);
     let (nv, nh, batch) = (1600, 400, 100);
@@ -43,10 +46,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rbm = RbmConfig::new(nv, nh).init(&device);
     let cd = CdConfig::new().with_k(1).with_l1(2e-4);
     let mut model = cd.init(rbm).with_cpu_kernel(!generic);
-    let kernel = if model.uses_cpu_kernel() {
-        "fused CPU kernel"
-    } else {
-        "tensor operations"
+    let kernel = match model.effective_cpu_path() {
+        rbm::CpuPath::Kernel(isa) => format!("fused CPU kernel, {isa}"),
+        rbm::CpuPath::Tensor => "tensor operations".to_string(),
     };
     let mut optim = sgd_with_momentum(0.5);
     let mut split = [0.0f64; 2];

@@ -31,7 +31,6 @@ fn first(t: Tensor<2>) -> f32 {
 }
 
 fn main() {
-    #[cfg(target_arch = "x86_64")]
     kernel_products();
     host_uniforms();
     let d = Device::flex();
@@ -97,112 +96,53 @@ fn main() {
     });
 }
 
-/// The fused CPU kernel's matrix products for the same shapes.
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
+/// The fused CPU kernel's matrix products for the same shapes, on every instruction set this
+/// CPU has, and each one's multiply-add ceiling.
 fn kernel_products() {
-    use rbm::profiling::{Operand, matmul};
-    if !rbm::profiling::available() {
-        return;
-    }
+    use rbm::profiling::{Operand, Term, matmul_sum};
     let mut noise = rbm::Noise::new(1);
     let v = noise.uniforms(100 * 1600);
     let w = noise.uniforms(1600 * 400);
     let ht = noise.uniforms(400 * 112);
     let p = noise.uniforms(100 * 400);
     let mm = 2.0 * 100.0 * 1600.0 * 400.0;
-    let mut x = vec![0.0f32; 100 * 400];
-    let mut yt = vec![0.0f32; 1600 * 112];
-    let mut g = vec![0.0f32; 1600 * 400];
-    // SAFETY (all three): `available()` checked the CPU features.
-    time("kernel v W", mm, &|| {
-        let mut x = x.clone();
-        unsafe {
-            matmul(
-                100,
-                400,
-                1600,
-                Operand::new(&v, 1600, 1),
-                &w,
-                400,
-                &mut x,
-                false,
-            )
-        };
-        x[0]
-    });
-    time("kernel W hᵀ (padded to 112)", mm, &|| {
-        let mut yt = yt.clone();
-        unsafe {
-            matmul(
-                1600,
-                112,
-                400,
-                Operand::new(&w, 400, 1),
-                &ht,
-                112,
-                &mut yt,
-                false,
-            )
-        };
-        yt[0]
-    });
-    time("kernel vᵀ p", mm, &|| {
-        let mut g = g.clone();
-        unsafe {
-            matmul(
-                1600,
-                400,
-                100,
-                Operand::new(&v, 1, 1600),
-                &p,
-                400,
-                &mut g,
-                false,
-            )
-        };
-        g[0]
-    });
-    x[0] = 0.0;
-    yt[0] = 0.0;
-    g[0] = 0.0;
-    fma_peak();
+    let product = |isa, m, n, k, a: Operand<'_>, b: &[f32], b_stride| {
+        let mut c = vec![0.0f32; m * n];
+        let terms = [Term { k, a, b, b_stride }];
+        matmul_sum(isa, m, n, &terms, &mut c, false);
+        c[0]
+    };
+    for isa in rbm::Isa::detected() {
+        time(&format!("kernel {isa} v W"), mm, &|| {
+            product(isa, 100, 400, 1600, Operand::new(&v, 1600, 1), &w, 400)
+        });
+        time(&format!("kernel {isa} W hᵀ (padded to 112)"), mm, &|| {
+            product(isa, 1600, 112, 400, Operand::new(&w, 400, 1), &ht, 112)
+        });
+        time(&format!("kernel {isa} vᵀ p"), mm, &|| {
+            product(isa, 1600, 400, 100, Operand::new(&v, 1, 1600), &p, 400)
+        });
+        fma_peak(isa);
+    }
 }
 
-/// The multiply-add throughput of a loop that touches no memory (24 independent AVX-512 FMA
-/// chains per thread), on one thread and on every thread of `rbm::team`: the ceiling for the
-/// products above.
-#[cfg(target_arch = "x86_64")]
-#[allow(unsafe_code)]
-fn fma_peak() {
-    use std::arch::x86_64::*;
+/// The multiply-add throughput of a loop that touches no memory (independent FMA chains, as
+/// many as the registers hold) on `isa`, on one thread and on every thread of `rbm::team`:
+/// the ceiling for the products above.
+fn fma_peak(isa: rbm::Isa) {
     const ITERATIONS: usize = 4_000_000;
-    #[target_feature(enable = "avx512f,fma")]
-    unsafe fn chains() -> f32 {
-        let mut acc = [_mm512_set1_ps(0.0); 24];
-        let (a, b) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
-        for _ in 0..ITERATIONS {
-            for x in acc.iter_mut() {
-                *x = _mm512_fmadd_ps(a, *x, b);
-            }
-        }
-        let mut sum = _mm512_setzero_ps();
-        for x in acc {
-            sum = _mm512_add_ps(sum, x);
-        }
-        _mm512_reduce_add_ps(sum)
-    }
-    let flops = (ITERATIONS * 24 * 16 * 2) as f64;
     for threads in [1, rbm::profiling::threads()] {
+        let flops = std::sync::atomic::AtomicU64::new(0);
         let start = Instant::now();
-        // SAFETY: the caller checked the CPU features (`available()`).
         rbm::profiling::run(threads, &|_| {
-            std::hint::black_box(unsafe { chains() });
+            let (value, f) = rbm::profiling::fma_chains(isa, ITERATIONS);
+            std::hint::black_box(value);
+            flops.fetch_add(f, std::sync::atomic::Ordering::Relaxed);
         });
         let seconds = start.elapsed().as_secs_f64();
         println!(
-            "register-only FMA loop, {threads} thread(s)      {:>6.1} GFLOP/s",
-            threads as f64 * flops / seconds / 1e9
+            "register-only FMA loop, {isa}, {threads} thread(s) {:>6.1} GFLOP/s",
+            flops.into_inner() as f64 / seconds / 1e9
         );
     }
 }

@@ -33,7 +33,8 @@
 //!   depend on [`train`];
 //! - [`noise`]: the keyed random streams, and [`noise::StepNoise`], every random number of
 //!   one CD step;
-//! - `kernel`: the fused CPU path of the step (crate-private; all of the crate's `unsafe`);
+//! - `kernel`: the fused CPU path of the step, for AVX-512, AVX2 and NEON (crate-private
+//!   but for [`CpuPath`] and [`Isa`], which choose it; all of the crate's `unsafe`);
 //! - [`math`], [`tensor`]: log-sum-exp and softplus in f64; reading tensors back.
 
 pub mod dbn;
@@ -50,7 +51,7 @@ pub mod units;
 
 #[doc(hidden)]
 pub use kernel::profiling;
-pub use kernel::retain_freed_memory;
+pub use kernel::{CpuPath, Isa, KERNEL_VARIABLE, describe_cpu, retain_freed_memory};
 
 pub use dbn::{Dbn, Propagation};
 pub use error::{RbmError, Result};

@@ -12,7 +12,9 @@ use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{IsingDataset, Lattice, SpinEncoding, exact as ising_exact};
 use rbm::eval::exact::{HostRbm, state};
 use rbm::eval::likelihood::ising_kl_per_spin_exact;
-use rbm::{CdBatch, CdConfig, Noise, Rbm, RbmConfig, Units, noise, sgd_with_momentum};
+use rbm::{
+    CdBatch, CdConfig, CpuPath, Isa, Noise, Rbm, RbmConfig, Units, noise, sgd_with_momentum,
+};
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
@@ -308,16 +310,29 @@ fn the_batch_pseudo_likelihood_is_unbiased_and_the_gap_is_exact() {
 
 #[test]
 #[cfg_attr(
-    not(avx512_host),
-    ignore = "this CPU lacks AVX-512F/DQ or FMA, so the fused kernel cannot run"
+    not(kernel_host),
+    ignore = "this CPU has none of the fused kernel's instruction sets (AVX-512, AVX2, NEON)"
 )]
 fn the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations() {
-    // The kernel (CdModel::cpu_kernel) must give the tensor implementation's update and
-    // statistics from the same random numbers: the same negative samples exactly, gradients
-    // within 2e-6 and statistics within 1e-5 relative (f32 rounding of different summation
-    // orders). Hidden widths that are not multiples of 16 exercise the padding; CD-1, CD-3
-    // and PCD-2 with penalties exercise every branch.
-    assert!(rbm::profiling::available(), "the kernel's instruction sets");
+    // The kernel (CdModel::cpu_path), on every instruction set this CPU has, must give the
+    // tensor implementation's update and statistics from the same random numbers: the same
+    // negative samples exactly, gradients within 2e-6 and statistics within 1e-5 relative
+    // (f32 rounding of different summation orders); and the instruction sets must give the
+    // same bits as each other. Hidden widths that are not multiples of 16 exercise the
+    // padding; CD-1, CD-3 and PCD-2 with penalties exercise every branch.
+    let isas = Isa::detected();
+    assert!(
+        !isas.is_empty(),
+        "no instruction set of the kernel: {}",
+        rbm::describe_cpu()
+    );
+    for isa in isas {
+        fused_step_matches_tensor_step(isa);
+    }
+}
+
+/// The step of [`the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations`] on `isa`.
+fn fused_step_matches_tensor_step(isa: Isa) {
     let mut s = 17u64;
     for (nv, nh, batch, k, persistent, seed) in [
         (40, 24, 13, 1, false, 1u64),
@@ -339,13 +354,27 @@ fn the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations() {
             .with_chains(11)
             .with_l1(0.01)
             .with_l2(0.02);
-        let fused = cd.clone().init_seeded(rbm.clone(), 7);
-        let tensor = cd.init_seeded(rbm, 7).with_cpu_kernel(false);
-        assert!(fused.uses_cpu_kernel() && !tensor.uses_cpu_kernel());
-        let case = format!("{nv}x{nh}, batch {batch}, k {k}, persistent {persistent}");
+        let fused = cd
+            .clone()
+            .init_seeded(rbm.clone(), 7)
+            .with_cpu_path(Some(CpuPath::Kernel(isa)));
+        let tensor = cd.init_seeded(rbm, 7).with_cpu_path(Some(CpuPath::Tensor));
+        assert_eq!(fused.effective_cpu_path(), CpuPath::Kernel(isa));
+        assert_eq!(tensor.effective_cpu_path(), CpuPath::Tensor);
+        let case = format!("{isa}: {nv}x{nh}, batch {batch}, k {k}, persistent {persistent}");
 
         let (gf, of) = fused.cd_gradient(rows(&v0), &mut Noise::new(seed));
         let (gt, ot) = tensor.cd_gradient(rows(&v0), &mut Noise::new(seed));
+        // Every instruction set gives the bits of the widest one.
+        let widest = fused
+            .clone()
+            .with_cpu_path(Some(CpuPath::Kernel(Isa::detected()[0])));
+        let (gw, _) = widest.cd_gradient(rows(&v0), &mut Noise::new(seed));
+        assert!(
+            values(gw.weights) == values(gf.weights.clone()),
+            "{case}: dℓ/dW differs from {}'s",
+            Isa::detected()[0]
+        );
         assert_eq!(
             values(gf.negative),
             values(gt.negative),
@@ -412,13 +441,19 @@ fn the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations() {
 
 #[test]
 #[cfg_attr(
-    not(avx512_host),
-    ignore = "this CPU lacks AVX-512F/DQ or FMA, so the fused kernel cannot run"
+    not(kernel_host),
+    ignore = "this CPU has none of the fused kernel's instruction sets (AVX-512, AVX2, NEON)"
 )]
 fn the_kernel_and_the_tensor_operations_give_the_same_exact_pseudo_likelihood() {
     // The exact PLL per unit on the fused kernel (rows in parallel) against the tensor
-    // implementation, within 1e-5 relative, with hidden widths off the 16-lane grid.
-    assert!(rbm::profiling::available(), "the kernel's instruction sets");
+    // implementation, within 1e-5 relative, with hidden widths off the 16-lane grid, on every
+    // instruction set this CPU has.
+    let isas = Isa::detected();
+    assert!(
+        !isas.is_empty(),
+        "no instruction set of the kernel: {}",
+        rbm::describe_cpu()
+    );
     let mut s = 5u64;
     for (nv, nh, rows_n, seed) in [(30, 7, 25, 1u64), (64, 40, 50, 2), (100, 100, 33, 3)] {
         let rbm = common::random_rbm(nv, nh, Units::Bernoulli, Units::Bernoulli, 0.5, seed);
@@ -429,14 +464,16 @@ fn the_kernel_and_the_tensor_operations_give_the_same_exact_pseudo_likelihood() 
                     .collect()
             })
             .collect();
-        let kernel =
-            rbm::eval::likelihood::pseudo_log_likelihood_with(&rbm, rows(&v), true).unwrap();
-        let tensor =
-            rbm::eval::likelihood::pseudo_log_likelihood_with(&rbm, rows(&v), false).unwrap();
-        assert!(
-            (kernel - tensor).abs() < 1e-5 * tensor.abs(),
-            "{nv}x{nh}: kernel {kernel} vs tensor {tensor}"
-        );
+        let pll =
+            |path| rbm::eval::likelihood::pseudo_log_likelihood_with(&rbm, rows(&v), path).unwrap();
+        let tensor = pll(CpuPath::Tensor);
+        for &isa in &isas {
+            let kernel = pll(CpuPath::Kernel(isa));
+            assert!(
+                (kernel - tensor).abs() < 1e-5 * tensor.abs(),
+                "{isa} {nv}x{nh}: kernel {kernel} vs tensor {tensor}"
+            );
+        }
     }
 }
 
@@ -457,20 +494,19 @@ fn the_mean_hidden_activation_metric_reports_the_mean_of_the_hidden_probabilitie
         })
         .collect();
     let want = rbm.hidden_mean(rows(&v0)).mean().into_scalar::<f64>();
-    for kernel in [false, true] {
-        if kernel && !cfg!(avx512_host) {
-            // Without AVX-512 the kernel never runs; the tensor case is tested on every CPU.
-            continue;
-        }
+    // The tensor step on every CPU, and the kernel on each instruction set this CPU has.
+    let kernels = Isa::detected().into_iter().map(CpuPath::Kernel);
+    for path in std::iter::once(CpuPath::Tensor).chain(kernels) {
+        let kernel = path != CpuPath::Tensor;
         let model = CdConfig::new()
             .init_seeded(rbm.clone(), 1)
-            .with_cpu_kernel(kernel);
-        assert_eq!(model.uses_cpu_kernel(), kernel);
+            .with_cpu_path(Some(path));
+        assert_eq!(model.effective_cpu_path(), path);
         let out = model.evaluate(CdBatch::new(rows(&v0), 9));
         let got = HiddenActivation::of(&out).into_scalar::<f64>();
         assert!(
             (got - want).abs() < 1e-6,
-            "kernel {kernel}: {got} vs {want}"
+            "{path} (kernel {kernel}): {got} vs {want}"
         );
         assert!(got > 0.05 && got < 0.95, "a non-trivial value: {got}");
     }

@@ -8,7 +8,7 @@ use ising_data::Lattice;
 
 use crate::error::{RbmError, Result};
 use crate::eval::exact::HostRbm;
-use crate::kernel;
+use crate::kernel::{self, CpuPath};
 use crate::math::log_sum_exp;
 use crate::rbm::Rbm;
 use crate::tensor::to_vec;
@@ -62,21 +62,21 @@ fn site_log_conditionals(
 /// # Errors
 /// If the visible units are not discrete.
 pub fn pseudo_log_likelihood(rbm: &Rbm, v: Tensor<2>) -> Result<f64> {
-    pseudo_log_likelihood_with(rbm, v, true)
+    pseudo_log_likelihood_with(rbm, v, CpuPath::from_env()?)
 }
 
-/// [`pseudo_log_likelihood`], on the fused CPU kernel when
-/// `allow_kernel` is set and it applies (flex device, Bernoulli units, AVX-512), otherwise as
-/// tensor operations. Both give the same value up to f32 rounding (tested).
+/// [`pseudo_log_likelihood`] on the CPU path `path`: the fused CPU kernel where it applies
+/// (flex device, Bernoulli units, an instruction set this CPU has), otherwise tensor
+/// operations. Both give the same value up to f32 rounding (tested).
 ///
 /// # Errors
 /// If the visible units are not discrete.
-pub fn pseudo_log_likelihood_with(rbm: &Rbm, v: Tensor<2>, allow_kernel: bool) -> Result<f64> {
+pub fn pseudo_log_likelihood_with(rbm: &Rbm, v: Tensor<2>, path: CpuPath) -> Result<f64> {
     discrete_visible(rbm)?;
-    if allow_kernel && kernel::applies(rbm) {
+    if let Some(level) = kernel::applies(rbm, path) {
         let params = kernel::OwnedParams::read(rbm)?;
         let v = to_vec::<f32, 2>(v.without_autodiff())?;
-        return Ok(kernel::pseudo_log_likelihood(&params.view(), &v));
+        return Ok(kernel::pseudo_log_likelihood(level, &params.view(), &v));
     }
     let [batch, nv] = v.dims();
     let nh = rbm.n_hidden();

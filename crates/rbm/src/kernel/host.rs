@@ -3,20 +3,23 @@
 
 use burn::prelude::*;
 
-use super::KernelParams;
+use super::{CpuPath, KernelParams, Level};
 use crate::error::{RbmError, Result};
 use crate::rbm::Rbm;
 use crate::tensor::to_vec;
 use crate::units::Units;
 
-/// Whether the fused CPU kernel can compute for `rbm`: Bernoulli units on both layers, the
-/// flex device, a CPU with AVX-512 ([`super::available`]).
-pub(crate) fn applies(rbm: &Rbm) -> bool {
+/// The level the fused CPU kernel computes for `rbm` on, if it applies: Bernoulli units on
+/// both layers, the flex device, and `path` naming an instruction set this CPU has.
+pub(crate) fn applies(rbm: &Rbm, path: CpuPath) -> Option<Level> {
+    let CpuPath::Kernel(isa) = path else {
+        return None;
+    };
     let device = rbm.weights.val().without_autodiff().device();
-    rbm.visible_units == Units::Bernoulli
+    let fits = rbm.visible_units == Units::Bernoulli
         && rbm.hidden_units == Units::Bernoulli
-        && is_flex(&device)
-        && super::available()
+        && is_flex(&device);
+    if fits { isa.level() } else { None }
 }
 
 /// An RBM's parameters read out of its tensors, owned, for [`KernelParams`] to borrow.

@@ -6,7 +6,7 @@
 //! terms add passes over the weights. This module does the same step on the host, on the
 //! tensors' f32 data:
 //!
-//! - one register-tiled AVX-512 matrix kernel ([`avx512`]) serves all three product shapes
+//! - one register-tiled matrix kernel ([`matmul`]) serves all three product shapes
 //!   (vW, W hᵀ and vᵀp), split by rows of the result (vW by halves of its inner dimension)
 //!   over the threads of [`team`], whose helpers spin between the step's short parallel
 //!   regions;
@@ -17,21 +17,26 @@
 //!   pass that unpads the result;
 //! - sigmoid, softplus and sampling are vectorised loops over a polynomial exp ([`math`]).
 //!
+//! The code is written once, generic over `macerator`'s vector levels, and compiled for
+//! AVX-512, AVX2 and NEON ([`isa`]); the level runs that the CPU has, or the one
+//! `RBM_KERNEL` forces. Every level forms every sum in the same order, so their results are
+//! bit-identical (tested).
+//!
 //! The step consumes the same [`StepNoise`] as the tensor reference in [`crate::train`], so
 //! the two agree up to float rounding (tested in `tests/training.rs`); it is deterministic:
 //! each element of a result is computed by one thread in a fixed order.
 //!
 //! Layout: [`host`] reads Burn tensors in place and decides whether the kernel applies;
-//! `step` is the step and the exact pseudo-likelihood; [`avx512`] the matrix products;
-//! [`math`] the vectorised elementwise functions; [`team`] the thread team.
+//! [`isa`] the instruction sets and the switch; `step` is the step and the exact
+//! pseudo-likelihood; [`matmul`] the matrix products; [`math`] the vectorised elementwise
+//! functions; [`team`] the thread team.
 //!
 //! # `unsafe`
 //! This module holds all of the workspace's `unsafe` code:
-//! - calls of functions compiled for AVX-512F/FMA (`#[target_feature]`), each after the
-//!   features were detected ([`available`]): [`cd_step`], [`pseudo_log_likelihood`] and the
-//!   tests; the functions themselves are safe;
-//! - raw-pointer loads and stores in the tile of the matrix kernel ([`avx512`]), whose
-//!   indices are bounded by the shapes its safe entry points assert;
+//! - entering code compiled for an instruction set ([`isa::Level::run`], once its features
+//!   were detected, and [`isa::within`] for the thread team's tasks inside it);
+//! - raw-pointer loads and stores in the tile of the matrix kernel ([`matmul`]), whose
+//!   indices are bounded by the shapes its entry points assert;
 //! - the thread team ([`team`]), which hands a region's borrowed tasks to its helpers with
 //!   the lifetime erased and does not return before they are done;
 //! - `mallopt` in [`retain_freed_memory`].
@@ -41,36 +46,98 @@ use std::borrow::Cow;
 
 use crate::noise::StepNoise;
 
-#[cfg(target_arch = "x86_64")]
-pub(crate) mod avx512;
 mod host;
+pub(crate) mod isa;
 mod math;
-#[cfg(target_arch = "x86_64")]
+pub(crate) mod matmul;
 mod step;
 mod team;
 
 pub(crate) use host::{HostF32, OwnedParams, applies};
+pub(crate) use isa::Level;
+pub use isa::{CpuPath, Isa, KERNEL_VARIABLE, describe_cpu};
 
 /// What the profiling and benchmark examples reach into; not a stable interface.
 #[doc(hidden)]
 pub mod profiling {
-    pub use super::available;
-    #[cfg(target_arch = "x86_64")]
-    pub use super::avx512::{Operand, Term, matmul, matmul_sum};
+    pub use super::matmul::{Operand, Term};
     pub use super::team::{SPIN, for_each, for_each_rows, row_ranges, run, threads};
-}
 
-/// Whether the fused kernel can run on this CPU (AVX-512F, AVX-512DQ and FMA).
-pub fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512dq")
-            && std::arch::is_x86_feature_detected!("fma")
+    /// C `[m, n]` = Σ A·B (or C += when `accumulate`) on the kernel compiled for `isa`
+    /// (see the crate-private `matmul` module).
+    ///
+    /// # Panics
+    /// If the CPU lacks `isa`, or on inconsistent shapes.
+    pub fn matmul_sum(
+        isa: super::Isa,
+        m: usize,
+        n: usize,
+        terms: &[Term],
+        c: &mut [f32],
+        accumulate: bool,
+    ) {
+        let level = isa
+            .level()
+            .unwrap_or_else(|| panic!("this CPU lacks {isa}"));
+        level.run(super::matmul::MatmulSum {
+            m,
+            n,
+            terms,
+            c,
+            accumulate,
+        })
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+
+    /// A loop of `iterations` rounds over independent fused multiply-add chains that touch no
+    /// memory, compiled for `isa` (as many chains as its vector registers hold beside two
+    /// constants): the ceiling of the kernel's arithmetic. Returns a value to keep and the
+    /// number of floating-point operations done.
+    ///
+    /// # Panics
+    /// If the CPU lacks `isa`.
+    pub fn fma_chains(isa: super::Isa, iterations: usize) -> (f32, u64) {
+        let level = isa
+            .level()
+            .unwrap_or_else(|| panic!("this CPU lacks {isa}"));
+        level.run(FmaChains { iterations })
+    }
+
+    struct FmaChains {
+        iterations: usize,
+    }
+
+    impl macerator::WithSimd for FmaChains {
+        type Output = (f32, u64);
+
+        #[inline(always)]
+        fn with_simd<S: macerator::Simd>(self) -> (f32, u64) {
+            use macerator::Scalar;
+            // 16 registers on AVX2, 32 on AVX-512 and NEON.
+            if f32::lanes::<S>() == 8 {
+                chains::<S, 12>(self.iterations)
+            } else {
+                chains::<S, 24>(self.iterations)
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn chains<S: macerator::Simd, const N: usize>(iterations: usize) -> (f32, u64) {
+        use macerator::{Scalar, Vector};
+        let a: Vector<S, f32> = 0.999_999f32.splat::<S>();
+        let b: Vector<S, f32> = 1e-7f32.splat::<S>();
+        let mut acc = [0.0f32.splat::<S>(); N];
+        for _ in 0..iterations {
+            for x in acc.iter_mut() {
+                *x = a.fma(*x, b);
+            }
+        }
+        let mut sum = 0.0f32.splat::<S>();
+        for x in acc {
+            sum += x;
+        }
+        let lanes = f32::lanes::<S>();
+        (sum.reduce_add(), (iterations * N * lanes * 2) as u64)
     }
 }
 
@@ -99,11 +166,13 @@ pub fn retain_freed_memory() {
     }
 }
 
-/// Vector lanes of f32 (one AVX-512 register).
+/// The lanes of the elementwise sums ([`math::sum_lanes`]): a fixed number, the same on
+/// every level, so that sums do not depend on it.
 const LANES: usize = 16;
 
+/// `n` rounded up to a multiple of [`matmul::WIDTH_MULTIPLE`].
 fn pad16(n: usize) -> usize {
-    n.div_ceil(LANES) * LANES
+    n.div_ceil(matmul::WIDTH_MULTIPLE) * matmul::WIDTH_MULTIPLE
 }
 
 /// The parameters of a Bernoulli–Bernoulli RBM as the kernel reads them, the hidden
@@ -193,27 +262,23 @@ pub(crate) struct HostStep {
 }
 
 /// One CD-k / PCD step for the batch `v0` (`[batch, nv]`, row-major) with the step's random
-/// numbers `noise`.
+/// numbers `noise`, on the kernel compiled for `level`.
 ///
 /// # Panics
-/// If [`available`] is false, or on inconsistent shapes.
+/// On inconsistent shapes.
 pub(crate) fn cd_step(
+    level: Level,
     rbm: &KernelParams,
     v0: &[f32],
     req: &StepRequest,
     noise: StepNoise,
 ) -> HostStep {
-    assert!(available(), "the fused CPU kernel needs AVX-512F and FMA");
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: the target features were checked just above.
-        unsafe { step::cd_step(rbm, v0, req, noise) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (rbm, v0, req, noise);
-        unreachable!()
-    }
+    level.run(step::CdStep {
+        rbm,
+        v0,
+        req,
+        noise,
+    })
 }
 
 /// The exact pseudo-log-likelihood per unit, (1/n_v) Σ_i ln p(v_i | v_{−i}) averaged over the
@@ -222,17 +287,22 @@ pub(crate) fn cd_step(
 /// flipped hidden inputs per row.
 ///
 /// # Panics
-/// If [`available`] is false, or on inconsistent shapes.
-pub(crate) fn pseudo_log_likelihood(rbm: &KernelParams, v: &[f32]) -> f64 {
-    assert!(available(), "the fused CPU kernel needs AVX-512F and FMA");
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: the target features were checked just above.
-        unsafe { step::exact_pll(rbm, v) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (rbm, v);
-        unreachable!()
-    }
+/// On inconsistent shapes.
+pub(crate) fn pseudo_log_likelihood(level: Level, rbm: &KernelParams, v: &[f32]) -> f64 {
+    level.run(step::ExactPll { rbm, v })
+}
+
+/// The instruction sets this CPU has, for the tests: every one of them is tested.
+///
+/// # Panics
+/// Where the build found one (`cfg(kernel_host)`) but detection finds none.
+#[cfg(test)]
+pub(crate) fn test_levels() -> Vec<Level> {
+    let levels: Vec<Level> = Isa::ALL.into_iter().filter_map(Isa::level).collect();
+    assert!(
+        !levels.is_empty(),
+        "no instruction set of the kernel was detected ({})",
+        describe_cpu()
+    );
+    levels
 }

@@ -2,8 +2,11 @@ use rayon::prelude::*;
 
 use std::sync::Mutex;
 
-use super::avx512::{Operand, Term, matmul_new};
+use macerator::{Simd, WithSimd};
+
+use super::isa::within;
 use super::math::{sigmoid_in_place, sigmoid_into, softplus_in_place, softplus_into, sum_lanes};
+use super::matmul::{Operand, Term, matmul_new};
 use super::team;
 use super::{HostStep, KernelParams, StepRequest, pad16};
 use crate::math::softplus as softplus64;
@@ -21,8 +24,8 @@ const INNER_PARTS: usize = 2;
 /// and the batch's rows are not divided (the README's speed section compares this with one
 /// block of batch rows per thread). The number of parts is fixed, so the sums, and the
 /// results, do not depend on the number of threads.
-#[target_feature(enable = "avx512f,avx512dq,fma")]
-fn hidden_input(rbm: &KernelParams, v: &[f32], rows: usize) -> Vec<f32> {
+#[inline(always)]
+fn hidden_input<S: Simd>(rbm: &KernelParams, v: &[f32], rows: usize) -> Vec<f32> {
     let (nv, nhp) = (rbm.nv, rbm.nhp);
     let chunks = team::threads().div_ceil(INNER_PARTS).max(1);
     let row_chunk = rows.div_ceil(chunks).max(1);
@@ -32,17 +35,23 @@ fn hidden_input(rbm: &KernelParams, v: &[f32], rows: usize) -> Vec<f32> {
         .map(|_| Mutex::new(Vec::new()))
         .collect();
     team::run(slots.len(), &|task| {
-        let (part, chunk) = (task / chunks, task % chunks);
-        let (k0, k1) = (part * nv / INNER_PARTS, (part + 1) * nv / INNER_PARTS);
-        let r0 = chunk * row_chunk;
-        let term = Term {
-            k: k1 - k0,
-            a: Operand::new(&v[r0 * nv + k0..], nv, 1),
-            b: &rbm.w[k0 * nhp..],
-            b_stride: nhp,
-        };
-        let out = matmul_new(row_chunk.min(rows - r0), nhp, &[term]);
-        *slots[task].lock().unwrap_or_else(|e| e.into_inner()) = out;
+        // SAFETY: the task runs within this function's level `S`, whose instruction sets
+        // are therefore present.
+        unsafe {
+            within::<S, _>(|| {
+                let (part, chunk) = (task / chunks, task % chunks);
+                let (k0, k1) = (part * nv / INNER_PARTS, (part + 1) * nv / INNER_PARTS);
+                let r0 = chunk * row_chunk;
+                let term = Term {
+                    k: k1 - k0,
+                    a: Operand::new(&v[r0 * nv + k0..], nv, 1),
+                    b: &rbm.w[k0 * nhp..],
+                    b_stride: nhp,
+                };
+                let out = matmul_new::<S>(row_chunk.min(rows - r0), nhp, &[term]);
+                *slots[task].lock().unwrap_or_else(|e| e.into_inner()) = out;
+            })
+        }
     });
     let mut slots = slots
         .into_iter()
@@ -70,21 +79,32 @@ fn hidden_input(rbm: &KernelParams, v: &[f32], rows: usize) -> Vec<f32> {
 /// Samples Bernoulli hidden units with means `p` (`[rows, nhp]`) from the uniforms `u`
 /// (`[rows, nh]`), into Hᵀ `[nh, rows_p]` (the layout of the next product's right factor;
 /// padding rows and columns 0): hidden units in parallel.
-#[target_feature(enable = "avx512f,avx512dq,fma")]
-fn sample_hidden_t(rbm: &KernelParams, p: &[f32], rows: usize, u: &[f32]) -> (Vec<f32>, usize) {
+#[inline(always)]
+fn sample_hidden_t<S: Simd>(
+    rbm: &KernelParams,
+    p: &[f32],
+    rows: usize,
+    u: &[f32],
+) -> (Vec<f32>, usize) {
     let (nh, nhp) = (rbm.nh, rbm.nhp);
     assert_eq!(u.len(), rows * nh);
     let rows_p = pad16(rows);
     let mut ht = vec![0.0f32; nh * rows_p];
     team::for_each_rows(&mut ht, rows_p, 1, |units, block| {
-        for (j, row) in units.zip(block.chunks_exact_mut(rows_p)) {
-            for (r, h) in row[..rows].iter_mut().enumerate() {
-                *h = if u[r * nh + j] < p[r * nhp + j] {
-                    1.0
-                } else {
-                    0.0
-                };
-            }
+        // SAFETY: the task runs within this function's level `S`, whose instruction sets
+        // are therefore present.
+        unsafe {
+            within::<S, _>(|| {
+                for (j, row) in units.zip(block.chunks_exact_mut(rows_p)) {
+                    for (r, h) in row[..rows].iter_mut().enumerate() {
+                        *h = if u[r * nh + j] < p[r * nhp + j] {
+                            1.0
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+            })
         }
     });
     (ht, rows_p)
@@ -103,8 +123,8 @@ struct HiddenStats {
 /// The hidden means for the hidden inputs `x` (`[rows, nhp]`), optionally scaled, and
 /// the mean free energy of the visible rows `v` when given: rows in parallel, the free
 /// energies summed in row order.
-#[target_feature(enable = "avx512f,avx512dq,fma")]
-fn hidden_stats(
+#[inline(always)]
+fn hidden_stats<S: Simd>(
     rbm: &KernelParams,
     v: Option<&[f32]>,
     x: &[f32],
@@ -134,13 +154,19 @@ fn hidden_stats(
         (m_rest, s_rest, e_rest) = (mr, sr, er);
     }
     team::for_each(parts, |_, (r0, m, mut sc, e)| {
-        for (j, e) in e.iter_mut().enumerate() {
-            let r = r0 + j;
-            let vr = v.map(|v| &v[r * nv..(r + 1) * nv]);
-            let xr = &x[r * nhp..r * nhp + nh];
-            let mr = &mut m[j * nhp..j * nhp + nh];
-            let sr = sc.as_deref_mut().map(|sc| &mut sc[j * nhp..(j + 1) * nhp]);
-            *e = hidden_row(rbm, vr, xr, mr, sr, scale.unwrap_or(1.0));
+        // SAFETY: the task runs within this function's level `S`, whose instruction sets
+        // are therefore present.
+        unsafe {
+            within::<S, _>(|| {
+                for (j, e) in e.iter_mut().enumerate() {
+                    let r = r0 + j;
+                    let vr = v.map(|v| &v[r * nv..(r + 1) * nv]);
+                    let xr = &x[r * nhp..r * nhp + nh];
+                    let mr = &mut m[j * nhp..j * nhp + nh];
+                    let sr = sc.as_deref_mut().map(|sc| &mut sc[j * nhp..(j + 1) * nhp]);
+                    *e = hidden_row(rbm, vr, xr, mr, sr, scale.unwrap_or(1.0));
+                }
+            })
         }
     });
     HiddenStats {
@@ -152,7 +178,7 @@ fn hidden_stats(
 
 /// One row of [`hidden_stats`]: writes σ(x) into `m` and s·σ(x) into `scaled`, and
 /// returns F(v) (0 without `v`).
-#[target_feature(enable = "avx512f,avx512dq,fma")]
+#[inline(always)]
 fn hidden_row(
     rbm: &KernelParams,
     v: Option<&[f32]>,
@@ -178,8 +204,8 @@ fn hidden_row(
 /// Yᵀ = W Hᵀ comes out of the product as `[nv, rows_p]`. Each thread transposes its rows
 /// of Y into its own buffer, reading Yᵀ in blocks of 16 rows of Y (one cache line of each
 /// row of Yᵀ), and finishes them row by row while they are in its cache.
-#[target_feature(enable = "avx512f,avx512dq,fma")]
-fn visible_step(
+#[inline(always)]
+fn visible_step<S: Simd>(
     rbm: &KernelParams,
     ht: &[f32],
     rows: usize,
@@ -194,7 +220,7 @@ fn visible_step(
         b: ht,
         b_stride: rows_p,
     };
-    let yt = matmul_new(nv, rows_p, &[term]);
+    let yt = matmul_new::<S>(nv, rows_p, &[term]);
     let mut samples = u.map(|_| vec![0.0f32; rows * nv]);
     let mut errors = vec![0.0f64; rows];
     let ranges = team::row_ranges(rows, 1);
@@ -206,35 +232,41 @@ fn visible_step(
     let parts: Vec<_> = errors.chunks_mut(per).zip(sample_parts).collect();
     let yt = &yt;
     team::for_each(parts, |t, (errors, mut out)| {
-        let (r00, n) = (ranges[t].start, errors.len());
-        let mut y = vec![0.0f32; n * nv];
-        for b0 in (0..n).step_by(16) {
-            let nb = (n - b0).min(16);
-            for i in 0..nv {
-                let src = &yt[i * rows_p + r00 + b0..][..nb];
-                for (rr, &x) in src.iter().enumerate() {
-                    y[(b0 + rr) * nv + i] = x;
+        // SAFETY: the task runs within this function's level `S`, whose instruction sets
+        // are therefore present.
+        unsafe {
+            within::<S, _>(|| {
+                let (r00, n) = (ranges[t].start, errors.len());
+                let mut y = vec![0.0f32; n * nv];
+                for b0 in (0..n).step_by(16) {
+                    let nb = (n - b0).min(16);
+                    for i in 0..nv {
+                        let src = &yt[i * rows_p + r00 + b0..][..nb];
+                        for (rr, &x) in src.iter().enumerate() {
+                            y[(b0 + rr) * nv + i] = x;
+                        }
+                    }
                 }
-            }
-        }
-        let mut diff = vec![0.0f32; nv];
-        for (j, (e, p)) in errors.iter_mut().zip(y.chunks_exact_mut(nv)).enumerate() {
-            let span = (r00 + j) * nv..(r00 + j + 1) * nv;
-            bias_sigmoid_row(p, &rbm.a);
-            *e = visible_row(
-                p,
-                v.map(|v| &v[span.clone()]),
-                u.map(|u| &u[span.clone()]),
-                out.as_deref_mut().map(|o| &mut o[j * nv..(j + 1) * nv]),
-                &mut diff,
-            );
+                let mut diff = vec![0.0f32; nv];
+                for (j, (e, p)) in errors.iter_mut().zip(y.chunks_exact_mut(nv)).enumerate() {
+                    let span = (r00 + j) * nv..(r00 + j + 1) * nv;
+                    bias_sigmoid_row(p, &rbm.a);
+                    *e = visible_row(
+                        p,
+                        v.map(|v| &v[span.clone()]),
+                        u.map(|u| &u[span.clone()]),
+                        out.as_deref_mut().map(|o| &mut o[j * nv..(j + 1) * nv]),
+                        &mut diff,
+                    );
+                }
+            })
         }
     });
     (errors.iter().sum(), samples)
 }
 
 /// row ← σ(row + a).
-#[target_feature(enable = "avx512f,avx512dq,fma")]
+#[inline(always)]
 fn bias_sigmoid_row(row: &mut [f32], a: &[f32]) {
     for (y, ai) in row.iter_mut().zip(a) {
         *y += ai;
@@ -244,7 +276,7 @@ fn bias_sigmoid_row(row: &mut [f32], a: &[f32]) {
 
 /// One row of [`visible_step`]: writes the samples into `out` when uniforms are given,
 /// and returns the summed squared difference from `v` (0 without `v`).
-#[target_feature(enable = "avx512f,avx512dq,fma")]
+#[inline(always)]
 fn visible_row(
     p: &[f32],
     v: Option<&[f32]>,
@@ -266,7 +298,7 @@ fn visible_row(
 }
 
 /// F(v) = −v·a − Σ_j softplus(x_j) of one row.
-#[target_feature(enable = "avx512f,avx512dq,fma")]
+#[inline(always)]
 fn row_free_energy(rbm: &KernelParams, v: &[f32], x: &[f32]) -> f64 {
     let mut sp = vec![0.0f32; rbm.nh];
     softplus_into(x, &mut sp);
@@ -274,8 +306,40 @@ fn row_free_energy(rbm: &KernelParams, v: &[f32], x: &[f32]) -> f64 {
     -(sum_lanes(&prod) + sum_lanes(&sp))
 }
 
-#[target_feature(enable = "avx512f,avx512dq,fma")]
-pub(super) fn cd_step(
+/// [`cd_step`] as an operation for [`super::Level::run`].
+pub(super) struct CdStep<'a, 'b> {
+    pub rbm: &'a KernelParams<'b>,
+    pub v0: &'a [f32],
+    pub req: &'a StepRequest<'a>,
+    pub noise: StepNoise,
+}
+
+impl WithSimd for CdStep<'_, '_> {
+    type Output = HostStep;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self) -> HostStep {
+        cd_step::<S>(self.rbm, self.v0, self.req, self.noise)
+    }
+}
+
+/// [`exact_pll`] as an operation for [`super::Level::run`].
+pub(super) struct ExactPll<'a, 'b> {
+    pub rbm: &'a KernelParams<'b>,
+    pub v: &'a [f32],
+}
+
+impl WithSimd for ExactPll<'_, '_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self) -> f64 {
+        exact_pll::<S>(self.rbm, self.v)
+    }
+}
+
+#[inline(always)]
+fn cd_step<S: Simd>(
     rbm: &KernelParams,
     v0: &[f32],
     req: &StepRequest,
@@ -301,35 +365,35 @@ pub(super) fn cd_step(
         visible: visible_u,
         sites,
     } = noise;
-    let x0 = hidden_input(rbm, v0, batch);
+    let x0 = hidden_input::<S>(rbm, v0, batch);
     let (mut hidden_u, mut visible_u) = (hidden_u.into_iter(), visible_u.into_iter());
-    let data = hidden_stats(rbm, Some(v0), &x0, batch, wants.then_some(s0));
+    let data = hidden_stats::<S>(rbm, Some(v0), &x0, batch, wants.then_some(s0));
     let u = hidden_u.next().expect("drawn");
-    let (h0t, bp) = sample_hidden_t(rbm, &data.means, batch, &u);
+    let (h0t, bp) = sample_hidden_t::<S>(rbm, &data.means, batch, &u);
     let (mut v, first, squared_error) = match req.chains {
         Some((chains, _)) => {
-            let (squared_error, _) = visible_step(rbm, &h0t, batch, bp, Some(v0), None);
+            let (squared_error, _) = visible_step::<S>(rbm, &h0t, batch, bp, Some(v0), None);
             (chains.to_vec(), 0, squared_error)
         }
         None => {
             let u = visible_u.next().expect("drawn");
-            let (squared_error, v) = visible_step(rbm, &h0t, batch, bp, Some(v0), Some(&u));
+            let (squared_error, v) = visible_step::<S>(rbm, &h0t, batch, bp, Some(v0), Some(&u));
             (v.expect("sampled"), 1, squared_error)
         }
     };
     let reconstruction_error = squared_error / (batch * nv) as f64;
-    let mut x = hidden_input(rbm, &v, rows);
+    let mut x = hidden_input::<S>(rbm, &v, rows);
     for _ in first..req.k {
-        let means = hidden_stats(rbm, None, &x, rows, None).means;
+        let means = hidden_stats::<S>(rbm, None, &x, rows, None).means;
         let u = hidden_u.next().expect("drawn");
-        let (ht, rows_p) = sample_hidden_t(rbm, &means, rows, &u);
+        let (ht, rows_p) = sample_hidden_t::<S>(rbm, &means, rows, &u);
         let u = visible_u.next().expect("drawn");
-        v = visible_step(rbm, &ht, rows, rows_p, None, Some(&u))
+        v = visible_step::<S>(rbm, &ht, rows, rows_p, None, Some(&u))
             .1
             .expect("sampled");
-        x = hidden_input(rbm, &v, rows);
+        x = hidden_input::<S>(rbm, &v, rows);
     }
-    let negative = hidden_stats(rbm, Some(&v), &x, rows, wants.then_some(sk));
+    let negative = hidden_stats::<S>(rbm, Some(&v), &x, rows, wants.then_some(sk));
     let (ph0, phk) = (&data.means, &negative.means);
 
     let weights = req.gradient.map(|form| {
@@ -353,7 +417,7 @@ pub(super) fn cd_step(
                 b_stride: nhp,
             },
         ];
-        let mut g = matmul_new(nv, nhp, &terms);
+        let mut g = matmul_new::<S>(nv, nhp, &terms);
         let (l1, l2) = if form.descent {
             (form.l1, form.l2)
         } else {
@@ -361,8 +425,14 @@ pub(super) fn cd_step(
         };
         if l1 != 0.0 || l2 != 0.0 {
             team::for_each_rows(&mut g, nhp, 1, |rows, g| {
-                let w = &rbm.w[rows.start * nhp..][..g.len()];
-                add_penalties(g, w, l1, l2)
+                // SAFETY: the task runs within this function's level `S`, whose instruction sets
+                // are therefore present.
+                unsafe {
+                    within::<S, _>(|| {
+                        let w = &rbm.w[rows.start * nhp..][..g.len()];
+                        add_penalties(g, w, l1, l2)
+                    })
+                }
             });
         }
         if nhp == nh {
@@ -375,12 +445,12 @@ pub(super) fn cd_step(
             out
         }
     });
-    let (visible_bias, _) = bias_gradient(v0, &v, nv, nv, s0, sk);
-    let (hidden_bias, hidden_sums) = bias_gradient(ph0, phk, nhp, nh, s0, sk);
+    let (visible_bias, _) = bias_gradient::<S>(v0, &v, nv, nv, s0, sk);
+    let (hidden_bias, hidden_sums) = bias_gradient::<S>(ph0, phk, nhp, nh, s0, sk);
     let hidden_mean = hidden_sums.iter().map(|s| s / batch as f32).collect();
     let free_energy_data = data.free_energy.expect("the rows were given");
     let free_energy_negative = negative.free_energy.expect("the rows were given");
-    let pseudo_log_likelihood = stochastic_pll(rbm, v0, &x0, &sites);
+    let pseudo_log_likelihood = stochastic_pll::<S>(rbm, v0, &x0, &sites);
     HostStep {
         weights,
         visible_bias,
@@ -398,8 +468,8 @@ pub(super) fn cd_step(
 /// s₀ Σ_rows a + s_k Σ_rows b over the first `n` columns of the row-major matrices `a`
 /// and `b` (row stride `width`), each column summed over rows in order, and Σ_rows a:
 /// columns in parallel.
-#[target_feature(enable = "avx512f,avx512dq,fma")]
-fn bias_gradient(
+#[inline(always)]
+fn bias_gradient<S: Simd>(
     a: &[f32],
     b: &[f32],
     width: usize,
@@ -418,10 +488,16 @@ fn bias_gradient(
         (gradient, sums) = (g_rest, s_rest);
     }
     team::for_each(parts, |_, (cols, gradient, sums)| {
-        let (x, y) = (column_sums(a, width, &cols), column_sums(b, width, &cols));
-        for (((g, s), x), y) in gradient.iter_mut().zip(sums.iter_mut()).zip(x).zip(y) {
-            *g = s0 * x + sk * y;
-            *s = x;
+        // SAFETY: the task runs within this function's level `S`, whose instruction sets
+        // are therefore present.
+        unsafe {
+            within::<S, _>(|| {
+                let (x, y) = (column_sums(a, width, &cols), column_sums(b, width, &cols));
+                for (((g, s), x), y) in gradient.iter_mut().zip(sums.iter_mut()).zip(x).zip(y) {
+                    *g = s0 * x + sk * y;
+                    *s = x;
+                }
+            })
         }
     });
     let sums = out.split_off(n);
@@ -429,7 +505,7 @@ fn bias_gradient(
 }
 
 /// The sums over rows, in row order, of the columns `cols` of `m` (row stride `width`).
-#[target_feature(enable = "avx512f,avx512dq,fma")]
+#[inline(always)]
 fn column_sums(m: &[f32], width: usize, cols: &std::ops::Range<usize>) -> Vec<f32> {
     let mut s = vec![0.0f32; cols.len()];
     for row in m.chunks_exact(width) {
@@ -443,33 +519,39 @@ fn column_sums(m: &[f32], width: usize, cols: &std::ops::Range<usize>) -> Vec<f3
 /// The stochastic pseudo-log-likelihood per unit of [`crate::likelihood`]: for each row
 /// of `v` the drawn site i, ln p(v_i | v_{−i}) = −softplus(F(v) − F(v')): rows in
 /// parallel, summed in row order.
-#[target_feature(enable = "avx512f,avx512dq,fma")]
-fn stochastic_pll(rbm: &KernelParams, v: &[f32], x: &[f32], sites: &[usize]) -> f64 {
+#[inline(always)]
+fn stochastic_pll<S: Simd>(rbm: &KernelParams, v: &[f32], x: &[f32], sites: &[usize]) -> f64 {
     let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
     let rows = sites.len();
     let mut terms = vec![0.0f64; rows];
     team::for_each_rows(&mut terms, 1, 1, |range, terms| {
-        let mut sp = vec![0.0f32; nh];
-        let mut flipped = vec![0.0f32; nh];
-        for (r, term) in range.zip(terms.iter_mut()) {
-            let i = sites[r];
-            let delta = 1.0 - 2.0 * v[r * nv + i];
-            let xr = &x[r * nhp..r * nhp + nh];
-            let wi = &rbm.w[i * nhp..i * nhp + nh];
-            for ((f, xj), wj) in flipped.iter_mut().zip(xr).zip(wi) {
-                *f = xj + wj * delta;
-            }
-            softplus_into(xr, &mut sp);
-            softplus_in_place(&mut flipped);
-            let d = (rbm.a[i] * delta) as f64 + sum_lanes(&flipped) - sum_lanes(&sp);
-            *term = softplus64(d);
+        // SAFETY: the task runs within this function's level `S`, whose instruction sets
+        // are therefore present.
+        unsafe {
+            within::<S, _>(|| {
+                let mut sp = vec![0.0f32; nh];
+                let mut flipped = vec![0.0f32; nh];
+                for (r, term) in range.zip(terms.iter_mut()) {
+                    let i = sites[r];
+                    let delta = 1.0 - 2.0 * v[r * nv + i];
+                    let xr = &x[r * nhp..r * nhp + nh];
+                    let wi = &rbm.w[i * nhp..i * nhp + nh];
+                    for ((f, xj), wj) in flipped.iter_mut().zip(xr).zip(wi) {
+                        *f = xj + wj * delta;
+                    }
+                    softplus_into(xr, &mut sp);
+                    softplus_in_place(&mut flipped);
+                    let d = (rbm.a[i] * delta) as f64 + sum_lanes(&flipped) - sum_lanes(&sp);
+                    *term = softplus64(d);
+                }
+            })
         }
     });
     terms.iter().fold(0.0, |total, t| total - t) / rows as f64
 }
 
 /// g += λ₁ sign(w) + λ₂ w (sign 0 = 0), elementwise.
-#[target_feature(enable = "avx512f,avx512dq,fma")]
+#[inline(always)]
 fn add_penalties(g: &mut [f32], w: &[f32], l1: f32, l2: f32) {
     if l1 == 0.0 && l2 == 0.0 {
         return;
@@ -480,24 +562,26 @@ fn add_penalties(g: &mut [f32], w: &[f32], l1: f32, l2: f32) {
     }
 }
 
-#[target_feature(enable = "avx512f,avx512dq,fma")]
-pub(super) fn exact_pll(rbm: &KernelParams, v: &[f32]) -> f64 {
+#[inline(always)]
+fn exact_pll<S: Simd>(rbm: &KernelParams, v: &[f32]) -> f64 {
     let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
     assert_eq!(v.len() % nv, 0, "the rows must be [rows, n_v]");
     let rows = v.len() / nv;
-    let x = hidden_input(rbm, v, rows);
+    let x = hidden_input::<S>(rbm, v, rows);
     let per_row: Vec<f64> = (0..rows)
         .into_par_iter()
         .map(|r| {
             let (vr, xr) = (&v[r * nv..(r + 1) * nv], &x[r * nhp..r * nhp + nh]);
-            row_pll(rbm, vr, xr)
+            // SAFETY: the task runs within this function's level `S`, whose instruction sets
+            // are therefore present.
+            unsafe { within::<S, _>(|| row_pll(rbm, vr, xr)) }
         })
         .collect();
     per_row.iter().sum::<f64>() / (rows * nv) as f64
 }
 
 /// Σ_i ln p(v_i | v_{−i}) of one row with hidden input `x` (`[nh]`).
-#[target_feature(enable = "avx512f,avx512dq,fma")]
+#[inline(always)]
 fn row_pll(rbm: &KernelParams, v: &[f32], x: &[f32]) -> f64 {
     let (nh, nhp) = (rbm.nh, rbm.nhp);
     let mut sp = vec![0.0f32; nh];

@@ -86,7 +86,7 @@ impl CdConfig {
             rbm,
             chains: RunningState::new(start),
             cd: self.clone(),
-            cpu_kernel: true,
+            cpu_path: None,
         }
     }
 }

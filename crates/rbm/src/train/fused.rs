@@ -8,7 +8,7 @@ use burn::train::TrainOutput;
 use super::model::{CdGradient, CdModel};
 use super::output::CdOutput;
 use crate::error::Result;
-use crate::kernel::{self, GradientForm, HostF32, HostStep, OwnedParams, StepRequest};
+use crate::kernel::{self, GradientForm, HostF32, HostStep, Level, OwnedParams, StepRequest};
 use crate::noise::StepNoise;
 use crate::tensor::to_vec;
 
@@ -18,6 +18,7 @@ use crate::tensor::to_vec;
 /// # Errors
 /// If the device cannot hand the model's tensors back.
 fn step(
+    level: Level,
     model: &CdModel,
     v0: Tensor<2>,
     chains: Option<Tensor<2>>,
@@ -38,12 +39,13 @@ fn step(
         chains: chains.as_ref().map(|(c, rows)| (c.as_slice(), *rows)),
         gradient,
     };
-    let host = kernel::cd_step(&params.view(), v0.as_slice(), &request, noise);
+    let host = kernel::cd_step(level, &params.view(), v0.as_slice(), &request, noise);
     Ok((host, params.device))
 }
 
 /// The ascent-direction gradient and the statistics ([`CdModel::cd_gradient`]).
 pub(super) fn cd_gradient(
+    level: Level,
     model: &CdModel,
     v0: Tensor<2>,
     chains: Option<Tensor<2>>,
@@ -54,7 +56,7 @@ pub(super) fn cd_gradient(
         l1: 0.0,
         l2: 0.0,
     };
-    let (mut host, device) = step(model, v0, chains, noise, Some(form))?;
+    let (mut host, device) = step(level, model, v0, chains, noise, Some(form))?;
     let [nv, nh] = model.rbm.weights.dims();
     let item = output(&host, &device);
     let negative = negative(&host, nv, &device);
@@ -70,18 +72,20 @@ pub(super) fn cd_gradient(
 
 /// The statistics of a batch without a gradient ([`CdModel::evaluate`]).
 pub(super) fn statistics(
+    level: Level,
     model: &CdModel,
     v0: Tensor<2>,
     chains: Option<Tensor<2>>,
     noise: StepNoise,
 ) -> Result<CdOutput> {
-    let (host, device) = step(model, v0, chains, noise, None)?;
+    let (host, device) = step(level, model, v0, chains, noise, None)?;
     Ok(output(&host, &device))
 }
 
 /// The training step: the descent direction with the penalties comes out of the kernel, so
 /// no further pass over the weights is needed; the persistent chains advance.
 pub(super) fn train_step(
+    level: Level,
     model: &CdModel,
     v0: Tensor<2>,
     chains: Option<Tensor<2>>,
@@ -92,7 +96,7 @@ pub(super) fn train_step(
         l1: model.cd.l1 as f32,
         l2: model.cd.l2 as f32,
     };
-    let (mut host, device) = step(model, v0, chains, noise, Some(form))?;
+    let (mut host, device) = step(level, model, v0, chains, noise, Some(form))?;
     let [nv, nh] = model.rbm.weights.dims();
     if model.cd.persistent {
         model.chains.update(negative(&host, nv, &device));

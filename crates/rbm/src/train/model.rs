@@ -11,7 +11,7 @@ use burn::train::{InferenceStep, TrainOutput, TrainStep};
 use super::config::CdConfig;
 use super::output::CdOutput;
 use super::{fused, reference};
-use crate::kernel;
+use crate::kernel::{self, CpuPath};
 use crate::noise::{Noise, StepNoise, StepShape};
 use crate::rbm::Rbm;
 
@@ -26,13 +26,14 @@ pub struct CdModel {
     /// The CD settings.
     #[module(skip)]
     pub cd: CdConfig,
-    /// Run the step on the fused CPU kernel (the crate-private `kernel` module) when it applies: a CPU
-    /// device (flex), Bernoulli visible and hidden units, and a CPU with AVX-512
-    /// (`true` from [`CdConfig::init`]). It consumes the same [`StepNoise`] as the tensor
-    /// reference and computes its update up to float rounding; `false` forces the tensor
-    /// reference.
+    /// Where the step runs on the flex CPU device: `None` (from [`CdConfig::init`]) for the
+    /// process's choice ([`CpuPath::from_env`]: `RBM_KERNEL`, by default the widest
+    /// instruction set of the fused kernel this CPU has), or a path forced for this model.
+    /// The fused kernel (the crate-private `kernel` module) applies to Bernoulli visible and
+    /// hidden units on flex; it consumes the same [`StepNoise`] as the tensor reference and
+    /// computes its update up to float rounding. Elsewhere the step is the tensor reference.
     #[module(skip)]
-    pub cpu_kernel: bool,
+    pub cpu_path: Option<CpuPath>,
 }
 
 /// The RBM with plain (non-autodiff) parameter tensors, for computing without a graph.
@@ -92,15 +93,43 @@ impl CdBatch {
 }
 
 impl CdModel {
-    /// The model with the fused CPU kernel allowed or not (see [`CdModel::cpu_kernel`]).
-    pub fn with_cpu_kernel(mut self, allowed: bool) -> Self {
-        self.cpu_kernel = allowed;
+    /// The model with the fused CPU kernel allowed (the process's choice, see
+    /// [`CdModel::cpu_path`]) or not (the tensor reference).
+    pub fn with_cpu_kernel(self, allowed: bool) -> Self {
+        self.with_cpu_path((!allowed).then_some(CpuPath::Tensor))
+    }
+
+    /// The model with its CPU path forced (`Some`) or left to the process (`None`; see
+    /// [`CdModel::cpu_path`]).
+    pub fn with_cpu_path(mut self, path: Option<CpuPath>) -> Self {
+        self.cpu_path = path;
         self
     }
 
-    /// Whether this model's steps run on the fused CPU kernel (see [`CdModel::cpu_kernel`]).
+    /// The CPU path this model asks for: its own, or the process's.
+    ///
+    /// # Panics
+    /// If `RBM_KERNEL` is invalid (binaries check it first with [`CpuPath::from_env`]).
+    pub fn requested_cpu_path(&self) -> CpuPath {
+        self.cpu_path
+            .unwrap_or_else(|| CpuPath::from_env().unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    /// The fused kernel's level for this model's steps, if it applies.
+    fn kernel_level(&self) -> Option<kernel::Level> {
+        kernel::applies(&self.rbm, self.requested_cpu_path())
+    }
+
+    /// Where this model's steps run: the fused kernel's instruction set, or the tensor
+    /// reference (forced, or because the kernel does not apply to the model or device).
+    pub fn effective_cpu_path(&self) -> CpuPath {
+        self.kernel_level()
+            .map_or(CpuPath::Tensor, |level| CpuPath::Kernel(level.isa()))
+    }
+
+    /// Whether this model's steps run on the fused CPU kernel (see [`CdModel::cpu_path`]).
     pub fn uses_cpu_kernel(&self) -> bool {
-        self.cpu_kernel && kernel::applies(&self.rbm)
+        self.kernel_level().is_some()
     }
 
     /// The persistent chains (PCD; read once) and every random number of a step on `v0`,
@@ -129,8 +158,8 @@ impl CdModel {
     /// If the device cannot hand the model's tensors to the fused kernel.
     pub fn cd_gradient(&self, v0: Tensor<2>, noise: &mut Noise) -> (CdGradient, CdOutput) {
         let (chains, step_noise) = self.step_inputs(&v0, noise);
-        if self.uses_cpu_kernel() {
-            return fused::cd_gradient(self, v0, chains, step_noise)
+        if let Some(level) = self.kernel_level() {
+            return fused::cd_gradient(level, self, v0, chains, step_noise)
                 .unwrap_or_else(|e| panic!("{e}"));
         }
         let v0 = v0.without_autodiff();
@@ -145,9 +174,9 @@ impl CdModel {
     /// As [`CdModel::cd_gradient`].
     pub fn evaluate(&self, batch: CdBatch) -> CdOutput {
         let mut noise = Noise::new(batch.seed);
-        let mut out = if self.uses_cpu_kernel() {
+        let mut out = if let Some(level) = self.kernel_level() {
             let (chains, step_noise) = self.step_inputs(&batch.visible, &mut noise);
-            fused::statistics(self, batch.visible, chains, step_noise)
+            fused::statistics(level, self, batch.visible, chains, step_noise)
                 .unwrap_or_else(|e| panic!("{e}"))
         } else {
             self.cd_gradient(batch.visible, &mut noise).1
@@ -185,9 +214,9 @@ impl TrainStep for CdModel {
 
     fn step(&self, batch: CdBatch) -> TrainOutput<CdOutput> {
         let mut noise = Noise::new(batch.seed);
-        if self.uses_cpu_kernel() {
+        if let Some(level) = self.kernel_level() {
             let (chains, step_noise) = self.step_inputs(&batch.visible, &mut noise);
-            return fused::train_step(self, batch.visible, chains, step_noise)
+            return fused::train_step(level, self, batch.visible, chains, step_noise)
                 .unwrap_or_else(|e| panic!("{e}"));
         }
         let (g, item) = self.cd_gradient(batch.visible, &mut noise);
