@@ -313,8 +313,9 @@ unsafe fn product_rows<S: Simd>(
 }
 
 /// Rows of a B panel to bring into the L1 cache: `rows` rows of `lines` cache lines from `at`
-/// (row stride `stride`).
+/// (row stride `stride`). Used on x86-64 only.
 #[derive(Clone, Copy)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 struct Prefetch {
     at: *const f32,
     rows: usize,
