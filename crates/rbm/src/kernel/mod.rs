@@ -52,10 +52,12 @@ mod math;
 pub(crate) mod matmul;
 mod step;
 mod team;
+mod update;
 
 pub(crate) use host::{HostF32, OwnedParams, applies};
 pub(crate) use isa::Level;
 pub use isa::{CpuPath, Isa, KERNEL_VARIABLE, describe_cpu};
+pub(crate) use update::momentum_update;
 
 /// What the profiling and benchmark examples reach into; not a stable interface.
 #[doc(hidden)]

@@ -4,7 +4,7 @@ use burn::lr_scheduler::exponential::ExponentialLrSchedulerConfig;
 use burn::lr_scheduler::linear::LinearLrSchedulerConfig;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::module::RunningState;
-use burn::optim::{ModuleOptimizer, SgdConfig, momentum::MomentumConfig};
+use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -92,14 +92,9 @@ impl CdConfig {
 }
 
 /// SGD with momentum μ and dampening 0 (Burn's default dampening is 0.1; Hinton's update
-/// has none).
+/// has none): [`super::CdSgd`], Burn's SGD with one fused pass over the weights on the CPU.
 pub fn sgd_with_momentum(momentum: f64) -> ModuleOptimizer {
-    let momentum = (momentum > 0.0).then_some(MomentumConfig {
-        momentum,
-        dampening: 0.0,
-        nesterov: false,
-    });
-    SgdConfig::new().with_momentum(momentum).init()
+    super::CdSgd::new(momentum).init()
 }
 
 /// How the learning rate changes over the optimiser steps of a run.

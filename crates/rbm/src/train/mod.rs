@@ -16,8 +16,9 @@
 //! optimiser is G = −∂ℓ/∂W + λ₁ sign(W) + λ₂ W, and one SGD step with learning rate ε changes
 //! W by −ε G: the penalty strength is **scaled by the learning rate**, as in Hinton &
 //! Salakhutdinov's `rbm.m` (`epsilonw * (… − weightcost * vishid)`). The paper's "L1 2×10⁻⁴"
-//! is `l1 = 2e-4` in this convention. Momentum is Burn's SGD momentum with dampening 0:
-//! velocity ← μ velocity + G, W ← W − ε velocity.
+//! is `l1 = 2e-4` in this convention. Momentum is SGD momentum with dampening 0:
+//! velocity ← μ velocity + G, W ← W − ε velocity ([`CdSgd`], Burn's SGD fused into one pass
+//! over the weights on the CPU).
 //!
 //! The step computes the gradient in closed form (no autodiff graph) and registers it for the
 //! model's parameters; it equals the gradient of the free-energy surrogate
@@ -30,15 +31,18 @@
 //!   of two implementations of the step: the tensor reference (`reference.rs`, every device
 //!   and unit type) or the fused CPU kernel (`fused.rs` over the crate-private `kernel` module);
 //! - [`CdOutput`]: what a step reports (`output.rs`), and [`metric`]: one Burn metric per
-//!   statistic.
+//!   statistic;
+//! - [`CdSgd`]: the optimiser (`optim.rs`).
 
 mod config;
 mod fused;
 pub mod metric;
 mod model;
+mod optim;
 mod output;
 mod reference;
 
 pub use config::{CdConfig, LrSchedule, TrainingConfig, sgd_with_momentum};
 pub use model::{CdBatch, CdGradient, CdModel};
+pub use optim::{CdSgd, CdSgdState, Velocity};
 pub use output::CdOutput;
