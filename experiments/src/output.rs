@@ -221,12 +221,16 @@ pub struct Interrupted(pub String);
 
 /// A binary's `main`: keeps freed memory for reuse (see
 /// [`rbm::retain_freed_memory`]), installs the panic hook of
-/// [`ising_data::cli`], runs `run`, and turns its result into one line and an exit status
-/// (1 for errors, 130 for [`Interrupted`]).
+/// [`ising_data::cli`], checks `RBM_KERNEL` ([`rbm::CpuPath::from_env`]), runs `run`, and
+/// turns its result into one line and an exit status (1 for errors, 130 for
+/// [`Interrupted`]).
 pub fn main(run: impl FnOnce() -> Result<()>) -> ExitCode {
     rbm::retain_freed_memory();
     ising_data::cli::install_panic_hook();
-    ising_data::cli::exit_code(run(), |e: &anyhow::Error| {
+    let result = rbm::CpuPath::from_env()
+        .map_err(anyhow::Error::from)
+        .and_then(|_| run());
+    ising_data::cli::exit_code(result, |e: &anyhow::Error| {
         e.downcast_ref::<Interrupted>()
             .map(|_| ising_data::cli::INTERRUPTED_EXIT)
     })

@@ -437,3 +437,29 @@ fn records_with_diverged_metrics_read_back() {
     assert!(back.epochs[0].values["Reconstruction error"].is_nan());
     assert_eq!(back.valid_pseudo_log_likelihood_per_unit, -0.5);
 }
+
+#[test]
+fn an_invalid_kernel_switch_is_refused_before_anything_is_created() {
+    // RBM_KERNEL names the CD step's CPU path; a value that is not one, or an instruction set
+    // this CPU lacks, is one clear error and no run folder.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let lacking = rbm::Isa::ALL
+        .into_iter()
+        .find(|isa| !isa.available())
+        .expect("no CPU has both x86 and ARM instruction sets");
+    for (value, needle) in [
+        ("avx1024", "RBM_KERNEL=\"avx1024\" is not one of"),
+        (lacking.name(), "this CPU lacks"),
+    ] {
+        let o = Command::new(FIG3)
+            .args(["--preset", "quick", "--out", "run"])
+            .env("RBM_KERNEL", value)
+            .current_dir(root)
+            .output()
+            .expect("the binary runs");
+        assert_refused(&o, needle);
+        assert_eq!(stderr(&o).lines().count(), 1, "one line: {}", stderr(&o));
+        assert!(!root.join("run").exists() && !root.join("datasets").exists());
+    }
+}

@@ -141,6 +141,9 @@ struct Metrics {
 struct RunRecord {
     resumed: bool,
     device: String,
+    /// Where the CD step runs on the flex device (`RBM_KERNEL`, or the widest instruction set
+    /// of the fused kernel this CPU has): `avx512`, `avx2`, `neon` or `tensor`.
+    cpu_path: String,
     devices_compiled: Vec<&'static str>,
     crate_version: &'static str,
     burn_version: &'static str,
@@ -377,6 +380,7 @@ fn run() -> Result<()> {
     let record = RunRecord {
         resumed: args.resume,
         device: args.device.clone(),
+        cpu_path: rbm::CpuPath::from_env()?.to_string(),
         devices_compiled: available_devices(),
         crate_version: env!("CARGO_PKG_VERSION"),
         burn_version: experiments::BURN_VERSION,
