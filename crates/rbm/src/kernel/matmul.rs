@@ -287,22 +287,25 @@ unsafe fn product_rows<S: Simd>(
                 tile_dyn::<S>(
                     r,
                     z,
-                    kc,
-                    t.a.data
-                        .as_ptr()
-                        .add((row0 + i) * t.a.row_stride + k0 * t.a.k_stride),
-                    t.a.row_stride,
-                    t.a.k_stride,
-                    t.b.as_ptr().add(k0 * t.b_stride + col0),
-                    t.b_stride,
-                    c.as_mut_ptr().add(i * n + col0).cast::<f32>(),
-                    n,
-                    add,
-                    Prefetch {
-                        at: next.wrapping_add(pf0 * next_stride),
-                        rows: pf1 - pf0,
-                        stride: next_stride,
-                        lines: (z_max * lanes).div_ceil(16),
+                    TileOperands {
+                        k: kc,
+                        a: t.a
+                            .data
+                            .as_ptr()
+                            .add((row0 + i) * t.a.row_stride + k0 * t.a.k_stride),
+                        a_rs: t.a.row_stride,
+                        a_ks: t.a.k_stride,
+                        b: t.b.as_ptr().add(k0 * t.b_stride + col0),
+                        b_ks: t.b_stride,
+                        c: c.as_mut_ptr().add(i * n + col0).cast::<f32>(),
+                        c_rs: n,
+                        accumulate: add,
+                        pf: Prefetch {
+                            at: next.wrapping_add(pf0 * next_stride),
+                            rows: pf1 - pf0,
+                            stride: next_stride,
+                            lines: (z_max * lanes).div_ceil(16),
+                        },
                     },
                 )
             };
@@ -342,16 +345,11 @@ impl Prefetch {
     }
 }
 
-/// [`tile`] for run-time `r` ≤ 5 and `z` ≤ 5 (larger values are treated as 5), the largest
-/// shape of any level.
-///
-/// # Safety
-/// As [`tile`], with R = min(r, 5) and Z = min(z, 5) (`z` ≥ 1).
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-unsafe fn tile_dyn<S: Simd>(
-    r: usize,
-    z: usize,
+/// The operands of one tile: A from `a` (row stride `a_rs`, inner stride `a_ks`), `k` rows
+/// of B from `b` (row stride `b_ks`), C at `c` (row stride `c_rs`), added to when
+/// `accumulate`, and the prefetches to issue.
+#[derive(Clone, Copy)]
+struct TileOperands {
     k: usize,
     a: *const f32,
     a_rs: usize,
@@ -360,17 +358,25 @@ unsafe fn tile_dyn<S: Simd>(
     b_ks: usize,
     c: *mut f32,
     c_rs: usize,
-    acc: bool,
+    accumulate: bool,
     pf: Prefetch,
-) {
+}
+
+/// [`tile`] for run-time `r` ≤ 5 and `z` ≤ 5 (larger values are treated as 5), the largest
+/// shape of any level.
+///
+/// # Safety
+/// As [`tile`], with R = min(r, 5) and Z = min(z, 5) (`z` ≥ 1).
+#[inline(always)]
+unsafe fn tile_dyn<S: Simd>(r: usize, z: usize, t: TileOperands) {
     macro_rules! by_z {
         ($r:literal) => {
             match z {
-                1 => unsafe { tile::<S, $r, 1>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc, pf) },
-                2 => unsafe { tile::<S, $r, 2>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc, pf) },
-                3 => unsafe { tile::<S, $r, 3>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc, pf) },
-                4 => unsafe { tile::<S, $r, 4>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc, pf) },
-                _ => unsafe { tile::<S, $r, 5>(k, a, a_rs, a_ks, b, b_ks, c, c_rs, acc, pf) },
+                1 => unsafe { tile::<S, $r, 1>(t) },
+                2 => unsafe { tile::<S, $r, 2>(t) },
+                3 => unsafe { tile::<S, $r, 3>(t) },
+                4 => unsafe { tile::<S, $r, 4>(t) },
+                _ => unsafe { tile::<S, $r, 5>(t) },
             }
         };
     }
@@ -392,20 +398,20 @@ unsafe fn tile_dyn<S: Simd>(
 /// `a + r·a_rs + p·a_ks` is readable; for every p < k: the Z vectors at `b + p·b_ks` are
 /// readable; for every r < R: the Z vectors at `c + r·c_rs` are writable, and initialised
 /// when `accumulate`. The prefetch addresses need not be valid.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-unsafe fn tile<S: Simd, const R: usize, const Z: usize>(
-    k: usize,
-    a: *const f32,
-    a_rs: usize,
-    a_ks: usize,
-    b: *const f32,
-    b_ks: usize,
-    c: *mut f32,
-    c_rs: usize,
-    accumulate: bool,
-    pf: Prefetch,
-) {
+unsafe fn tile<S: Simd, const R: usize, const Z: usize>(t: TileOperands) {
+    let TileOperands {
+        k,
+        a,
+        a_rs,
+        a_ks,
+        b,
+        b_ks,
+        c,
+        c_rs,
+        accumulate,
+        pf,
+    } = t;
     let lanes = f32::lanes::<S>();
     let zero: Vector<S, f32> = 0.0f32.splat::<S>();
     let mut acc = [[zero; Z]; R];
