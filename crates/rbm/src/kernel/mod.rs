@@ -37,6 +37,8 @@
 //!   were detected, and [`isa::within`] for the thread team's tasks inside it);
 //! - raw-pointer loads and stores in the tile of the matrix kernel ([`matmul`]), whose
 //!   indices are bounded by the shapes its entry points assert;
+//! - buffers written without being zeroed first, then given their length (the optimiser's
+//!   pass in `update`, and [`matmul::matmul_new`]);
 //! - the thread team ([`team`]), which hands a region's borrowed tasks to its helpers with
 //!   the lifetime erased and does not return before they are done;
 //! - `mallopt` in [`retain_freed_memory`].

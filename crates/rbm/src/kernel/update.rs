@@ -26,16 +26,17 @@ pub(crate) fn momentum_update(
     if let Some(v) = v {
         assert_eq!(v.len(), n, "the velocity's length");
     }
-    let mut theta_out = vec![0.0f32; n];
-    let mut v_out = vec![0.0f32; n];
+    // Written without being zeroed first (zeroing is a pass over memory of its own).
+    let mut theta_out: Vec<f32> = Vec::with_capacity(n);
+    let mut v_out: Vec<f32> = Vec::with_capacity(n);
     let chunk = if n < PARALLEL_FROM {
         n.max(1)
     } else {
         n.div_ceil(team::threads()).next_multiple_of(16)
     };
-    let parts: Vec<_> = theta_out
+    let parts: Vec<_> = theta_out.spare_capacity_mut()[..n]
         .chunks_mut(chunk)
-        .zip(v_out.chunks_mut(chunk))
+        .zip(v_out.spare_capacity_mut()[..n].chunks_mut(chunk))
         .collect();
     team::for_each(parts, |i, (t_out, v_part)| {
         let r = i * chunk..i * chunk + t_out.len();
@@ -49,19 +50,26 @@ pub(crate) fn momentum_update(
                     .zip(t_out.iter_mut().zip(theta))
                 {
                     let vn = gi + vi * mu;
-                    *vo = vn;
-                    *to = ti - vn * lr;
+                    vo.write(vn);
+                    to.write(ti - vn * lr);
                 }
             }
             None => {
                 for ((vo, &gi), (to, &ti)) in
                     v_part.iter_mut().zip(g).zip(t_out.iter_mut().zip(theta))
                 {
-                    *vo = gi;
-                    *to = ti - gi * lr;
+                    vo.write(gi);
+                    to.write(ti - gi * lr);
                 }
             }
         }
     });
+    // SAFETY: the parts cover the first n elements of both buffers, and the task of each part
+    // wrote every element of it (the loops run over the whole part: the inputs are at least as
+    // long, as asserted above).
+    unsafe {
+        theta_out.set_len(n);
+        v_out.set_len(n);
+    }
     (theta_out, v_out)
 }
