@@ -162,6 +162,15 @@ fn runs_are_reproducible_and_resume_bit_for_bit() {
     ok(&s.run(&a, &[]));
     ok(&s.run(&b, &[]));
     assert_eq!(weights(&a).len(), 6);
+    // The run took the CPU path this process's RBM_KERNEL asks for (CI runs this test once
+    // with the default and once with RBM_KERNEL=tensor).
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        record["cpu_path"].as_str(),
+        Some(rbm::CpuPath::from_env().unwrap().name()),
+        "the CPU path in run.json"
+    );
     let none: Vec<PathBuf> = Vec::new();
     assert_eq!(
         differing(&weights(&a), &weights(&b)),

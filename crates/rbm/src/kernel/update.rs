@@ -73,3 +73,42 @@ pub(crate) fn momentum_update(
     }
     (theta_out, v_out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::noise::Noise;
+
+    /// The pass gives the element-by-element formula's bits, on one thread and split over the
+    /// team, for lengths around the split's boundaries, with and without a velocity.
+    #[test]
+    fn the_pass_gives_the_formula_on_every_split() {
+        let mut noise = Noise::new(5);
+        for n in [
+            1,
+            17,
+            PARALLEL_FROM - 1,
+            PARALLEL_FROM,
+            PARALLEL_FROM + 5,
+            100_003,
+        ] {
+            let theta = noise.uniforms(n);
+            let g: Vec<f32> = noise.uniforms(n).iter().map(|x| x - 0.5).collect();
+            let v: Vec<f32> = noise.uniforms(n).iter().map(|x| 0.1 * x).collect();
+            let (mu, lr) = (0.5f32, 0.1f32);
+            for velocity in [None, Some(v.as_slice())] {
+                let (t, vo) = momentum_update(&theta, &g, velocity, mu, lr);
+                assert_eq!((t.len(), vo.len()), (n, n));
+                for i in 0..n {
+                    let want_v = match velocity {
+                        Some(v) => g[i] + v[i] * mu,
+                        None => g[i],
+                    };
+                    assert_eq!(vo[i].to_bits(), want_v.to_bits(), "n {n}, v[{i}]");
+                    let want_t = theta[i] - want_v * lr;
+                    assert_eq!(t[i].to_bits(), want_t.to_bits(), "n {n}, θ[{i}]");
+                }
+            }
+        }
+    }
+}
