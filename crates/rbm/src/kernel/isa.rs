@@ -47,9 +47,9 @@ impl Isa {
     pub fn available(self) -> bool {
         match self {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => x86_has(V3_FEATURES) && x86_has(V4_EXTRA_FEATURES),
+            Isa::Avx512 => has_x86_v3() && has_x86_v4_extra(),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => x86_has(V3_FEATURES),
+            Isa::Avx2 => has_x86_v3(),
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => std::arch::is_aarch64_feature_detected!("neon"),
             #[allow(unreachable_patterns)]
@@ -68,43 +68,26 @@ impl Isa {
     }
 }
 
+/// Whether the CPU has every one of the listed x86 features.
+#[cfg(target_arch = "x86_64")]
+macro_rules! x86_has {
+    ($($feature:tt),*) => { true $(&& std::arch::is_x86_feature_detected!($feature))* };
+}
+
 /// The features `macerator`'s x86-64-v3 level is compiled with (its `V3`): [`Level::run`]
 /// enters it only where all of them were detected.
 #[cfg(target_arch = "x86_64")]
-const V3_FEATURES: &[&str] = &[
-    "sse", "sse2", "fxsr", "sse3", "ssse3", "sse4.1", "sse4.2", "popcnt", "avx", "avx2", "bmi1",
-    "bmi2", "fma", "lzcnt", "f16c",
-];
+fn has_x86_v3() -> bool {
+    x86_has!(
+        "sse", "sse2", "fxsr", "sse3", "ssse3", "sse4.1", "sse4.2", "popcnt", "avx", "avx2",
+        "bmi1", "bmi2", "fma", "lzcnt", "f16c"
+    )
+}
 
-/// What its x86-64-v4 level (`V4`) adds.
+/// What its x86-64-v4 level (`V4`) adds to them.
 #[cfg(target_arch = "x86_64")]
-const V4_EXTRA_FEATURES: &[&str] = &["avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"];
-
-#[cfg(target_arch = "x86_64")]
-fn x86_has(features: &[&str]) -> bool {
-    features.iter().all(|&f| match f {
-        "sse" => std::arch::is_x86_feature_detected!("sse"),
-        "sse2" => std::arch::is_x86_feature_detected!("sse2"),
-        "fxsr" => std::arch::is_x86_feature_detected!("fxsr"),
-        "sse3" => std::arch::is_x86_feature_detected!("sse3"),
-        "ssse3" => std::arch::is_x86_feature_detected!("ssse3"),
-        "sse4.1" => std::arch::is_x86_feature_detected!("sse4.1"),
-        "sse4.2" => std::arch::is_x86_feature_detected!("sse4.2"),
-        "popcnt" => std::arch::is_x86_feature_detected!("popcnt"),
-        "avx" => std::arch::is_x86_feature_detected!("avx"),
-        "avx2" => std::arch::is_x86_feature_detected!("avx2"),
-        "bmi1" => std::arch::is_x86_feature_detected!("bmi1"),
-        "bmi2" => std::arch::is_x86_feature_detected!("bmi2"),
-        "fma" => std::arch::is_x86_feature_detected!("fma"),
-        "lzcnt" => std::arch::is_x86_feature_detected!("lzcnt"),
-        "f16c" => std::arch::is_x86_feature_detected!("f16c"),
-        "avx512f" => std::arch::is_x86_feature_detected!("avx512f"),
-        "avx512bw" => std::arch::is_x86_feature_detected!("avx512bw"),
-        "avx512cd" => std::arch::is_x86_feature_detected!("avx512cd"),
-        "avx512dq" => std::arch::is_x86_feature_detected!("avx512dq"),
-        "avx512vl" => std::arch::is_x86_feature_detected!("avx512vl"),
-        other => unreachable!("feature {other} is not in the lists above"),
-    })
+fn has_x86_v4_extra() -> bool {
+    x86_has!("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl")
 }
 
 impl fmt::Display for Isa {
@@ -233,7 +216,7 @@ impl Level {
         };
         // SAFETY: a `Level` is made only by `Isa::level`, after the CPU was found to have
         // every feature that the `macerator` level entered here is compiled with (the lists
-        // `V3_FEATURES` and `V4_EXTRA_FEATURES`, copied from macerator 0.5's `V3` and `V4`;
+        // `has_x86_v3` and `has_x86_v4_extra`, copied from macerator 0.5's `V3` and `V4`;
         // NEON for `NeonFma`).
         unsafe { arch.dispatch(op) }
     }

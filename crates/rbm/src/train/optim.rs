@@ -113,9 +113,10 @@ impl Optimizer for CdSgd {
         {
             Some(updated) => updated,
             None => {
-                // Burn's momentum and SGD, operation by operation.
+                // Burn's momentum and SGD, operation by operation (its g·(1 − dampening) is
+                // g exactly with dampening 0, so it is left out).
                 let velocity = match velocity {
-                    Some(v) => grad.mul_scalar(1.0).add(v.mul_scalar(self.momentum)),
+                    Some(v) => grad.add(v.mul_scalar(self.momentum)),
                     None => grad,
                 };
                 (tensor - velocity.clone().mul_scalar(lr), velocity)
