@@ -110,6 +110,23 @@ fn ring_correlations_match_the_transfer_matrix_result() {
             o.energy_per_spin,
             exact::ring_energy_per_spin(n, k),
         );
+        // χ = K N ⟨m²⟩ = K Σ_r G(r), and the second-moment length from the exact structure
+        // factor χ̃(q) = Σ_r G(r) cos(q r) at q = 0 and 2π/N.
+        let g = |r: usize| exact::ring_correlation(n, k, r);
+        let q = 2.0 * std::f64::consts::PI / n as f64;
+        let s0: f64 = (0..n).map(g).sum();
+        let sq: f64 = (0..n).map(|r| g(r) * (q * r as f64).cos()).sum();
+        let xi = (s0 / sq - 1.0).sqrt() / (2.0 * (q / 2.0).sin());
+        check(
+            &format!("ring {alg:?} χ = K N ⟨m²⟩"),
+            o.susceptibility_zero_field.expect("measured"),
+            k * s0,
+        );
+        check(
+            &format!("ring {alg:?} ξ₂"),
+            o.second_moment_length.expect("measured"),
+            xi,
+        );
     }
 }
 
