@@ -525,6 +525,36 @@ pub fn kaufman_specific_heat_per_spin(m: usize, n: usize, k: f64) -> f64 {
     kaufman_thermo(m, n, k).specific_heat_per_spin
 }
 
+/// The coupling K_fit at which the exact mean energy per spin of the periodic `m × n` square
+/// lattice (Kaufman 1949) equals `energy_per_spin`: the "temperature" of a set of
+/// configurations judged by their nearest-neighbour correlations alone. The energy falls
+/// strictly with K (∂u/∂K = −N var(e) < 0) from 0 at K = 0 towards −2, so the root is unique;
+/// it is found by bisection to 10⁻¹² in K.
+///
+/// Returns `None` when no K in (0, 10] has that energy: `energy_per_spin` ≥ 0 (as hot as
+/// infinite temperature, or antiferromagnetic) or below the energy at K = 10 (≈ −2), or not
+/// finite.
+///
+/// # Panics
+///
+/// If `m < 2` or `n < 2`.
+pub fn coupling_at_energy_2d(m: usize, n: usize, energy_per_spin: f64) -> Option<f64> {
+    let u = |k: f64| kaufman_energy_per_spin(m, n, k);
+    let (mut lo, mut hi) = (1e-9, 10.0);
+    if !energy_per_spin.is_finite() || energy_per_spin >= u(lo) || energy_per_spin < u(hi) {
+        return None;
+    }
+    while hi - lo > 1e-12 {
+        let mid = 0.5 * (lo + hi);
+        if u(mid) > energy_per_spin {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(0.5 * (lo + hi))
+}
+
 /// Entropy per spin `s = ln Z / N + K u` of the periodic `m × n` square lattice
 /// (Kaufman 1949); see [`kaufman_thermo`].
 ///
@@ -989,6 +1019,20 @@ mod tests {
             }
         }
         eprintln!("kaufman vs enumeration, worst relative (ln Z, u, c): {worst:?}");
+    }
+
+    #[test]
+    fn the_coupling_at_an_energy_inverts_kaufman() {
+        // Round trip through the exact energy, on both sides of K_c.
+        for k in [0.05, 0.3, 0.408, K_C, 0.6, 1.5] {
+            let u = kaufman_energy_per_spin(40, 40, k);
+            let fit = coupling_at_energy_2d(40, 40, u).expect("in range");
+            assert!((fit - k).abs() < 1e-9, "K = {k}: fit {fit}");
+        }
+        // No ferromagnetic coupling is hotter than infinite temperature or colder than −2.
+        for u in [0.0, 0.1, -2.0, f64::NAN] {
+            assert_eq!(coupling_at_energy_2d(40, 40, u), None, "u = {u}");
+        }
     }
 
     #[test]

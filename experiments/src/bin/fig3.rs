@@ -167,6 +167,8 @@ fn run_entries(config: &PretrainConfig) -> Vec<String> {
         "fig3d_receptive_field_size.png",
         "fig3e_reconstructions.png",
         "training_curves.png",
+        // The `quality` binary's folder (with its own marker).
+        "quality",
         ".*.tmp-*",
     ]
     .map(String::from)

@@ -1,0 +1,201 @@
+//! How good a finished `fig3` run is in absolute terms: each layer's ln Z bracketed by forward
+//! and reverse AIS, the first layer's NLL and KL per spin against the exact Ising entropy,
+//! and the first RBM and the whole DBN as generators of configurations, measured against
+//! Kaufman's exact values and the Monte Carlo data (see `experiments::quality`).
+//!
+//! `cargo run --release -p experiments --bin quality -- --run runs/fig3`
+//!
+//! Writes `quality.json` and PNG figures to `<run>/quality` (or `--out`).
+
+use std::cell::Cell;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use clap::Parser;
+use experiments::output::RunOutput;
+use experiments::quality::{QualityOptions, assess, figures};
+use rbm::Propagation;
+use rbm::device::select_device;
+
+#[derive(Parser)]
+#[command(about = "Likelihood, KL per spin and the physics of generated samples of a fig3 run")]
+struct Args {
+    /// A finished fig3 run folder.
+    #[arg(long)]
+    run: PathBuf,
+    /// Output folder (default: <run>/quality); must not exist unless --force.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace an existing output folder of this program.
+    #[arg(long)]
+    force: bool,
+    /// Where the run's dataset is found.
+    #[arg(long, default_value = "datasets")]
+    datasets: PathBuf,
+    /// Device (flex, or a backend compiled in with its Cargo feature).
+    #[arg(long, default_value = "flex")]
+    device: String,
+    /// Chains of each generator (also the reverse-AIS starts).
+    #[arg(long)]
+    chains: Option<usize>,
+    /// Burn-in sweeps of each chain.
+    #[arg(long)]
+    burn_in: Option<usize>,
+    /// Sweeps recorded after the burn-in.
+    #[arg(long)]
+    sweeps: Option<usize>,
+    /// Sweeps between records.
+    #[arg(long)]
+    thin: Option<usize>,
+    /// AIS runs per repetition.
+    #[arg(long)]
+    ais_runs: Option<usize>,
+    /// AIS repetitions (the error bar of ln Z comes from their spread).
+    #[arg(long)]
+    ais_repetitions: Option<usize>,
+    /// Scale the AIS ladder's steps by this factor (1 = 4 000 inverse temperatures).
+    #[arg(long)]
+    ais_scale: Option<f64>,
+    /// What the DBN passes down through its intermediate layers: mean or sample.
+    #[arg(long, default_value = "mean")]
+    downward: String,
+    /// Seed of the analysis.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+fn options(args: &Args) -> Result<QualityOptions> {
+    let mut o = QualityOptions::default();
+    let set = |target: &mut usize, value: Option<usize>| {
+        if let Some(v) = value {
+            *target = v;
+        }
+    };
+    set(&mut o.gibbs.chains, args.chains);
+    set(&mut o.gibbs.burn_in, args.burn_in);
+    set(&mut o.gibbs.sweeps, args.sweeps);
+    set(&mut o.gibbs.thin, args.thin);
+    set(&mut o.ais_runs, args.ais_runs);
+    set(&mut o.ais_repetitions, args.ais_repetitions);
+    if let Some(scale) = args.ais_scale {
+        if !(scale.is_finite() && scale > 0.0) {
+            bail!("--ais-scale must be a positive number, got {scale}");
+        }
+        for segment in &mut o.ladder {
+            segment.1 = ((segment.1 as f64 * scale).round() as usize).max(1);
+        }
+    }
+    if let Some(seed) = args.seed {
+        o.seed = seed;
+    }
+    o.downward = match args.downward.as_str() {
+        "mean" => Propagation::Mean,
+        "sample" => Propagation::Sample,
+        other => bail!("--downward must be mean or sample, got '{other}'"),
+    };
+    o.validate()?;
+    Ok(o)
+}
+
+fn main() -> std::process::ExitCode {
+    experiments::output::main(run)
+}
+
+fn run() -> Result<()> {
+    let args = Args::parse();
+    let options = options(&args)?;
+    if !args.run.join("config.json").is_file() {
+        bail!(
+            "--run {}: not a fig3 run folder (no config.json)",
+            args.run.display()
+        );
+    }
+    let device = select_device(&args.device)?;
+    let out_dir = args.out.clone().unwrap_or_else(|| args.run.join("quality"));
+    let mut out = RunOutput::new("quality", &out_dir, args.force)?;
+    let start = Instant::now();
+    let terminal = std::io::stderr().is_terminal();
+    let total_sweeps = (options.gibbs.burn_in + options.gibbs.sweeps) as f64;
+    let done = Cell::new(0usize);
+    let stage = |name: &str| {
+        done.set(0);
+        eprintln!("[{:6.1} s] {name}", start.elapsed().as_secs_f64());
+    };
+    let progress = |sweeps: usize| {
+        let before = done.get();
+        done.set(before + sweeps);
+        let (a, b) = (
+            (100.0 * before as f64 / total_sweeps) as usize,
+            (100.0 * done.get() as f64 / total_sweeps) as usize,
+        );
+        if terminal && a != b {
+            eprint!("\r           {b:3}% of {total_sweeps} sweeps");
+            if b >= 100 {
+                eprintln!();
+            }
+            let _ = std::io::stderr().flush();
+        }
+    };
+    let (report, samples) = assess(&args.run, &args.datasets, &options, &device, &stage, &progress)?;
+    stage("figures");
+    for (name, png) in figures(&report, &samples)? {
+        out.add(&name, png);
+    }
+    out.add_json("quality.json", &report)?;
+    let written = out.write()?;
+
+    let f = &report.first_layer;
+    println!(
+        "layer 1: KL per spin {:.4} ± {:.4} (forward AIS, biased low) to {:.4} ± {:.4} (reverse, biased high); exact entropy {:.4}",
+        f.kl_per_spin.forward.value,
+        f.kl_per_spin.forward.std_error,
+        f.kl_per_spin.reverse.value,
+        f.kl_per_spin.reverse.std_error,
+        f.entropy_per_spin
+    );
+    for p in &report.log_partition {
+        println!(
+            "layer {}: ln Z in [{:.3} ± {:.3}, {:.3} ± {:.3}] (width {:.3}), chains τ_int {:.1} sweeps",
+            p.layer,
+            p.log_partition_forward.value,
+            p.log_partition_forward.std_error,
+            p.log_partition_reverse.value,
+            p.log_partition_reverse.std_error,
+            p.bracket_width,
+            p.tau_int_sweeps
+        );
+    }
+    println!(
+        "exact: E/N {:.5}, C {:.4}; data: E/N {}, |m| {}",
+        report.exact["energy_per_spin"],
+        report.exact["specific_heat"],
+        report.data.energy_per_spin,
+        report.data.abs_magnetization
+    );
+    for g in &report.generators {
+        let fit = g
+            .coupling_fit
+            .map_or("none".to_string(), |k| format!("{k}"));
+        println!(
+            "{}: E/N {} (z {:+.1}), C {} (z {:+.1}), |m| {} (z {:+.1}), K_fit {fit}, τ_int {:.1}/{:.1} sweeps{}",
+            g.generator,
+            g.observables.energy_per_spin,
+            g.z_scores["energy_per_spin"],
+            g.observables.specific_heat,
+            g.z_scores["specific_heat"],
+            g.observables.abs_magnetization,
+            g.z_scores["abs_magnetization"],
+            g.tau_int_energy_sweeps,
+            g.tau_int_abs_magnetization_sweeps,
+            if g.equilibrated { "" } else { " (NOT equilibrated by the 20τ/50τ rule)" }
+        );
+    }
+    println!(
+        "wrote {} in {:.1} s",
+        written.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,712 @@
+//! How good a trained stack is in absolute terms (the `quality` binary): each layer's ln Z
+//! bracketed by forward and reverse AIS, the first layer's negative log-likelihood and KL
+//! divergence per spin from the exact Ising distribution, and the stack as a generator of
+//! 40×40 configurations whose physics is measured against Kaufman's exact values and the
+//! Monte Carlo data.
+//!
+//! Conventions and biases, stated once:
+//! - Forward AIS gives ln Ẑ whose expectation is below ln Z (Jensen), so the NLL and KL
+//!   computed with it are biased **low**. Reverse AIS here starts from the final states of
+//!   long block-Gibbs chains of the same layer (samples of the model as far as the chains
+//!   have equilibrated, which their τ_int shows), so its ln Ẑ is above ln Z in expectation and
+//!   the NLL and KL computed with it are biased **high**: the two bracket the truth.
+//! - Errors of ln Z come from the spread of independent repetitions (forward) or of disjoint
+//!   groups of starts (reverse), not from one run's importance weights.
+//! - The generator's errors are binned jackknife errors over chains
+//!   ([`ising_data::observables`]); z-scores are (generated − reference)/error, the errors of
+//!   both added in quadrature when the reference is itself measured (the data).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::*;
+use ising_data::exact::{coupling_at_energy_2d, entropy_per_spin_2d, kaufman_thermo};
+use ising_data::observables::{MeasureOptions, Observables, measure};
+use ising_data::stats::integrated_autocorrelation_time;
+use ising_data::{Estimate as Measured, Lattice, npy};
+use rbm::eval::ais::{AisConfig, AisEstimate, ais_log_partition_repeated, ais_reverse_log_partition};
+use rbm::eval::generator::{Chains, GibbsConfig, dbn_chains, gibbs_chains};
+use rbm::eval::likelihood::{Estimate, mean_free_energy, nll_per_unit};
+use rbm::{Dbn, Propagation, Rbm};
+use serde::{Deserialize, Serialize};
+
+use crate::pretrain::{PretrainConfig, encoding_for, split_rows};
+
+/// Settings of the analysis (the defaults fit the paper preset into a few minutes on two
+/// cores).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QualityOptions {
+    /// The AIS ladder, `(end, steps)` segments from β = 0 (see [`AisConfig`]).
+    pub ladder: Vec<(f64, usize)>,
+    /// AIS runs per repetition (forward) or per group of starts (reverse).
+    pub ais_runs: usize,
+    /// Independent repetitions (forward) and disjoint groups of starts (reverse).
+    pub ais_repetitions: usize,
+    /// The generators' chains.
+    pub gibbs: GibbsConfig,
+    /// What the DBN passes down through its intermediate layers.
+    pub downward: Propagation,
+    /// Seed of every random number of the analysis.
+    pub seed: u64,
+}
+
+impl Default for QualityOptions {
+    fn default() -> Self {
+        Self {
+            ladder: vec![(0.5, 300), (0.9, 1_200), (1.0, 2_500)],
+            ais_runs: 20,
+            ais_repetitions: 5,
+            gibbs: GibbsConfig {
+                chains: 32,
+                burn_in: 5_000,
+                sweeps: 10_000,
+                thin: 10,
+                seed: 0,
+            },
+            downward: Propagation::Mean,
+            seed: 1,
+        }
+    }
+}
+
+impl QualityOptions {
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// Naming the offending setting.
+    pub fn validate(&self) -> Result<()> {
+        if self.ais_repetitions < 2 {
+            bail!("AIS needs at least 2 repetitions for an error bar, got {}", self.ais_repetitions);
+        }
+        if self.ais_runs == 0 {
+            bail!("AIS needs at least one run per repetition");
+        }
+        let records = self.gibbs.chains * self.gibbs.records();
+        if self.ais_runs * self.ais_repetitions > records {
+            bail!(
+                "reverse AIS starts from the generators' records: {records} records ({} chains × {}) are fewer than {} runs × {} repetitions",
+                self.gibbs.chains,
+                self.gibbs.records(),
+                self.ais_runs,
+                self.ais_repetitions
+            );
+        }
+        let betas = AisConfig {
+            runs: 1,
+            segments: self.ladder.clone(),
+            seed: 0,
+        };
+        let ok = self.ladder.last().is_some_and(|s| s.0 == 1.0)
+            && self.ladder.windows(2).all(|w| w[0].0 < w[1].0)
+            && self.ladder.iter().all(|s| s.0 > 0.0 && s.1 > 0);
+        if !ok {
+            bail!("the AIS ladder must rise to 1 in segments with steps: {:?}", betas.segments);
+        }
+        self.gibbs.validate()?;
+        Ok(())
+    }
+}
+
+/// A mean with its standard error from independent repetitions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Repeated {
+    /// The mean of the repetitions.
+    pub value: f64,
+    /// Their standard deviation over √R.
+    pub std_error: f64,
+    /// The repetitions.
+    pub repetitions: Vec<AisEstimate>,
+}
+
+impl Repeated {
+    fn of(repetitions: Vec<AisEstimate>) -> Self {
+        let n = repetitions.len() as f64;
+        let value = repetitions.iter().map(|e| e.log_partition).sum::<f64>() / n;
+        let var = repetitions
+            .iter()
+            .map(|e| (e.log_partition - value).powi(2))
+            .sum::<f64>()
+            / (n - 1.0);
+        Self {
+            value,
+            std_error: (var / n).sqrt(),
+            repetitions,
+        }
+    }
+
+    fn estimate(&self) -> Estimate {
+        Estimate {
+            value: self.value,
+            std_error: self.std_error,
+        }
+    }
+}
+
+/// One layer's ln Z from both sides.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LayerPartition {
+    /// 1-based layer.
+    pub layer: usize,
+    /// Visible and hidden widths.
+    pub shape: [usize; 2],
+    /// Forward AIS (ln Z from below in expectation).
+    pub log_partition_forward: Repeated,
+    /// Reverse AIS from the layer's own Gibbs chains (ln Z from above in expectation).
+    pub log_partition_reverse: Repeated,
+    /// Reverse minus forward: the width of the bracket (negative when the two overlap by
+    /// more than their noise).
+    pub bracket_width: f64,
+    /// τ_int of the chains that gave the reverse starts, in sweeps, measured on the mean
+    /// visible activity.
+    pub tau_int_sweeps: f64,
+}
+
+/// The first layer as a model of the Ising distribution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FirstLayerLikelihood {
+    /// The exact entropy per spin of the data's distribution (Kaufman).
+    pub entropy_per_spin: f64,
+    /// Held-out NLL per spin with the forward ln Z (biased low) and the reverse one (high).
+    pub nll_per_spin: Bracket,
+    /// Training NLL per spin, the same two ways.
+    pub train_nll_per_spin: Bracket,
+    /// KL(P_Ising ‖ p_model) per spin = held-out NLL per spin − exact entropy per spin.
+    pub kl_per_spin: Bracket,
+    /// What the two sides mean.
+    pub bias: String,
+}
+
+/// A value estimated from below and from above.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Bracket {
+    /// With forward AIS's ln Z (biased low for NLL and KL).
+    pub forward: Estimate,
+    /// With reverse AIS's ln Z (biased high).
+    pub reverse: Estimate,
+}
+
+/// A generator's samples measured.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GeneratorReport {
+    /// What generated them.
+    pub generator: String,
+    /// The observables (binned jackknife errors).
+    pub observables: Observables,
+    /// τ_int of the energy per spin, in sweeps (the records' spacing times τ_int of the
+    /// records; ½·thin when the records are uncorrelated).
+    pub tau_int_energy_sweeps: f64,
+    /// τ_int of |m|, in sweeps.
+    pub tau_int_abs_magnetization_sweeps: f64,
+    /// Whether the burn-in is at least 20 τ_int and each chain at least 50 τ_int long.
+    pub equilibrated: bool,
+    /// The coupling of the 40×40 torus whose exact energy equals the samples' (Kaufman),
+    /// with the error propagated from the energy's.
+    pub coupling_fit: Option<Measured>,
+    /// z-scores against the exact values (`energy_per_spin`, `specific_heat`) and the Monte
+    /// Carlo data (the rest; G(r) as `correlation_r`).
+    pub z_scores: BTreeMap<String, f64>,
+}
+
+/// Everything `quality` reports.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QualityReport {
+    /// The run folder analysed.
+    pub run: String,
+    /// The settings.
+    pub options: QualityOptions,
+    /// The lattice size L and coupling K of the data.
+    pub size: usize,
+    /// Coupling K of the data.
+    pub coupling: f64,
+    /// Per layer.
+    pub log_partition: Vec<LayerPartition>,
+    /// The first layer against the exact distribution.
+    pub first_layer: FirstLayerLikelihood,
+    /// Exact values of the 40×40 torus (Kaufman): `energy_per_spin`, `specific_heat`.
+    pub exact: BTreeMap<String, f64>,
+    /// The Monte Carlo data, measured the same way.
+    pub data: Observables,
+    /// The first RBM alone, and the whole DBN.
+    pub generators: Vec<GeneratorReport>,
+    /// Histograms and G(r) for the figures are not stored; seconds per stage are.
+    pub seconds: BTreeMap<String, f64>,
+}
+
+/// A finished run: its config and its stack, read from `config.json` and `weights/*.npy`.
+///
+/// # Errors
+/// A folder that is not a finished fig3 run, or weights that do not fit the config.
+pub fn load_run(dir: &Path, device: &Device) -> Result<(PretrainConfig, Dbn)> {
+    let config_path = dir.join("config.json");
+    if !config_path.is_file() {
+        bail!("{} is not a fig3 run folder (no config.json)", dir.display());
+    }
+    let config = PretrainConfig::read(&config_path)?;
+    config.validate().with_context(|| config_path.display().to_string())?;
+    let mut layers = Vec::new();
+    for (l, pair) in config.layers.windows(2).enumerate() {
+        let read = |name: String, shape: &[usize]| -> Result<Vec<f32>> {
+            let path = dir.join("weights").join(&name);
+            if !path.is_file() {
+                bail!(
+                    "{} is missing: {} is not a finished fig3 run (the weights are written at its end)",
+                    path.display(),
+                    dir.display()
+                );
+            }
+            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let (got, data) = npy::decode_f32(&path, &bytes)?;
+            if got != shape {
+                bail!(
+                    "{} has shape {got:?} but config.json's layers need {shape:?}",
+                    path.display()
+                );
+            }
+            Ok(data)
+        };
+        let [nv, nh] = [pair[0], pair[1]];
+        let layer = l + 1;
+        let d = device;
+        layers.push(Rbm::from_parameters(
+            Tensor::from_data(TensorData::new(read(format!("layer{layer}_W.npy"), &[nv, nh])?, [nv, nh]), d),
+            Tensor::from_data(TensorData::new(read(format!("layer{layer}_visible_bias.npy"), &[nv])?, [nv]), d),
+            Tensor::from_data(TensorData::new(read(format!("layer{layer}_hidden_bias.npy"), &[nh])?, [nh]), d),
+            config.units,
+            config.units,
+        ));
+    }
+    Ok((config, Dbn::new(layers)?))
+}
+
+/// Observables of `chains` of the L×L lattice at coupling `k`, with G(r).
+fn observe(lattice: &Lattice, k: f64, chains: &[&[i8]]) -> Observables {
+    measure(
+        lattice,
+        chains,
+        MeasureOptions {
+            coupling: k,
+            field: 0.0,
+            correlation: true,
+            bins_per_chain: 10,
+        },
+    )
+}
+
+/// τ_int in records of a per-configuration quantity over every chain.
+fn tau_records(chains: &Chains, f: impl Fn(&[i8]) -> f64) -> f64 {
+    let series: Vec<Vec<f64>> = chains
+        .all()
+        .iter()
+        .map(|c| c.chunks_exact(chains.units).map(&f).collect())
+        .collect();
+    let refs: Vec<&[f64]> = series.iter().map(Vec::as_slice).collect();
+    integrated_autocorrelation_time(&refs)
+}
+
+/// The generator report of `chains` against the exact values and the data.
+fn judge(
+    name: &str,
+    chains: &Chains,
+    gibbs: &GibbsConfig,
+    lattice: &Lattice,
+    k: f64,
+    exact: &BTreeMap<String, f64>,
+    data: &Observables,
+) -> GeneratorReport {
+    let l = lattice.size();
+    let o = observe(lattice, k, &chains.all());
+    let n = chains.units as f64;
+    let thin = gibbs.thin as f64;
+    let tau_e = thin * tau_records(chains, |s| lattice.energy(s, 0.0) / n);
+    let tau_m = thin
+        * tau_records(chains, |s| {
+            (s.iter().map(|&x| f64::from(x)).sum::<f64>() / n).abs()
+        });
+    let tau = tau_e.max(tau_m);
+    let equilibrated = gibbs.burn_in as f64 >= 20.0 * tau && gibbs.sweeps as f64 >= 50.0 * tau;
+    let e = o.energy_per_spin;
+    let fit = |u: f64| coupling_at_energy_2d(l, l, u);
+    let coupling_fit = fit(e.mean).map(|mean| {
+        // The energy falls with K: the fit's error from the energy's, both ways, averaged.
+        let (lo, hi) = (fit(e.mean + e.error), fit(e.mean - e.error));
+        let error = match (lo, hi) {
+            (Some(lo), Some(hi)) => 0.5 * (hi - lo).abs(),
+            _ => f64::NAN,
+        };
+        Measured { mean, error }
+    });
+    let mut z = BTreeMap::new();
+    z.insert("energy_per_spin".into(), signed_z(e, exact["energy_per_spin"], 0.0));
+    z.insert(
+        "specific_heat".into(),
+        signed_z(o.specific_heat, exact["specific_heat"], 0.0),
+    );
+    let pairs = [
+        ("abs_magnetization", o.abs_magnetization, data.abs_magnetization),
+        ("magnetization_sq", o.magnetization_sq, data.magnetization_sq),
+        ("susceptibility", o.susceptibility, data.susceptibility),
+    ];
+    for (key, g, d) in pairs {
+        z.insert(key.into(), signed_z(g, d.mean, d.error));
+    }
+    let optional = [
+        ("susceptibility_zero_field", o.susceptibility_zero_field, data.susceptibility_zero_field),
+        ("second_moment_length", o.second_moment_length, data.second_moment_length),
+    ];
+    for (key, g, d) in optional {
+        if let (Some(g), Some(d)) = (g, d) {
+            z.insert(key.into(), signed_z(g, d.mean, d.error));
+        }
+    }
+    for (r, (g, d)) in o.correlation.iter().zip(&data.correlation).enumerate().skip(1) {
+        z.insert(format!("correlation_{r}"), signed_z(*g, d.mean, d.error));
+    }
+    GeneratorReport {
+        generator: name.into(),
+        observables: o,
+        tau_int_energy_sweeps: tau_e,
+        tau_int_abs_magnetization_sweeps: tau_m,
+        equilibrated,
+        coupling_fit,
+        z_scores: z,
+    }
+}
+
+/// (generated − reference) / √(σ_gen² + σ_ref²).
+fn signed_z(g: Measured, reference: f64, reference_error: f64) -> f64 {
+    (g.mean - reference) / g.error.hypot(reference_error)
+}
+
+/// Everything the figures need besides the report.
+pub struct Samples {
+    /// The data's configurations, per chain.
+    pub data: Vec<Vec<i8>>,
+    /// The generators' chains, in the report's order.
+    pub generated: Vec<Chains>,
+}
+
+/// The analysis of the finished run in `dir` whose dataset is found in `datasets`
+/// (see the module docs). `stage` is told the name of each stage as it starts; `progress`
+/// the sweeps of the generators as they are done.
+///
+/// # Errors
+/// A folder that is not a finished run, a missing or different dataset, invalid options, or
+/// a device that cannot hand results back.
+pub fn assess(
+    dir: &Path,
+    datasets: &Path,
+    options: &QualityOptions,
+    device: &Device,
+    stage: &dyn Fn(&str),
+    progress: &dyn Fn(usize),
+) -> Result<(QualityReport, Samples)> {
+    options.validate()?;
+    let mut seconds = BTreeMap::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &str, seconds: &mut BTreeMap<String, f64>| {
+        seconds.insert(name.to_string(), clock.elapsed().as_secs_f64());
+        clock = Instant::now();
+    };
+
+    stage("reading the run and its data");
+    let (config, dbn) = load_run(dir, device)?;
+    let data_dir = datasets.join(crate::pretrain::dataset_name(&config.data));
+    let stored = ising_data::store::load_dataset(&data_dir).with_context(|| {
+        format!(
+            "the run's dataset {} (give its folder with --datasets)",
+            data_dir.display()
+        )
+    })?;
+    let (l, k) = (config.data.size, config.data.coupling);
+    let lattice = Lattice::Square { l };
+    let n_chains = stored.manifest.config.chains;
+    let per_chain = stored.spins.len() / n_chains;
+    let data_chains: Vec<Vec<i8>> = stored.spins.chunks(per_chain).map(<[i8]>::to_vec).collect();
+    let data_refs: Vec<&[i8]> = data_chains.iter().map(Vec::as_slice).collect();
+    let data = observe(&lattice, k, &data_refs);
+    let thermo = kaufman_thermo(l, l, k);
+    let exact: BTreeMap<String, f64> = [
+        ("energy_per_spin".to_string(), thermo.energy_per_spin),
+        ("specific_heat".to_string(), thermo.specific_heat_per_spin),
+    ]
+    .into();
+    let (train, valid) = split_rows(
+        stored,
+        encoding_for(config.units),
+        config.data.valid_fraction,
+        config.data.seed,
+    )?;
+    lap("data", &mut seconds);
+
+    // Generators: the first RBM alone, then the DBN; every layer's own chains give its
+    // reverse-AIS starts.
+    let gibbs = |stream: u64| GibbsConfig {
+        seed: rbm::noise::key(&[options.seed, options.gibbs.seed, stream]),
+        ..options.gibbs.clone()
+    };
+    stage("sampling the first RBM");
+    let first = &dbn.layers[0];
+    let rbm_chains = gibbs_chains(first, &gibbs(1), progress)?;
+    lap("generator_rbm", &mut seconds);
+    stage("sampling the DBN");
+    let dbn_chains = dbn_chains(&dbn, &gibbs(2), options.downward, progress)?;
+    lap("generator_dbn", &mut seconds);
+    let generators = vec![
+        judge("rbm", &rbm_chains, &options.gibbs, &lattice, k, &exact, &data),
+        judge(
+            &format!("dbn ({} layers, {:?} downward)", dbn.layers.len(), options.downward)
+                .to_lowercase(),
+            &dbn_chains,
+            &options.gibbs,
+            &lattice,
+            k,
+            &exact,
+            &data,
+        ),
+    ];
+
+    // ln Z of every layer, bracketed.
+    let held_out = valid.to_tensor(device);
+    let mut layer_data = held_out.clone();
+    let mut log_partition = Vec::new();
+    for (i, layer) in dbn.layers.iter().enumerate() {
+        stage(&format!("AIS, layer {}", i + 1));
+        let base = layer
+            .clone()
+            .with_visible_bias_from_data(layer_data.clone())
+            .visible_bias
+            .val();
+        let ais = AisConfig {
+            runs: options.ais_runs,
+            segments: options.ladder.clone(),
+            seed: rbm::noise::key(&[options.seed, 10, i as u64]),
+        };
+        let forward = ais_log_partition_repeated(layer, Some(base.clone()), &ais, options.ais_repetitions)?;
+        // The reverse starts: records of the layer's own chains (for the first layer, the
+        // generator's; above it, chains of that layer alone), spread evenly over the chains
+        // and their recorded stretch.
+        let starts_needed = options.ais_runs * options.ais_repetitions;
+        let (starts, tau) = match i {
+            0 => (
+                spread_records(&rbm_chains, starts_needed, layer, device),
+                tau_of_mean(&rbm_chains, options.gibbs.thin),
+            ),
+            _ => {
+                let chains = gibbs_chains(layer, &gibbs(100 + i as u64), &|_| {})?;
+                (
+                    spread_records(&chains, starts_needed, layer, device),
+                    tau_of_mean(&chains, options.gibbs.thin),
+                )
+            }
+        };
+        let reverse = (0..options.ais_repetitions)
+            .map(|r| {
+                let rows = r * options.ais_runs..(r + 1) * options.ais_runs;
+                let config = AisConfig {
+                    seed: rbm::noise::key(&[ais.seed, 1, r as u64]),
+                    ..ais.clone()
+                };
+                let start = starts.clone().slice([rows, 0..layer.n_visible()]);
+                ais_reverse_log_partition(layer, Some(base.clone()), &config, start)
+            })
+            .collect::<rbm::Result<Vec<_>>>()?;
+        let forward = Repeated::of(forward.repetitions);
+        let reverse = Repeated::of(reverse);
+        log_partition.push(LayerPartition {
+            layer: i + 1,
+            shape: [layer.n_visible(), layer.n_hidden()],
+            bracket_width: reverse.value - forward.value,
+            log_partition_forward: forward,
+            log_partition_reverse: reverse,
+            tau_int_sweeps: tau,
+        });
+        if i + 1 < dbn.layers.len() {
+            layer_data = match config.propagation {
+                Propagation::Mean => layer.hidden_mean(layer_data),
+                Propagation::Sample => layer.sample_hidden(layer_data),
+            };
+        }
+        lap(&format!("ais_layer{}", i + 1), &mut seconds);
+    }
+
+    stage("likelihood of the first layer");
+    let entropy = match k > 0.0 {
+        true => entropy_per_spin_2d(l, l, k),
+        false => std::f64::consts::LN_2,
+    };
+    let f_valid = mean_free_energy(first, held_out)?;
+    let f_train = mean_free_energy(first, train.to_tensor(device))?;
+    let (z_fwd, z_rev) = (
+        log_partition[0].log_partition_forward.estimate(),
+        log_partition[0].log_partition_reverse.estimate(),
+    );
+    let n = first.n_visible();
+    let bracket = |f: Estimate| Bracket {
+        forward: nll_per_unit(f, z_fwd, n),
+        reverse: nll_per_unit(f, z_rev, n),
+    };
+    let nll = bracket(f_valid);
+    let minus_entropy = |e: Estimate| Estimate {
+        value: e.value - entropy,
+        std_error: e.std_error,
+    };
+    let first_layer = FirstLayerLikelihood {
+        entropy_per_spin: entropy,
+        train_nll_per_spin: bracket(f_train),
+        kl_per_spin: Bracket {
+            forward: minus_entropy(nll.forward),
+            reverse: minus_entropy(nll.reverse),
+        },
+        nll_per_spin: nll,
+        bias: "forward: ln Z from below in expectation, so NLL and KL biased low; reverse: from the model's own equilibrated Gibbs chains, ln Z from above in expectation, so NLL and KL biased high".into(),
+    };
+    lap("likelihood", &mut seconds);
+
+    let report = QualityReport {
+        run: dir.display().to_string(),
+        options: options.clone(),
+        size: l,
+        coupling: k,
+        log_partition,
+        first_layer,
+        exact,
+        data,
+        generators,
+        seconds,
+    };
+    let samples = Samples {
+        data: data_chains,
+        generated: vec![rbm_chains, dbn_chains],
+    };
+    Ok((report, samples))
+}
+
+/// `count` records spread evenly over the chains (round robin) and over each chain's
+/// recorded stretch (the last record included), encoded for `layer`'s visible units
+/// (`[count, n]`).
+///
+/// # Panics
+/// If there are fewer records than `count` (excluded by [`QualityOptions::validate`]).
+fn spread_records(chains: &Chains, count: usize, layer: &Rbm, device: &Device) -> Tensor<2> {
+    assert!(count <= chains.chains * chains.records, "too few records");
+    let encode = |s: i8| rbm::eval::likelihood::encode_spin(layer.visible_units, s) as f32;
+    let per_chain = count.div_ceil(chains.chains);
+    let rows: Vec<f32> = (0..count)
+        .flat_map(|i| {
+            let (c, k) = (i % chains.chains, i / chains.chains);
+            // The k-th of per_chain records counted back from the last, evenly spaced.
+            let r = chains.records - 1 - k * chains.records / per_chain;
+            let record = &chains.chain(c)[r * chains.units..][..chains.units];
+            record.iter().map(|&s| encode(s)).collect::<Vec<_>>()
+        })
+        .collect();
+    Tensor::from_data(TensorData::new(rows, [count, chains.units]), device)
+}
+
+/// τ_int in sweeps of the mean visible activity of `chains` recorded every `thin` sweeps.
+fn tau_of_mean(chains: &Chains, thin: usize) -> f64 {
+    let n = chains.units as f64;
+    thin as f64 * tau_records(chains, |s| s.iter().map(|&x| f64::from(x)).sum::<f64>() / n)
+}
+
+/// Density histogram of `values` over `range` in `bins` bins, as (bin centre, density)
+/// points.
+fn density(values: &[f64], (lo, hi): (f64, f64), bins: usize) -> Vec<(f64, f64)> {
+    let width = (hi - lo) / bins as f64;
+    let mut counts = vec![0usize; bins];
+    for &x in values {
+        let b = (((x - lo) / width) as usize).min(bins - 1);
+        counts[b] += 1;
+    }
+    let total = values.len() as f64 * width;
+    counts
+        .iter()
+        .enumerate()
+        .map(|(b, &c)| (lo + (b as f64 + 0.5) * width, c as f64 / total))
+        .collect()
+}
+
+/// The figures of a report, as (file name, PNG bytes): G(r) of the data and each generator
+/// (log scale), histograms of E/N and m, and each layer's ln Z from both sides.
+///
+/// # Errors
+/// If drawing fails.
+pub fn figures(report: &QualityReport, samples: &Samples) -> Result<Vec<(String, Vec<u8>)>> {
+    use crate::plot::{Series, line_chart};
+    let lattice = Lattice::Square { l: report.size };
+    let n = lattice.n_sites();
+    let mut names = vec!["Monte Carlo data".to_string()];
+    names.extend(report.generators.iter().map(|g| g.generator.clone()));
+    let mut observed = vec![&report.data];
+    observed.extend(report.generators.iter().map(|g| &g.observables));
+    let correlation: Vec<Series> = names
+        .iter()
+        .zip(&observed)
+        .map(|(name, o)| Series {
+            name: name.clone(),
+            points: o.correlation.iter().enumerate().map(|(r, g)| (r as f64, g.mean)).collect(),
+            errors: Some(o.correlation.iter().map(|g| g.error).collect()),
+        })
+        .collect();
+    let mut out = vec![(
+        "correlation.png".to_string(),
+        line_chart(
+            &format!("G(r) on the {0}×{0} torus at K = {1}", report.size, report.coupling),
+            "r (lattice spacings)",
+            "G(r) = <s(i) s(i+r)>",
+            &correlation,
+            true,
+        )?,
+    )];
+    let sources: Vec<Vec<&[i8]>> = std::iter::once(samples.data.iter().map(Vec::as_slice).collect())
+        .chain(samples.generated.iter().map(|c| c.all()))
+        .collect();
+    let per_config = |f: &dyn Fn(&[i8]) -> f64| -> Vec<Vec<f64>> {
+        sources
+            .iter()
+            .map(|chains| chains.iter().flat_map(|c| c.chunks_exact(n).map(f)).collect())
+            .collect()
+    };
+    let energies = per_config(&|s| lattice.energy(s, 0.0) / n as f64);
+    let magnetisations = per_config(&|s| s.iter().map(|&x| f64::from(x)).sum::<f64>() / n as f64);
+    let (e_lo, e_hi) = energies
+        .iter()
+        .flatten()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    for (file, title, label, values, range) in [
+        ("energy_histogram.png", "Energy per spin", "E/N (units of J)", &energies, (e_lo, e_hi + 1e-9)),
+        ("magnetization_histogram.png", "Magnetisation per spin", "m", &magnetisations, (-1.0, 1.0)),
+    ] {
+        let series: Vec<Series> = names
+            .iter()
+            .zip(values)
+            .map(|(name, v)| Series::new(name.clone(), density(v, range, 60)))
+            .collect();
+        out.push((file.into(), line_chart(title, label, "density", &series, false)?));
+    }
+    let side = |name: &str, pick: &dyn Fn(&LayerPartition) -> &Repeated| Series {
+        name: name.into(),
+        points: report
+            .log_partition
+            .iter()
+            .map(|p| (p.layer as f64, pick(p).value - p.log_partition_forward.value))
+            .collect(),
+        errors: Some(report.log_partition.iter().map(|p| pick(p).std_error).collect()),
+    };
+    out.push((
+        "log_partition.png".into(),
+        line_chart(
+            "ln Z per layer: reverse and forward AIS, relative to forward",
+            "layer",
+            "ln Ẑ − ln Ẑ_forward (nats)",
+            &[
+                side("forward AIS (from below)", &|p| &p.log_partition_forward),
+                side("reverse AIS (from above)", &|p| &p.log_partition_reverse),
+            ],
+            false,
+        )?,
+    ));
+    Ok(out)
+}
