@@ -161,7 +161,13 @@ pub struct LayerPartition {
     /// τ_int of the chains that gave the reverse starts, in sweeps, measured on the mean
     /// visible activity.
     pub tau_int_sweeps: f64,
+    /// The exact ln Z by enumeration, for a layer with at most [`EXACT_UNITS`] units on its
+    /// smaller discrete side (a check of the bracket; `null` otherwise).
+    pub log_partition_exact: Option<f64>,
 }
+
+/// The widest layer side whose states [`assess`] enumerates for the exact ln Z (2²⁰ states).
+pub const EXACT_UNITS: usize = 20;
 
 /// The first layer as a model of the Ising distribution.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -514,6 +520,10 @@ pub fn assess(
             .collect::<rbm::Result<Vec<_>>>()?;
         let forward = Repeated::of(forward.repetitions);
         let reverse = Repeated::of(reverse);
+        let log_partition_exact = match layer.n_hidden().min(layer.n_visible()) <= EXACT_UNITS {
+            true => Some(rbm::eval::exact::HostRbm::from_rbm(layer)?.log_partition_exact()?),
+            false => None,
+        };
         log_partition.push(LayerPartition {
             layer: i + 1,
             shape: [layer.n_visible(), layer.n_hidden()],
@@ -521,6 +531,7 @@ pub fn assess(
             log_partition_forward: forward,
             log_partition_reverse: reverse,
             tau_int_sweeps: tau,
+            log_partition_exact,
         });
         if i + 1 < dbn.layers.len() {
             layer_data = match config.propagation {

@@ -155,4 +155,100 @@ fn small_stack_end_to_end() {
     let second = run(&config, &tmp.path().join("run2"), &datasets);
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains("verified"));
+
+    check_quality(&out, &datasets);
+    // fig3 --force still replaces a run folder that holds quality's output.
+    let forced = Command::new(env!("CARGO_BIN_EXE_fig3"))
+        .args(["--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .args(["--datasets", datasets.to_str().unwrap(), "--force"])
+        .output()
+        .unwrap();
+    assert!(
+        forced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    assert!(!out.join("quality").exists());
+}
+
+fn quality(run: &Path, datasets: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_quality"))
+        .args(["--run", run.to_str().unwrap()])
+        .args(["--datasets", datasets.to_str().unwrap()])
+        .args(["--chains", "20", "--burn-in", "300", "--sweeps", "600", "--thin", "3"])
+        .args(["--ais-runs", "20", "--ais-repetitions", "4", "--ais-scale", "0.25"])
+        .args(extra)
+        .output()
+        .expect("the quality binary runs")
+}
+
+/// `quality` on the small run: every output, ln Z bracketed and, for these enumerable
+/// layers (16 and 4 hidden units), agreeing with the exact value; a KL per spin between 0
+/// and the uniform model's; generators whose z-scores and fitted coupling are finite; an
+/// existing output refused without --force and replaced with it.
+fn check_quality(run: &Path, datasets: &Path) {
+    let result = quality(run, datasets, &[]);
+    assert!(
+        result.status.success(),
+        "quality failed: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let dir = run.join("quality");
+    for name in [
+        "quality.json",
+        "correlation.png",
+        "energy_histogram.png",
+        "magnetization_histogram.png",
+        "log_partition.png",
+    ] {
+        assert!(dir.join(name).is_file(), "missing {name}");
+    }
+    let q: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("quality.json")).unwrap()).unwrap();
+    let layers = q["log_partition"].as_array().unwrap();
+    assert_eq!(layers.len(), 2);
+    for layer in layers {
+        let exact = layer["log_partition_exact"].as_f64().expect("enumerable");
+        let side = |key: &str| {
+            let z = &layer[key];
+            (z["value"].as_f64().unwrap(), z["std_error"].as_f64().unwrap())
+        };
+        // Both sides within 4 standard errors and 0.1 nats of the exact value.
+        for key in ["log_partition_forward", "log_partition_reverse"] {
+            let (value, error) = side(key);
+            assert!(error > 0.0, "{key}: {layer}");
+            assert!(
+                (value - exact).abs() < (4.0 * error).max(0.02) && (value - exact).abs() < 0.1,
+                "{key} {value} ± {error} vs exact {exact}"
+            );
+        }
+    }
+    let s = q["first_layer"]["entropy_per_spin"].as_f64().unwrap();
+    for side in ["forward", "reverse"] {
+        let kl = q["first_layer"]["kl_per_spin"][side]["value"].as_f64().unwrap();
+        assert!(kl > 0.0 && kl < std::f64::consts::LN_2 - s, "KL {kl}");
+    }
+    let generators = q["generators"].as_array().unwrap();
+    assert_eq!(generators.len(), 2);
+    for g in generators {
+        for key in ["energy_per_spin", "specific_heat", "abs_magnetization", "correlation_1"] {
+            assert!(g["z_scores"][key].as_f64().unwrap().is_finite(), "{key}: {g}");
+        }
+        assert!(g["coupling_fit"]["mean"].as_f64().unwrap() > 0.0, "{g}");
+        assert!(g["tau_int_energy_sweeps"].as_f64().unwrap() > 0.0);
+    }
+    // The data are measured the same way: the exact energy within 4 standard errors.
+    let data = q["data"]["energy_per_spin"]["mean"].as_f64().unwrap();
+    let error = q["data"]["energy_per_spin"]["error"].as_f64().unwrap();
+    let exact = q["exact"]["energy_per_spin"].as_f64().unwrap();
+    assert!((data - exact).abs() < 4.0 * error, "{data} ± {error} vs {exact}");
+
+    let before = std::fs::read(dir.join("quality.json")).unwrap();
+    let again = quality(run, datasets, &[]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+    assert_eq!(std::fs::read(dir.join("quality.json")).unwrap(), before);
+    let forced = quality(run, datasets, &["--force", "--seed", "9"]);
+    assert!(forced.status.success());
+    assert_ne!(std::fs::read(dir.join("quality.json")).unwrap(), before);
 }
