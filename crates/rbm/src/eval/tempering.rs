@@ -1,0 +1,359 @@
+//! Parallel tempering (replica exchange) for an RBM: Swendsen & Wang 1986 ("Replica Monte
+//! Carlo simulation of spin glasses"), Geyer 1991 ("Markov chain Monte Carlo maximum
+//! likelihood"), applied to RBMs by Desjardins, Courville, Bengio, Vincent & Delalleau 2010
+//! ("Tempered Markov chain Monte Carlo for training of restricted Boltzmann machines").
+//!
+//! Replica k samples the tempered joint distribution
+//!
+//! p_β(v, h) ∝ e^{−β E(v, h)},  β = β_k,
+//!
+//! with the whole energy E of [`crate::rbm`] multiplied by β, biases (and the Gaussian base
+//! measure ½hᵀh) included; β = 1 is the model. At small β the distribution is nearly
+//! uniform and a Gibbs chain crosses between the modes that trap it at β = 1; swaps pass
+//! those crossings up the ladder.
+//!
+//! Each sweep is, for every replica at once (R inverse temperatures × C chains are one batch
+//! of R·C rows, row k·C + c being chain c at β_k):
+//! 1. one block-Gibbs step at its β: h ~ p_β(h | v) with input β(vW + b), then
+//!    v' ~ p_β(v | h) with input β(hWᵀ + a); a Gaussian hidden unit is N(x, 1/β), its
+//!    variance 1/β (the base measure ½h² is tempered too);
+//! 2. swap attempts between neighbouring inverse temperatures, chain by chain: pairs
+//!    (β_k, β_{k+1}) with k even on even sweeps, k odd on odd sweeps (the deterministic
+//!    even/odd scheme). The states x_k = (v', h) and x_{k+1} trade places with probability
+//!    min(1, e^{(β_k − β_{k+1})(E(x_k) − E(x_{k+1}))}), the Metropolis rule for the product
+//!    distribution Π_k p_{β_k}.
+//!
+//! The swap uses the **joint energy E(v, h)** of the pair the sweep just drew, not the free
+//! energy F(v): the visible marginal of p_β is Σ_h e^{−βE(v,h)}, which is not e^{−βF(v)} for
+//! β ≠ 1, so a rule in F(v) would not leave the tempered distributions that the Gibbs steps
+//! sample invariant. After a swap only v matters: the next sweep draws h afresh.
+//!
+//! Every random number comes from the [`Noise`] stream keyed by [`TemperingConfig::seed`],
+//! in a fixed order (per sweep: the hidden layer's numbers, the visible layer's, then one
+//! uniform per attempted swap), so a run is a function of the model, the configuration and
+//! the start.
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{RbmError, Result};
+use crate::noise::Noise;
+use crate::rbm::Rbm;
+use crate::tensor::to_vec;
+use crate::units::Units;
+
+/// Configuration of a parallel-tempering run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemperingConfig {
+    /// The inverse temperatures β_0 < β_1 < … < β_{R−1} = 1, all > 0, at least two (for
+    /// example [`geometric_ladder`]).
+    pub betas: Vec<f64>,
+    /// Independent chains C per inverse temperature.
+    pub chains: usize,
+    /// Sweeps after the burn-in, during which samples are recorded and swaps counted.
+    pub sweeps: usize,
+    /// Sweeps before recording, with swaps (not counted in the acceptance rates).
+    #[serde(default)]
+    pub burn_in: usize,
+    /// Record the β = 1 replica after every `thin`-th sweep of the recorded phase (1 records
+    /// every sweep); at most `sweeps`, so that something is recorded.
+    #[serde(default = "one")]
+    pub thin: usize,
+    /// Key of the [`Noise`] stream every random number of the run is drawn from.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// R inverse temperatures spaced geometrically from `beta_min` to 1:
+/// β_k = beta_min^{(R−1−k)/(R−1)}, the last exactly 1. Geometric spacing keeps the swap
+/// acceptance roughly even along the ladder when the heat capacity varies slowly.
+///
+/// # Errors
+/// [`RbmError::Config`] if `beta_min` is not in (0, 1) or `n < 2`.
+pub fn geometric_ladder(beta_min: f64, n: usize) -> Result<Vec<f64>> {
+    if !(beta_min > 0.0 && beta_min < 1.0) {
+        return Err(RbmError::Config(format!(
+            "beta_min of a geometric ladder must be in (0, 1), got {beta_min}"
+        )));
+    }
+    if n < 2 {
+        return Err(RbmError::Config(format!(
+            "a geometric ladder needs at least 2 inverse temperatures, got {n}"
+        )));
+    }
+    let mut betas: Vec<f64> = (0..n)
+        .map(|k| beta_min.powf((n - 1 - k) as f64 / (n - 1) as f64))
+        .collect();
+    betas[n - 1] = 1.0;
+    Ok(betas)
+}
+
+impl TemperingConfig {
+    /// A configuration with the given ladder and `chains` chains, `sweeps` sweeps, no
+    /// burn-in, every sweep recorded, seed 0.
+    pub fn new(betas: Vec<f64>, chains: usize, sweeps: usize) -> Self {
+        Self {
+            betas,
+            chains,
+            sweeps,
+            burn_in: 0,
+            thin: 1,
+            seed: 0,
+        }
+    }
+
+    /// With `burn_in` sweeps before recording.
+    pub fn with_burn_in(self, burn_in: usize) -> Self {
+        Self { burn_in, ..self }
+    }
+
+    /// Recording every `thin`-th sweep.
+    pub fn with_thin(self, thin: usize) -> Self {
+        Self { thin, ..self }
+    }
+
+    /// With the stream key `seed`.
+    pub fn with_seed(self, seed: u64) -> Self {
+        Self { seed, ..self }
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    /// [`RbmError::Config`], naming the field, if `betas` has fewer than two entries, an
+    /// entry that is not finite and > 0, is not strictly increasing or does not end at 1;
+    /// if `chains`, `sweeps` or `thin` is 0; or if `thin > sweeps` (nothing recorded).
+    pub fn validate(&self) -> Result<()> {
+        let b = &self.betas;
+        if b.len() < 2 {
+            return Err(RbmError::Config(format!(
+                "betas: parallel tempering needs at least 2 inverse temperatures, got {}",
+                b.len()
+            )));
+        }
+        if let Some(bad) = b.iter().find(|&&x| !(x.is_finite() && x > 0.0)) {
+            return Err(RbmError::Config(format!(
+                "betas: every inverse temperature must be finite and > 0, got {bad}"
+            )));
+        }
+        if let Some(k) = (1..b.len()).find(|&k| b[k] <= b[k - 1]) {
+            return Err(RbmError::Config(format!(
+                "betas must be strictly increasing, but betas[{}] = {} ≥ betas[{k}] = {}",
+                k - 1,
+                b[k - 1],
+                b[k]
+            )));
+        }
+        if b[b.len() - 1] != 1.0 {
+            return Err(RbmError::Config(format!(
+                "betas must end at 1 (the model), got {}",
+                b[b.len() - 1]
+            )));
+        }
+        for (name, value) in [
+            ("chains", self.chains),
+            ("sweeps", self.sweeps),
+            ("thin", self.thin),
+        ] {
+            if value == 0 {
+                return Err(RbmError::Config(format!("{name} must be ≥ 1, got 0")));
+            }
+        }
+        if self.thin > self.sweeps {
+            return Err(RbmError::Config(format!(
+                "thin ({}) must not exceed sweeps ({}): nothing would be recorded",
+                self.thin, self.sweeps
+            )));
+        }
+        Ok(())
+    }
+
+    /// The number of recorded sweeps, ⌊sweeps / thin⌋.
+    pub fn recorded(&self) -> usize {
+        self.sweeps / self.thin
+    }
+}
+
+/// The outcome of [`parallel_tempering`].
+#[derive(Debug, Clone)]
+pub struct TemperingSamples {
+    /// The β = 1 replica's visible states, `[recorded · chains, n_v]`: row s·C + c is chain c
+    /// after the s-th recorded sweep.
+    pub samples: Tensor<2>,
+    /// The fraction of accepted swaps of each neighbouring pair (β_k, β_{k+1}), k = 0..R−1,
+    /// over the recorded phase (burn-in excluded); NaN for a pair never attempted there.
+    pub acceptance: Vec<f64>,
+    /// Swap attempts of each pair over the recorded phase (chains × sweeps on which the pair
+    /// was up).
+    pub attempts: Vec<u64>,
+    /// The last state of every replica, `[R · chains, n_v]`, row k·C + c chain c at β_k:
+    /// where a continuation would start.
+    pub last: Tensor<2>,
+}
+
+/// Draws units of type `units` from the tempered conditional with (untempered) inputs `x`
+/// at the inverse temperature of each row (`beta`, `[rows, 1]`): a discrete unit from its
+/// conditional with input βx; a Gaussian unit from N(x, 1/β).
+fn sample_tempered(units: Units, x: Tensor<2>, beta: &Tensor<2>, noise: &mut Noise) -> Tensor<2> {
+    let n = x.dims().iter().product();
+    let numbers = noise.draw(units.draw(), n);
+    match units {
+        Units::Bernoulli | Units::Spin => units.sample_from(x * beta.clone(), numbers),
+        Units::Gaussian => {
+            let z = Tensor::<2>::from_data(TensorData::new(numbers, x.dims()), &x.device());
+            x + z / beta.clone().sqrt()
+        }
+    }
+}
+
+/// Parallel tempering of `rbm` with `config`, every chain at every inverse temperature
+/// starting from a visible state drawn uniformly (each unit its two values with probability
+/// ½, from the run's stream). See the module docs for the algorithm.
+///
+/// # Errors
+/// [`RbmError::Config`] if the configuration is invalid (see [`TemperingConfig::validate`]);
+/// [`RbmError::Device`] if the device cannot hand the energies back.
+pub fn parallel_tempering(rbm: &Rbm, config: &TemperingConfig) -> Result<TemperingSamples> {
+    config.validate()?;
+    let device = rbm.weights.val().device();
+    let mut noise = Noise::new(config.seed);
+    let rows = config.betas.len() * config.chains;
+    let zeros = Tensor::<2>::zeros([rows, rbm.n_visible()], &device);
+    let start = rbm.visible_units.sample_with(zeros, &mut noise);
+    run(rbm, config, start, noise)
+}
+
+/// As [`parallel_tempering`], with every replica's chain c starting from row c of `start`
+/// (`[chains, n_v]`, the same rows at every inverse temperature).
+///
+/// # Errors
+/// As [`parallel_tempering`].
+///
+/// # Panics
+/// If `start` is not `[config.chains, n_v]`.
+pub fn parallel_tempering_from(
+    rbm: &Rbm,
+    config: &TemperingConfig,
+    start: Tensor<2>,
+) -> Result<TemperingSamples> {
+    config.validate()?;
+    assert_eq!(
+        start.dims(),
+        [config.chains, rbm.n_visible()],
+        "start must be [chains, n_visible]"
+    );
+    let start = start.repeat_dim(0, config.betas.len());
+    run(rbm, config, start, Noise::new(config.seed))
+}
+
+/// The sweeps of a validated configuration from the replicas' visible states `v`
+/// (`[R · C, n_v]`).
+fn run(
+    rbm: &Rbm,
+    config: &TemperingConfig,
+    mut v: Tensor<2>,
+    mut noise: Noise,
+) -> Result<TemperingSamples> {
+    let device = rbm.weights.val().device();
+    let (r, c) = (config.betas.len(), config.chains);
+    let beta_rows: Vec<f32> = config
+        .betas
+        .iter()
+        .flat_map(|&b| std::iter::repeat_n(b as f32, c))
+        .collect();
+    let beta = Tensor::<2>::from_data(TensorData::new(beta_rows, [r * c, 1]), &device);
+    let (w, a, b) = (
+        rbm.weights.val(),
+        rbm.visible_bias.val().unsqueeze_dim::<2>(0),
+        rbm.hidden_bias.val().unsqueeze_dim::<2>(0),
+    );
+
+    let mut accepted = vec![0u64; r - 1];
+    let mut attempts = vec![0u64; r - 1];
+    let mut recorded = Vec::with_capacity(config.recorded());
+    for t in 0..config.burn_in + config.sweeps {
+        // One block-Gibbs step at each row's β.
+        let h = sample_tempered(
+            rbm.hidden_units,
+            v.clone().matmul(w.clone()) + b.clone(),
+            &beta,
+            &mut noise,
+        );
+        let x_v = h.clone().matmul(w.clone().transpose()) + a.clone();
+        v = sample_tempered(rbm.visible_units, x_v, &beta, &mut noise);
+
+        // Swap attempts between the pairs (k, k+1) with k ≡ t (mod 2).
+        let energy: Vec<f64> = to_vec(rbm.energy(v.clone(), h))?;
+        let pairs: Vec<usize> = (t % 2..r - 1).step_by(2).collect();
+        let u = noise.uniforms(pairs.len() * c);
+        let counting = t >= config.burn_in;
+        let mut perm: Vec<i64> = (0..(r * c) as i64).collect();
+        let mut any = false;
+        for (p, &k) in pairs.iter().enumerate() {
+            let d_beta = config.betas[k] - config.betas[k + 1];
+            for chain in 0..c {
+                let (lo, hi) = (k * c + chain, (k + 1) * c + chain);
+                let log_ratio = d_beta * (energy[lo] - energy[hi]);
+                let accept = (u[p * c + chain] as f64) < log_ratio.exp();
+                if accept {
+                    perm.swap(lo, hi);
+                    any = true;
+                }
+                if counting {
+                    attempts[k] += 1;
+                    accepted[k] += u64::from(accept);
+                }
+            }
+        }
+        if any {
+            let idx = Tensor::<1, Int>::from_data(TensorData::new(perm, [r * c]), &device);
+            v = v.select(0, idx);
+        }
+
+        if counting && (t + 1 - config.burn_in).is_multiple_of(config.thin) {
+            recorded.push(v.clone().narrow(0, (r - 1) * c, c));
+        }
+    }
+    let acceptance = accepted
+        .iter()
+        .zip(&attempts)
+        .map(|(&a, &n)| {
+            if n == 0 {
+                f64::NAN
+            } else {
+                a as f64 / n as f64
+            }
+        })
+        .collect();
+    Ok(TemperingSamples {
+        samples: Tensor::cat(recorded, 0),
+        acceptance,
+        attempts,
+        last: v,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_geometric_ladder_is_geometric_and_ends_at_one() {
+        let b = geometric_ladder(0.01, 5).unwrap();
+        assert_eq!(b.len(), 5);
+        assert!((b[0] - 0.01).abs() < 1e-15);
+        assert_eq!(b[4], 1.0);
+        for k in 1..4 {
+            // Equal ratios: β_{k+1}/β_k = 0.01^{−1/4}.
+            assert!((b[k + 1] / b[k] - 0.01f64.powf(-0.25)).abs() < 1e-12);
+        }
+        assert!(TemperingConfig::new(b, 1, 1).validate().is_ok());
+        assert!(geometric_ladder(0.0, 5).is_err());
+        assert!(geometric_ladder(1.0, 5).is_err());
+        assert!(geometric_ladder(0.5, 1).is_err());
+    }
+}

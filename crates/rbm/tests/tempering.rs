@@ -1,0 +1,454 @@
+//! Parallel tempering against exact enumeration of small RBMs: on a bimodal p(v) its β = 1
+//! samples fit the exact distribution where plain block Gibbs from the same start does not;
+//! its swap acceptance rates match the exact stationary acceptance; its configuration is
+//! checked; a run is a function of its seed.
+
+mod common;
+
+use burn::prelude::*;
+use common::{lcg, random_rbm, values};
+use rbm::eval::exact::{HostRbm, state};
+use rbm::eval::tempering::{
+    TemperingConfig, geometric_ladder, parallel_tempering, parallel_tempering_from,
+};
+use rbm::{Noise, Rbm, RbmError, Units};
+
+/// A 10 × 3 RBM whose p(v) has two modes ten flips apart: hidden unit 0 couples to every
+/// visible unit with weight `strong` (a ferromagnet through one hidden unit: p(v) grows with
+/// |Σ v| for spins), the other hidden units weakly (±0.3); biases ±0.1 so the modes are not
+/// exactly symmetric.
+fn bimodal_rbm(visible: Units, hidden: Units, strong: f64) -> Rbm {
+    let (nv, nh) = (10, 3);
+    let mut s = 7;
+    let w: Vec<f32> = (0..nv * nh)
+        .map(|k| match k % nh {
+            0 => strong as f32,
+            _ => (0.3 * lcg(&mut s)) as f32,
+        })
+        .collect();
+    let a: Vec<f32> = (0..nv)
+        .map(|_| (0.06 + 0.05 * lcg(&mut s)) as f32)
+        .collect();
+    let b: Vec<f32> = (0..nh).map(|_| (0.1 * lcg(&mut s)) as f32).collect();
+    let d = Device::flex();
+    Rbm::from_parameters(
+        Tensor::from_data(TensorData::new(w, [nv, nh]), &d),
+        Tensor::from_data(TensorData::new(a, [nv]), &d),
+        Tensor::from_data(TensorData::new(b, [nh]), &d),
+        visible,
+        hidden,
+    )
+}
+
+/// The index of a visible row in [`state`]'s numbering (bit i set for the upper value).
+fn index_of(units: Units, row: &[f64]) -> usize {
+    let [lo, hi] = units.values().expect("discrete");
+    row.iter().enumerate().fold(0, |acc, (i, &x)| {
+        let bit = (x - hi).abs() < 1e-6;
+        assert!(bit || (x - lo).abs() < 1e-6, "not a unit value: {x}");
+        acc | (usize::from(bit) << i)
+    })
+}
+
+/// Counts of each visible configuration among the rows of `samples`.
+fn histogram(units: Units, samples: Tensor<2>) -> Vec<f64> {
+    let n = samples.dims()[1];
+    let mut counts = vec![0.0; 1 << n];
+    for row in values(samples).chunks(n) {
+        counts[index_of(units, row)] += 1.0;
+    }
+    counts
+}
+
+/// The exact p(v) of every visible configuration, in [`state`]'s numbering.
+fn exact_p(rbm: &Rbm) -> Vec<f64> {
+    let host = HostRbm::from_rbm(rbm).unwrap();
+    let n = rbm.n_visible();
+    let flat: Vec<f64> = (0..1u64 << n)
+        .flat_map(|i| state(rbm.visible_units, n, i))
+        .collect();
+    common::visible_probabilities(&host, &flat)
+}
+
+/// The exact tempered visible marginal p_β(v) ∝ Σ_h e^{−βE(v,h)} of every visible
+/// configuration: for discrete hidden units the marginal of the RBM with every parameter
+/// multiplied by β; for Gaussian hidden units e^{−βF(v)} (the h-integral at β is
+/// e^{β|x|²/2} times a constant).
+fn exact_p_at(rbm: &Rbm, beta: f64) -> Vec<f64> {
+    let mut host = HostRbm::from_rbm(rbm).unwrap();
+    let n = rbm.n_visible();
+    let states: Vec<Vec<f64>> = (0..1u64 << n)
+        .map(|i| state(rbm.visible_units, n, i))
+        .collect();
+    let log_p: Vec<f64> = if host.hidden_units.is_discrete() {
+        for x in host
+            .weights
+            .iter_mut()
+            .chain(&mut host.visible_bias)
+            .chain(&mut host.hidden_bias)
+        {
+            *x *= beta;
+        }
+        states.iter().map(|v| -host.free_energy(v)).collect()
+    } else {
+        states.iter().map(|v| -beta * host.free_energy(v)).collect()
+    };
+    let log_z = rbm::math::log_sum_exp(log_p.iter().copied());
+    log_p.iter().map(|lp| (lp - log_z).exp()).collect()
+}
+
+/// Upper tail of the standard normal, Q(z) = ½ erfc(z/√2) (Numerical Recipes' erfc,
+/// relative error < 1.2e-7).
+fn normal_tail(z: f64) -> f64 {
+    let x = z / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.5 * x.abs());
+    let poly = -x * x - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+    let erfc = t * poly.exp();
+    0.5 * if x >= 0.0 { erfc } else { 2.0 - erfc }
+}
+
+/// The χ² statistic, its 0.1% critical value (both from `common::chi2_test`, bins with
+/// fewer than five expected draws pooled) and its p-value by the Wilson–Hilferty
+/// approximation, with the degrees of freedom counted by the same pooling rule.
+fn chi2_with_p(counts: &[f64], p: &[f64], n: f64) -> (f64, f64, f64) {
+    let (chi2, critical) = common::chi2_test(counts, p, n);
+    let big = p.iter().filter(|&&pi| n * pi >= 5.0).count();
+    let pooled = usize::from(p.iter().any(|&pi| n * pi < 5.0));
+    let d = (big + pooled - 1) as f64;
+    let a = 2.0 / (9.0 * d);
+    let z = ((chi2 / d).cbrt() - (1.0 - a)) / a.sqrt();
+    (chi2, critical, normal_tail(z))
+}
+
+/// `sweeps` block-Gibbs steps at β = 1 of `chains` chains from `start`, recording after the
+/// burn-in and every `thin`-th sweep as parallel tempering does; numbers from `Noise(seed)`.
+fn plain_gibbs(rbm: &Rbm, config: &TemperingConfig, start: Tensor<2>) -> Tensor<2> {
+    let mut noise = Noise::new(config.seed);
+    let mut v = start;
+    let mut recorded = Vec::new();
+    for t in 0..config.burn_in + config.sweeps {
+        let h = rbm
+            .hidden_units
+            .sample_with(rbm.hidden_input(v), &mut noise);
+        v = rbm
+            .visible_units
+            .sample_with(rbm.visible_input(h), &mut noise);
+        if t >= config.burn_in && (t + 1 - config.burn_in).is_multiple_of(config.thin) {
+            recorded.push(v.clone());
+        }
+    }
+    Tensor::cat(recorded, 0)
+}
+
+#[test]
+fn tempering_samples_a_bimodal_marginal_that_plain_gibbs_does_not() {
+    // 2000 chains at 8 inverse temperatures (geometric from 0.05), all started in the lower
+    // mode (every visible unit at its lower value); 150 sweeps of burn-in, then one sample
+    // per chain every 50 sweeps (4000 samples). The reference p(v) is exact enumeration over
+    // all 2^10 visible configurations. Significance 10⁻³: PT must pass, plain Gibbs with
+    // the same start, sweeps and recording must fail.
+    let cases = [
+        (Units::Spin, Units::Spin, 1.2),
+        (Units::Spin, Units::Gaussian, 0.5),
+    ];
+    for (vu, hu, strong) in cases {
+        let spin = bimodal_rbm(vu, hu, strong);
+        let mut models = vec![spin];
+        if hu == Units::Spin {
+            // The same distribution in {0, 1} units (Rbm::with_*_units): Bernoulli layers.
+            // Its energy differs by a constant, so its tempered distributions are the same
+            // and, from the same stream, so are its draws (up to f32 rounding): this case
+            // checks that the {0, 1} path gives them.
+            let (b, _) = models[0].with_visible_units(Units::Bernoulli);
+            let (b, _) = b.with_hidden_units(Units::Bernoulli);
+            models.push(b);
+        }
+        for rbm in models {
+            let (vu, hu) = (rbm.visible_units, rbm.hidden_units);
+            let p = exact_p(&rbm);
+            // The two modes (all lower, all upper) each carry a sizeable share.
+            let (lower, upper) = (p[0], p[(1 << 10) - 1]);
+            assert!(
+                lower > 0.02 && upper > 0.02,
+                "{vu:?}/{hu:?}: {lower} {upper}"
+            );
+
+            let config = TemperingConfig::new(geometric_ladder(0.05, 8).unwrap(), 2000, 100)
+                .with_burn_in(150)
+                .with_thin(50)
+                .with_seed(41);
+            let [lo, _] = vu.values().unwrap();
+            let start = Tensor::<2>::full([config.chains, 10], lo, &Device::flex());
+            let pt = parallel_tempering_from(&rbm, &config, start.clone()).unwrap();
+            let n = (config.recorded() * config.chains) as f64;
+            assert_eq!(pt.samples.dims(), [n as usize, 10]);
+            let (chi2, critical, p_value) = chi2_with_p(&histogram(vu, pt.samples.clone()), &p, n);
+            eprintln!(
+                "{vu:?}/{hu:?} modes {lower:.3} {upper:.3} PT: chi2 {chi2:.1} (critical {critical:.1}), p {p_value:.3}, \
+                 acceptance {:.3?}",
+                pt.acceptance
+            );
+            assert!(
+                chi2 < critical,
+                "{vu:?}/{hu:?}: PT rejected, chi2 {chi2:.1} > {critical:.1}"
+            );
+
+            // Every replica's last state (one per chain, independent) against its exact
+            // tempered marginal p_β, binned by the number of units at their upper value (11
+            // bins: at small β the 2^10 states are too even for 2000 draws): the Gibbs steps
+            // and swaps at β < 1 are right too.
+            for (k, &beta) in config.betas.iter().enumerate() {
+                let c = config.chains;
+                let rows = pt.last.clone().narrow(0, k * c, c);
+                let by_ones = |per_state: Vec<f64>| {
+                    let mut out = vec![0.0; 11];
+                    for (i, x) in per_state.into_iter().enumerate() {
+                        out[i.count_ones() as usize] += x;
+                    }
+                    out
+                };
+                let counts = by_ones(histogram(vu, rows));
+                let p_beta = by_ones(exact_p_at(&rbm, beta));
+                let (chi2, critical, p_value) = chi2_with_p(&counts, &p_beta, c as f64);
+                eprintln!("{vu:?}/{hu:?} β {beta:.3}: chi2 {chi2:.1}, p {p_value:.3}");
+                assert!(
+                    chi2 < critical,
+                    "{vu:?}/{hu:?} β {beta}: chi2 {chi2:.1} > {critical:.1}"
+                );
+            }
+
+            let gibbs = plain_gibbs(&rbm, &config, start);
+            let (chi2, critical, p_value) = chi2_with_p(&histogram(vu, gibbs), &p, n);
+            eprintln!(
+                "{vu:?}/{hu:?} Gibbs: chi2 {chi2:.1} (critical {critical:.1}), p {p_value:.3e}"
+            );
+            assert!(
+                chi2 > critical,
+                "{vu:?}/{hu:?}: plain Gibbs was not rejected, chi2 {chi2:.1} < {critical:.1}"
+            );
+        }
+    }
+}
+
+/// The exact stationary swap acceptance of the pair (β_i, β_j): E[min(1,
+/// e^{(β_i − β_j)(E(x) − E(y)))}] for independent x ~ p_{β_i}, y ~ p_{β_j}, by enumerating every
+/// joint state (v, h) of a discrete RBM.
+fn exact_acceptance(host: &HostRbm, beta_i: f64, beta_j: f64) -> f64 {
+    let (nv, nh) = (host.n_visible, host.n_hidden);
+    let energies: Vec<f64> = (0..1u64 << nv)
+        .flat_map(|i| {
+            let v = state(host.visible_units, nv, i);
+            (0..1u64 << nh)
+                .map(|j| host.energy(&v, &state(host.hidden_units, nh, j)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let weights = |beta: f64| {
+        let w: Vec<f64> = energies.iter().map(|e| (-beta * e).exp()).collect();
+        let z: f64 = w.iter().sum();
+        w.into_iter().map(|x| x / z).collect::<Vec<_>>()
+    };
+    let (pi, pj) = (weights(beta_i), weights(beta_j));
+    let mut total = 0.0;
+    for (ex, px) in energies.iter().zip(&pi) {
+        for (ey, py) in energies.iter().zip(&pj) {
+            total += px * py * ((beta_i - beta_j) * (ex - ey)).exp().min(1.0);
+        }
+    }
+    total
+}
+
+#[test]
+fn swap_acceptance_matches_its_exact_stationary_value() {
+    // A 6 × 3 RBM (weights ±1.5, mixing well at every β) with 2000 chains per inverse
+    // temperature, 100 sweeps of burn-in, 100 counted. The reference is the exact acceptance
+    // of two independent equilibrium states (exact_acceptance). Tolerance: 5 standard errors,
+    // with σ = √(A(1−A)/C), the bound for attempts perfectly correlated within a chain
+    // (chains are independent). A wide ladder (low acceptance) and a close one (acceptance
+    // near 1).
+    for &(vu, hu) in &[
+        (Units::Spin, Units::Spin),
+        (Units::Bernoulli, Units::Bernoulli),
+    ] {
+        let rbm = random_rbm(6, 3, vu, hu, 1.5, 23);
+        let host = HostRbm::from_rbm(&rbm).unwrap();
+        for betas in [vec![0.05, 0.3, 1.0], vec![0.98, 0.99, 1.0]] {
+            let config = TemperingConfig::new(betas.clone(), 2000, 100)
+                .with_burn_in(100)
+                .with_seed(5);
+            let pt = parallel_tempering(&rbm, &config).unwrap();
+            assert_eq!(pt.acceptance.len(), 2);
+            for k in 0..2 {
+                let measured = pt.acceptance[k];
+                assert!((0.0..=1.0).contains(&measured));
+                // Even pairs on even sweeps, odd pairs on odd ones: 50 sweeps × 2000 chains.
+                assert_eq!(pt.attempts[k], 50 * 2000);
+                let exact = exact_acceptance(&host, betas[k], betas[k + 1]);
+                let sigma = (exact * (1.0 - exact) / config.chains as f64).sqrt();
+                eprintln!(
+                    "{vu:?}/{hu:?} β {:.2}↔{:.2}: acceptance {measured:.4}, exact {exact:.4}, \
+                     σ bound {sigma:.4}",
+                    betas[k],
+                    betas[k + 1]
+                );
+                assert!(
+                    (measured - exact).abs() < 5.0 * sigma.max(1e-4),
+                    "{vu:?}/{hu:?} pair {k} of {betas:?}: {measured} vs exact {exact}"
+                );
+            }
+            if betas[0] > 0.9 {
+                assert!(
+                    pt.acceptance.iter().all(|&a| a > 0.95),
+                    "{:?}",
+                    pt.acceptance
+                );
+            } else {
+                assert!(pt.acceptance[0] < 0.9, "{:?}", pt.acceptance);
+            }
+        }
+    }
+}
+
+#[test]
+fn validate_names_the_field_at_fault() {
+    let good = TemperingConfig::new(vec![0.5, 1.0], 4, 10);
+    assert!(good.validate().is_ok());
+    let cases: Vec<(TemperingConfig, &str)> = vec![
+        (
+            TemperingConfig {
+                betas: vec![1.0],
+                ..good.clone()
+            },
+            "betas",
+        ),
+        (
+            TemperingConfig {
+                betas: vec![],
+                ..good.clone()
+            },
+            "betas",
+        ),
+        (
+            TemperingConfig {
+                betas: vec![0.0, 1.0],
+                ..good.clone()
+            },
+            "betas",
+        ),
+        (
+            TemperingConfig {
+                betas: vec![-0.5, 1.0],
+                ..good.clone()
+            },
+            "betas",
+        ),
+        (
+            TemperingConfig {
+                betas: vec![f64::NAN, 1.0],
+                ..good.clone()
+            },
+            "betas",
+        ),
+        (
+            TemperingConfig {
+                betas: vec![0.5, 0.5, 1.0],
+                ..good.clone()
+            },
+            "strictly increasing",
+        ),
+        (
+            TemperingConfig {
+                betas: vec![0.7, 0.5, 1.0],
+                ..good.clone()
+            },
+            "strictly increasing",
+        ),
+        (
+            TemperingConfig {
+                betas: vec![0.5, 0.9],
+                ..good.clone()
+            },
+            "end at 1",
+        ),
+        (
+            TemperingConfig {
+                betas: vec![0.5, 2.0],
+                ..good.clone()
+            },
+            "end at 1",
+        ),
+        (
+            TemperingConfig {
+                chains: 0,
+                ..good.clone()
+            },
+            "chains",
+        ),
+        (
+            TemperingConfig {
+                sweeps: 0,
+                ..good.clone()
+            },
+            "sweeps",
+        ),
+        (
+            TemperingConfig {
+                thin: 0,
+                ..good.clone()
+            },
+            "thin",
+        ),
+        (
+            TemperingConfig {
+                thin: 11,
+                ..good.clone()
+            },
+            "thin",
+        ),
+    ];
+    for (config, field) in cases {
+        match config.validate() {
+            Err(RbmError::Config(message)) => {
+                assert!(message.contains(field), "{field}: {message}")
+            }
+            other => panic!("{config:?}: expected a configuration error, got {other:?}"),
+        }
+        // The sampler refuses it too, before touching the model.
+        let rbm = random_rbm(3, 2, Units::Spin, Units::Spin, 1.0, 1);
+        assert!(matches!(
+            parallel_tempering(&rbm, &config),
+            Err(RbmError::Config(_))
+        ));
+    }
+}
+
+#[test]
+fn a_run_is_a_function_of_its_seed() {
+    // Identical states and rates for the same seed; different ones for another seed.
+    let rbm = bimodal_rbm(Units::Spin, Units::Spin, 1.0);
+    let config = TemperingConfig::new(geometric_ladder(0.1, 4).unwrap(), 16, 20)
+        .with_burn_in(5)
+        .with_thin(4)
+        .with_seed(99);
+    let a = parallel_tempering(&rbm, &config).unwrap();
+    let b = parallel_tempering(&rbm, &config).unwrap();
+    let c = parallel_tempering(&rbm, &config.clone().with_seed(100)).unwrap();
+    assert_eq!(a.samples.dims(), [5 * 16, 10]);
+    assert_eq!(a.last.dims(), [4 * 16, 10]);
+    let (sa, sb, sc) = (values(a.samples), values(b.samples), values(c.samples));
+    assert!(
+        sa.iter().all(|x| (x.abs() - 1.0).abs() < 1e-6),
+        "spin values"
+    );
+    assert_eq!(sa, sb);
+    assert_eq!(a.acceptance, b.acceptance);
+    assert_eq!(values(a.last), values(b.last));
+    assert_ne!(sa, sc);
+}
