@@ -27,7 +27,8 @@ use ising_data::observables::{MeasureOptions, Observables, measure};
 use ising_data::stats::integrated_autocorrelation_time;
 use ising_data::{Estimate as Measured, Lattice, npy};
 use rbm::eval::ais::{AisConfig, AisEstimate, ais_log_partition_repeated, ais_reverse_log_partition};
-use rbm::eval::generator::{Chains, GibbsConfig, dbn_chains, gibbs_chains};
+use rbm::eval::generator::{Chains, GibbsConfig, dbn_chains, gibbs_chains, tempered_chains};
+use rbm::eval::tempering::geometric_ladder;
 use rbm::eval::likelihood::{Estimate, mean_free_energy, nll_per_unit};
 use rbm::{Dbn, Propagation, Rbm};
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,11 @@ pub struct QualityOptions {
     pub gibbs: GibbsConfig,
     /// What the DBN passes down through its intermediate layers.
     pub downward: Propagation,
+    /// Replicas of parallel tempering for each layer's own chains (the first RBM as a
+    /// generator, and every layer's reverse-AIS starts); 1 is plain block Gibbs.
+    pub replicas: usize,
+    /// The smallest inverse temperature of the geometric ladder, when `replicas` > 1.
+    pub beta_min: f64,
     /// Seed of every random number of the analysis.
     pub seed: u64,
 }
@@ -59,13 +65,15 @@ impl Default for QualityOptions {
             ais_runs: 20,
             ais_repetitions: 5,
             gibbs: GibbsConfig {
-                chains: 32,
-                burn_in: 5_000,
-                sweeps: 10_000,
+                chains: 16,
+                burn_in: 4_000,
+                sweeps: 8_000,
                 thin: 10,
                 seed: 0,
             },
             downward: Propagation::Mean,
+            replicas: 10,
+            beta_min: 0.85,
             seed: 1,
         }
     }
@@ -83,6 +91,7 @@ impl QualityOptions {
         if self.ais_runs == 0 {
             bail!("AIS needs at least one run per repetition");
         }
+        self.gibbs.validate()?;
         let records = self.gibbs.chains * self.gibbs.records();
         if self.ais_runs * self.ais_repetitions > records {
             bail!(
@@ -104,7 +113,12 @@ impl QualityOptions {
         if !ok {
             bail!("the AIS ladder must rise to 1 in segments with steps: {:?}", betas.segments);
         }
-        self.gibbs.validate()?;
+        if self.replicas == 0 {
+            bail!("replicas must be at least 1 (1 is plain block Gibbs)");
+        }
+        if self.replicas > 1 {
+            geometric_ladder(self.beta_min, self.replicas)?;
+        }
         Ok(())
     }
 }
@@ -161,6 +175,8 @@ pub struct LayerPartition {
     /// τ_int of the chains that gave the reverse starts, in sweeps, measured on the mean
     /// visible activity.
     pub tau_int_sweeps: f64,
+    /// Their swap acceptance per pair, when tempered.
+    pub swap_acceptance: Option<Vec<f64>>,
     /// The exact ln Z by enumeration, for a layer with at most [`EXACT_UNITS`] units on its
     /// smaller discrete side (a check of the bracket; `null` otherwise).
     pub log_partition_exact: Option<f64>,
@@ -198,6 +214,9 @@ pub struct Bracket {
 pub struct GeneratorReport {
     /// What generated them.
     pub generator: String,
+    /// Parallel tempering's swap acceptance per neighbouring pair of inverse temperatures
+    /// (the last pair ends at β = 1), when the chains were tempered.
+    pub swap_acceptance: Option<Vec<f64>>,
     /// The observables (binned jackknife errors).
     pub observables: Observables,
     /// τ_int of the energy per spin, in sweeps (the records' spacing times τ_int of the
@@ -314,6 +333,7 @@ fn tau_records(chains: &Chains, f: impl Fn(&[i8]) -> f64) -> f64 {
 /// The generator report of `chains` against the exact values and the data.
 fn judge(
     name: &str,
+    swap_acceptance: Option<Vec<f64>>,
     chains: &Chains,
     gibbs: &GibbsConfig,
     lattice: &Lattice,
@@ -371,6 +391,7 @@ fn judge(
     }
     GeneratorReport {
         generator: name.into(),
+        swap_acceptance,
         observables: o,
         tau_int_energy_sweeps: tau_e,
         tau_int_abs_magnetization_sweeps: tau_m,
@@ -452,18 +473,31 @@ pub fn assess(
         seed: rbm::noise::key(&[options.seed, options.gibbs.seed, stream]),
         ..options.gibbs.clone()
     };
-    stage("sampling the first RBM");
     let first = &dbn.layers[0];
-    let rbm_chains = gibbs_chains(first, &gibbs(1), progress)?;
+    let (rbm_chains, rbm_acceptance) = match options.replicas {
+        1 => {
+            stage("sampling the first RBM (block Gibbs)");
+            (gibbs_chains(first, &gibbs(1), progress)?, None)
+        }
+        r => {
+            stage(&format!("sampling the first RBM (parallel tempering, {r} replicas)"));
+            sample_layer(first, &gibbs(1), options)?
+        }
+    };
     lap("generator_rbm", &mut seconds);
     stage("sampling the DBN");
     let dbn_chains = dbn_chains(&dbn, &gibbs(2), options.downward, progress)?;
     lap("generator_dbn", &mut seconds);
+    let rbm_name = match options.replicas {
+        1 => "rbm (block Gibbs)".to_string(),
+        r => format!("rbm (tempered, {r} replicas)"),
+    };
     let generators = vec![
-        judge("rbm", &rbm_chains, &options.gibbs, &lattice, k, &exact, &data),
+        judge(&rbm_name, rbm_acceptance.clone(), &rbm_chains, &options.gibbs, &lattice, k, &exact, &data),
         judge(
             &format!("dbn ({} layers, {:?} downward)", dbn.layers.len(), options.downward)
                 .to_lowercase(),
+            None,
             &dbn_chains,
             &options.gibbs,
             &lattice,
@@ -494,16 +528,18 @@ pub fn assess(
         // generator's; above it, chains of that layer alone), spread evenly over the chains
         // and their recorded stretch.
         let starts_needed = options.ais_runs * options.ais_repetitions;
-        let (starts, tau) = match i {
+        let (starts, tau, swap_acceptance) = match i {
             0 => (
                 spread_records(&rbm_chains, starts_needed, layer, device),
                 tau_of_mean(&rbm_chains, options.gibbs.thin),
+                rbm_acceptance.clone(),
             ),
             _ => {
-                let chains = gibbs_chains(layer, &gibbs(100 + i as u64), &|_| {})?;
+                let (chains, acceptance) = sample_layer(layer, &gibbs(100 + i as u64), options)?;
                 (
                     spread_records(&chains, starts_needed, layer, device),
                     tau_of_mean(&chains, options.gibbs.thin),
+                    acceptance,
                 )
             }
         };
@@ -531,6 +567,7 @@ pub fn assess(
             log_partition_forward: forward,
             log_partition_reverse: reverse,
             tau_int_sweeps: tau,
+            swap_acceptance,
             log_partition_exact,
         });
         if i + 1 < dbn.layers.len() {
@@ -592,6 +629,23 @@ pub fn assess(
         generated: vec![rbm_chains, dbn_chains],
     };
     Ok((report, samples))
+}
+
+/// Chains of one layer by parallel tempering (`options.replicas` > 1) or block Gibbs, with
+/// the swap acceptances of the former.
+fn sample_layer(
+    layer: &Rbm,
+    gibbs: &GibbsConfig,
+    options: &QualityOptions,
+) -> Result<(Chains, Option<Vec<f64>>)> {
+    Ok(match options.replicas {
+        1 => (gibbs_chains(layer, gibbs, &|_| {})?, None),
+        r => {
+            let (chains, acceptance) =
+                tempered_chains(layer, gibbs, geometric_ladder(options.beta_min, r)?)?;
+            (chains, Some(acceptance))
+        }
+    })
 }
 
 /// `count` records spread evenly over the chains (round robin) and over each chain's

@@ -463,3 +463,46 @@ fn an_invalid_kernel_switch_is_refused_before_anything_is_created() {
         assert!(!root.join("run").exists() && !root.join("datasets").exists());
     }
 }
+
+#[test]
+fn quality_refuses_what_is_not_a_finished_run_and_bad_settings_before_writing() {
+    // A folder without config.json, a run whose weights are missing (unfinished) or of
+    // another architecture, and impossible settings: each one line naming the cause, and no
+    // output folder created.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let quality = env!("CARGO_BIN_EXE_quality");
+    std::fs::create_dir(root.join("empty")).unwrap();
+    let o = run(quality, &["--run", "empty"], root);
+    assert_refused(&o, "not a fig3 run folder");
+    assert!(!root.join("empty/quality").exists());
+
+    // A run folder's config with the weights of another architecture.
+    let dir = root.join("run");
+    std::fs::create_dir_all(dir.join("weights")).unwrap();
+    std::fs::write(dir.join("config.json"), common::SMALL_CONFIG).unwrap();
+    let o = run(quality, &["--run", "run"], root);
+    assert_refused(&o, "not a finished fig3 run");
+    let npy = |shape: &[usize]| {
+        ising_data::npy::encode_f32(shape, &vec![0.0; shape.iter().product()])
+    };
+    std::fs::write(dir.join("weights/layer1_W.npy"), npy(&[64, 8])).unwrap();
+    let o = run(quality, &["--run", "run"], root);
+    assert_refused(&o, "has shape [64, 8] but config.json's layers need [64, 16]");
+    assert!(!dir.join("quality").exists());
+
+    for (flags, needle) in [
+        (&["--replicas", "0"][..], "replicas must be at least 1"),
+        (&["--beta-min", "1.5"][..], "beta_min"),
+        (&["--downward", "up"][..], "--downward must be mean or sample"),
+        (&["--ais-repetitions", "1"][..], "at least 2 repetitions"),
+        (&["--chains", "2", "--sweeps", "10", "--thin", "10"][..], "reverse AIS starts"),
+        (&["--thin", "0"][..], "thin must be at least 1"),
+    ] {
+        let mut args = vec!["--run", "run"];
+        args.extend_from_slice(flags);
+        let o = run(quality, &args, root);
+        assert_refused(&o, needle);
+        assert!(!dir.join("quality").exists());
+    }
+}

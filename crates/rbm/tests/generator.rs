@@ -10,7 +10,8 @@ use burn::prelude::*;
 use ising_data::exact;
 use ising_data::observables::{MeasureOptions, Observables, measure};
 use ising_data::{Estimate, Lattice};
-use rbm::eval::generator::{Chains, GibbsConfig, dbn_chains, gibbs_chains};
+use rbm::eval::generator::{Chains, GibbsConfig, dbn_chains, gibbs_chains, tempered_chains};
+use rbm::eval::tempering::geometric_ladder;
 use rbm::{Dbn, Propagation, Rbm, Units};
 
 /// The exact RBM of the periodic `lattice` at coupling `k`: spin visible units, one spin
@@ -185,4 +186,18 @@ fn chains_are_a_function_of_the_seed_and_bad_settings_are_refused() {
         let e = gibbs_chains(&rbm, &config, &|_| {}).unwrap_err().to_string();
         assert!(e.contains(field), "{e}");
     }
+}
+
+#[test]
+fn tempered_samples_of_the_exact_ring_rbm_have_the_ring_physics() {
+    // The same check as for block Gibbs, through parallel tempering's β = 1 replica (ladder
+    // of 4 from β = 0.5), and the swap acceptances are rates.
+    let (n, k) = (12, 0.7);
+    let lattice = Lattice::Ring { n };
+    let betas = geometric_ladder(0.5, 4).unwrap();
+    let (chains, acceptance) = tempered_chains(&bond_rbm(&lattice, k), &CONFIG, betas).unwrap();
+    assert_eq!((chains.chains, chains.records, chains.units), (16, 2_000, n));
+    check_ring("ring RBM, tempered", n, k, &observe(&lattice, k, &chains));
+    assert_eq!(acceptance.len(), 3);
+    assert!(acceptance.iter().all(|a| (0.05..=1.0).contains(a)), "{acceptance:?}");
 }

@@ -61,6 +61,12 @@ struct Args {
     /// What the DBN passes down through its intermediate layers: mean or sample.
     #[arg(long, default_value = "mean")]
     downward: String,
+    /// Replicas of parallel tempering for each layer's chains (1: plain block Gibbs).
+    #[arg(long)]
+    replicas: Option<usize>,
+    /// The smallest inverse temperature of the tempering ladder (geometric up to 1).
+    #[arg(long)]
+    beta_min: Option<f64>,
     /// Seed of the analysis.
     #[arg(long)]
     seed: Option<u64>,
@@ -79,6 +85,10 @@ fn options(args: &Args) -> Result<QualityOptions> {
     set(&mut o.gibbs.thin, args.thin);
     set(&mut o.ais_runs, args.ais_runs);
     set(&mut o.ais_repetitions, args.ais_repetitions);
+    set(&mut o.replicas, args.replicas);
+    if let Some(beta_min) = args.beta_min {
+        o.beta_min = beta_min;
+    }
     if let Some(scale) = args.ais_scale {
         if !(scale.is_finite() && scale > 0.0) {
             bail!("--ais-scale must be a positive number, got {scale}");
@@ -157,14 +167,15 @@ fn run() -> Result<()> {
     );
     for p in &report.log_partition {
         println!(
-            "layer {}: ln Z in [{:.3} ± {:.3}, {:.3} ± {:.3}] (width {:.3}), chains τ_int {:.1} sweeps",
+            "layer {}: ln Z in [{:.3} ± {:.3}, {:.3} ± {:.3}] (width {:.3}), chains τ_int {:.1} sweeps, swap acceptance {}",
             p.layer,
             p.log_partition_forward.value,
             p.log_partition_forward.std_error,
             p.log_partition_reverse.value,
             p.log_partition_reverse.std_error,
             p.bracket_width,
-            p.tau_int_sweeps
+            p.tau_int_sweeps,
+            acceptance(&p.swap_acceptance)
         );
     }
     println!(
@@ -179,7 +190,7 @@ fn run() -> Result<()> {
             .coupling_fit
             .map_or("none".to_string(), |k| format!("{k}"));
         println!(
-            "{}: E/N {} (z {:+.1}), C {} (z {:+.1}), |m| {} (z {:+.1}), K_fit {fit}, τ_int {:.1}/{:.1} sweeps{}",
+            "{}: E/N {} (z {:+.1}), C {} (z {:+.1}), |m| {} (z {:+.1}), K_fit {fit}, τ_int {:.1}/{:.1} sweeps, swap acceptance {}{}",
             g.generator,
             g.observables.energy_per_spin,
             g.z_scores["energy_per_spin"],
@@ -189,6 +200,7 @@ fn run() -> Result<()> {
             g.z_scores["abs_magnetization"],
             g.tau_int_energy_sweeps,
             g.tau_int_abs_magnetization_sweeps,
+            acceptance(&g.swap_acceptance),
             if g.equilibrated { "" } else { " (NOT equilibrated by the 20τ/50τ rule)" }
         );
     }
@@ -198,4 +210,16 @@ fn run() -> Result<()> {
         start.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Swap acceptances, the lowest and the one into β = 1, or "-" without tempering.
+fn acceptance(rates: &Option<Vec<f64>>) -> String {
+    match rates {
+        None => "-".into(),
+        Some(r) => format!(
+            "min {:.2}, last {:.2}",
+            r.iter().copied().fold(f64::INFINITY, f64::min),
+            r.last().copied().unwrap_or(f64::NAN)
+        ),
+    }
 }

@@ -11,6 +11,10 @@
 //!   ([`Propagation`]) and always a sample at the bottom, so that every record is a
 //!   configuration.
 //!
+//! - [`tempered_chains`]: one RBM by parallel tempering ([`crate::eval::tempering`]), for
+//!   models whose block-Gibbs chains mix too slowly (two modes, or near a critical point);
+//!   the records are the β = 1 replica's.
+//!
 //! Every random number comes from the [`Noise`] stream keyed by [`GibbsConfig::seed`], so a
 //! set of chains is a function of the model and the configuration. Whether the chains are
 //! long enough is for the caller to judge from their autocorrelation times (the records are
@@ -21,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dbn::{Dbn, Propagation};
 use crate::error::{RbmError, Result};
+use crate::eval::tempering::{TemperingConfig, parallel_tempering};
 use crate::noise::{Noise, key};
 use crate::rbm::Rbm;
 use crate::tensor::to_vec;
@@ -64,9 +69,9 @@ impl GibbsConfig {
         Ok(())
     }
 
-    /// Records per chain: ⌊sweeps / thin⌋.
+    /// Records per chain: ⌊sweeps / thin⌋ (0 for `thin` = 0, which `validate` refuses).
     pub fn records(&self) -> usize {
-        self.sweeps / self.thin
+        self.sweeps.checked_div(self.thin).unwrap_or(0)
     }
 }
 
@@ -217,4 +222,29 @@ pub fn dbn_chains(
         out.store(r, &to_vec::<f32, 2>(x)?, units)
     })?;
     Ok(out)
+}
+
+/// One RBM sampled by parallel tempering over the inverse temperatures `betas` (the last 1),
+/// with `config`'s chains per temperature, burn-in, sweeps, spacing and seed: the β = 1
+/// replica's records, in the layout of [`gibbs_chains`] (chain c is the β = 1 slot c, whose
+/// state changes walker at every accepted swap), and the swap acceptance per neighbouring
+/// pair.
+///
+/// # Errors
+/// An invalid `config` or ladder ([`TemperingConfig::validate`]), continuous visible units,
+/// or a device that cannot hand results back.
+pub fn tempered_chains(rbm: &Rbm, config: &GibbsConfig, betas: Vec<f64>) -> Result<(Chains, Vec<f64>)> {
+    config.validate()?;
+    let tempering = TemperingConfig::new(betas, config.chains, config.records() * config.thin)
+        .with_burn_in(config.burn_in)
+        .with_thin(config.thin)
+        .with_seed(config.seed);
+    let run = parallel_tempering(rbm, &tempering)?;
+    let values = to_vec::<f32, 2>(run.samples)?;
+    let mut out = Chains::new(config.chains, config.records(), rbm.n_visible());
+    let block = config.chains * rbm.n_visible();
+    for (r, rows) in values.chunks_exact(block).enumerate() {
+        out.store(r, rows, rbm.visible_units)?;
+    }
+    Ok((out, run.acceptance))
 }
