@@ -39,6 +39,32 @@ pub struct GenerateConfig {
     pub spacing_sweeps: usize,
     /// Number of independent chains (samples are split evenly, chain 0 first).
     pub chains: usize,
+    /// How the burn-in counts sweep-equivalents (see [`BurnInUnit`]). Missing in manifests
+    /// written before the unit existed, which read as [`BurnInUnit::UncalibratedClusters`].
+    #[serde(default = "BurnInUnit::legacy")]
+    pub burn_in_unit: BurnInUnit,
+}
+
+/// How a chain's burn-in counts its sweep-equivalents. The two differ for the Wolff sampler
+/// only, whose sweep-equivalent (a number of clusters) is calibrated during the burn-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BurnInUnit {
+    /// Every burn-in sweep-equivalent flips at least N spins ([`Sampler::burn_in_sweep`]),
+    /// so the burn-in is at least `burn_in_sweeps` sweep-equivalents. The default.
+    SweepEquivalents,
+    /// The counting of datasets written before the unit existed: until the calibration
+    /// halfway through the burn-in, a Wolff "sweep" was one cluster, so the first half of
+    /// the burn-in was far shorter than documented (the paper dataset's 1 000 sweeps were
+    /// ≈ 750 sweep-equivalents). Kept so that old datasets can be regenerated bit for bit.
+    UncalibratedClusters,
+}
+
+impl BurnInUnit {
+    /// The unit of a manifest that does not name one.
+    pub fn legacy() -> Self {
+        Self::UncalibratedClusters
+    }
 }
 
 impl GenerateConfig {
@@ -55,7 +81,18 @@ impl GenerateConfig {
             burn_in_sweeps: MIN_BURN_IN,
             spacing_sweeps: 10,
             chains: 8,
+            burn_in_unit: BurnInUnit::SweepEquivalents,
         }
+    }
+
+    /// The configuration with its burn-in unit made canonical: the unit matters for the Wolff
+    /// sampler only, so for the others it is [`BurnInUnit::SweepEquivalents`] (an old
+    /// manifest of such a dataset then equals a new configuration of the same data).
+    pub fn canonical(mut self) -> Self {
+        if self.algorithm != Algorithm::Wolff {
+            self.burn_in_unit = BurnInUnit::SweepEquivalents;
+        }
+        self
     }
 
     /// Checks the configuration.
@@ -185,7 +222,10 @@ pub fn run_chain(
         if sweep == config.burn_in_sweeps / 2 {
             sampler.calibrate();
         }
-        sampler.sweep(&mut rng);
+        match config.burn_in_unit {
+            BurnInUnit::SweepEquivalents => sampler.burn_in_sweep(&mut rng),
+            BurnInUnit::UncalibratedClusters => sampler.sweep(&mut rng),
+        }
         if (sweep + 1) % REPORT == 0 {
             progress(REPORT as u64);
         }

@@ -52,6 +52,13 @@ pub trait Sampler: Send {
     /// (called by the driver halfway through and at the end of the burn-in). A no-op for
     /// samplers whose sweep is fixed by construction.
     fn calibrate(&mut self) {}
+    /// Advances the chain by one sweep-equivalent of the burn-in, counted directly rather than
+    /// through a calibration (which needs statistics the burn-in is still gathering): for a
+    /// cluster sampler, clusters until N spins have been flipped. The same as
+    /// [`Sampler::sweep`] for samplers whose sweep is fixed by construction.
+    fn burn_in_sweep(&mut self, rng: &mut Xoshiro256pp) {
+        self.sweep(rng);
+    }
 }
 
 /// A random (infinite-temperature) configuration.
@@ -247,6 +254,16 @@ impl Sampler for Wolff {
     fn sweep(&mut self, rng: &mut Xoshiro256pp) {
         for _ in 0..self.clusters_per_sweep {
             self.flip_cluster(rng);
+        }
+    }
+
+    /// Clusters until at least N spins have been flipped (one sweep-equivalent by the
+    /// definition the calibration estimates: N / mean cluster size clusters).
+    fn burn_in_sweep(&mut self, rng: &mut Xoshiro256pp) {
+        let n = self.spins.len();
+        let mut flipped = 0;
+        while flipped < n {
+            flipped += self.flip_cluster(rng);
         }
     }
 

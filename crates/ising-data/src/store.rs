@@ -224,8 +224,9 @@ impl StoredDataset {
 pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     let path = dir.join(MANIFEST_FILE);
     let text = std::fs::read(&path).map_err(io_err(&path))?;
-    let manifest: Manifest = serde_json::from_slice(&text)
+    let mut manifest: Manifest = serde_json::from_slice(&text)
         .map_err(|e| IsingDataError::format(&path, format!("not a valid manifest: {e}")))?;
+    manifest.config = manifest.config.canonical();
     if manifest.format_version != FORMAT_VERSION {
         return Err(IsingDataError::format(
             &path,

@@ -191,3 +191,70 @@ fn burn_dataset_split_and_batches() {
         assert!(close(&whole, &encode(&spins)));
     }
 }
+
+#[test]
+fn the_wolff_burn_in_counts_sweep_equivalents_and_old_manifests_say_so() {
+    use ising_data::generate::{BurnInUnit, run_chain};
+    use ising_data::rng::Xoshiro256pp;
+    use ising_data::sampler::{Sampler, Wolff, random_configuration};
+    // One burn-in sweep-equivalent of Wolff flips at least N spins, and the cluster that
+    // reaches N is the last: at K = 0.2 (small clusters) it takes many clusters, where the
+    // old counting took one.
+    let lattice = Lattice::Square { l: 16 };
+    let mut rng = Xoshiro256pp::stream(3, 0);
+    let mut wolff = Wolff::new(&lattice, 0.2, random_configuration(256, &mut rng));
+    let mut sizes = Vec::new();
+    let mut probe = wolff.clone();
+    let mut probe_rng = rng.clone();
+    let mut flipped = 0;
+    while flipped < 256 {
+        let size = probe.flip_cluster(&mut probe_rng);
+        sizes.push(size);
+        flipped += size;
+    }
+    wolff.burn_in_sweep(&mut rng);
+    assert_eq!(wolff.spins(), probe.spins());
+    assert!(sizes.len() > 10, "{} clusters", sizes.len());
+
+    // The two units give different Wolff chains and the same Metropolis chains.
+    let mut config = GenerateConfig::new(lattice, 0.3, 20, 5);
+    config.chains = 1;
+    let legacy = GenerateConfig {
+        burn_in_unit: BurnInUnit::UncalibratedClusters,
+        ..config.clone()
+    };
+    assert_ne!(run_chain(&config, 0, &|_| {}).spins, run_chain(&legacy, 0, &|_| {}).spins);
+    let metropolis = GenerateConfig {
+        algorithm: ising_data::Algorithm::Metropolis,
+        ..config.clone()
+    };
+    let metropolis_legacy = GenerateConfig {
+        burn_in_unit: BurnInUnit::UncalibratedClusters,
+        ..metropolis.clone()
+    };
+    assert_eq!(
+        run_chain(&metropolis, 0, &|_| {}).spins,
+        run_chain(&metropolis_legacy, 0, &|_| {}).spins
+    );
+
+    // A manifest written before the unit existed reads as the old counting for Wolff and as
+    // the (identical) new one for the other samplers.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("set");
+    write(&dir, 1, false).unwrap();
+    let path = dir.join(MANIFEST_FILE);
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(manifest["config"]["burn_in_unit"], "sweep_equivalents");
+    manifest["config"]
+        .as_object_mut()
+        .unwrap()
+        .remove("burn_in_unit");
+    std::fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let old = store::read_manifest(&dir).unwrap();
+    assert_eq!(old.config.burn_in_unit, BurnInUnit::UncalibratedClusters);
+    manifest["config"]["algorithm"] = "metropolis".into();
+    std::fs::write(&path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let old = store::read_manifest(&dir).unwrap();
+    assert_eq!(old.config.burn_in_unit, BurnInUnit::SweepEquivalents);
+}

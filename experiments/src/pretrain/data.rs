@@ -80,8 +80,12 @@ pub fn load_or_generate(
             &serde_json::to_value(&config)?,
         );
         if !differences.is_empty() {
+            let hint = match differences.iter().any(|d| d.contains("burn_in_unit")) {
+                true => " (it was generated before the Wolff burn-in counted sweep-equivalents; regenerate it)",
+                false => "",
+            };
             bail!(
-                "{} exists but its manifest differs from the data this run generates in {} (the manifest's value first); move it away or change the config",
+                "{} exists but its manifest differs from the data this run generates in {} (the manifest's value first){hint}; move it away or change the config",
                 dir.display(),
                 differences.join(", ")
             );
