@@ -283,6 +283,15 @@ fn fig3_config_keys_it_does_not_know_are_refused_with_the_nearest_valid_one() {
         &fig3(root, &extra, "b", &[]),
         "unknown key 'training.cd.persistant' (did you mean 'persistent'?)",
     );
+    // A penalty convention it does not know is refused naming the field and the choices
+    // (not as an unknown key: `penalty` is one).
+    let penalty = config_with(root, "penalty.json", |c| {
+        c["training"]["cd"]["penalty"] = "adamw".into();
+    });
+    assert_refused(
+        &fig3(root, &penalty, "p", &[]),
+        r#"penalty must be "gradient" or "decoupled", got "adamw""#,
+    );
     // Zero batch size and zero epochs are named separately.
     let zero = config_with(root, "zero.json", |c| {
         c["training"]["batch_size"] = 0.into()

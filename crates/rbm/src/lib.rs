@@ -58,6 +58,7 @@ pub use error::{RbmError, Result};
 pub use noise::Noise;
 pub use rbm::{Rbm, RbmConfig};
 pub use train::{
-    CdBatch, CdConfig, CdModel, CdOutput, CdSgd, LrSchedule, TrainingConfig, sgd_with_momentum,
+    CdBatch, CdConfig, CdModel, CdOutput, CdSgd, LrSchedule, PenaltyConvention, TrainingConfig,
+    sgd_with_momentum,
 };
 pub use units::Units;

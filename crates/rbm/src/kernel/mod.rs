@@ -59,7 +59,7 @@ mod update;
 pub(crate) use host::{HostF32, OwnedParams, applies};
 pub(crate) use isa::Level;
 pub use isa::{CpuPath, Isa, KERNEL_VARIABLE, describe_cpu};
-pub(crate) use update::momentum_update;
+pub(crate) use update::{WeightPenalty, momentum_update};
 
 /// What the profiling and benchmark examples reach into; not a stable interface.
 #[doc(hidden)]
@@ -240,7 +240,11 @@ pub(crate) struct GradientForm {
     /// `true`: the optimiser's descent direction −∂ℓ/∂W + λ₁ sign W + λ₂ W (and −∂ℓ/∂a,
     /// −∂ℓ/∂b); `false`: the ascent direction ∂ℓ (penalties ignored).
     pub descent: bool,
+    /// λ₁ of the gradient: the configured strength under
+    /// [`crate::train::PenaltyConvention::Gradient`], 0 under `Decoupled` (where the optimiser
+    /// applies it through [`WeightPenalty`]).
     pub l1: f32,
+    /// λ₂ of the gradient, as `l1`.
     pub l2: f32,
 }
 

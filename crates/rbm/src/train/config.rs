@@ -6,7 +6,7 @@ use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::module::RunningState;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::model::{CdModel, plain};
 use crate::noise::Noise;
@@ -24,12 +24,63 @@ pub struct CdConfig {
     /// Number of persistent chains (fantasy particles) for PCD.
     #[config(default = 100)]
     pub chains: usize,
-    /// L1 strength λ₁ on the weights (see [`crate::train`] for the convention).
+    /// L1 strength λ₁ on the weights, applied as [`CdConfig::penalty`] says (see
+    /// [`crate::train`]).
     #[config(default = 0.0)]
     pub l1: f64,
-    /// L2 strength λ₂ on the weights.
+    /// L2 strength λ₂ on the weights, applied as [`CdConfig::penalty`] says.
     #[config(default = 0.0)]
     pub l2: f64,
+    /// Where the L1/L2 penalties enter the update: in the gradient (`"gradient"`, the
+    /// default, so through momentum) or as a decoupled decay of the weights by the optimiser
+    /// (`"decoupled"`, never through momentum); see [`PenaltyConvention`]. Absent from a JSON
+    /// configuration (those written before the setting existed), it is `"gradient"`.
+    #[config(default = "PenaltyConvention::Gradient")]
+    pub penalty: PenaltyConvention,
+}
+
+/// Where the L1/L2 weight penalties λ₁, λ₂ of [`CdConfig`] enter the update, fixed by the
+/// configuration whatever optimiser is chosen (see [`crate::train`]). With learning rate ε,
+/// P = λ₁ sign W + λ₂ W evaluated at the weights before the step, the CD descent direction
+/// G = −∂ℓ/∂W and SGD momentum μ:
+///
+/// | convention | what the optimiser receives | one SGD step |
+/// |---|---|---|
+/// | `Gradient` | G + P | v ← μ v + G + P, W ← W − ε v |
+/// | `Decoupled` | G | v ← μ v + G, W ← W − ε v − ε P |
+///
+/// Both scale the strengths by ε, and without momentum (μ = 0) they are the same update; with
+/// momentum, `Gradient` lets past penalties accumulate in the velocity (an effective strength
+/// up to λ/(1 − μ) in a steady state) and `Decoupled` does not (the weight decay of AdamW,
+/// Loshchilov & Hutter 2019). Only the weights are penalised, never the biases. Serialised as
+/// `"gradient"` / `"decoupled"`; any other value is refused naming the field `penalty`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PenaltyConvention {
+    /// The penalty terms are added to the gradient handed to the optimiser (by the CD step,
+    /// [`super::CdModel::optimiser_gradients`] and the fused kernel), so they pass through
+    /// momentum: the convention of Hinton & Salakhutdinov's `rbm.m`, and the default.
+    #[default]
+    Gradient,
+    /// The gradient handed to the optimiser has no penalty; the optimiser ([`super::CdSgd`],
+    /// built by [`TrainingConfig::optimizer`]) shrinks the weights by ε P after its own update
+    /// of them, P taken at the weights before the step.
+    Decoupled,
+}
+
+impl<'de> Deserialize<'de> for PenaltyConvention {
+    /// `"gradient"` or `"decoupled"`; an absent field (serde hands a missing field to
+    /// `deserialize_option`) or `null` is `Gradient`, so configurations written before the
+    /// setting existed keep their meaning; anything else is an error naming the field.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Option::<String>::deserialize(deserializer)?.as_deref() {
+            None | Some("gradient") => Ok(Self::Gradient),
+            Some("decoupled") => Ok(Self::Decoupled),
+            Some(other) => Err(serde::de::Error::custom(format!(
+                "penalty must be \"gradient\" or \"decoupled\", got \"{other}\""
+            ))),
+        }
+    }
 }
 
 impl CdConfig {
@@ -51,6 +102,25 @@ impl CdConfig {
             }
         }
         Ok(())
+    }
+
+    /// The (λ₁, λ₂) that the CD step adds to the weight gradient: the configured strengths
+    /// under [`PenaltyConvention::Gradient`], none under [`PenaltyConvention::Decoupled`].
+    pub fn gradient_penalties(&self) -> (f64, f64) {
+        match self.penalty {
+            PenaltyConvention::Gradient => (self.l1, self.l2),
+            PenaltyConvention::Decoupled => (0.0, 0.0),
+        }
+    }
+
+    /// The (λ₁, λ₂) that the optimiser applies to the weights itself: the configured
+    /// strengths under [`PenaltyConvention::Decoupled`], none under
+    /// [`PenaltyConvention::Gradient`].
+    pub fn decoupled_penalties(&self) -> (f64, f64) {
+        match self.penalty {
+            PenaltyConvention::Gradient => (0.0, 0.0),
+            PenaltyConvention::Decoupled => (self.l1, self.l2),
+        }
     }
 
     /// A trainable model: `rbm` moved to the autodiff version of its device (the optimiser
@@ -93,6 +163,8 @@ impl CdConfig {
 
 /// SGD with momentum μ and dampening 0 (Burn's default dampening is 0.1; Hinton's update
 /// has none): [`super::CdSgd`], Burn's SGD with one fused pass over the weights on the CPU.
+/// It applies no penalty of its own: right for [`PenaltyConvention::Gradient`]; for
+/// `Decoupled` use [`TrainingConfig::optimizer`] (or [`super::CdSgd::with_decoupled_penalty`]).
 pub fn sgd_with_momentum(momentum: f64) -> ModuleOptimizer {
     super::CdSgd::new(momentum).init()
 }
@@ -120,9 +192,10 @@ pub enum LrSchedule {
 /// size, epochs and seed.
 #[derive(Config, Debug)]
 pub struct TrainingConfig {
-    /// Contrastive-divergence settings (k, PCD, penalties).
+    /// Contrastive-divergence settings (k, PCD, penalties and their convention).
     pub cd: CdConfig,
-    /// Initial learning rate ε (the rate that multiplies the gradient and the penalties).
+    /// Initial learning rate ε (the rate that multiplies the gradient and, in either
+    /// [`PenaltyConvention`], the penalties).
     #[config(default = 0.1)]
     pub learning_rate: f64,
     /// Learning-rate schedule.
@@ -177,9 +250,14 @@ impl TrainingConfig {
         }
     }
 
-    /// The optimiser: SGD with momentum and no dampening ([`sgd_with_momentum`]).
+    /// The optimiser: SGD with momentum and no dampening ([`super::CdSgd`]), which under
+    /// [`PenaltyConvention::Decoupled`] also applies the weights' penalties
+    /// ([`CdConfig::decoupled_penalties`]); under `Gradient` it is [`sgd_with_momentum`].
     pub fn optimizer(&self) -> ModuleOptimizer {
-        sgd_with_momentum(self.momentum)
+        let (l1, l2) = self.cd.decoupled_penalties();
+        super::CdSgd::new(self.momentum)
+            .with_decoupled_penalty(l1, l2)
+            .init()
     }
 
     /// The learning-rate scheduler for a run of `steps` optimiser steps.

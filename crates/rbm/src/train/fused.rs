@@ -82,8 +82,9 @@ pub(super) fn statistics(
     Ok(output(&host, &device))
 }
 
-/// The training step: the descent direction with the penalties comes out of the kernel, so
-/// no further pass over the weights is needed; the persistent chains advance.
+/// The training step: the descent direction with the gradient's penalties (none under
+/// [`super::PenaltyConvention::Decoupled`], where the optimiser applies them) comes out of the
+/// kernel, so no further pass over the weights is needed; the persistent chains advance.
 pub(super) fn train_step(
     level: Level,
     model: &CdModel,
@@ -91,10 +92,11 @@ pub(super) fn train_step(
     chains: Option<Tensor<2>>,
     noise: StepNoise,
 ) -> Result<TrainOutput<CdOutput>> {
+    let (l1, l2) = model.cd.gradient_penalties();
     let form = GradientForm {
         descent: true,
-        l1: model.cd.l1 as f32,
-        l2: model.cd.l2 as f32,
+        l1: l1 as f32,
+        l2: l2 as f32,
     };
     let (mut host, device) = step(level, model, v0, chains, noise, Some(form))?;
     let [nv, nh] = model.rbm.weights.dims();

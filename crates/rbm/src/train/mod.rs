@@ -12,20 +12,42 @@
 //! own samples (the batch, and the batch or the persistent chains). The chain alternates
 //! sampled hidden and sampled visible states; the statistics use the conditional means
 //! E[h|v] (Rao–Blackwellised). The penalties enter as terms of the objective
-//! ℓ − λ₁ Σ|W_ij| − ½ λ₂ Σ W_ij² (weights only, not biases), so the gradient handed to the
-//! optimiser is G = −∂ℓ/∂W + λ₁ sign(W) + λ₂ W, and one SGD step with learning rate ε changes
-//! W by −ε G: the penalty strength is **scaled by the learning rate**, as in Hinton &
-//! Salakhutdinov's `rbm.m` (`epsilonw * (… − weightcost * vishid)`). The paper's "L1 2×10⁻⁴"
-//! is `l1 = 2e-4` in this convention. Momentum is SGD momentum with dampening 0:
-//! velocity ← μ velocity + G, W ← W − ε velocity ([`CdSgd`], Burn's SGD fused into one pass
-//! over the weights on the CPU).
+//! ℓ − λ₁ Σ|W_ij| − ½ λ₂ Σ W_ij² (weights only, not biases), whose descent direction is
+//! G + P with G = −∂ℓ/∂W and P = λ₁ sign(W) + λ₂ W. Momentum is SGD momentum with
+//! dampening 0 ([`CdSgd`], Burn's SGD fused into one pass over the weights on the CPU).
+//!
+//! # The penalty convention
+//! Where P enters the update is a setting of the configuration, [`CdConfig::penalty`]
+//! ([`PenaltyConvention`]), so that its meaning does not depend on the optimiser:
+//!
+//! - `"gradient"` (the default, and the only convention before the setting existed): the train
+//!   step hands the optimiser G + P, so P passes through momentum: velocity ← μ velocity + G + P,
+//!   W ← W − ε velocity. The strength is **scaled by the learning rate**, as in Hinton &
+//!   Salakhutdinov's `rbm.m` (`epsilonw * (… − weightcost * vishid)`); the paper's
+//!   "L1 2×10⁻⁴" is `l1 = 2e-4` in this convention. Another optimiser (Adam, say) would
+//!   rescale P with the gradient.
+//! - `"decoupled"`: the train step hands the optimiser G alone, and the optimiser shrinks the
+//!   weights itself after its update of them: velocity ← μ velocity + G,
+//!   W ← W − ε velocity − ε P(W₀), P evaluated at the weights W₀ before the step and never
+//!   entering the velocity (the weight decay of AdamW). The strength is again scaled by ε,
+//!   and not by the optimiser's statistics of the gradient. [`TrainingConfig::optimizer`]
+//!   builds [`CdSgd`] with the strengths ([`CdSgd::with_decoupled_penalty`]); an optimiser
+//!   built otherwise must apply them itself.
+//!
+//! Without momentum (μ = 0) the two are the same update, up to f32 rounding; with momentum,
+//! `gradient` accumulates past penalties in the velocity (an effective strength of up to
+//! λ/(1 − μ) in a steady state) and `decoupled` does not. In both, the biases are never penalised: the optimiser
+//! tells the weights by rank (the only rank-2 parameter of an [`crate::Rbm`]; see [`CdSgd`]).
+//! The fused CPU kernel and the tensor reference implement both conventions (tested in
+//! `tests/penalty.rs`).
 //!
 //! The step computes the gradient in closed form (no autodiff graph) and registers it for the
 //! model's parameters; it equals the gradient of the free-energy surrogate
 //! mean F(v⁰) − mean F(v^k) (tested).
 //!
 //! # Layout
-//! - [`CdConfig`], [`TrainingConfig`], [`LrSchedule`]: the settings (`config.rs`);
+//! - [`CdConfig`], [`PenaltyConvention`], [`TrainingConfig`], [`LrSchedule`]: the settings
+//!   (`config.rs`);
 //! - [`CdModel`], [`CdBatch`]: the model and Burn's `TrainStep`/`InferenceStep` (`model.rs`),
 //!   which draw the step's random numbers ([`crate::noise::StepNoise`]) and hand them to one
 //!   of two implementations of the step: the tensor reference (`reference.rs`, every device
@@ -42,7 +64,7 @@ mod optim;
 mod output;
 mod reference;
 
-pub use config::{CdConfig, LrSchedule, TrainingConfig, sgd_with_momentum};
+pub use config::{CdConfig, LrSchedule, PenaltyConvention, TrainingConfig, sgd_with_momentum};
 pub use model::{CdBatch, CdGradient, CdModel};
 pub use optim::{CdSgd, CdSgdState, Velocity};
 pub use output::CdOutput;

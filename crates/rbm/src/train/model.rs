@@ -189,16 +189,18 @@ impl CdModel {
         out
     }
 
-    /// The gradients handed to the optimiser (descent direction, penalties included; see
-    /// [`crate::train`]).
+    /// The gradients handed to the optimiser (descent direction; the weight penalties
+    /// included under [`PenaltyConvention::Gradient`](super::PenaltyConvention::Gradient),
+    /// left to the optimiser under `Decoupled`; see [`crate::train`]).
     pub fn optimiser_gradients(&self, g: &CdGradient) -> GradientsParams {
         let w = self.rbm.weights.val().without_autodiff();
         let mut gw = g.weights.clone().neg();
-        if self.cd.l1 > 0.0 {
-            gw = gw + w.clone().sign() * self.cd.l1;
+        let (l1, l2) = self.cd.gradient_penalties();
+        if l1 > 0.0 {
+            gw = gw + w.clone().sign() * l1;
         }
-        if self.cd.l2 > 0.0 {
-            gw = gw + w * self.cd.l2;
+        if l2 > 0.0 {
+            gw = gw + w * l2;
         }
         let mut grads = GradientsParams::new();
         grads.register(self.rbm.weights.id, gw);
