@@ -26,10 +26,12 @@ use ising_data::exact::{coupling_at_energy_2d, entropy_per_spin_2d, kaufman_ther
 use ising_data::observables::{MeasureOptions, Observables, measure};
 use ising_data::stats::integrated_autocorrelation_time;
 use ising_data::{Estimate as Measured, Lattice, npy};
-use rbm::eval::ais::{AisConfig, AisEstimate, ais_log_partition_repeated, ais_reverse_log_partition};
+use rbm::eval::ais::{
+    AisConfig, AisRepeated, ais_log_partition_repeated, ais_reverse_log_partition,
+};
 use rbm::eval::generator::{Chains, GibbsConfig, dbn_chains, gibbs_chains, tempered_chains};
-use rbm::eval::tempering::geometric_ladder;
 use rbm::eval::likelihood::{Estimate, mean_free_energy, nll_per_unit};
+use rbm::eval::tempering::geometric_ladder;
 use rbm::{Dbn, Propagation, Rbm};
 use serde::{Deserialize, Serialize};
 
@@ -86,7 +88,10 @@ impl QualityOptions {
     /// Naming the offending setting.
     pub fn validate(&self) -> Result<()> {
         if self.ais_repetitions < 2 {
-            bail!("AIS needs at least 2 repetitions for an error bar, got {}", self.ais_repetitions);
+            bail!(
+                "AIS needs at least 2 repetitions for an error bar, got {}",
+                self.ais_repetitions
+            );
         }
         if self.ais_runs == 0 {
             bail!("AIS needs at least one run per repetition");
@@ -111,7 +116,10 @@ impl QualityOptions {
             && self.ladder.windows(2).all(|w| w[0].0 < w[1].0)
             && self.ladder.iter().all(|s| s.0 > 0.0 && s.1 > 0);
         if !ok {
-            bail!("the AIS ladder must rise to 1 in segments with steps: {:?}", betas.segments);
+            bail!(
+                "the AIS ladder must rise to 1 in segments with steps: {:?}",
+                betas.segments
+            );
         }
         if self.replicas == 0 {
             bail!("replicas must be at least 1 (1 is plain block Gibbs)");
@@ -123,38 +131,11 @@ impl QualityOptions {
     }
 }
 
-/// A mean with its standard error from independent repetitions.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Repeated {
-    /// The mean of the repetitions.
-    pub value: f64,
-    /// Their standard deviation over √R.
-    pub std_error: f64,
-    /// The repetitions.
-    pub repetitions: Vec<AisEstimate>,
-}
-
-impl Repeated {
-    fn of(repetitions: Vec<AisEstimate>) -> Self {
-        let n = repetitions.len() as f64;
-        let value = repetitions.iter().map(|e| e.log_partition).sum::<f64>() / n;
-        let var = repetitions
-            .iter()
-            .map(|e| (e.log_partition - value).powi(2))
-            .sum::<f64>()
-            / (n - 1.0);
-        Self {
-            value,
-            std_error: (var / n).sqrt(),
-            repetitions,
-        }
-    }
-
-    fn estimate(&self) -> Estimate {
-        Estimate {
-            value: self.value,
-            std_error: self.std_error,
-        }
+/// ln Ẑ as an [`Estimate`] for the likelihood formulas.
+fn estimate(z: &AisRepeated) -> Estimate {
+    Estimate {
+        value: z.log_partition,
+        std_error: z.std_error,
     }
 }
 
@@ -166,9 +147,9 @@ pub struct LayerPartition {
     /// Visible and hidden widths.
     pub shape: [usize; 2],
     /// Forward AIS (ln Z from below in expectation).
-    pub log_partition_forward: Repeated,
+    pub log_partition_forward: AisRepeated,
     /// Reverse AIS from the layer's own Gibbs chains (ln Z from above in expectation).
-    pub log_partition_reverse: Repeated,
+    pub log_partition_reverse: AisRepeated,
     /// Reverse minus forward: the width of the bracket (negative when the two overlap by
     /// more than their noise).
     pub bracket_width: f64,
@@ -266,10 +247,15 @@ pub struct QualityReport {
 pub fn load_run(dir: &Path, device: &Device) -> Result<(PretrainConfig, Dbn)> {
     let config_path = dir.join("config.json");
     if !config_path.is_file() {
-        bail!("{} is not a fig3 run folder (no config.json)", dir.display());
+        bail!(
+            "{} is not a fig3 run folder (no config.json)",
+            dir.display()
+        );
     }
     let config = PretrainConfig::read(&config_path)?;
-    config.validate().with_context(|| config_path.display().to_string())?;
+    config
+        .validate()
+        .with_context(|| config_path.display().to_string())?;
     let mut layers = Vec::new();
     for (l, pair) in config.layers.windows(2).enumerate() {
         let read = |name: String, shape: &[usize]| -> Result<Vec<f32>> {
@@ -281,7 +267,8 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<(PretrainConfig, Dbn)> {
                     dir.display()
                 );
             }
-            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
             let (got, data) = npy::decode_f32(&path, &bytes)?;
             if got != shape {
                 bail!(
@@ -295,9 +282,18 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<(PretrainConfig, Dbn)> {
         let layer = l + 1;
         let d = device;
         layers.push(Rbm::from_parameters(
-            Tensor::from_data(TensorData::new(read(format!("layer{layer}_W.npy"), &[nv, nh])?, [nv, nh]), d),
-            Tensor::from_data(TensorData::new(read(format!("layer{layer}_visible_bias.npy"), &[nv])?, [nv]), d),
-            Tensor::from_data(TensorData::new(read(format!("layer{layer}_hidden_bias.npy"), &[nh])?, [nh]), d),
+            Tensor::from_data(
+                TensorData::new(read(format!("layer{layer}_W.npy"), &[nv, nh])?, [nv, nh]),
+                d,
+            ),
+            Tensor::from_data(
+                TensorData::new(read(format!("layer{layer}_visible_bias.npy"), &[nv])?, [nv]),
+                d,
+            ),
+            Tensor::from_data(
+                TensorData::new(read(format!("layer{layer}_hidden_bias.npy"), &[nh])?, [nh]),
+                d,
+            ),
             config.units,
             config.units,
         ));
@@ -364,29 +360,54 @@ fn judge(
         Measured { mean, error }
     });
     let mut z = BTreeMap::new();
-    z.insert("energy_per_spin".into(), signed_z(e, exact["energy_per_spin"], 0.0));
+    z.insert(
+        "energy_per_spin".into(),
+        signed_z(e, exact["energy_per_spin"], 0.0),
+    );
     z.insert(
         "specific_heat".into(),
         signed_z(o.specific_heat, exact["specific_heat"], 0.0),
     );
     let pairs = [
-        ("abs_magnetization", o.abs_magnetization, data.abs_magnetization),
-        ("magnetization_sq", o.magnetization_sq, data.magnetization_sq),
+        (
+            "abs_magnetization",
+            o.abs_magnetization,
+            data.abs_magnetization,
+        ),
+        (
+            "magnetization_sq",
+            o.magnetization_sq,
+            data.magnetization_sq,
+        ),
         ("susceptibility", o.susceptibility, data.susceptibility),
     ];
     for (key, g, d) in pairs {
         z.insert(key.into(), signed_z(g, d.mean, d.error));
     }
     let optional = [
-        ("susceptibility_zero_field", o.susceptibility_zero_field, data.susceptibility_zero_field),
-        ("second_moment_length", o.second_moment_length, data.second_moment_length),
+        (
+            "susceptibility_zero_field",
+            o.susceptibility_zero_field,
+            data.susceptibility_zero_field,
+        ),
+        (
+            "second_moment_length",
+            o.second_moment_length,
+            data.second_moment_length,
+        ),
     ];
     for (key, g, d) in optional {
         if let (Some(g), Some(d)) = (g, d) {
             z.insert(key.into(), signed_z(g, d.mean, d.error));
         }
     }
-    for (r, (g, d)) in o.correlation.iter().zip(&data.correlation).enumerate().skip(1) {
+    for (r, (g, d)) in o
+        .correlation
+        .iter()
+        .zip(&data.correlation)
+        .enumerate()
+        .skip(1)
+    {
         z.insert(format!("correlation_{r}"), signed_z(*g, d.mean, d.error));
     }
     GeneratorReport {
@@ -480,7 +501,9 @@ pub fn assess(
             (gibbs_chains(first, &gibbs(1), progress)?, None)
         }
         r => {
-            stage(&format!("sampling the first RBM (parallel tempering, {r} replicas)"));
+            stage(&format!(
+                "sampling the first RBM (parallel tempering, {r} replicas)"
+            ));
             sample_layer(first, &gibbs(1), options)?
         }
     };
@@ -493,10 +516,23 @@ pub fn assess(
         r => format!("rbm (tempered, {r} replicas)"),
     };
     let generators = vec![
-        judge(&rbm_name, rbm_acceptance.clone(), &rbm_chains, &options.gibbs, &lattice, k, &exact, &data),
         judge(
-            &format!("dbn ({} layers, {:?} downward)", dbn.layers.len(), options.downward)
-                .to_lowercase(),
+            &rbm_name,
+            rbm_acceptance.clone(),
+            &rbm_chains,
+            &options.gibbs,
+            &lattice,
+            k,
+            &exact,
+            &data,
+        ),
+        judge(
+            &format!(
+                "dbn ({} layers, {:?} downward)",
+                dbn.layers.len(),
+                options.downward
+            )
+            .to_lowercase(),
             None,
             &dbn_chains,
             &options.gibbs,
@@ -523,7 +559,8 @@ pub fn assess(
             segments: options.ladder.clone(),
             seed: rbm::noise::key(&[options.seed, 10, i as u64]),
         };
-        let forward = ais_log_partition_repeated(layer, Some(base.clone()), &ais, options.ais_repetitions)?;
+        let forward =
+            ais_log_partition_repeated(layer, Some(base.clone()), &ais, options.ais_repetitions)?;
         // The reverse starts: records of the layer's own chains (for the first layer, the
         // generator's; above it, chains of that layer alone), spread evenly over the chains
         // and their recorded stretch.
@@ -554,8 +591,7 @@ pub fn assess(
                 ais_reverse_log_partition(layer, Some(base.clone()), &config, start)
             })
             .collect::<rbm::Result<Vec<_>>>()?;
-        let forward = Repeated::of(forward.repetitions);
-        let reverse = Repeated::of(reverse);
+        let reverse = AisRepeated::of(reverse, ais.clone());
         let log_partition_exact = match layer.n_hidden().min(layer.n_visible()) <= EXACT_UNITS {
             true => Some(rbm::eval::exact::HostRbm::from_rbm(layer)?.log_partition_exact()?),
             false => None,
@@ -563,7 +599,7 @@ pub fn assess(
         log_partition.push(LayerPartition {
             layer: i + 1,
             shape: [layer.n_visible(), layer.n_hidden()],
-            bracket_width: reverse.value - forward.value,
+            bracket_width: reverse.log_partition - forward.log_partition,
             log_partition_forward: forward,
             log_partition_reverse: reverse,
             tau_int_sweeps: tau,
@@ -587,8 +623,8 @@ pub fn assess(
     let f_valid = mean_free_energy(first, held_out)?;
     let f_train = mean_free_energy(first, train.to_tensor(device))?;
     let (z_fwd, z_rev) = (
-        log_partition[0].log_partition_forward.estimate(),
-        log_partition[0].log_partition_reverse.estimate(),
+        estimate(&log_partition[0].log_partition_forward),
+        estimate(&log_partition[0].log_partition_reverse),
     );
     let n = first.n_visible();
     let bracket = |f: Estimate| Bracket {
@@ -711,27 +747,41 @@ pub fn figures(report: &QualityReport, samples: &Samples) -> Result<Vec<(String,
         .zip(&observed)
         .map(|(name, o)| Series {
             name: name.clone(),
-            points: o.correlation.iter().enumerate().map(|(r, g)| (r as f64, g.mean)).collect(),
+            points: o
+                .correlation
+                .iter()
+                .enumerate()
+                .map(|(r, g)| (r as f64, g.mean))
+                .collect(),
             errors: Some(o.correlation.iter().map(|g| g.error).collect()),
         })
         .collect();
     let mut out = vec![(
         "correlation.png".to_string(),
         line_chart(
-            &format!("G(r) on the {0}×{0} torus at K = {1}", report.size, report.coupling),
+            &format!(
+                "G(r) on the {0}×{0} torus at K = {1}",
+                report.size, report.coupling
+            ),
             "r (lattice spacings)",
             "G(r) = <s(i) s(i+r)>",
             &correlation,
             true,
         )?,
     )];
-    let sources: Vec<Vec<&[i8]>> = std::iter::once(samples.data.iter().map(Vec::as_slice).collect())
-        .chain(samples.generated.iter().map(|c| c.all()))
-        .collect();
+    let sources: Vec<Vec<&[i8]>> =
+        std::iter::once(samples.data.iter().map(Vec::as_slice).collect())
+            .chain(samples.generated.iter().map(|c| c.all()))
+            .collect();
     let per_config = |f: &dyn Fn(&[i8]) -> f64| -> Vec<Vec<f64>> {
         sources
             .iter()
-            .map(|chains| chains.iter().flat_map(|c| c.chunks_exact(n).map(f)).collect())
+            .map(|chains| {
+                chains
+                    .iter()
+                    .flat_map(|c| c.chunks_exact(n).map(f))
+                    .collect()
+            })
             .collect()
     };
     let energies = per_config(&|s| lattice.energy(s, 0.0) / n as f64);
@@ -739,26 +789,54 @@ pub fn figures(report: &QualityReport, samples: &Samples) -> Result<Vec<(String,
     let (e_lo, e_hi) = energies
         .iter()
         .flatten()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
     for (file, title, label, values, range) in [
-        ("energy_histogram.png", "Energy per spin", "E/N (units of J)", &energies, (e_lo, e_hi + 1e-9)),
-        ("magnetization_histogram.png", "Magnetisation per spin", "m", &magnetisations, (-1.0, 1.0)),
+        (
+            "energy_histogram.png",
+            "Energy per spin",
+            "E/N (units of J)",
+            &energies,
+            (e_lo, e_hi + 1e-9),
+        ),
+        (
+            "magnetization_histogram.png",
+            "Magnetisation per spin",
+            "m",
+            &magnetisations,
+            (-1.0, 1.0),
+        ),
     ] {
         let series: Vec<Series> = names
             .iter()
             .zip(values)
             .map(|(name, v)| Series::new(name.clone(), density(v, range, 60)))
             .collect();
-        out.push((file.into(), line_chart(title, label, "density", &series, false)?));
+        out.push((
+            file.into(),
+            line_chart(title, label, "density", &series, false)?,
+        ));
     }
-    let side = |name: &str, pick: &dyn Fn(&LayerPartition) -> &Repeated| Series {
+    let side = |name: &str, pick: &dyn Fn(&LayerPartition) -> &AisRepeated| Series {
         name: name.into(),
         points: report
             .log_partition
             .iter()
-            .map(|p| (p.layer as f64, pick(p).value - p.log_partition_forward.value))
+            .map(|p| {
+                (
+                    p.layer as f64,
+                    pick(p).log_partition - p.log_partition_forward.log_partition,
+                )
+            })
             .collect(),
-        errors: Some(report.log_partition.iter().map(|p| pick(p).std_error).collect()),
+        errors: Some(
+            report
+                .log_partition
+                .iter()
+                .map(|p| pick(p).std_error)
+                .collect(),
+        ),
     };
     out.push((
         "log_partition.png".into(),

@@ -492,20 +492,28 @@ fn quality_refuses_what_is_not_a_finished_run_and_bad_settings_before_writing() 
     std::fs::write(dir.join("config.json"), common::SMALL_CONFIG).unwrap();
     let o = run(quality, &["--run", "run"], root);
     assert_refused(&o, "not a finished fig3 run");
-    let npy = |shape: &[usize]| {
-        ising_data::npy::encode_f32(shape, &vec![0.0; shape.iter().product()])
-    };
+    let npy =
+        |shape: &[usize]| ising_data::npy::encode_f32(shape, &vec![0.0; shape.iter().product()]);
     std::fs::write(dir.join("weights/layer1_W.npy"), npy(&[64, 8])).unwrap();
     let o = run(quality, &["--run", "run"], root);
-    assert_refused(&o, "has shape [64, 8] but config.json's layers need [64, 16]");
+    assert_refused(
+        &o,
+        "has shape [64, 8] but config.json's layers need [64, 16]",
+    );
     assert!(!dir.join("quality").exists());
 
     for (flags, needle) in [
         (&["--replicas", "0"][..], "replicas must be at least 1"),
         (&["--beta-min", "1.5"][..], "beta_min"),
-        (&["--downward", "up"][..], "--downward must be mean or sample"),
+        (
+            &["--downward", "up"][..],
+            "--downward must be mean or sample",
+        ),
         (&["--ais-repetitions", "1"][..], "at least 2 repetitions"),
-        (&["--chains", "2", "--sweeps", "10", "--thin", "10"][..], "reverse AIS starts"),
+        (
+            &["--chains", "2", "--sweeps", "10", "--thin", "10"][..],
+            "reverse AIS starts",
+        ),
         (&["--thin", "0"][..], "thin must be at least 1"),
     ] {
         let mut args = vec!["--run", "run"];

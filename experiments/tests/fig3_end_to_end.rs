@@ -159,7 +159,12 @@ fn small_stack_end_to_end() {
     check_quality(&out, &datasets);
     // fig3 --force still replaces a run folder that holds quality's output.
     let forced = Command::new(env!("CARGO_BIN_EXE_fig3"))
-        .args(["--config", config.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .args(["--datasets", datasets.to_str().unwrap(), "--force"])
         .output()
         .unwrap();
@@ -175,7 +180,16 @@ fn quality(run: &Path, datasets: &Path, extra: &[&str]) -> std::process::Output 
     Command::new(env!("CARGO_BIN_EXE_quality"))
         .args(["--run", run.to_str().unwrap()])
         .args(["--datasets", datasets.to_str().unwrap()])
-        .args(["--chains", "20", "--burn-in", "300", "--sweeps", "600", "--thin", "3"])
+        .args([
+            "--chains",
+            "20",
+            "--burn-in",
+            "300",
+            "--sweeps",
+            "600",
+            "--thin",
+            "3",
+        ])
         .args(["--ais-runs", "20", "--ais-repetitions", "4"])
         .args(extra)
         .output()
@@ -211,12 +225,18 @@ fn check_quality(run: &Path, datasets: &Path) {
         let exact = layer["log_partition_exact"].as_f64().expect("enumerable");
         let side = |key: &str| {
             let z = &layer[key];
-            (z["value"].as_f64().unwrap(), z["std_error"].as_f64().unwrap())
+            (
+                z["log_partition"].as_f64().unwrap(),
+                z["std_error"].as_f64().unwrap(),
+            )
         };
         // Both sides within 4 standard errors and 0.1 nats of the exact value.
         for key in ["log_partition_forward", "log_partition_reverse"] {
             let (value, error) = side(key);
-            eprintln!("layer {}: {key} {value:.4} ± {error:.4}, exact {exact:.4}", layer["layer"]);
+            eprintln!(
+                "layer {}: {key} {value:.4} ± {error:.4}, exact {exact:.4}",
+                layer["layer"]
+            );
             assert!(error > 0.0, "{key}: {layer}");
             assert!(
                 (value - exact).abs() < (4.0 * error).max(0.02) && (value - exact).abs() < 0.1,
@@ -226,14 +246,24 @@ fn check_quality(run: &Path, datasets: &Path) {
     }
     let s = q["first_layer"]["entropy_per_spin"].as_f64().unwrap();
     for side in ["forward", "reverse"] {
-        let kl = q["first_layer"]["kl_per_spin"][side]["value"].as_f64().unwrap();
+        let kl = q["first_layer"]["kl_per_spin"][side]["value"]
+            .as_f64()
+            .unwrap();
         assert!(kl > 0.0 && kl < std::f64::consts::LN_2 - s, "KL {kl}");
     }
     let generators = q["generators"].as_array().unwrap();
     assert_eq!(generators.len(), 2);
     for g in generators {
-        for key in ["energy_per_spin", "specific_heat", "abs_magnetization", "correlation_1"] {
-            assert!(g["z_scores"][key].as_f64().unwrap().is_finite(), "{key}: {g}");
+        for key in [
+            "energy_per_spin",
+            "specific_heat",
+            "abs_magnetization",
+            "correlation_1",
+        ] {
+            assert!(
+                g["z_scores"][key].as_f64().unwrap().is_finite(),
+                "{key}: {g}"
+            );
         }
         assert!(g["coupling_fit"]["mean"].as_f64().unwrap() > 0.0, "{g}");
         assert!(g["tau_int_energy_sweeps"].as_f64().unwrap() > 0.0);
@@ -242,7 +272,10 @@ fn check_quality(run: &Path, datasets: &Path) {
     let data = q["data"]["energy_per_spin"]["mean"].as_f64().unwrap();
     let error = q["data"]["energy_per_spin"]["error"].as_f64().unwrap();
     let exact = q["exact"]["energy_per_spin"].as_f64().unwrap();
-    assert!((data - exact).abs() < 4.0 * error, "{data} ± {error} vs {exact}");
+    assert!(
+        (data - exact).abs() < 4.0 * error,
+        "{data} ± {error} vs {exact}"
+    );
 
     let before = std::fs::read(dir.join("quality.json")).unwrap();
     let again = quality(run, datasets, &[]);

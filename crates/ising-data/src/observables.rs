@@ -94,9 +94,12 @@ pub fn configuration_structure_factor(lattice: &Lattice, s: &[i8]) -> f64 {
                 cols[i % l] += i64::from(v);
             }
             let power = |sums: &[i64]| {
-                let (re, im) = sums.iter().enumerate().fold((0.0, 0.0), |(re, im), (x, &v)| {
-                    (re + v as f64 * cos[x], im + v as f64 * sin[x])
-                });
+                let (re, im) = sums
+                    .iter()
+                    .enumerate()
+                    .fold((0.0, 0.0), |(re, im), (x, &v)| {
+                        (re + v as f64 * cos[x], im + v as f64 * sin[x])
+                    });
                 re * re + im * im
             };
             0.5 * (power(&rows) + power(&cols)) / (n * n)

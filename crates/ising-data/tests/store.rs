@@ -223,7 +223,10 @@ fn the_wolff_burn_in_counts_sweep_equivalents_and_old_manifests_say_so() {
         burn_in_unit: BurnInUnit::UncalibratedClusters,
         ..config.clone()
     };
-    assert_ne!(run_chain(&config, 0, &|_| {}).spins, run_chain(&legacy, 0, &|_| {}).spins);
+    assert_ne!(
+        run_chain(&config, 0, &|_| {}).spins,
+        run_chain(&legacy, 0, &|_| {}).spins
+    );
     let metropolis = GenerateConfig {
         algorithm: ising_data::Algorithm::Metropolis,
         ..config.clone()

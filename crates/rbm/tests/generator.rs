@@ -73,7 +73,10 @@ fn observe(lattice: &Lattice, k: f64, chains: &Chains) -> Observables {
 
 fn check(what: &str, est: Estimate, exact: f64) {
     let z = est.sigmas_from(exact);
-    assert!(z < 4.0, "{what}: generated {est}, exact {exact:.6} ({z:.1} σ)");
+    assert!(
+        z < 4.0,
+        "{what}: generated {est}, exact {exact:.6} ({z:.1} σ)"
+    );
     assert!(
         est.error < 0.05 * exact.abs().max(0.1),
         "{what}: error bar {est} too large to test anything"
@@ -109,11 +112,18 @@ fn gibbs_samples_of_the_exact_ring_rbm_have_the_ring_physics() {
     let (n, k) = (12, 0.7);
     let lattice = Lattice::Ring { n };
     let chains = gibbs_chains(&bond_rbm(&lattice, k), &CONFIG, &|_| {}).unwrap();
-    assert_eq!((chains.chains, chains.records, chains.units), (16, 2_000, n));
+    assert_eq!(
+        (chains.chains, chains.records, chains.units),
+        (16, 2_000, n)
+    );
     check_ring("ring RBM", n, k, &observe(&lattice, k, &chains));
     // The check has power: the same samples are many σ from the ring at a nearby coupling.
     let o = observe(&lattice, k, &chains);
-    assert!(o.energy_per_spin.sigmas_from(exact::ring_energy_per_spin(n, 0.65)) > 6.0);
+    assert!(
+        o.energy_per_spin
+            .sigmas_from(exact::ring_energy_per_spin(n, 0.65))
+            > 6.0
+    );
 }
 
 #[test]
@@ -126,10 +136,16 @@ fn gibbs_samples_of_the_exact_square_rbm_match_enumeration() {
     let o = observe(&lattice, k, &chains);
     let ex = exact::enumerate_square(l, l, k);
     check("4×4 energy", o.energy_per_spin, ex.energy_per_spin);
-    check("4×4 specific heat", o.specific_heat, ex.specific_heat_per_spin);
+    check(
+        "4×4 specific heat",
+        o.specific_heat,
+        ex.specific_heat_per_spin,
+    );
     let (mut z, mut abs_m, mut m2) = (0.0, 0.0, 0.0);
     for index in 0u32..1 << 16 {
-        let s: Vec<i8> = (0..16).map(|i| if index >> i & 1 == 1 { 1 } else { -1 }).collect();
+        let s: Vec<i8> = (0..16)
+            .map(|i| if index >> i & 1 == 1 { 1 } else { -1 })
+            .collect();
         let weight = (k * lattice.bond_sum(&s) as f64).exp();
         let m = s.iter().map(|&x| f64::from(x)).sum::<f64>() / 16.0;
         (z, abs_m, m2) = (z + weight, abs_m + weight * m.abs(), m2 + weight * m * m);
@@ -146,7 +162,12 @@ fn the_dbn_generator_passes_the_ring_down_through_copying_layers() {
     // down conditional means (tanh 8 ≈ 1) or samples.
     let (n, k) = (12, 0.7);
     let lattice = Lattice::Ring { n };
-    let dbn = Dbn::new(vec![copy_rbm(n, 8.0), copy_rbm(n, 8.0), bond_rbm(&lattice, k)]).unwrap();
+    let dbn = Dbn::new(vec![
+        copy_rbm(n, 8.0),
+        copy_rbm(n, 8.0),
+        bond_rbm(&lattice, k),
+    ])
+    .unwrap();
     for downward in [Propagation::Mean, Propagation::Sample] {
         let chains = dbn_chains(&dbn, &CONFIG, downward, &|_| {}).unwrap();
         check_ring(
@@ -163,7 +184,10 @@ fn the_dbn_generator_passes_the_ring_down_through_copying_layers() {
     let a = dbn_chains(&flipped, &CONFIG, Propagation::Mean, &|_| {}).unwrap();
     let b = dbn_chains(&straight, &CONFIG, Propagation::Mean, &|_| {}).unwrap();
     let differing = a.spins.iter().zip(&b.spins).filter(|(x, y)| x != y).count();
-    assert!(differing as f64 > 0.999 * a.spins.len() as f64, "{differing}");
+    assert!(
+        differing as f64 > 0.999 * a.spins.len() as f64,
+        "{differing}"
+    );
 }
 
 #[test]
@@ -176,14 +200,38 @@ fn chains_are_a_function_of_the_seed_and_bad_settings_are_refused() {
     };
     let a = gibbs_chains(&rbm, &small, &|_| {}).unwrap();
     assert_eq!(a, gibbs_chains(&rbm, &small, &|_| {}).unwrap());
-    let other = GibbsConfig { seed: 6, ..small.clone() };
+    let other = GibbsConfig {
+        seed: 6,
+        ..small.clone()
+    };
     assert_ne!(a, gibbs_chains(&rbm, &other, &|_| {}).unwrap());
     for (config, field) in [
-        (GibbsConfig { chains: 0, ..small.clone() }, "chains"),
-        (GibbsConfig { thin: 0, ..small.clone() }, "thin"),
-        (GibbsConfig { sweeps: 1, thin: 2, ..small.clone() }, "sweeps"),
+        (
+            GibbsConfig {
+                chains: 0,
+                ..small.clone()
+            },
+            "chains",
+        ),
+        (
+            GibbsConfig {
+                thin: 0,
+                ..small.clone()
+            },
+            "thin",
+        ),
+        (
+            GibbsConfig {
+                sweeps: 1,
+                thin: 2,
+                ..small.clone()
+            },
+            "sweeps",
+        ),
     ] {
-        let e = gibbs_chains(&rbm, &config, &|_| {}).unwrap_err().to_string();
+        let e = gibbs_chains(&rbm, &config, &|_| {})
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(field), "{e}");
     }
 }
@@ -196,8 +244,14 @@ fn tempered_samples_of_the_exact_ring_rbm_have_the_ring_physics() {
     let lattice = Lattice::Ring { n };
     let betas = geometric_ladder(0.5, 4).unwrap();
     let (chains, acceptance) = tempered_chains(&bond_rbm(&lattice, k), &CONFIG, betas).unwrap();
-    assert_eq!((chains.chains, chains.records, chains.units), (16, 2_000, n));
+    assert_eq!(
+        (chains.chains, chains.records, chains.units),
+        (16, 2_000, n)
+    );
     check_ring("ring RBM, tempered", n, k, &observe(&lattice, k, &chains));
     assert_eq!(acceptance.len(), 3);
-    assert!(acceptance.iter().all(|a| (0.05..=1.0).contains(a)), "{acceptance:?}");
+    assert!(
+        acceptance.iter().all(|a| (0.05..=1.0).contains(a)),
+        "{acceptance:?}"
+    );
 }

@@ -10,8 +10,8 @@ use burn::train::TrainStep;
 use common::{rows_tensor as rows, values};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{IsingDataset, Lattice, SpinEncoding, exact as ising_exact};
-use rbm::eval::exact::{HostRbm, state};
 use rbm::eval::ais::{AisConfig, ais_log_partition, ais_reverse_log_partition};
+use rbm::eval::exact::{HostRbm, state};
 use rbm::eval::likelihood::{Estimate, ising_kl_per_spin_estimate, ising_kl_per_spin_exact};
 use rbm::{
     CdBatch, CdConfig, CpuPath, Isa, Noise, Rbm, RbmConfig, Units, noise, sgd_with_momentum,
@@ -262,7 +262,9 @@ fn training_on_3x3_ising_samples_lowers_the_exact_kl_below_001() {
     // exact KL within 4 standard errors of ln Ẑ (and 10⁻³).
     let (mut weight_sum, mut mean_f) = (0.0, 0.0);
     for index in 0u32..1 << 9 {
-        let s: Vec<i8> = (0..9).map(|i| if index >> i & 1 == 1 { 1 } else { -1 }).collect();
+        let s: Vec<i8> = (0..9)
+            .map(|i| if index >> i & 1 == 1 { 1 } else { -1 })
+            .collect();
         let weight = (k * lattice.bond_sum(&s) as f64).exp();
         let v: Vec<f64> = s.iter().map(|&x| f64::from(x)).collect();
         weight_sum += weight;

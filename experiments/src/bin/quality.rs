@@ -148,7 +148,14 @@ fn run() -> Result<()> {
             let _ = std::io::stderr().flush();
         }
     };
-    let (report, samples) = assess(&args.run, &args.datasets, &options, &device, &stage, &progress)?;
+    let (report, samples) = assess(
+        &args.run,
+        &args.datasets,
+        &options,
+        &device,
+        &stage,
+        &progress,
+    )?;
     stage("figures");
     for (name, png) in figures(&report, &samples)? {
         out.add(&name, png);
@@ -169,9 +176,9 @@ fn run() -> Result<()> {
         println!(
             "layer {}: ln Z in [{:.3} ± {:.3}, {:.3} ± {:.3}] (width {:.3}), chains τ_int {:.1} sweeps, swap acceptance {}",
             p.layer,
-            p.log_partition_forward.value,
+            p.log_partition_forward.log_partition,
             p.log_partition_forward.std_error,
-            p.log_partition_reverse.value,
+            p.log_partition_reverse.log_partition,
             p.log_partition_reverse.std_error,
             p.bracket_width,
             p.tau_int_sweeps,
@@ -201,7 +208,11 @@ fn run() -> Result<()> {
             g.tau_int_energy_sweeps,
             g.tau_int_abs_magnetization_sweeps,
             acceptance(&g.swap_acceptance),
-            if g.equilibrated { "" } else { " (NOT equilibrated by the 20τ/50τ rule)" }
+            if g.equilibrated {
+                ""
+            } else {
+                " (NOT equilibrated by the 20τ/50τ rule)"
+            }
         );
     }
     println!(

@@ -81,7 +81,9 @@ pub fn load_or_generate(
         );
         if !differences.is_empty() {
             let hint = match differences.iter().any(|d| d.contains("burn_in_unit")) {
-                true => " (it was generated before the Wolff burn-in counted sweep-equivalents; regenerate it)",
+                true => {
+                    " (it was generated before the Wolff burn-in counted sweep-equivalents; regenerate it)"
+                }
                 false => "",
             };
             bail!(

@@ -124,19 +124,27 @@ pub fn ais_log_partition_repeated(
             ais_log_partition(rbm, base_visible_bias.clone(), &config)
         })
         .collect::<Result<Vec<_>>>()?;
-    let n = repetitions as f64;
-    let mean = estimates.iter().map(|e| e.log_partition).sum::<f64>() / n;
-    let var = estimates
-        .iter()
-        .map(|e| (e.log_partition - mean).powi(2))
-        .sum::<f64>()
-        / (n - 1.0);
-    Ok(AisRepeated {
-        log_partition: mean,
-        std_error: (var / n).sqrt(),
-        repetitions: estimates,
-        config: config.clone(),
-    })
+    Ok(AisRepeated::of(estimates, config.clone()))
+}
+
+impl AisRepeated {
+    /// The mean of independent estimates `repetitions` (forward or reverse, made with
+    /// `config`) and its standard error from their spread (NaN for fewer than two).
+    pub fn of(repetitions: Vec<AisEstimate>, config: AisConfig) -> Self {
+        let n = repetitions.len() as f64;
+        let mean = repetitions.iter().map(|e| e.log_partition).sum::<f64>() / n;
+        let var = repetitions
+            .iter()
+            .map(|e| (e.log_partition - mean).powi(2))
+            .sum::<f64>()
+            / (n - 1.0);
+        Self {
+            log_partition: mean,
+            std_error: (var / n).sqrt(),
+            repetitions,
+            config,
+        }
+    }
 }
 
 /// The model A at the start of the path: no weights, visible biases a_A, zero hidden biases.

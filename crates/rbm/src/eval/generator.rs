@@ -233,7 +233,11 @@ pub fn dbn_chains(
 /// # Errors
 /// An invalid `config` or ladder ([`TemperingConfig::validate`]), continuous visible units,
 /// or a device that cannot hand results back.
-pub fn tempered_chains(rbm: &Rbm, config: &GibbsConfig, betas: Vec<f64>) -> Result<(Chains, Vec<f64>)> {
+pub fn tempered_chains(
+    rbm: &Rbm,
+    config: &GibbsConfig,
+    betas: Vec<f64>,
+) -> Result<(Chains, Vec<f64>)> {
     config.validate()?;
     let tempering = TemperingConfig::new(betas, config.chains, config.records() * config.thin)
         .with_burn_in(config.burn_in)
