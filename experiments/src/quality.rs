@@ -24,7 +24,7 @@ use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use ising_data::exact::{coupling_at_energy_2d, entropy_per_spin_2d, kaufman_thermo};
 use ising_data::observables::{MeasureOptions, Observables, measure};
-use ising_data::stats::integrated_autocorrelation_time;
+use ising_data::stats::{gelman_rubin, integrated_autocorrelation_time};
 use ising_data::{Estimate as Measured, Lattice, npy};
 use rbm::eval::ais::{
     AisConfig, AisRepeated, ais_log_partition_repeated, ais_reverse_log_partition,
@@ -205,7 +205,15 @@ pub struct GeneratorReport {
     pub tau_int_energy_sweeps: f64,
     /// τ_int of |m|, in sweeps.
     pub tau_int_abs_magnetization_sweeps: f64,
-    /// Whether the burn-in is at least 20 τ_int and each chain at least 50 τ_int long.
+    /// The Gelman–Rubin R̂ across chains of the energy per spin and of the signed
+    /// magnetisation: well above 1 when chains sit in different modes (for example of
+    /// opposite or unequal magnetisation) or have not forgotten their starts.
+    pub r_hat_energy: f64,
+    /// R̂ of the signed magnetisation m.
+    pub r_hat_magnetization: f64,
+    /// Whether the burn-in is at least 20 τ_int, each chain at least 50 τ_int long, and both
+    /// R̂ below 1.1. Chains that never leave one mode can pass this while missing another:
+    /// no diagnostic sees a mode that no chain visits.
     pub equilibrated: bool,
     /// The coupling of the 40×40 torus whose exact energy equals the samples' (Kaufman),
     /// with the error propagated from the energy's.
@@ -315,15 +323,27 @@ fn observe(lattice: &Lattice, k: f64, chains: &[&[i8]]) -> Observables {
     )
 }
 
-/// τ_int in records of a per-configuration quantity over every chain.
-fn tau_records(chains: &Chains, f: impl Fn(&[i8]) -> f64) -> f64 {
-    let series: Vec<Vec<f64>> = chains
+/// A per-configuration quantity along every chain.
+fn series(chains: &Chains, f: impl Fn(&[i8]) -> f64) -> Vec<Vec<f64>> {
+    chains
         .all()
         .iter()
         .map(|c| c.chunks_exact(chains.units).map(&f).collect())
-        .collect();
+        .collect()
+}
+
+/// τ_int in records of a per-configuration quantity over every chain.
+fn tau_records(chains: &Chains, f: impl Fn(&[i8]) -> f64) -> f64 {
+    let series = series(chains, f);
     let refs: Vec<&[f64]> = series.iter().map(Vec::as_slice).collect();
     integrated_autocorrelation_time(&refs)
+}
+
+/// R̂ of a per-configuration quantity across the chains.
+fn r_hat(chains: &Chains, f: impl Fn(&[i8]) -> f64) -> f64 {
+    let series = series(chains, f);
+    let refs: Vec<&[f64]> = series.iter().map(Vec::as_slice).collect();
+    gelman_rubin(&refs)
 }
 
 /// The generator report of `chains` against the exact values and the data.
@@ -347,7 +367,12 @@ fn judge(
             (s.iter().map(|&x| f64::from(x)).sum::<f64>() / n).abs()
         });
     let tau = tau_e.max(tau_m);
-    let equilibrated = gibbs.burn_in as f64 >= 20.0 * tau && gibbs.sweeps as f64 >= 50.0 * tau;
+    let r_hat_energy = r_hat(chains, |s| lattice.energy(s, 0.0) / n);
+    let r_hat_magnetization = r_hat(chains, |s| s.iter().map(|&x| f64::from(x)).sum::<f64>() / n);
+    let equilibrated = gibbs.burn_in as f64 >= 20.0 * tau
+        && gibbs.sweeps as f64 >= 50.0 * tau
+        && r_hat_energy < 1.1
+        && r_hat_magnetization < 1.1;
     let e = o.energy_per_spin;
     let fit = |u: f64| coupling_at_energy_2d(l, l, u);
     let coupling_fit = fit(e.mean).map(|mean| {
@@ -416,6 +441,8 @@ fn judge(
         observables: o,
         tau_int_energy_sweeps: tau_e,
         tau_int_abs_magnetization_sweeps: tau_m,
+        r_hat_energy,
+        r_hat_magnetization,
         equilibrated,
         coupling_fit,
         z_scores: z,

@@ -197,7 +197,7 @@ fn run() -> Result<()> {
             .coupling_fit
             .map_or("none".to_string(), |k| format!("{k}"));
         println!(
-            "{}: E/N {} (z {:+.1}), C {} (z {:+.1}), |m| {} (z {:+.1}), K_fit {fit}, τ_int {:.1}/{:.1} sweeps, swap acceptance {}{}",
+            "{}: E/N {} (z {:+.1}), C {} (z {:+.1}), |m| {} (z {:+.1}), K_fit {fit}, τ_int {:.1}/{:.1} sweeps, R̂ {:.2}/{:.2}, swap acceptance {}{}",
             g.generator,
             g.observables.energy_per_spin,
             g.z_scores["energy_per_spin"],
@@ -207,11 +207,13 @@ fn run() -> Result<()> {
             g.z_scores["abs_magnetization"],
             g.tau_int_energy_sweeps,
             g.tau_int_abs_magnetization_sweeps,
+            g.r_hat_energy,
+            g.r_hat_magnetization,
             acceptance(&g.swap_acceptance),
             if g.equilibrated {
                 ""
             } else {
-                " (NOT equilibrated by the 20τ/50τ rule)"
+                " (NOT equilibrated: τ_int against the 20τ/50τ rule, or R̂ ≥ 1.1)"
             }
         );
     }
