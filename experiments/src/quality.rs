@@ -346,17 +346,25 @@ fn r_hat(chains: &Chains, f: impl Fn(&[i8]) -> f64) -> f64 {
     gelman_rubin(&refs)
 }
 
-/// The generator report of `chains` against the exact values and the data.
+/// What generated samples are judged against: the lattice and coupling of the data, Kaufman's
+/// exact values and the data's own observables.
+struct Reference<'a> {
+    lattice: Lattice,
+    coupling: f64,
+    exact: &'a BTreeMap<String, f64>,
+    data: &'a Observables,
+}
+
+/// The generator report of `chains` (made with `gibbs`) against `reference`.
 fn judge(
     name: &str,
     swap_acceptance: Option<Vec<f64>>,
     chains: &Chains,
     gibbs: &GibbsConfig,
-    lattice: &Lattice,
-    k: f64,
-    exact: &BTreeMap<String, f64>,
-    data: &Observables,
+    reference: &Reference,
 ) -> GeneratorReport {
+    let (lattice, k) = (&reference.lattice, reference.coupling);
+    let (exact, data) = (reference.exact, reference.data);
     let l = lattice.size();
     let o = observe(lattice, k, &chains.all());
     let n = chains.units as f64;
@@ -542,16 +550,19 @@ pub fn assess(
         1 => "rbm (block Gibbs)".to_string(),
         r => format!("rbm (tempered, {r} replicas)"),
     };
+    let reference = Reference {
+        lattice,
+        coupling: k,
+        exact: &exact,
+        data: &data,
+    };
     let generators = vec![
         judge(
             &rbm_name,
             rbm_acceptance.clone(),
             &rbm_chains,
             &options.gibbs,
-            &lattice,
-            k,
-            &exact,
-            &data,
+            &reference,
         ),
         judge(
             &format!(
@@ -563,10 +574,7 @@ pub fn assess(
             None,
             &dbn_chains,
             &options.gibbs,
-            &lattice,
-            k,
-            &exact,
-            &data,
+            &reference,
         ),
     ];
 

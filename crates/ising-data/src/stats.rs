@@ -163,7 +163,10 @@ pub fn gelman_rubin(chains: &[&[f64]]) -> f64 {
     if m < 2 || n < 2 {
         return f64::NAN;
     }
-    let means: Vec<f64> = chains.iter().map(|c| c[..n].iter().sum::<f64>() / n as f64).collect();
+    let means: Vec<f64> = chains
+        .iter()
+        .map(|c| c[..n].iter().sum::<f64>() / n as f64)
+        .collect();
     let grand = means.iter().sum::<f64>() / m as f64;
     let between = means.iter().map(|x| (x - grand).powi(2)).sum::<f64>() / (m - 1) as f64;
     let within = chains
@@ -188,17 +191,25 @@ mod tests {
         // 3 standard deviations (≈ 0.87 for U(0,1)): R̂ = √(1 + B/W) ≈ 1.8.
         let mut state = 7u64;
         let mut uniform = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
-        let chains: Vec<Vec<f64>> = (0..4).map(|_| (0..2000).map(|_| uniform()).collect()).collect();
+        let chains: Vec<Vec<f64>> = (0..4)
+            .map(|_| (0..2000).map(|_| uniform()).collect())
+            .collect();
         let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
         let r = gelman_rubin(&refs);
         assert!((r - 1.0).abs() < 0.01, "{r}");
         let shifted: Vec<Vec<f64>> = chains
             .iter()
             .enumerate()
-            .map(|(i, c)| c.iter().map(|x| x + if i < 2 { 0.87 } else { 0.0 }).collect())
+            .map(|(i, c)| {
+                c.iter()
+                    .map(|x| x + if i < 2 { 0.87 } else { 0.0 })
+                    .collect()
+            })
             .collect();
         let refs: Vec<&[f64]> = shifted.iter().map(Vec::as_slice).collect();
         let r = gelman_rubin(&refs);

@@ -160,7 +160,7 @@ fn run_chains(
         v = rbm
             .visible_units
             .sample_with(rbm.visible_input(h), &mut *noise);
-        if sweep > config.burn_in && (sweep - config.burn_in) % config.thin == 0 {
+        if sweep > config.burn_in && (sweep - config.burn_in).is_multiple_of(config.thin) {
             record((sweep - config.burn_in) / config.thin - 1, v.clone())?;
         }
         progress(1);
