@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release -p experiments --bin quality -- --run runs/fig3`
 //!
-//! Writes `quality.json` and PNG figures to `<run>/quality` (or `--out`).
+//! Writes `quality.json` and PNG figures to `RUN/quality` (or `--out`).
 
 use std::cell::Cell;
 use std::io::{IsTerminal, Write};
@@ -25,7 +25,7 @@ struct Args {
     /// A finished fig3 run folder.
     #[arg(long)]
     run: PathBuf,
-    /// Output folder (default: <run>/quality); must not exist unless --force.
+    /// Output folder (default: `RUN/quality`); must not exist unless --force.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Replace an existing output folder of this program.
