@@ -88,8 +88,20 @@ fail() {
   exit 1
 }
 
+# Whether process $1 runs (a zombie, left where nothing reaps the daemons, does not).
+alive() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ "$state" != Z* ]]
+}
+
+# Whether a live process is named $1.
 running() {
-  pgrep -x "$1" >/dev/null
+  local pid
+  for pid in $(pgrep -x "$1"); do
+    if alive "$pid"; then return 0; fi
+  done
+  return 1
 }
 
 start() {
@@ -130,15 +142,16 @@ start() {
 }
 
 stop_daemon() {
-  local name="$1" pidfile="$2"
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    $SUDO kill "$(cat "$pidfile")"
-    for _ in $(seq 1 20); do
-      kill -0 "$(cat "$pidfile")" 2>/dev/null || return 0
-      sleep 0.5
-    done
-    echo "slurm.sh: $name did not stop" >&2
-  fi
+  local name="$1" pidfile="$2" pid
+  pid=$(cat "$pidfile" 2>/dev/null) || pid=$(pgrep -x "$name" | head -n 1) || return 0
+  alive "$pid" || return 0
+  $SUDO kill "$pid"
+  for _ in $(seq 1 40); do
+    alive "$pid" || return 0
+    sleep 0.25
+  done
+  echo "slurm.sh: $name (process $pid) did not stop" >&2
+  return 1
 }
 
 stop() {
