@@ -6,6 +6,7 @@
 //!
 //! Needs a running Slurm: `.ci/slurm.sh start` sets up a one-node cluster on this machine.
 //! Ignored by default; CI runs it with `--ignored`, where a missing `sbatch` fails it.
+#![cfg(unix)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@
 //! with the same weights, bit for bit; `collect` summarises and lists unfinished runs; the
 //! Slurm script carries the array and resources asked for; runs that need the same dataset
 //! at once generate it once.
+#![cfg(unix)]
 
 mod common;
 

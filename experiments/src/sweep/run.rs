@@ -149,7 +149,17 @@ impl Launcher {
             .wait()
             .with_context(|| format!("waiting for fig3 of {name}"))?;
         let seconds = start.elapsed().as_secs_f64();
+        // A fig3 stopped by SIGINT or SIGTERM before its handler was installed (while loading
+        // its data) was interrupted too.
+        #[cfg(unix)]
+        let signalled = {
+            use std::os::unix::process::ExitStatusExt;
+            matches!(status.signal(), Some(2 | 15))
+        };
+        #[cfg(not(unix))]
+        let signalled = false;
         Ok(match status.code() {
+            _ if signalled => Outcome::Interrupted,
             Some(0) if finished(&run_dir) => Outcome::Finished(seconds),
             Some(0) => Outcome::Failed(format!(
                 "fig3 ended without error but {} lacks run.json or weights/",
