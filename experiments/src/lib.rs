@@ -22,6 +22,7 @@ pub mod output;
 pub mod plot;
 pub mod pretrain;
 pub mod quality;
+pub mod sweep;
 pub mod training;
 
 /// The version of Burn this crate was built with (the `burn` package in the workspace's

@@ -13,6 +13,7 @@ use rbm::Units;
 use serde::{Deserialize, Serialize};
 
 use super::config::{DataConfig, json_differences};
+use crate::sweep::lock::{Acquire, try_acquire};
 
 /// Where the samples came from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,34 +73,34 @@ pub fn load_or_generate(
         bail!("--datasets {} is not a folder", datasets_dir.display());
     }
     if dir.exists() {
-        let stored =
-            store::load_dataset(&dir).with_context(|| format!("verifying {}", dir.display()))?;
-        let differences = json_differences(
-            "",
-            &serde_json::to_value(&stored.manifest.config)?,
-            &serde_json::to_value(&config)?,
-        );
-        if !differences.is_empty() {
-            let hint = match differences.iter().any(|d| d.contains("burn_in_unit")) {
-                true => {
-                    " (it was generated before the Wolff burn-in counted sweep-equivalents; regenerate it)"
-                }
-                false => "",
-            };
-            bail!(
-                "{} exists but its manifest differs from the data this run generates in {} (the manifest's value first){hint}; move it away or change the config",
-                dir.display(),
-                differences.join(", ")
-            );
+        return load_existing(&dir, &config, start);
+    }
+    // Runs started at once (several processes, or nodes on a shared file system) generate a
+    // dataset once: the first takes a lock file beside it, the others wait for its folder,
+    // which appears complete (written to a temporary sibling, then renamed).
+    let lock_path = datasets_dir.join(format!(".{}.lock", dataset_name(data)));
+    let mut noted = false;
+    let _lock = loop {
+        if dir.exists() {
+            return load_existing(&dir, &config, start);
         }
-        let seconds = start.elapsed().as_secs_f64();
-        println!(
-            "data: {} ({} samples, verified)",
-            dir.display(),
-            stored.len()
-        );
-        let source = DataSource::of(&stored, false, seconds);
-        return Ok((stored, source));
+        match try_acquire(&lock_path).context("--datasets")? {
+            Acquire::Acquired(lock) => break lock,
+            Acquire::Held(holder) => {
+                if !noted {
+                    let who = holder.map_or_else(|| "another process".into(), |h| h.to_string());
+                    println!(
+                        "data: waiting for {who}, which is generating {}",
+                        dir.display()
+                    );
+                    noted = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(250));
+            }
+        }
+    };
+    if dir.exists() {
+        return load_existing(&dir, &config, start);
     }
     println!("data: generating {} ...", dir.display());
     let generated = generate(&config, &|_| {})?;
@@ -116,11 +117,54 @@ pub fn load_or_generate(
             bins_per_chain: 8,
         },
     );
-    store::write_dataset(&dir, &generated, measured, false)?;
+    if let Err(e) = store::write_dataset(&dir, &generated, measured, false) {
+        // A writer that took no lock (an older build, or `ising-data`) finished first: its
+        // folder is complete, and is checked like any existing one.
+        if dir.exists() {
+            return load_existing(&dir, &config, start);
+        }
+        return Err(e.into());
+    }
     let stored = store::load_dataset(&dir)?;
     let seconds = start.elapsed().as_secs_f64();
     println!("data: wrote {} in {seconds:.1} s", dir.display());
     let source = DataSource::of(&stored, true, seconds);
+    Ok((stored, source))
+}
+
+/// Loads the existing dataset folder `dir` and checks that its manifest is `config`'s.
+fn load_existing(
+    dir: &Path,
+    config: &GenerateConfig,
+    start: Instant,
+) -> Result<(StoredDataset, DataSource)> {
+    let stored =
+        store::load_dataset(dir).with_context(|| format!("verifying {}", dir.display()))?;
+    let differences = json_differences(
+        "",
+        &serde_json::to_value(&stored.manifest.config)?,
+        &serde_json::to_value(config)?,
+    );
+    if !differences.is_empty() {
+        let hint = match differences.iter().any(|d| d.contains("burn_in_unit")) {
+            true => {
+                " (it was generated before the Wolff burn-in counted sweep-equivalents; regenerate it)"
+            }
+            false => "",
+        };
+        bail!(
+            "{} exists but its manifest differs from the data this run generates in {} (the manifest's value first){hint}; move it away or change the config",
+            dir.display(),
+            differences.join(", ")
+        );
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "data: {} ({} samples, verified)",
+        dir.display(),
+        stored.len()
+    );
+    let source = DataSource::of(&stored, false, seconds);
     Ok((stored, source))
 }
 

@@ -1,0 +1,291 @@
+//! Sweeps of Fig. 3 runs: plan a sweep file into a folder, run it locally or on Slurm,
+//! summarise it.
+//!
+//! ```text
+//! sweep plan experiments/sweeps/tiny.json --out runs/tiny
+//! sweep run runs/tiny --jobs 2
+//! sweep slurm runs/tiny --cpus-per-task 4 --mem 4G --time 02:00:00 --submit
+//! sweep collect runs/tiny --metric kl_per_spin_reverse --axis coupling
+//! ```
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args as ClapArgs, Parser, Subcommand};
+use experiments::output::write_file_atomic;
+use experiments::sweep::{
+    self, Launcher, Manifest, Planned, Resources, SweepConfig, locate_fig3, slurm,
+};
+
+#[derive(Parser)]
+#[command(about = "Sweeps of Fig. 3 runs: plan, run locally or on Slurm, collect")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Expand a sweep file into DIR: manifest.json and each run's config.json.
+    Plan {
+        /// The sweep file (JSON).
+        sweep: PathBuf,
+        /// The sweep folder (must not exist, unless it holds the same plan).
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace an existing sweep folder holding another plan, with every run in it.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the planned sweep in DIR here, at most --jobs runs at a time; finished runs are
+    /// skipped, interrupted ones resumed.
+    Run {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// Runs at once.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Threads to share among the runs (RAYON_NUM_THREADS of each is threads / jobs);
+        /// the machine's by default.
+        #[arg(long)]
+        threads: Option<usize>,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Write DIR/sweep.sbatch, a Slurm array with one task per run, and optionally submit it.
+    Slurm {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// CPUs per task (each task's RAYON_NUM_THREADS).
+        #[arg(long, default_value_t = 1)]
+        cpus_per_task: usize,
+        /// Memory per task, e.g. 4G.
+        #[arg(long)]
+        mem: Option<String>,
+        /// Time limit per task, e.g. 02:00:00.
+        #[arg(long)]
+        time: Option<String>,
+        /// Partition.
+        #[arg(long)]
+        partition: Option<String>,
+        /// Account.
+        #[arg(long)]
+        account: Option<String>,
+        /// At most this many tasks at once.
+        #[arg(long)]
+        max_parallel: Option<usize>,
+        /// Submit it with sbatch and print the job id.
+        #[arg(long)]
+        submit: bool,
+        /// Also write DIR/collect.sbatch, and with --submit submit it to run `sweep collect`
+        /// once the array has ended (--dependency=afterany:JOBID).
+        #[arg(long)]
+        collect_after: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Run, resume or skip run --index of the sweep in DIR (one Slurm array task).
+    #[command(hide = true)]
+    Task {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// The run's index in manifest.json.
+        #[arg(long)]
+        index: usize,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Summarise the finished runs of DIR into summary.json and summary.csv, listing the
+    /// unfinished ones; with --metric, a figure of it against --axis.
+    Collect {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// A column of summary.csv to plot (e.g. kl_per_spin_reverse).
+        #[arg(long)]
+        metric: Option<String>,
+        /// The axis on the x axis (the first axis by default); runs differing only in seed
+        /// axes are averaged, with error bars.
+        #[arg(long, requires = "metric")]
+        axis: Option<String>,
+    },
+}
+
+#[derive(ClapArgs)]
+struct DataArgs {
+    /// Where datasets are looked up and stored, shared by the runs.
+    #[arg(long, default_value = "datasets")]
+    datasets: PathBuf,
+}
+
+fn main() -> std::process::ExitCode {
+    experiments::output::main(run)
+}
+
+fn run() -> Result<()> {
+    match Cli::parse().command {
+        Command::Plan { sweep, out, force } => plan(&sweep, &out, force),
+        Command::Run {
+            dir,
+            jobs,
+            threads,
+            data,
+        } => {
+            if jobs == 0 {
+                bail!("--jobs must be at least 1");
+            }
+            let threads = match threads {
+                Some(0) => bail!("--threads must be at least 1"),
+                Some(t) => t,
+                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            };
+            let launcher = Launcher {
+                fig3: locate_fig3()?,
+                datasets: data.datasets,
+                threads: Some((threads / jobs).max(1)),
+                log_files: true,
+            };
+            sweep::run_local(&dir, &launcher, jobs)
+        }
+        Command::Slurm {
+            dir,
+            cpus_per_task,
+            mem,
+            time,
+            partition,
+            account,
+            max_parallel,
+            submit,
+            collect_after,
+            data,
+        } => {
+            let resources = Resources {
+                cpus_per_task,
+                mem,
+                time,
+                partition,
+                account,
+                max_parallel,
+            };
+            write_slurm(&dir, &data.datasets, &resources, submit, collect_after)
+        }
+        Command::Task { dir, index, data } => {
+            let launcher = Launcher {
+                fig3: locate_fig3()?,
+                datasets: data.datasets,
+                threads: None,
+                log_files: false,
+            };
+            sweep::run_task(&dir, &launcher, index)
+        }
+        Command::Collect { dir, metric, axis } => collect(&dir, metric, axis),
+    }
+}
+
+fn plan(path: &std::path::Path, out: &std::path::Path, force: bool) -> Result<()> {
+    let (sweep, runs) = SweepConfig::read_and_expand(path)?;
+    match sweep::write_plan(out, &sweep, &runs, force)? {
+        Planned::Unchanged => println!(
+            "{} already holds this plan ({} runs); nothing to do",
+            out.display(),
+            runs.len()
+        ),
+        Planned::Written => {
+            println!("planned {} runs in {}:", runs.len(), out.display());
+            for run in &runs {
+                println!("  {:>3}  {}", run.index, run.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn write_slurm(
+    dir: &std::path::Path,
+    datasets: &std::path::Path,
+    resources: &Resources,
+    submit: bool,
+    collect_after: bool,
+) -> Result<()> {
+    resources.validate()?;
+    let manifest = Manifest::read(dir)?;
+    let dir = slurm::absolute(dir)?;
+    let exe = std::env::current_exe().context("locating the running executable")?;
+    locate_fig3()?;
+    let logs = dir.join("logs");
+    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    let script = dir.join("sweep.sbatch");
+    write_file_atomic(
+        &script,
+        slurm::array_script(
+            &dir,
+            &exe,
+            &slurm::absolute(datasets)?,
+            manifest.runs.len(),
+            resources,
+        )
+        .as_bytes(),
+    )?;
+    println!(
+        "wrote {} ({} tasks; logs in {}/<job>_<task>.out)",
+        script.display(),
+        manifest.runs.len(),
+        logs.display()
+    );
+    let collect_script = dir.join("collect.sbatch");
+    if collect_after {
+        write_file_atomic(
+            &collect_script,
+            slurm::collect_script(&dir, &exe, resources).as_bytes(),
+        )?;
+        println!("wrote {}", collect_script.display());
+    }
+    if !submit {
+        println!("submit it with: sbatch {}", script.display());
+        if collect_after {
+            println!(
+                "then: sbatch --dependency=afterany:<job id> {}",
+                collect_script.display()
+            );
+        }
+        return Ok(());
+    }
+    let job = slurm::submit(&script, &[])?;
+    println!("submitted job {job}");
+    if collect_after {
+        let collect_job =
+            slurm::submit(&collect_script, &[format!("--dependency=afterany:{job}")])?;
+        println!("submitted collect job {collect_job} (after job {job})");
+    }
+    Ok(())
+}
+
+fn collect(dir: &std::path::Path, metric: Option<String>, axis: Option<String>) -> Result<()> {
+    let manifest = Manifest::read(dir)?;
+    let summary = sweep::summarise(dir)?;
+    write_file_atomic(
+        &dir.join("summary.json"),
+        &serde_json::to_vec_pretty(&summary)?,
+    )?;
+    write_file_atomic(&dir.join("summary.csv"), summary.to_csv().as_bytes())?;
+    println!(
+        "wrote {} and {}: {} finished runs",
+        dir.join("summary.json").display(),
+        dir.join("summary.csv").display(),
+        summary.runs.len()
+    );
+    if !summary.unfinished.is_empty() {
+        println!(
+            "unfinished ({}): {}",
+            summary.unfinished.len(),
+            summary.unfinished.join(", ")
+        );
+    }
+    if let Some(metric) = metric {
+        let axis = axis.unwrap_or_else(|| manifest.axes[0].name.clone());
+        let png = summary.figure(&manifest, &metric, &axis)?;
+        let path = dir.join(format!("summary_{metric}_vs_{axis}.png"));
+        write_file_atomic(&path, &png)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}

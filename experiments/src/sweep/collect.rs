@@ -1,0 +1,308 @@
+//! The summary of a sweep: each finished run's key metrics (from its `metrics.json`, and its
+//! `quality/quality.json` where `quality` has run) beside its axis values, as JSON and CSV,
+//! the unfinished runs by name, and a figure of one metric against one axis.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::plan::Manifest;
+use super::run::finished;
+use super::spec::value_text;
+use crate::output::read_json;
+use crate::plot::{Series, line_chart};
+
+/// `DIR/summary.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    /// The axes' names, outermost first.
+    pub axes: Vec<String>,
+    /// The metric columns of the CSV, in order.
+    pub metrics: Vec<String>,
+    /// The finished runs.
+    pub runs: Vec<RunSummary>,
+    /// The runs not finished yet, by name.
+    pub unfinished: Vec<String>,
+}
+
+/// One finished run in the summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// Folder name.
+    pub name: String,
+    /// Axis values.
+    pub values: BTreeMap<String, Value>,
+    /// Key metrics by column name (`null`: not a finite number).
+    #[serde(with = "crate::output::float_map")]
+    pub metrics: BTreeMap<String, f64>,
+    /// The run's `quality/quality.json`, when there is one.
+    pub quality: Option<Value>,
+}
+
+/// The key metrics of a run's `metrics.json`: per layer l, the receptive fields' half-maximum
+/// area and radius and the fraction inside the block (`layer{l}_half_max_area`, …) and the
+/// last held-out reconstruction error; the first layer's KL and NLL per spin (forward and
+/// reverse AIS, with standard errors).
+pub fn key_metrics(metrics: &Value) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    let number = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    for field in metrics["receptive_fields"].as_array().into_iter().flatten() {
+        let l = field["layer"].as_u64().unwrap_or(0);
+        for key in ["half_max_area", "half_max_radius", "block_fraction"] {
+            out.insert(format!("layer{l}_{key}"), number(&field[key]));
+        }
+    }
+    for layer in metrics["layers"].as_array().into_iter().flatten() {
+        let l = layer["layer"].as_u64().unwrap_or(0);
+        let last = layer["epochs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["split"] == "valid")
+            .filter_map(|e| e["values"]["Reconstruction error"].as_f64())
+            .next_back();
+        out.insert(
+            format!("layer{l}_valid_reconstruction_error"),
+            last.unwrap_or(f64::NAN),
+        );
+    }
+    let q = &metrics["first_layer_quality"];
+    for key in [
+        "kl_per_spin_forward",
+        "kl_per_spin_reverse",
+        "nll_per_spin_forward",
+        "nll_per_spin_reverse",
+    ] {
+        if q.get(key).is_some() {
+            out.insert(key.to_string(), number(&q[key]["value"]));
+            out.insert(format!("{key}_error"), number(&q[key]["std_error"]));
+        }
+    }
+    out
+}
+
+/// The numbers of `quality.json`'s `first_layer` and `z_scores` objects, flattened with dotted
+/// names under `quality.`.
+fn quality_metrics(quality: &Value) -> BTreeMap<String, f64> {
+    fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, f64>) {
+        match v {
+            Value::Number(n) => {
+                out.insert(prefix.to_string(), n.as_f64().unwrap_or(f64::NAN));
+            }
+            Value::Object(map) => {
+                for (k, sub) in map {
+                    flatten(&format!("{prefix}.{k}"), sub, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    for key in ["first_layer", "z_scores"] {
+        if let Some(v) = quality.get(key) {
+            flatten(&format!("quality.{key}"), v, &mut out);
+        }
+    }
+    out
+}
+
+/// Gathers the summary of the sweep in `dir`.
+///
+/// # Errors
+/// If `dir` is not a planned sweep, or a finished run's metrics.json cannot be read.
+pub fn summarise(dir: &Path) -> Result<Summary> {
+    let manifest = Manifest::read(dir)?;
+    let mut runs = Vec::new();
+    let mut unfinished = Vec::new();
+    for (i, entry) in manifest.runs.iter().enumerate() {
+        let run_dir = manifest.run_dir(dir, i);
+        if !finished(&run_dir) {
+            unfinished.push(entry.name.clone());
+            continue;
+        }
+        let metrics: Value = read_json(&run_dir.join("metrics.json"))?;
+        let mut values = key_metrics(&metrics);
+        let quality_path = run_dir.join("quality").join("quality.json");
+        let quality: Option<Value> = match quality_path.is_file() {
+            true => Some(read_json(&quality_path)?),
+            false => None,
+        };
+        if let Some(q) = &quality {
+            values.extend(quality_metrics(q));
+        }
+        runs.push(RunSummary {
+            name: entry.name.clone(),
+            values: entry.values.clone(),
+            metrics: values,
+            quality,
+        });
+    }
+    // Columns: every metric any run has, the metrics.json ones first.
+    let mut metrics: Vec<String> = Vec::new();
+    for run in &runs {
+        for key in run.metrics.keys() {
+            if !metrics.contains(key) {
+                metrics.push(key.clone());
+            }
+        }
+    }
+    metrics.sort_by_key(|k| (k.starts_with("quality."), k.clone()));
+    Ok(Summary {
+        axes: manifest.axes.iter().map(|a| a.name.clone()).collect(),
+        metrics,
+        runs,
+        unfinished,
+    })
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+impl Summary {
+    /// The CSV: a header (`run`, the axes, the metrics), then one row per finished run; a
+    /// metric a run lacks or that is not finite is empty.
+    pub fn to_csv(&self) -> String {
+        let mut out = String::new();
+        let header: Vec<String> = std::iter::once("run".to_string())
+            .chain(self.axes.iter().cloned())
+            .chain(self.metrics.iter().cloned())
+            .map(|h| csv_field(&h))
+            .collect();
+        out.push_str(&header.join(","));
+        out.push('\n');
+        for run in &self.runs {
+            let row: Vec<String> = std::iter::once(run.name.clone())
+                .chain(
+                    self.axes
+                        .iter()
+                        .map(|a| run.values.get(a).map(value_text).unwrap_or_default()),
+                )
+                .chain(self.metrics.iter().map(|m| match run.metrics.get(m) {
+                    Some(x) if x.is_finite() => format!("{x}"),
+                    _ => String::new(),
+                }))
+                .map(|f| csv_field(&f))
+                .collect();
+            out.push_str(&row.join(","));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// A PNG of `metric` against the numeric `axis`: one line per combination of the other
+    /// axes, except those that set a seed (keys ending in `.seed`), over which runs are
+    /// averaged, with one-standard-error bars where there are several.
+    ///
+    /// # Errors
+    /// An unknown metric or axis (naming the ones there are), an axis whose values are not
+    /// numbers, or nothing to plot.
+    pub fn figure(&self, manifest: &Manifest, metric: &str, axis: &str) -> Result<Vec<u8>> {
+        if !self.metrics.iter().any(|m| m == metric) {
+            bail!(
+                "--metric '{metric}' is not a column of the summary; it has: {}",
+                self.metrics.join(", ")
+            );
+        }
+        let Some(x_axis) = manifest.axes.iter().find(|a| a.name == axis) else {
+            bail!(
+                "--axis '{axis}' is not an axis of the sweep; it has: {}",
+                self.axes.join(", ")
+            );
+        };
+        let seed_axes: Vec<&str> = manifest
+            .axes
+            .iter()
+            .filter(|a| a.key == "seed" || a.key.ends_with(".seed"))
+            .filter(|a| a.name != x_axis.name)
+            .map(|a| a.name.as_str())
+            .collect();
+        // (series label, x) → values
+        let mut groups: BTreeMap<String, BTreeMap<u64, (f64, Vec<f64>)>> = BTreeMap::new();
+        for run in &self.runs {
+            let x = run
+                .values
+                .get(axis)
+                .and_then(Value::as_f64)
+                .with_context(|| {
+                    format!(
+                        "--axis '{axis}': run {} has a value that is not a number",
+                        run.name
+                    )
+                })?;
+            let y = run.metrics.get(metric).copied().unwrap_or(f64::NAN);
+            if !y.is_finite() {
+                continue;
+            }
+            let label: Vec<String> = manifest
+                .axes
+                .iter()
+                .filter(|a| a.name != axis && !seed_axes.contains(&a.name.as_str()))
+                .map(|a| {
+                    format!(
+                        "{} = {}",
+                        a.name,
+                        run.values.get(&a.name).map(value_text).unwrap_or_default()
+                    )
+                })
+                .collect();
+            groups
+                .entry(label.join(", "))
+                .or_default()
+                .entry(x.to_bits())
+                .or_insert_with(|| (x, Vec::new()))
+                .1
+                .push(y);
+        }
+        let mut series = Vec::new();
+        for (label, points) in groups {
+            let mut xy: Vec<(f64, f64, f64)> = points
+                .into_values()
+                .map(|(x, ys)| {
+                    let n = ys.len() as f64;
+                    let mean = ys.iter().sum::<f64>() / n;
+                    let error = if ys.len() > 1 {
+                        let var = ys.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / (n - 1.0);
+                        (var / n).sqrt()
+                    } else {
+                        0.0
+                    };
+                    (x, mean, error)
+                })
+                .collect();
+            xy.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let name = if label.is_empty() {
+                metric.to_string()
+            } else {
+                label
+            };
+            let mut s = Series::new(name, xy.iter().map(|p| (p.0, p.1)).collect());
+            if !seed_axes.is_empty() {
+                s.errors = Some(xy.iter().map(|p| p.2).collect());
+            }
+            series.push(s);
+        }
+        let averaged = match seed_axes.is_empty() {
+            true => String::new(),
+            false => format!(
+                " (mean over {}, ± one standard error)",
+                seed_axes.join(", ")
+            ),
+        };
+        line_chart(
+            &format!("{metric} against {axis}{averaged}"),
+            &format!("{axis} ({})", x_axis.key),
+            metric,
+            &series,
+            false,
+        )
+    }
+}

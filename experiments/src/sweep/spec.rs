@@ -1,0 +1,434 @@
+//! The sweep file: a base configuration, fixed overrides, and axes of overrides whose
+//! cartesian product is the list of runs, each with a readable folder name and its full,
+//! validated [`PretrainConfig`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::pretrain::PretrainConfig;
+
+/// A sweep: every run is the base configuration with the overrides and one value of each axis
+/// applied.
+///
+/// ```json
+/// {
+///   "base": {"preset": "paper"},
+///   "overrides": {"training.epochs": 100},
+///   "axes": [
+///     {"key": "data.coupling", "values": [0.30, 0.36, 0.408, 0.42, 0.4407, 0.46, 0.50]},
+///     {"key": "training.seed", "values": [1, 2]}
+///   ]
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepConfig {
+    /// The configuration every run starts from.
+    pub base: Base,
+    /// Dotted keys set in every run (e.g. `"training.epochs": 100`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub overrides: BTreeMap<String, Value>,
+    /// The axes, outermost first: runs are ordered as nested loops over them, the last axis
+    /// varying fastest.
+    pub axes: Vec<Axis>,
+}
+
+/// Where a sweep's base configuration comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Base {
+    /// A preset of `experiments/configs` (`paper` or `quick`), as `fig3 --preset`.
+    Preset(String),
+    /// A configuration file, relative to the sweep file's folder.
+    Config(PathBuf),
+    /// A configuration written out in the sweep file.
+    Inline(Value),
+}
+
+/// One axis of a sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Axis {
+    /// The dotted key it sets (e.g. `data.coupling`).
+    pub key: String,
+    /// Its name in run folders and summaries; the key's last part by default (`coupling`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The values, one run each (times the other axes).
+    pub values: Vec<Value>,
+    /// Keys set together with this axis, one value per value of the axis (e.g. `layers` with
+    /// `data.size`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub with: BTreeMap<String, Vec<Value>>,
+}
+
+impl Axis {
+    /// The axis's name ([`Axis::name`], or the key's last part).
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| self.key.rsplit('.').next().unwrap_or(&self.key).to_string())
+    }
+}
+
+/// One run of an expanded sweep.
+#[derive(Debug, Clone)]
+pub struct PlannedRun {
+    /// Its position in the plan (the Slurm array index).
+    pub index: usize,
+    /// Its folder name, e.g. `coupling-0.408_seed-1`.
+    pub name: String,
+    /// Its value of each axis, by axis name.
+    pub values: BTreeMap<String, Value>,
+    /// Its full configuration, validated.
+    pub config: PretrainConfig,
+}
+
+/// The names of a sweep's presets.
+pub const PRESETS: [&str; 2] = ["paper", "quick"];
+
+/// The text of a preset of `experiments/configs`.
+///
+/// # Errors
+/// If `name` is not one of [`PRESETS`].
+pub fn preset_text(name: &str) -> Result<&'static str> {
+    Ok(match name {
+        "paper" => include_str!("../../configs/paper.json"),
+        "quick" => include_str!("../../configs/quick.json"),
+        other => bail!("unknown preset '{other}' (paper or quick)"),
+    })
+}
+
+impl SweepConfig {
+    /// Parses a sweep from JSON text, refusing unknown keys. Not yet checked: see
+    /// [`SweepConfig::validate`] and [`SweepConfig::expand`].
+    ///
+    /// # Errors
+    /// Naming the key at fault.
+    pub fn from_json(text: &str) -> Result<Self> {
+        serde_json::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Reads a sweep file and expands it ([`SweepConfig::expand`]), a `config` base being
+    /// relative to the file's folder.
+    ///
+    /// # Errors
+    /// Naming the file and the fault.
+    pub fn read_and_expand(path: &Path) -> Result<(Self, Vec<PlannedRun>)> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let sweep = Self::from_json(&text).with_context(|| format!("{}", path.display()))?;
+        let folder = path.parent().unwrap_or(Path::new("."));
+        let runs = sweep
+            .expand(folder)
+            .with_context(|| format!("{}", path.display()))?;
+        Ok((sweep, runs))
+    }
+
+    /// Checks what can be checked without the base: at least one axis, no empty axis, `with`
+    /// lists as long as their axis, axis names distinct and usable in folder names, and no
+    /// key set twice.
+    ///
+    /// # Errors
+    /// Naming the axis and the fault.
+    pub fn validate(&self) -> Result<()> {
+        if self.axes.is_empty() {
+            bail!("axes is empty: a sweep needs at least one axis");
+        }
+        let mut keys: BTreeSet<&str> = self.overrides.keys().map(String::as_str).collect();
+        let mut names = BTreeSet::new();
+        for (i, axis) in self.axes.iter().enumerate() {
+            let at = format!("axes[{i}] ({})", axis.key);
+            if axis.key.is_empty() {
+                bail!("axes[{i}].key is empty");
+            }
+            if axis.values.is_empty() {
+                bail!("{at}: values is empty; an axis needs at least one value");
+            }
+            let label = axis.label();
+            if label.is_empty() || sanitise(&label) != label {
+                bail!(
+                    "{at}: the name '{label}' cannot be part of a folder name (use letters, digits, '.', '+' and '-')"
+                );
+            }
+            if !names.insert(label.clone()) {
+                bail!("{at}: the name '{label}' is used by another axis; give one a \"name\"");
+            }
+            for key in std::iter::once(&axis.key).chain(axis.with.keys()) {
+                if !keys.insert(key) {
+                    bail!("{at}: the key '{key}' is set twice (by overrides or another axis)");
+                }
+            }
+            for (key, list) in &axis.with {
+                if list.len() != axis.values.len() {
+                    bail!(
+                        "{at}: with.{key} has {} values, the axis {}; give one per value of the axis",
+                        list.len(),
+                        axis.values.len()
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The base configuration as JSON, every field present (defaults filled in).
+    ///
+    /// # Errors
+    /// If the base cannot be read or parsed, naming it.
+    pub fn base_json(&self, folder: &Path) -> Result<Value> {
+        let config = match &self.base {
+            Base::Preset(name) => {
+                PretrainConfig::from_json(preset_text(name).context("base.preset")?)
+                    .with_context(|| format!("base: the {name} preset"))?
+            }
+            Base::Config(path) => {
+                let path = folder.join(path);
+                PretrainConfig::read(&path).context("base.config")?
+            }
+            Base::Inline(value) => {
+                PretrainConfig::from_json(&value.to_string()).context("base.inline")?
+            }
+        };
+        Ok(serde_json::to_value(config)?)
+    }
+
+    /// The runs: the cartesian product of the axes over the base with the overrides, each
+    /// with its folder name and validated configuration.
+    ///
+    /// # Errors
+    /// As [`SweepConfig::validate`]; a key the configuration does not have (naming the
+    /// nearest one), a value of the wrong type, an invalid resulting configuration or two
+    /// runs with the same folder name, naming the run and the fault.
+    pub fn expand(&self, folder: &Path) -> Result<Vec<PlannedRun>> {
+        self.validate()?;
+        let mut base = self.base_json(folder)?;
+        for (key, value) in &self.overrides {
+            set_key(&mut base, key, value).with_context(|| format!("overrides.{key}"))?;
+        }
+        // The keys exist and the types fit for every value, before any run is built.
+        for (i, axis) in self.axes.iter().enumerate() {
+            let mut probe = base.clone();
+            for (j, value) in axis.values.iter().enumerate() {
+                set_key(&mut probe, &axis.key, value)
+                    .with_context(|| format!("axes[{i}] ({}): values[{j}]", axis.key))?;
+                for (key, list) in &axis.with {
+                    set_key(&mut probe, key, &list[j])
+                        .with_context(|| format!("axes[{i}] ({}): with.{key}[{j}]", axis.key))?;
+                }
+            }
+        }
+        let counts: Vec<usize> = self.axes.iter().map(|a| a.values.len()).collect();
+        let total = counts.iter().product::<usize>();
+        let mut runs: Vec<PlannedRun> = Vec::with_capacity(total);
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for index in 0..total {
+            // The mixed-radix digits of `index`, the last axis fastest.
+            let mut rest = index;
+            let mut picks = vec![0; counts.len()];
+            for (pick, &count) in picks.iter_mut().zip(&counts).rev() {
+                *pick = rest % count;
+                rest /= count;
+            }
+            let mut json = base.clone();
+            let mut parts = Vec::new();
+            let mut values = BTreeMap::new();
+            for (axis, &j) in self.axes.iter().zip(&picks) {
+                let value = &axis.values[j];
+                set_key(&mut json, &axis.key, value)?;
+                for (key, list) in &axis.with {
+                    set_key(&mut json, key, &list[j])?;
+                }
+                parts.push(format!("{}-{}", axis.label(), sanitise(&value_text(value))));
+                values.insert(axis.label(), value.clone());
+            }
+            let name = parts.join("_");
+            let config = PretrainConfig::from_json(&json.to_string())
+                .and_then(|c| c.validate().map(|()| c))
+                .with_context(|| format!("run {name}"))?;
+            if let Some(&other) = seen.get(&name) {
+                bail!(
+                    "runs {other} and {index} have the same folder name '{name}'; give axis values whose text differs"
+                );
+            }
+            seen.insert(name.clone(), index);
+            runs.push(PlannedRun {
+                index,
+                name,
+                values,
+                config,
+            });
+        }
+        Ok(runs)
+    }
+}
+
+/// The text of an axis value in a folder name: numbers as JSON writes them (`0.408`, `1`),
+/// strings as they are, lists joined by `-` (`64-16-4`).
+pub fn value_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join("-"),
+        other => other.to_string(),
+    }
+}
+
+/// `text` with every character other than ASCII letters, digits, `.`, `+` and `-` replaced by
+/// `-`, and a leading `.` (a hidden folder) too.
+pub fn sanitise(text: &str) -> String {
+    text.chars()
+        .enumerate()
+        .map(|(i, c)| match c {
+            '.' if i == 0 => '-',
+            c if c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-') => c,
+            _ => '-',
+        })
+        .collect()
+}
+
+/// The JSON kind of a value, for messages.
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_u64() || n.is_i64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Sets the dotted `key` of `json` to `value`; the key must exist, and the value must be of
+/// its kind (an integer where the configuration has one, a number for a number, …).
+fn set_key(json: &mut Value, key: &str, value: &Value) -> Result<()> {
+    let all = dotted_keys(json);
+    let mut at = &mut *json;
+    for part in key.split('.') {
+        match at.get_mut(part) {
+            Some(next) => at = next,
+            None => {
+                let nearest = all
+                    .iter()
+                    .min_by_key(|k| edit_distance(key, k))
+                    .map(|k| format!(" (did you mean '{k}'?)"))
+                    .unwrap_or_default();
+                bail!("unknown key '{key}': the configuration has no such field{nearest}");
+            }
+        }
+    }
+    let fits = match (&*at, value) {
+        (Value::Number(old), Value::Number(new)) => {
+            !(old.is_u64() || old.is_i64()) || new.is_u64() || new.is_i64()
+        }
+        (old, new) => std::mem::discriminant(old) == std::mem::discriminant(new),
+    };
+    if !fits {
+        bail!(
+            "{key} = {value} is {}, but {key} is {} (as {at} in the base)",
+            kind(value),
+            kind(at)
+        );
+    }
+    *at = value.clone();
+    Ok(())
+}
+
+/// Every dotted key of a JSON object (objects and leaves), for suggestions.
+fn dotted_keys(json: &Value) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Value::Object(map) = json {
+        for (k, v) in map {
+            keys.push(k.clone());
+            keys.extend(dotted_keys(v).into_iter().map(|sub| format!("{k}.{sub}")));
+        }
+    }
+    keys
+}
+
+/// Levenshtein distance between two strings (in chars).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sweep(axes: &str) -> SweepConfig {
+        SweepConfig::from_json(&format!(
+            r#"{{"base": {{"preset": "quick"}}, "axes": {axes}}}"#
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn runs_are_the_product_last_axis_fastest() {
+        let s = sweep(
+            r#"[{"key": "data.coupling", "values": [0.3, 0.408]},
+                {"key": "training.seed", "values": [1, 2, 3]}]"#,
+        );
+        let runs = s.expand(Path::new(".")).unwrap();
+        let names: Vec<&str> = runs.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "coupling-0.3_seed-1",
+                "coupling-0.3_seed-2",
+                "coupling-0.3_seed-3",
+                "coupling-0.408_seed-1",
+                "coupling-0.408_seed-2",
+                "coupling-0.408_seed-3"
+            ]
+        );
+        assert_eq!(runs[4].config.training.seed, 2);
+        assert!((runs[4].config.data.coupling - 0.408).abs() < 1e-15);
+        assert_eq!(runs[4].index, 4);
+        assert_eq!(runs[4].values["seed"], 2);
+    }
+
+    #[test]
+    fn a_with_list_goes_with_its_axis() {
+        let s = sweep(
+            r#"[{"key": "data.size", "values": [8, 16], "with": {"layers": [[64, 16, 4], [256, 64, 16]]}}]"#,
+        );
+        let runs = s.expand(Path::new(".")).unwrap();
+        assert_eq!(runs[1].name, "size-16");
+        assert_eq!(runs[1].config.layers, [256, 64, 16]);
+    }
+
+    #[test]
+    fn a_wrong_kind_of_value_is_refused_naming_the_key() {
+        let s = sweep(r#"[{"key": "data.size", "values": [8.5]}]"#);
+        let e = format!("{:#}", s.expand(Path::new(".")).unwrap_err());
+        assert!(
+            e.contains("data.size = 8.5 is a number, but data.size is an integer"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn names_are_safe_folder_names() {
+        assert_eq!(sanitise("a/b c"), "a-b-c");
+        assert_eq!(sanitise(".hidden"), "-hidden");
+        assert_eq!(value_text(&serde_json::json!([64, 16, 4])), "64-16-4");
+        assert_eq!(value_text(&serde_json::json!(0.4407)), "0.4407");
+    }
+}
