@@ -294,6 +294,13 @@ fn a_killed_sweep_finishes_with_the_same_weights_and_collects() {
     assert_eq!(lines_starting("started  "), 4, "{out}");
     assert_eq!(lines_starting("finished "), 4, "{out}");
     assert!(out.contains("1 thread each"), "{out}");
+    // A run the sweep started from its planned folder records that it was not resumed.
+    for name in run_names(&a) {
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(a.join(&name).join("run.json")).unwrap())
+                .unwrap();
+        assert_eq!(record["resumed"], false, "{name}");
+    }
 
     // Killed outright, process group and all, once a run is into its training, then run
     // again.

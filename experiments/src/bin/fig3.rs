@@ -207,6 +207,10 @@ fn run() -> Result<()> {
 
     // The data first: a dataset error leaves no run folder behind.
     let (stored, source) = load_or_generate(&config.data, &args.datasets)?;
+    // A --resume of a folder that holds only its config (a run `sweep plan` prepared) starts
+    // the run; it continues one only when a layer has been started.
+    let continued = args.resume
+        && (1..config.layers.len()).any(|l| args.out.join(format!("layer{l}")).exists());
     let folder = if args.resume {
         RunFolder::reopen("fig3", &args.out, run_entries(&config))?
     } else {
@@ -380,7 +384,7 @@ fn run() -> Result<()> {
         },
     )?;
     let record = RunRecord {
-        resumed: args.resume,
+        resumed: continued,
         device: args.device.clone(),
         cpu_path: rbm::CpuPath::from_env()?.to_string(),
         devices_compiled: available_devices(),
