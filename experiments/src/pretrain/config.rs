@@ -197,8 +197,8 @@ fn unknown_keys(path: &str, given: &serde_json::Value, known: &serde_json::Value
     }
 }
 
-/// Levenshtein distance between two strings (in chars).
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance between two strings (in chars), for "did you mean" suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

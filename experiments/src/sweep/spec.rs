@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::pretrain::PretrainConfig;
+use crate::pretrain::config::edit_distance;
 
 /// A sweep: every run is the base configuration with the overrides and one value of each axis
 /// applied.
@@ -348,24 +349,6 @@ fn dotted_keys(json: &Value) -> Vec<String> {
         }
     }
     keys
-}
-
-/// Levenshtein distance between two strings (in chars).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (diagonal + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
