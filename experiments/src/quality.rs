@@ -22,7 +22,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
-use ising_data::exact::{coupling_at_energy_2d, entropy_per_spin_2d, kaufman_thermo};
+use ising_data::exact::{coupling_at_energy_2d, kaufman_thermo};
+use ising_data::lattice::magnetization_sum;
 use ising_data::observables::{MeasureOptions, Observables, measure};
 use ising_data::stats::{gelman_rubin, integrated_autocorrelation_time};
 use ising_data::{Estimate as Measured, Lattice, npy};
@@ -35,6 +36,7 @@ use rbm::eval::tempering::geometric_ladder;
 use rbm::{Dbn, Propagation, Rbm};
 use serde::{Deserialize, Serialize};
 
+use crate::pretrain::quality::exact_entropy_per_spin;
 use crate::pretrain::{PretrainConfig, encoding_for, split_rows};
 
 /// Settings of the analysis (the defaults fit the paper preset into a few minutes on two
@@ -107,18 +109,13 @@ impl QualityOptions {
                 self.ais_repetitions
             );
         }
-        let betas = AisConfig {
-            runs: 1,
-            segments: self.ladder.clone(),
-            seed: 0,
-        };
         let ok = self.ladder.last().is_some_and(|s| s.0 == 1.0)
             && self.ladder.windows(2).all(|w| w[0].0 < w[1].0)
             && self.ladder.iter().all(|s| s.0 > 0.0 && s.1 > 0);
         if !ok {
             bail!(
                 "the AIS ladder must rise to 1 in segments with steps: {:?}",
-                betas.segments
+                self.ladder
             );
         }
         if self.replicas == 0 {
@@ -323,7 +320,12 @@ fn observe(lattice: &Lattice, k: f64, chains: &[&[i8]]) -> Observables {
     )
 }
 
-/// A per-configuration quantity along every chain.
+/// The magnetisation per spin m of a configuration.
+fn magnetization(s: &[i8]) -> f64 {
+    magnetization_sum(s) as f64 / s.len() as f64
+}
+
+/// A per-configuration quantity along every chain, one series per chain.
 fn series(chains: &Chains, f: impl Fn(&[i8]) -> f64) -> Vec<Vec<f64>> {
     chains
         .all()
@@ -332,18 +334,9 @@ fn series(chains: &Chains, f: impl Fn(&[i8]) -> f64) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// τ_int in records of a per-configuration quantity over every chain.
-fn tau_records(chains: &Chains, f: impl Fn(&[i8]) -> f64) -> f64 {
-    let series = series(chains, f);
-    let refs: Vec<&[f64]> = series.iter().map(Vec::as_slice).collect();
-    integrated_autocorrelation_time(&refs)
-}
-
-/// R̂ of a per-configuration quantity across the chains.
-fn r_hat(chains: &Chains, f: impl Fn(&[i8]) -> f64) -> f64 {
-    let series = series(chains, f);
-    let refs: Vec<&[f64]> = series.iter().map(Vec::as_slice).collect();
-    gelman_rubin(&refs)
+/// The series as slices, for the statistics of `ising_data::stats`.
+fn slices(series: &[Vec<f64>]) -> Vec<&[f64]> {
+    series.iter().map(Vec::as_slice).collect()
 }
 
 /// What generated samples are judged against: the lattice and coupling of the data, Kaufman's
@@ -367,16 +360,18 @@ fn judge(
     let (exact, data) = (reference.exact, reference.data);
     let l = lattice.size();
     let o = observe(lattice, k, &chains.all());
-    let n = chains.units as f64;
     let thin = gibbs.thin as f64;
-    let tau_e = thin * tau_records(chains, |s| lattice.energy(s, 0.0) / n);
-    let tau_m = thin
-        * tau_records(chains, |s| {
-            (s.iter().map(|&x| f64::from(x)).sum::<f64>() / n).abs()
-        });
+    let energy = series(chains, |s| lattice.energy(s, 0.0) / s.len() as f64);
+    let m = series(chains, magnetization);
+    let abs_m: Vec<Vec<f64>> = m
+        .iter()
+        .map(|c| c.iter().map(|x| x.abs()).collect())
+        .collect();
+    let tau_e = thin * integrated_autocorrelation_time(&slices(&energy));
+    let tau_m = thin * integrated_autocorrelation_time(&slices(&abs_m));
     let tau = tau_e.max(tau_m);
-    let r_hat_energy = r_hat(chains, |s| lattice.energy(s, 0.0) / n);
-    let r_hat_magnetization = r_hat(chains, |s| s.iter().map(|&x| f64::from(x)).sum::<f64>() / n);
+    let r_hat_energy = gelman_rubin(&slices(&energy));
+    let r_hat_magnetization = gelman_rubin(&slices(&m));
     let equilibrated = gibbs.burn_in as f64 >= 20.0 * tau
         && gibbs.sweeps as f64 >= 50.0 * tau
         && r_hat_energy < 1.1
@@ -530,18 +525,11 @@ pub fn assess(
         ..options.gibbs.clone()
     };
     let first = &dbn.layers[0];
-    let (rbm_chains, rbm_acceptance) = match options.replicas {
-        1 => {
-            stage("sampling the first RBM (block Gibbs)");
-            (gibbs_chains(first, &gibbs(1), progress)?, None)
-        }
-        r => {
-            stage(&format!(
-                "sampling the first RBM (parallel tempering, {r} replicas)"
-            ));
-            sample_layer(first, &gibbs(1), options)?
-        }
-    };
+    stage(&match options.replicas {
+        1 => "sampling the first RBM (block Gibbs)".to_string(),
+        r => format!("sampling the first RBM (parallel tempering, {r} replicas)"),
+    });
+    let (rbm_chains, rbm_acceptance) = sample_layer(first, &gibbs(1), options, progress)?;
     lap("generator_rbm", &mut seconds);
     stage("sampling the DBN");
     let dbn_chains = dbn_chains(&dbn, &gibbs(2), options.downward, progress)?;
@@ -607,7 +595,8 @@ pub fn assess(
                 rbm_acceptance.clone(),
             ),
             _ => {
-                let (chains, acceptance) = sample_layer(layer, &gibbs(100 + i as u64), options)?;
+                let (chains, acceptance) =
+                    sample_layer(layer, &gibbs(100 + i as u64), options, &|_| {})?;
                 (
                     spread_records(&chains, starts_needed, layer, device),
                     tau_of_mean(&chains, options.gibbs.thin),
@@ -651,10 +640,7 @@ pub fn assess(
     }
 
     stage("likelihood of the first layer");
-    let entropy = match k > 0.0 {
-        true => entropy_per_spin_2d(l, l, k),
-        false => std::f64::consts::LN_2,
-    };
+    let entropy = exact_entropy_per_spin(l, k);
     let f_valid = mean_free_energy(first, held_out)?;
     let f_train = mean_free_energy(first, train.to_tensor(device))?;
     let (z_fwd, z_rev) = (
@@ -708,9 +694,10 @@ fn sample_layer(
     layer: &Rbm,
     gibbs: &GibbsConfig,
     options: &QualityOptions,
+    progress: &dyn Fn(usize),
 ) -> Result<(Chains, Option<Vec<f64>>)> {
     Ok(match options.replicas {
-        1 => (gibbs_chains(layer, gibbs, &|_| {})?, None),
+        1 => (gibbs_chains(layer, gibbs, progress)?, None),
         r => {
             let (chains, acceptance) =
                 tempered_chains(layer, gibbs, geometric_ladder(options.beta_min, r)?)?;
@@ -743,8 +730,7 @@ fn spread_records(chains: &Chains, count: usize, layer: &Rbm, device: &Device) -
 
 /// τ_int in sweeps of the mean visible activity of `chains` recorded every `thin` sweeps.
 fn tau_of_mean(chains: &Chains, thin: usize) -> f64 {
-    let n = chains.units as f64;
-    thin as f64 * tau_records(chains, |s| s.iter().map(|&x| f64::from(x)).sum::<f64>() / n)
+    thin as f64 * integrated_autocorrelation_time(&slices(&series(chains, magnetization)))
 }
 
 /// Density histogram of `values` over `range` in `bins` bins, as (bin centre, density)
@@ -820,7 +806,7 @@ pub fn figures(report: &QualityReport, samples: &Samples) -> Result<Vec<(String,
             .collect()
     };
     let energies = per_config(&|s| lattice.energy(s, 0.0) / n as f64);
-    let magnetisations = per_config(&|s| s.iter().map(|&x| f64::from(x)).sum::<f64>() / n as f64);
+    let magnetisations = per_config(&magnetization);
     let (e_lo, e_hi) = energies
         .iter()
         .flatten()

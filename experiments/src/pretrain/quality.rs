@@ -88,11 +88,7 @@ pub fn first_layer_quality(
         .clone()
         .slice([0..RUNS.min(rows), 0..rbm.n_visible()]);
     let reverse = ais_reverse_log_partition(rbm, Some(base), &config, first)?;
-    // Kaufman's formula needs K > 0; at K = 0 every configuration is equally likely.
-    let entropy = match coupling > 0.0 {
-        true => ising_data::exact::entropy_per_spin_2d(size, size, coupling),
-        false => std::f64::consts::LN_2,
-    };
+    let entropy = exact_entropy_per_spin(size, coupling);
     let z = |e: &AisEstimate| Estimate {
         value: e.log_partition,
         std_error: e.std_error,
@@ -117,4 +113,14 @@ pub fn first_layer_quality(
         log_partition_reverse: reverse,
         seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// The exact entropy per spin of the periodic `size`×`size` Ising lattice at `coupling`
+/// (Kaufman); ln 2 at K = 0, where Kaufman's formula does not apply and every configuration
+/// is equally likely.
+pub fn exact_entropy_per_spin(size: usize, coupling: f64) -> f64 {
+    match coupling > 0.0 {
+        true => ising_data::exact::entropy_per_spin_2d(size, size, coupling),
+        false => std::f64::consts::LN_2,
+    }
 }
