@@ -14,28 +14,7 @@ pub fn majority_rule(spins: &[i8], l: usize, rng: &mut Xoshiro256pp) -> Vec<i8> 
         l.is_multiple_of(2),
         "majority rule needs an even lattice size"
     );
-    let m = l / 2;
-    let mut out = Vec::with_capacity(m * m);
-    for r in 0..m {
-        for c in 0..m {
-            let s: i32 = [(0, 0), (0, 1), (1, 0), (1, 1)]
-                .iter()
-                .map(|&(dr, dc)| spins[(2 * r + dr) * l + 2 * c + dc] as i32)
-                .sum();
-            out.push(match s.signum() {
-                1 => 1,
-                -1 => -1,
-                _ => {
-                    if rng.coin() {
-                        1
-                    } else {
-                        -1
-                    }
-                }
-            });
-        }
-    }
-    out
+    crate::rg::coarse::majority_blocks(spins, l, 2, rng)
 }
 
 /// The coarse-grained configurations of one L×L configuration at every scale L, L/2, …,

@@ -22,6 +22,7 @@ pub mod output;
 pub mod plot;
 pub mod pretrain;
 pub mod quality;
+pub mod rg;
 pub mod sweep;
 pub mod training;
 

@@ -306,6 +306,23 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<(PretrainConfig, Dbn)> {
     Ok((config, Dbn::new(layers)?))
 }
 
+/// The stored dataset a run was trained on, from the folder `datasets` (`--datasets`).
+///
+/// # Errors
+/// If the dataset folder is missing or invalid; the message names the flag.
+pub fn load_run_dataset(
+    config: &PretrainConfig,
+    datasets: &Path,
+) -> Result<ising_data::StoredDataset> {
+    let data_dir = datasets.join(crate::pretrain::dataset_name(&config.data));
+    ising_data::store::load_dataset(&data_dir).with_context(|| {
+        format!(
+            "the run's dataset {} (give its folder with --datasets)",
+            data_dir.display()
+        )
+    })
+}
+
 /// Observables of `chains` of the L×L lattice at coupling `k`, with G(r).
 fn observe(lattice: &Lattice, k: f64, chains: &[&[i8]]) -> Observables {
     measure(
@@ -490,13 +507,7 @@ pub fn assess(
 
     stage("reading the run and its data");
     let (config, dbn) = load_run(dir, device)?;
-    let data_dir = datasets.join(crate::pretrain::dataset_name(&config.data));
-    let stored = ising_data::store::load_dataset(&data_dir).with_context(|| {
-        format!(
-            "the run's dataset {} (give its folder with --datasets)",
-            data_dir.display()
-        )
-    })?;
+    let stored = load_run_dataset(&config, datasets)?;
     let (l, k) = (config.data.size, config.data.coupling);
     let lattice = Lattice::Square { l };
     let n_chains = stored.manifest.config.chains;

@@ -167,8 +167,9 @@ fn run_entries(config: &PretrainConfig) -> Vec<String> {
         "fig3d_receptive_field_size.png",
         "fig3e_reconstructions.png",
         "training_curves.png",
-        // The `quality` binary's folder (with its own marker).
+        // The `quality` and `rg` binaries' folders (each with its own marker).
         "quality",
+        "rg",
         ".*.tmp-*",
     ]
     .map(String::from)

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use experiments::output::write_file_atomic;
+use experiments::rg::figures::{FlowRun, flow_figures};
 use experiments::sweep::{
     self, Launcher, Manifest, Planned, Resources, SweepConfig, locate_fig3, slurm,
 };
@@ -279,6 +280,27 @@ fn collect(dir: &std::path::Path, metric: Option<String>, axis: Option<String>) 
             summary.unfinished.len(),
             summary.unfinished.join(", ")
         );
+    }
+    let flows: Vec<FlowRun> = summary
+        .runs
+        .iter()
+        .filter_map(|r| r.flow.as_ref())
+        .map(|f| FlowRun {
+            coupling: f.coupling,
+            stack: f.stack.clone(),
+            majority: f.majority.clone(),
+        })
+        .collect();
+    if !flows.is_empty() {
+        for (name, png) in flow_figures(&flows)? {
+            let path = dir.join(&name);
+            write_file_atomic(&path, &png)?;
+            println!(
+                "wrote {} (from {} runs' rg.json)",
+                path.display(),
+                flows.len()
+            );
+        }
     }
     if let Some(metric) = metric {
         let axis = axis.unwrap_or_else(|| manifest.axes[0].name.clone());

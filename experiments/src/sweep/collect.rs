@@ -1,6 +1,7 @@
-//! The summary of a sweep: each finished run's key metrics (from its `metrics.json`, and its
-//! `quality/quality.json` where `quality` has run) beside its axis values, as JSON and CSV,
-//! the unfinished runs by name, and a figure of one metric against one axis.
+//! The summary of a sweep: each finished run's key metrics (from its `metrics.json`, its
+//! `quality/quality.json` where `quality` has run and its `rg/rg.json` where `rg` has) beside
+//! its axis values, as JSON and CSV, the unfinished runs by name, a figure of one metric
+//! against one axis, and the flow of effective couplings across the runs' couplings.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -40,6 +41,78 @@ pub struct RunSummary {
     pub metrics: BTreeMap<String, f64>,
     /// The run's `quality/quality.json`, when there is one.
     pub quality: Option<Value>,
+    /// The run's effective couplings by depth from `rg/rg.json`, when there is one.
+    #[serde(default)]
+    pub flow: Option<RgFlow>,
+}
+
+/// A run's effective couplings by depth (0: the data on the fine lattice), from `rg.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RgFlow {
+    /// The data's coupling K.
+    pub coupling: f64,
+    /// K_eff of the stack's sampled units (`null`: none).
+    pub stack: Vec<Option<f64>>,
+    /// K_eff of majority-rule blocking at the same block sides.
+    pub majority: Vec<Option<f64>>,
+}
+
+/// The columns `rg.*` of a run's `rg.json` and its flow: per layer l, K_eff of the stack and
+/// of majority-rule blocking with their errors, the coarse spins' G₂ beside the Ising
+/// lattice's at K_eff, ⟨|m|⟩, the median unit-vs-block correlation and the mean displacement.
+fn rg_metrics(rg: &Value) -> (BTreeMap<String, f64>, RgFlow) {
+    let mut out = BTreeMap::new();
+    let number = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let fit = |c: &Value| c["coupling"]["k_eff"].as_f64();
+    let fit_error = |c: &Value| {
+        let f = &c["coupling"];
+        match (f["k_high"].as_f64(), f["k_low"].as_f64()) {
+            (Some(h), Some(l)) => 0.5 * (h - l),
+            _ => f64::NAN,
+        }
+    };
+    out.insert(
+        "rg.data_k_eff".to_string(),
+        fit(&rg["data"]).unwrap_or(f64::NAN),
+    );
+    let mut stack = vec![fit(&rg["data"])];
+    let mut majority = vec![fit(&rg["data"])];
+    for layer in rg["layers"].as_array().into_iter().flatten() {
+        let l = layer["layer"].as_u64().unwrap_or(0);
+        for (name, c) in [
+            ("stack", &layer["rbm"]),
+            ("majority", &layer["majority_rule"]),
+        ] {
+            let p = format!("rg.layer{l}_{name}");
+            out.insert(format!("{p}_k_eff"), fit(c).unwrap_or(f64::NAN));
+            out.insert(format!("{p}_k_eff_error"), fit_error(c));
+            out.insert(format!("{p}_g2"), number(&c["correlations"]["g2"]["mean"]));
+            out.insert(
+                format!("{p}_ising_g2"),
+                number(&c["ising_at_k_eff"]["g2"]["mean"]),
+            );
+            out.insert(
+                format!("{p}_abs_m"),
+                number(&c["correlations"]["abs_magnetization"]["mean"]),
+            );
+        }
+        out.insert(
+            format!("rg.layer{l}_unit_block_median"),
+            number(&layer["unit_block"]["mean_activation"]["median"]),
+        );
+        out.insert(
+            format!("rg.layer{l}_mean_displacement"),
+            number(&layer["assignment"]["mean_displacement"]),
+        );
+        stack.push(fit(&layer["rbm"]));
+        majority.push(fit(&layer["majority_rule"]));
+    }
+    let flow = RgFlow {
+        coupling: number(&rg["coupling"]),
+        stack,
+        majority,
+    };
+    (out, flow)
 }
 
 /// The key metrics of a run's `metrics.json`: per layer l, the receptive fields' half-maximum
@@ -133,11 +206,21 @@ pub fn summarise(dir: &Path) -> Result<Summary> {
         if let Some(q) = &quality {
             values.extend(quality_metrics(q));
         }
+        let rg_path = run_dir.join("rg").join("rg.json");
+        let flow = match rg_path.is_file() {
+            true => {
+                let (columns, flow) = rg_metrics(&read_json(&rg_path)?);
+                values.extend(columns);
+                Some(flow)
+            }
+            false => None,
+        };
         runs.push(RunSummary {
             name: entry.name.clone(),
             values: entry.values.clone(),
             metrics: values,
             quality,
+            flow,
         });
     }
     // Columns: every metric any run has, the metrics.json ones first.
@@ -149,7 +232,7 @@ pub fn summarise(dir: &Path) -> Result<Summary> {
             }
         }
     }
-    metrics.sort_by_key(|k| (k.starts_with("quality."), k.clone()));
+    metrics.sort_by_key(|k| (k.starts_with("quality.") || k.starts_with("rg."), k.clone()));
     Ok(Summary {
         axes: manifest.axes.iter().map(|a| a.name.clone()).collect(),
         metrics,

@@ -1,0 +1,144 @@
+//! Does a trained stack do RG? Per hidden layer of a finished `fig3` run: the units' field
+//! centres assigned to the Kadanoff coarse lattice, each unit against the majority-rule
+//! block spin at its site, and K_eff of the layer's units read as coarse spins beside that of
+//! majority-rule blocking (see `experiments::rg`).
+//!
+//! `cargo run --release -p experiments --bin rg -- --run runs/fig3`
+//!
+//! Writes `rg.json` and PNG figures to `RUN/rg` (or `--out`).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use clap::Parser;
+use experiments::output::RunOutput;
+use experiments::rg::coarse::CouplingFit;
+use experiments::rg::{CoarseSpins, RgOptions, analyse, figures};
+use rbm::device::select_device;
+
+#[derive(Parser)]
+#[command(about = "Effective couplings and block-spin correlations of a fig3 run's layers")]
+struct Args {
+    /// A finished fig3 run folder.
+    #[arg(long)]
+    run: PathBuf,
+    /// Output folder (default: `RUN/rg`); must not exist unless --force.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Replace an existing output folder of this program.
+    #[arg(long)]
+    force: bool,
+    /// Where the run's dataset is found.
+    #[arg(long, default_value = "datasets")]
+    datasets: PathBuf,
+    /// Device (flex, or a backend compiled in with its Cargo feature).
+    #[arg(long, default_value = "flex")]
+    device: String,
+    /// Held-out rows to use (default: all).
+    #[arg(long)]
+    rows: Option<usize>,
+    /// Configurations of the Ising lattice sampled at each K_eff (for its G₂).
+    #[arg(long)]
+    lattice_samples: Option<usize>,
+    /// Seed of the analysis.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+fn main() -> std::process::ExitCode {
+    experiments::output::main(run)
+}
+
+fn fit(f: &CouplingFit) -> String {
+    match (f.k_eff, f.error()) {
+        (Some(k), Some(e)) => format!("{k:.4} ± {e:.4}"),
+        (Some(k), None) => format!("{k:.4}"),
+        _ => "none (G₁ ≤ 0)".into(),
+    }
+}
+
+fn describe(c: &CoarseSpins) -> String {
+    let g2 = match &c.ising_at_k_eff {
+        Some(i) => format!(" (Ising at K_eff: {:.4})", i.g2.mean),
+        None => String::new(),
+    };
+    format!(
+        "G₁ {:.4} ± {:.4}, K_eff {}, G₂ {:.4} ± {:.4}{g2}, |m| {:.3}",
+        c.correlations.g1.mean,
+        c.correlations.g1.error,
+        fit(&c.coupling),
+        c.correlations.g2.mean,
+        c.correlations.g2.error,
+        c.correlations.abs_magnetization.mean
+    )
+}
+
+fn run() -> Result<()> {
+    let args = Args::parse();
+    let mut options = RgOptions {
+        rows: args.rows,
+        ..RgOptions::default()
+    };
+    if let Some(n) = args.lattice_samples {
+        options.lattice_samples = n;
+    }
+    if let Some(seed) = args.seed {
+        options.seed = seed;
+    }
+    if let Err(e) = options.validate() {
+        bail!("--{}", e.to_string().replace('_', "-"));
+    }
+    if !args.run.join("config.json").is_file() {
+        bail!(
+            "--run {}: not a fig3 run folder (no config.json)",
+            args.run.display()
+        );
+    }
+    let device = select_device(&args.device)?;
+    let out_dir = args.out.clone().unwrap_or_else(|| args.run.join("rg"));
+    let mut out = RunOutput::new("rg", &out_dir, args.force)?;
+    let start = Instant::now();
+    let stage = |name: &str| eprintln!("[{:6.1} s] {name}", start.elapsed().as_secs_f64());
+    let (report, fields) = analyse(&args.run, &args.datasets, &options, &device, &stage)?;
+    stage("figures");
+    for (name, png) in figures(&report, &fields)? {
+        out.add(&name, png);
+    }
+    out.add_json("rg.json", &report)?;
+    let written = out.write()?;
+
+    println!(
+        "data (K = {}, {}×{}, {} held-out rows): {}",
+        report.coupling,
+        report.lattice_size,
+        report.lattice_size,
+        report.rows,
+        describe(&report.data)
+    );
+    for l in &report.layers {
+        let a = &l.assignment;
+        let u = &l.unit_block;
+        println!(
+            "layer {} ({} units, b = {}): displacement mean {:.2} max {:.2}, unique nearest {:.2}; unit vs its block r = {:.3} [{:.3}, {:.3}] (baseline {:.3})",
+            l.layer,
+            l.units,
+            a.block_side,
+            a.mean_displacement,
+            a.max_displacement,
+            a.unique_nearest_fraction,
+            u.mean_activation.median,
+            u.mean_activation.q1,
+            u.mean_activation.q3,
+            u.baseline_mean_activation.median
+        );
+        println!("  stack:         {}", describe(&l.rbm));
+        println!("  majority rule: {}", describe(&l.majority_rule));
+    }
+    println!(
+        "wrote {} in {:.1} s",
+        written.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,353 @@
+//! The figures of an `rg` analysis: per layer, the lattice with each unit's half-maximum
+//! region, its field centre and its assigned coarse site; and K_eff against depth.
+
+use anyhow::{Result, anyhow};
+use plotters::prelude::*;
+
+use super::{LayerRg, RgReport};
+use crate::plot::{Series, colour, line_chart, render};
+
+/// The critical coupling of the square lattice, ½ ln(1 + √2).
+pub const K_C: f64 = 0.440_686_793_509_771_7;
+
+/// The shortest displacement from `a` to `b` on a ring of circumference `l`.
+fn wrap(a: f64, b: f64, l: f64) -> f64 {
+    let d = (b - a).rem_euclid(l);
+    if d > l / 2.0 { d - l } else { d }
+}
+
+/// The assignment picture of one layer: `fields` is the layer's receptive fields (`[L², n]`).
+fn assignment_figure(layer: &LayerRg, l: usize, fields: &[f32]) -> Result<Vec<u8>> {
+    let a = &layer.assignment;
+    let units = layer.units;
+    let lf = l as f64;
+    let title = format!(
+        "layer {}: {} units on the {}×{} coarse lattice (b = {}); mean displacement {:.2}",
+        layer.layer, units, a.coarse_side, a.coarse_side, a.block_side, a.mean_displacement
+    );
+    render((820, 860), |root| {
+        let e = |x: &dyn std::fmt::Display| anyhow!("{x}");
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 20))
+            .margin(15)
+            .x_label_area_size(30)
+            .y_label_area_size(40)
+            .build_cartesian_2d(0.0..lf, lf..0.0)
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(|x| e(&x))?;
+        let grey = RGBColor(200, 200, 200);
+        for k in 0..=a.coarse_side {
+            let t = (k * a.block_side) as f64;
+            chart
+                .draw_series([
+                    PathElement::new(vec![(t, 0.0), (t, lf)], grey.stroke_width(1)),
+                    PathElement::new(vec![(0.0, t), (lf, t)], grey.stroke_width(1)),
+                ])
+                .map_err(|x| e(&x))?;
+        }
+        for j in 0..units {
+            let w: Vec<f64> = (0..l * l)
+                .map(|i| (fields[i * units + j] as f64).abs())
+                .collect();
+            let peak = w.iter().cloned().fold(0.0, f64::max);
+            let inside = |r: i64, c: i64| {
+                (0..l as i64).contains(&r)
+                    && (0..l as i64).contains(&c)
+                    && w[r as usize * l + c as usize] >= 0.5 * peak
+                    && peak > 0.0
+            };
+            let style = colour(j).mix(0.55).stroke_width(1);
+            let mut edges = Vec::new();
+            for r in 0..l as i64 {
+                for c in 0..l as i64 {
+                    if !inside(r, c) {
+                        continue;
+                    }
+                    let (x, y) = (c as f64, r as f64);
+                    if !inside(r - 1, c) {
+                        edges.push(vec![(x, y), (x + 1.0, y)]);
+                    }
+                    if !inside(r + 1, c) {
+                        edges.push(vec![(x, y + 1.0), (x + 1.0, y + 1.0)]);
+                    }
+                    if !inside(r, c - 1) {
+                        edges.push(vec![(x, y), (x, y + 1.0)]);
+                    }
+                    if !inside(r, c + 1) {
+                        edges.push(vec![(x + 1.0, y), (x + 1.0, y + 1.0)]);
+                    }
+                }
+            }
+            chart
+                .draw_series(edges.into_iter().map(|p| PathElement::new(p, style)))
+                .map_err(|x| e(&x))?;
+        }
+        for j in 0..units {
+            let (cy, cx) = a.centres[j];
+            let p = (cx + 0.5, cy + 0.5);
+            let (sy, sx) =
+                super::assign::coarse_site_centre(a.site_of_unit[j], a.coarse_side, a.block_side);
+            let q = (p.0 + wrap(cx, sx, lf), p.1 + wrap(cy, sy, lf));
+            chart
+                .draw_series([PathElement::new(vec![p, q], RED.stroke_width(1))])
+                .map_err(|x| e(&x))?;
+            chart
+                .draw_series([Circle::new(p, 3, BLACK.filled())])
+                .map_err(|x| e(&x))?;
+        }
+        Ok(())
+    })
+}
+
+/// K_eff against depth (layer 0: the data) for the stack and for majority-rule blocking.
+fn couplings_figure(report: &RgReport) -> Result<Vec<u8>> {
+    let series = |name: &str, pick: &dyn Fn(&LayerRg) -> &super::CoarseSpins| {
+        let mut points = Vec::new();
+        let mut errors = Vec::new();
+        if let Some(k) = report.data.coupling.k_eff {
+            points.push((0.0, k));
+            errors.push(report.data.coupling.error().unwrap_or(0.0));
+        }
+        for layer in &report.layers {
+            let fit = &pick(layer).coupling;
+            if let Some(k) = fit.k_eff {
+                points.push((layer.layer as f64, k));
+                errors.push(fit.error().unwrap_or(0.0));
+            }
+        }
+        Series {
+            name: name.into(),
+            points,
+            errors: Some(errors),
+        }
+    };
+    let depth = report.layers.len() as f64;
+    line_chart(
+        &format!(
+            "effective coupling by layer (data: K = {}, L = {})",
+            report.coupling, report.lattice_size
+        ),
+        "layer (0: data)",
+        "K_eff (matched nearest-neighbour correlation)",
+        &[
+            series("RBM stack (sampled units)", &|l| &l.rbm),
+            series("majority rule, same block side", &|l| &l.majority_rule),
+            Series::new("K_c", vec![(0.0, K_C), (depth, K_C)]),
+        ],
+        false,
+    )
+}
+
+/// The PNG figures of `report` (`fields[l]`: layer l+1's receptive fields, `[L², n]`), named.
+///
+/// # Errors
+/// If drawing fails.
+pub fn figures(report: &RgReport, fields: &[Vec<f32>]) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for (layer, f) in report.layers.iter().zip(fields) {
+        out.push((
+            format!("layer{}_assignment.png", layer.layer),
+            assignment_figure(layer, report.lattice_size, f)?,
+        ));
+    }
+    out.push(("couplings.png".into(), couplings_figure(report)?));
+    Ok(out)
+}
+
+/// One run's effective couplings by depth for [`flow_figures`]: entry 0 the data's K_eff on
+/// the fine lattice, entry l layer l's (`None` where there is none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowRun {
+    /// The data's coupling K (runs with equal K are averaged).
+    pub coupling: f64,
+    /// K_eff of the stack's sampled units by depth.
+    pub stack: Vec<Option<f64>>,
+    /// K_eff of majority-rule blocking by depth.
+    pub majority: Vec<Option<f64>>,
+}
+
+/// The mean over runs of K_eff at each depth, per coupling (runs missing a value at a depth
+/// leave it out there).
+fn mean_by_coupling(
+    runs: &[FlowRun],
+    pick: impl Fn(&FlowRun) -> &Vec<Option<f64>>,
+) -> Vec<(f64, Vec<Option<f64>>)> {
+    let mut couplings: Vec<f64> = runs.iter().map(|r| r.coupling).collect();
+    couplings.sort_by(f64::total_cmp);
+    couplings.dedup();
+    couplings
+        .into_iter()
+        .map(|k| {
+            let group: Vec<&Vec<Option<f64>>> =
+                runs.iter().filter(|r| r.coupling == k).map(&pick).collect();
+            let depth = group.iter().map(|v| v.len()).max().unwrap_or(0);
+            let means = (0..depth)
+                .map(|d| {
+                    let v: Vec<f64> = group
+                        .iter()
+                        .filter_map(|g| g.get(d).copied().flatten())
+                        .collect();
+                    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+                })
+                .collect();
+            (k, means)
+        })
+        .collect()
+}
+
+/// The flow figures of a sweep across couplings: `flow.png`, K_eff(layer l + 1) against
+/// K_eff(layer l) for the stack (solid, circles) and majority-rule blocking (thin, squares),
+/// one colour per coupling, with the diagonal and K_c; and `k_eff_by_layer.png`, K_eff against
+/// depth. Runs with equal coupling are averaged.
+///
+/// # Errors
+/// If there is nothing to draw or drawing fails.
+pub fn flow_figures(runs: &[FlowRun]) -> Result<Vec<(String, Vec<u8>)>> {
+    let stack = mean_by_coupling(runs, |r| &r.stack);
+    let majority = mean_by_coupling(runs, |r| &r.majority);
+    let all: Vec<f64> = stack
+        .iter()
+        .chain(&majority)
+        .flat_map(|(_, v)| v.iter().flatten().copied())
+        .collect();
+    if all.is_empty() {
+        return Err(anyhow!("no effective couplings to draw"));
+    }
+    let hi = all.iter().cloned().fold(K_C, f64::max) * 1.08;
+    let lo = all.iter().cloned().fold(K_C, f64::min).min(0.0);
+    let depth = stack.iter().map(|(_, v)| v.len()).max().unwrap_or(1);
+    let e = |x: &dyn std::fmt::Display| anyhow!("{x}");
+    let flow = render((900, 820), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                "the flow of K_eff: layer l+1 against layer l (0: data)",
+                ("sans-serif", 22),
+            )
+            .margin(15)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(lo..hi, lo..hi)
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .x_desc("K_eff at layer l")
+            .y_desc("K_eff at layer l + 1")
+            .label_style(("sans-serif", 16))
+            .draw()
+            .map_err(|x| e(&x))?;
+        let grey = RGBColor(150, 150, 150);
+        chart
+            .draw_series([
+                PathElement::new(vec![(lo, lo), (hi, hi)], grey.stroke_width(1)),
+                PathElement::new(vec![(K_C, lo), (K_C, hi)], grey.stroke_width(1)),
+                PathElement::new(vec![(lo, K_C), (hi, K_C)], grey.stroke_width(1)),
+            ])
+            .map_err(|x| e(&x))?;
+        for (i, ((k, s), (_, m))) in stack.iter().zip(&majority).enumerate() {
+            let c = colour(i);
+            let pairs = |v: &Vec<Option<f64>>| -> Vec<(f64, f64)> {
+                v.windows(2).filter_map(|w| Some((w[0]?, w[1]?))).collect()
+            };
+            let (ps, pm) = (pairs(s), pairs(m));
+            chart
+                .draw_series(LineSeries::new(ps.clone(), c.stroke_width(2)))
+                .map_err(|x| e(&x))?
+                .label(format!("K = {k}: stack"))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                });
+            chart
+                .draw_series(ps.iter().map(|&p| Circle::new(p, 4, c.filled())))
+                .map_err(|x| e(&x))?;
+            chart
+                .draw_series(LineSeries::new(pm.clone(), c.mix(0.6).stroke_width(1)))
+                .map_err(|x| e(&x))?;
+            chart
+                .draw_series(pm.iter().map(|&p| {
+                    Rectangle::new(
+                        [
+                            (p.0 - 0.004 * (hi - lo), p.1 - 0.004 * (hi - lo)),
+                            (p.0 + 0.004 * (hi - lo), p.1 + 0.004 * (hi - lo)),
+                        ],
+                        c.mix(0.6).stroke_width(1),
+                    )
+                }))
+                .map_err(|x| e(&x))?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|x| e(&x))?;
+        Ok(())
+    })?;
+    let by_layer = render((900, 620), |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                "K_eff by layer: stack (solid) and majority rule (thin)",
+                ("sans-serif", 22),
+            )
+            .margin(15)
+            .x_label_area_size(50)
+            .y_label_area_size(70)
+            .build_cartesian_2d(-0.1..(depth as f64 - 0.9), lo..hi)
+            .map_err(|x| e(&x))?;
+        chart
+            .configure_mesh()
+            .x_desc("layer (0: data)")
+            .y_desc("K_eff")
+            .label_style(("sans-serif", 16))
+            .draw()
+            .map_err(|x| e(&x))?;
+        chart
+            .draw_series([PathElement::new(
+                vec![(-0.1, K_C), (depth as f64 - 0.9, K_C)],
+                RGBColor(150, 150, 150).stroke_width(1),
+            )])
+            .map_err(|x| e(&x))?;
+        for (i, ((k, s), (_, m))) in stack.iter().zip(&majority).enumerate() {
+            let c = colour(i);
+            let points = |v: &Vec<Option<f64>>| -> Vec<(f64, f64)> {
+                v.iter()
+                    .enumerate()
+                    .filter_map(|(d, k)| Some((d as f64, (*k)?)))
+                    .collect()
+            };
+            let (ps, pm) = (points(s), points(m));
+            chart
+                .draw_series(LineSeries::new(ps.clone(), c.stroke_width(2)))
+                .map_err(|x| e(&x))?
+                .label(format!("K = {k}"))
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                });
+            chart
+                .draw_series(ps.iter().map(|&p| Circle::new(p, 4, c.filled())))
+                .map_err(|x| e(&x))?;
+            chart
+                .draw_series(LineSeries::new(pm, c.mix(0.6).stroke_width(1)))
+                .map_err(|x| e(&x))?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()
+            .map_err(|x| e(&x))?;
+        Ok(())
+    })?;
+    Ok(vec![
+        ("flow.png".into(), flow),
+        ("k_eff_by_layer.png".into(), by_layer),
+    ])
+}

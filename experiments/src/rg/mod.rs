@@ -1,0 +1,438 @@
+//! Does the trained stack do RG? Per hidden layer of a finished `fig3` run: where its units
+//! look (field centres assigned one-to-one to the Kadanoff coarse lattice), how each unit
+//! follows the majority-rule block spin at its site, and the effective coupling of the layer's
+//! sampled units read as coarse spins, beside that of majority-rule blocking of the same data
+//! (see [`coarse`] for what K_eff is and is not).
+//!
+//! Layer l has n_l units and block side b_l = L/√n_l (2, 4, 8 for the paper stack on 40×40).
+//! Everything is measured on the run's held-out rows, with one seeded stream per layer.
+
+pub mod assign;
+pub mod coarse;
+pub mod figures;
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::*;
+use ising_data::rng::Xoshiro256pp;
+use rbm::noise::{Noise, key};
+use rbm::tensor::to_vec;
+use rbm::{Propagation, Rbm};
+use serde::{Deserialize, Serialize};
+
+use crate::pretrain::{encoding_for, split_rows};
+use crate::quality::{load_run, load_run_dataset};
+use assign::{Assignment, assign, field_centre};
+use coarse::{
+    CoarseCorrelations, CouplingFit, coarse_correlations, coupling_fit, ising_correlations,
+    majority_blocks, pearson,
+};
+pub use figures::figures;
+
+/// Settings of an analysis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RgOptions {
+    /// Held-out rows used (the first this many; `None`: all).
+    pub rows: Option<usize>,
+    /// Configurations of the Ising lattice sampled at each K_eff for its G₂.
+    pub lattice_samples: usize,
+    /// Key of every random stream (sampled hidden units, majority-rule ties, the lattice).
+    pub seed: u64,
+}
+
+impl Default for RgOptions {
+    fn default() -> Self {
+        Self {
+            rows: None,
+            lattice_samples: 8_000,
+            seed: 0,
+        }
+    }
+}
+
+impl RgOptions {
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// Naming the setting: `rows` below 40 (too few for errors from 20 blocks),
+    /// `lattice_samples` below 800 (100 per chain of the sampler's 8).
+    pub fn validate(&self) -> Result<()> {
+        if let Some(rows) = self.rows
+            && rows < 40
+        {
+            bail!("rows must be at least 40 (errors come from 20 blocks of rows), got {rows}");
+        }
+        if self.lattice_samples < 800 {
+            bail!(
+                "lattice_samples must be at least 800, got {}",
+                self.lattice_samples
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Median and quartiles of a set of values (NaNs left out and counted).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Quartiles {
+    /// First quartile.
+    pub q1: f64,
+    /// Median.
+    pub median: f64,
+    /// Third quartile.
+    pub q3: f64,
+    /// Values summarised (finite ones).
+    pub count: usize,
+    /// Values left out because they were NaN (a constant unit or block).
+    pub undefined: usize,
+}
+
+/// The quartiles of `values` by linear interpolation between order statistics.
+pub fn quartiles(values: &[f64]) -> Quartiles {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        if v.is_empty() {
+            return f64::NAN;
+        }
+        let pos = q * (v.len() - 1) as f64;
+        let (i, f) = (pos.floor() as usize, pos.fract());
+        if i + 1 < v.len() {
+            v[i] * (1.0 - f) + v[i + 1] * f
+        } else {
+            v[i]
+        }
+    };
+    Quartiles {
+        q1: at(0.25),
+        median: at(0.5),
+        q3: at(0.75),
+        count: v.len(),
+        undefined: values.len() - v.len(),
+    }
+}
+
+/// Each unit against the majority-rule block spin at its assigned site, over the held-out
+/// rows: the Pearson correlation, times the unit's sign (−1 for a unit whose receptive field
+/// sums to a negative number, which fires when its block points down).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitBlockCorrelation {
+    /// Of the unit's conditional mean p(h = 1 | input).
+    pub mean_activation: Quartiles,
+    /// Of the unit's sampled value.
+    pub sampled: Quartiles,
+    /// Baseline: the conditional mean against the block one block-length to the right of its
+    /// site.
+    pub baseline_mean_activation: Quartiles,
+    /// Baseline of the sampled value.
+    pub baseline_sampled: Quartiles,
+    /// Units counted with their sign flipped.
+    pub flipped_units: usize,
+}
+
+/// Coarse spins on an m×m lattice: their correlations, K_eff, and the Ising lattice's own
+/// correlations at K_eff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoarseSpins {
+    /// G₁, G₂ and ⟨|m|⟩ of the coarse configurations.
+    pub correlations: CoarseCorrelations,
+    /// K_eff matched to G₁ (with its one-σ interval).
+    pub coupling: CouplingFit,
+    /// The periodic m×m Ising lattice at K_eff (sampled): its G₂ is what nearest-neighbour
+    /// Ising would have beside the coarse spins' G₂. `None` without a K_eff.
+    pub ising_at_k_eff: Option<CoarseCorrelations>,
+}
+
+/// The analysis of one hidden layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerRg {
+    /// 1-based layer.
+    pub layer: usize,
+    /// Hidden units n_l.
+    pub units: usize,
+    /// The assignment of units to the coarse lattice (block side, centres, displacements).
+    pub assignment: Assignment,
+    /// Each unit against its block spin.
+    pub unit_block: UnitBlockCorrelation,
+    /// The layer's sampled units as coarse spins (through the assignment and signs).
+    pub rbm: CoarseSpins,
+    /// Majority-rule block spins of the same data at the same block side.
+    pub majority_rule: CoarseSpins,
+}
+
+/// Everything `rg` measures on a run (`rg.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RgReport {
+    /// Side L of the data's lattice.
+    pub lattice_size: usize,
+    /// The data's coupling K.
+    pub coupling: f64,
+    /// How the stack passed data up between layers during training (and here).
+    pub propagation: Propagation,
+    /// Held-out rows measured.
+    pub rows: usize,
+    /// The data themselves on the L×L lattice (K_eff here should be K: a check).
+    pub data: CoarseSpins,
+    /// One entry per hidden layer.
+    pub layers: Vec<LayerRg>,
+    /// The settings.
+    pub options: RgOptions,
+    /// Wall time of the analysis, seconds.
+    pub seconds: f64,
+}
+
+/// ±1 spins from values of a two-valued unit type (above the midpoint of its two values: +1).
+fn to_spins(values: &[f32], midpoint: f32) -> Vec<i8> {
+    values
+        .iter()
+        .map(|&x| if x > midpoint { 1 } else { -1 })
+        .collect()
+}
+
+/// The midpoint between a unit type's two values.
+fn midpoint(units: rbm::Units, what: &str) -> Result<f32> {
+    match units.values() {
+        Some([lo, hi]) => Ok(((lo + hi) / 2.0) as f32),
+        None => bail!("rg needs two-valued {what} units (bernoulli or spin), got {units:?}"),
+    }
+}
+
+/// Coarse spins' correlations, K_eff and the lattice at K_eff (`stream` keys its sampler).
+fn coarse_spins(
+    configs: &[Vec<i8>],
+    m: usize,
+    options: &RgOptions,
+    stream: u64,
+) -> Result<CoarseSpins> {
+    let correlations = coarse_correlations(configs, m);
+    let coupling = coupling_fit(m, correlations.g1);
+    let ising_at_k_eff = match coupling.k_eff {
+        Some(k) => Some(ising_correlations(
+            m,
+            k,
+            options.lattice_samples,
+            key(&[options.seed, stream]),
+        )?),
+        None => None,
+    };
+    Ok(CoarseSpins {
+        correlations,
+        coupling,
+        ising_at_k_eff,
+    })
+}
+
+/// The block side of a layer of `units` units on the L×L lattice: b with (L/b)² = units.
+fn block_side(l: usize, units: usize, layer: usize) -> Result<usize> {
+    let m = (units as f64).sqrt().round() as usize;
+    if m * m != units || m == 0 || !l.is_multiple_of(m) {
+        bail!(
+            "layer {layer} has {units} units, which do not tile the {l}×{l} lattice as an m×m coarse lattice with m dividing {l}; rg needs square coarse lattices (e.g. 400, 100, 25 units on 40×40)"
+        );
+    }
+    Ok(l / m)
+}
+
+/// The analysis of one layer from its receptive fields `fields` (`[L², n]`, row-major),
+/// conditional means and samples (`[rows, n]`) and the data's spins (`rows` configurations).
+#[allow(clippy::too_many_arguments)]
+fn analyse_layer(
+    layer: usize,
+    l: usize,
+    fields: &[f32],
+    means: &[f32],
+    samples: &[f32],
+    hidden_midpoint: f32,
+    data: &[Vec<i8>],
+    options: &RgOptions,
+) -> Result<LayerRg> {
+    let units = fields.len() / (l * l);
+    let b = block_side(l, units, layer)?;
+    let m = l / b;
+    let rows = data.len();
+    let mut centres = Vec::with_capacity(units);
+    let mut signs = Vec::with_capacity(units);
+    for j in 0..units {
+        let column: Vec<f64> = (0..l * l).map(|i| fields[i * units + j] as f64).collect();
+        let magnitude: Vec<f64> = column.iter().map(|x| x.abs()).collect();
+        centres.push(field_centre(&magnitude, l).unwrap_or((0.0, 0.0)));
+        signs.push(if column.iter().sum::<f64>() < 0.0 {
+            -1.0
+        } else {
+            1.0
+        });
+    }
+    let assignment = assign(&centres, l, b);
+
+    // Majority-rule block spins of every row at block side b.
+    let mut rng = Xoshiro256pp::stream(options.seed, layer as u64);
+    let blocks: Vec<Vec<i8>> = data
+        .iter()
+        .map(|s| majority_blocks(s, l, b, &mut rng))
+        .collect();
+    let block_series =
+        |site: usize| -> Vec<f64> { blocks.iter().map(|c| c[site] as f64).collect() };
+    let unit_series = |values: &[f32], j: usize| -> Vec<f64> {
+        (0..rows).map(|r| values[r * units + j] as f64).collect()
+    };
+    let right = |s: usize| (s / m) * m + (s % m + 1) % m;
+    let (mut mean_c, mut sampled_c, mut base_mean, mut base_sampled) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for j in 0..units {
+        let site = assignment.site_of_unit[j];
+        let (own, other) = (block_series(site), block_series(right(site)));
+        let (a, h) = (unit_series(means, j), unit_series(samples, j));
+        mean_c.push(signs[j] * pearson(&a, &own));
+        sampled_c.push(signs[j] * pearson(&h, &own));
+        base_mean.push(signs[j] * pearson(&a, &other));
+        base_sampled.push(signs[j] * pearson(&h, &other));
+    }
+    let unit_block = UnitBlockCorrelation {
+        mean_activation: quartiles(&mean_c),
+        sampled: quartiles(&sampled_c),
+        baseline_mean_activation: quartiles(&base_mean),
+        baseline_sampled: quartiles(&base_sampled),
+        flipped_units: signs.iter().filter(|&&s| s < 0.0).count(),
+    };
+
+    // The sampled units as coarse spins, each at its site with its sign.
+    let coarse: Vec<Vec<i8>> = (0..rows)
+        .map(|r| {
+            let spins = to_spins(&samples[r * units..(r + 1) * units], hidden_midpoint);
+            let mut c = vec![0i8; units];
+            for j in 0..units {
+                c[assignment.site_of_unit[j]] = spins[j] * signs[j] as i8;
+            }
+            c
+        })
+        .collect();
+    Ok(LayerRg {
+        layer,
+        units,
+        unit_block,
+        rbm: coarse_spins(&coarse, m, options, 2 * layer as u64)?,
+        majority_rule: coarse_spins(&blocks, m, options, 2 * layer as u64 + 1)?,
+        assignment,
+    })
+}
+
+/// Analyses the finished `fig3` run in `dir` (its dataset in `datasets`); `stage` is told
+/// what starts. Returns the report and each layer's receptive fields (`[L², n_l]`, for
+/// [`figures`]).
+///
+/// # Errors
+/// If the run or its dataset cannot be read, a layer's units do not form a square coarse
+/// lattice dividing L, or the units are not two-valued.
+pub fn analyse(
+    dir: &Path,
+    datasets: &Path,
+    options: &RgOptions,
+    device: &Device,
+    stage: &dyn Fn(&str),
+) -> Result<(RgReport, Vec<Vec<f32>>)> {
+    options.validate()?;
+    let start = Instant::now();
+    stage("reading the run and its data");
+    let (config, dbn) = load_run(dir, device)?;
+    let l = config.data.size;
+    let stored = load_run_dataset(&config, datasets)?;
+    if stored.manifest.config.lattice.dim() != 2 {
+        bail!("rg needs a run trained on the 2D square lattice");
+    }
+    let encoding = encoding_for(config.units);
+    let (_, valid) = split_rows(
+        stored,
+        encoding,
+        config.data.valid_fraction,
+        config.data.seed,
+    )?;
+    let mut v = valid.to_tensor(device);
+    let total_rows = v.dims()[0];
+    let rows = options.rows.map_or(total_rows, |r| r.min(total_rows));
+    if rows < 40 {
+        bail!(
+            "{} has {total_rows} held-out rows; rg needs at least 40",
+            dir.display()
+        );
+    }
+    v = v.narrow(0, 0, rows);
+    let visible_mid = midpoint(config.units, "visible")?;
+    let pixels: Vec<f32> = to_vec(v.clone()).context("reading the held-out rows")?;
+    let data: Vec<Vec<i8>> = pixels
+        .chunks(l * l)
+        .map(|row| to_spins(row, visible_mid))
+        .collect();
+    let data_spins = coarse_spins(&data, l, options, 0)?;
+
+    let fields = dbn.receptive_fields();
+    let mut layers = Vec::new();
+    let mut noise = Noise::new(key(&[options.seed, 100]));
+    let mut x = v;
+    let mut host_fields = Vec::new();
+    for (i, rbm) in dbn.layers.iter().enumerate() {
+        let layer = i + 1;
+        stage(&format!(
+            "layer {layer}: {} units, assignment, block spins and K_eff",
+            rbm.n_hidden()
+        ));
+        let (means, samples) = up(rbm, x, &mut noise);
+        let hidden_mid = midpoint(rbm.hidden_units, "hidden")?;
+        let r: Vec<f32> = to_vec(fields[i].clone()).context("reading receptive fields")?;
+        let m_host: Vec<f32> = to_vec(means.clone()).context("reading hidden means")?;
+        let s_host: Vec<f32> = to_vec(samples.clone()).context("reading hidden samples")?;
+        layers.push(analyse_layer(
+            layer, l, &r, &m_host, &s_host, hidden_mid, &data, options,
+        )?);
+        host_fields.push(r);
+        x = match config.propagation {
+            Propagation::Mean => means,
+            Propagation::Sample => samples,
+        };
+    }
+    let report = RgReport {
+        lattice_size: l,
+        coupling: config.data.coupling,
+        propagation: config.propagation,
+        rows,
+        data: data_spins,
+        layers,
+        options: options.clone(),
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    Ok((report, host_fields))
+}
+
+/// A layer's conditional means of its hidden units given input `x`, and a sample of them
+/// from `noise`.
+fn up(rbm: &Rbm, x: Tensor<2>, noise: &mut Noise) -> (Tensor<2>, Tensor<2>) {
+    let input = rbm.hidden_input(x);
+    let mean = rbm.hidden_units.mean(input.clone());
+    let sample = rbm.hidden_units.sample_with(input, noise);
+    (mean, sample)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quartiles_interpolate_and_leave_out_nan() {
+        let q = quartiles(&[4.0, 1.0, f64::NAN, 3.0, 2.0, 5.0]);
+        assert_eq!((q.q1, q.median, q.q3), (2.0, 3.0, 4.0));
+        assert_eq!((q.count, q.undefined), (5, 1));
+        let q = quartiles(&[1.0, 2.0]);
+        assert_eq!((q.q1, q.median, q.q3), (1.25, 1.5, 1.75));
+    }
+
+    #[test]
+    fn block_sides_of_the_paper_stack_and_a_refusal() {
+        assert_eq!(block_side(40, 400, 1).unwrap(), 2);
+        assert_eq!(block_side(40, 100, 2).unwrap(), 4);
+        assert_eq!(block_side(40, 25, 3).unwrap(), 8);
+        let e = block_side(40, 300, 1).unwrap_err().to_string();
+        assert!(e.contains("layer 1 has 300 units"), "{e}");
+        assert!(block_side(40, 9, 1).is_err());
+    }
+}
