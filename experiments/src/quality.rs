@@ -58,6 +58,10 @@ pub struct QualityOptions {
     pub replicas: usize,
     /// The smallest inverse temperature of the geometric ladder, when `replicas` > 1.
     pub beta_min: f64,
+    /// Temper along the base-rate path from the independent model fitted to the layer's data
+    /// (the AIS base) instead of tempering the whole energy (see `rbm::eval::tempering`).
+    #[serde(default)]
+    pub base_path: bool,
     /// Seed of every random number of the analysis.
     pub seed: u64,
 }
@@ -78,6 +82,7 @@ impl Default for QualityOptions {
             downward: Propagation::Mean,
             replicas: 10,
             beta_min: 0.85,
+            base_path: false,
             seed: 1,
         }
     }
@@ -535,18 +540,40 @@ pub fn assess(
         seed: rbm::noise::key(&[options.seed, options.gibbs.seed, stream]),
         ..options.gibbs.clone()
     };
+    // Each layer's base model for AIS (and the base-rate tempering path): independent visible
+    // units fitted to the held-out data as that layer sees it.
+    let held_out = valid.to_tensor(device);
+    let mut bases = Vec::new();
+    let mut layer_data = held_out.clone();
+    for (i, layer) in dbn.layers.iter().enumerate() {
+        bases.push(
+            layer
+                .clone()
+                .with_visible_bias_from_data(layer_data.clone())
+                .visible_bias
+                .val(),
+        );
+        if i + 1 < dbn.layers.len() {
+            layer_data = match config.propagation {
+                Propagation::Mean => layer.hidden_mean(layer_data),
+                Propagation::Sample => layer.sample_hidden(layer_data),
+            };
+        }
+    }
     let first = &dbn.layers[0];
     stage(&match options.replicas {
         1 => "sampling the first RBM (block Gibbs)".to_string(),
         r => format!("sampling the first RBM (parallel tempering, {r} replicas)"),
     });
-    let (rbm_chains, rbm_acceptance) = sample_layer(first, &gibbs(1), options, progress)?;
+    let (rbm_chains, rbm_acceptance) =
+        sample_layer(first, &bases[0], &gibbs(1), options, progress)?;
     lap("generator_rbm", &mut seconds);
     stage("sampling the DBN");
     let dbn_chains = dbn_chains(&dbn, &gibbs(2), options.downward, progress)?;
     lap("generator_dbn", &mut seconds);
     let rbm_name = match options.replicas {
         1 => "rbm (block Gibbs)".to_string(),
+        r if options.base_path => format!("rbm (tempered, {r} replicas, base-rate path)"),
         r => format!("rbm (tempered, {r} replicas)"),
     };
     let reference = Reference {
@@ -578,16 +605,10 @@ pub fn assess(
     ];
 
     // ln Z of every layer, bracketed.
-    let held_out = valid.to_tensor(device);
-    let mut layer_data = held_out.clone();
     let mut log_partition = Vec::new();
     for (i, layer) in dbn.layers.iter().enumerate() {
         stage(&format!("AIS, layer {}", i + 1));
-        let base = layer
-            .clone()
-            .with_visible_bias_from_data(layer_data.clone())
-            .visible_bias
-            .val();
+        let base = bases[i].clone();
         let ais = AisConfig {
             runs: options.ais_runs,
             segments: options.ladder.clone(),
@@ -607,7 +628,7 @@ pub fn assess(
             ),
             _ => {
                 let (chains, acceptance) =
-                    sample_layer(layer, &gibbs(100 + i as u64), options, &|_| {})?;
+                    sample_layer(layer, &bases[i], &gibbs(100 + i as u64), options, &|_| {})?;
                 (
                     spread_records(&chains, starts_needed, layer, device),
                     tau_of_mean(&chains, options.gibbs.thin),
@@ -641,12 +662,6 @@ pub fn assess(
             swap_acceptance,
             log_partition_exact,
         });
-        if i + 1 < dbn.layers.len() {
-            layer_data = match config.propagation {
-                Propagation::Mean => layer.hidden_mean(layer_data),
-                Propagation::Sample => layer.sample_hidden(layer_data),
-            };
-        }
         lap(&format!("ais_layer{}", i + 1), &mut seconds);
     }
 
@@ -703,6 +718,7 @@ pub fn assess(
 /// the swap acceptances of the former.
 fn sample_layer(
     layer: &Rbm,
+    base: &Tensor<1>,
     gibbs: &GibbsConfig,
     options: &QualityOptions,
     progress: &dyn Fn(usize),
@@ -710,8 +726,12 @@ fn sample_layer(
     Ok(match options.replicas {
         1 => (gibbs_chains(layer, gibbs, progress)?, None),
         r => {
+            let base = match options.base_path {
+                true => Some(rbm::tensor::to_vec::<f32, 1>(base.clone())?),
+                false => None,
+            };
             let (chains, acceptance) =
-                tempered_chains(layer, gibbs, geometric_ladder(options.beta_min, r)?)?;
+                tempered_chains(layer, gibbs, geometric_ladder(options.beta_min, r)?, base)?;
             (chains, Some(acceptance))
         }
     })

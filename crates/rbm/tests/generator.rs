@@ -243,7 +243,8 @@ fn tempered_samples_of_the_exact_ring_rbm_have_the_ring_physics() {
     let (n, k) = (12, 0.7);
     let lattice = Lattice::Ring { n };
     let betas = geometric_ladder(0.5, 4).unwrap();
-    let (chains, acceptance) = tempered_chains(&bond_rbm(&lattice, k), &CONFIG, betas).unwrap();
+    let (chains, acceptance) =
+        tempered_chains(&bond_rbm(&lattice, k), &CONFIG, betas, None).unwrap();
     assert_eq!(
         (chains.chains, chains.records, chains.units),
         (16, 2_000, n)

@@ -228,21 +228,27 @@ pub fn dbn_chains(
 /// with `config`'s chains per temperature, burn-in, sweeps, spacing and seed: the β = 1
 /// replica's records, in the layout of [`gibbs_chains`] (chain c is the β = 1 slot c, whose
 /// state changes walker at every accepted swap), and the swap acceptance per neighbouring
-/// pair.
+/// pair. With `base` (visible biases a₀) the replicas follow the base-rate path from the
+/// independent model with biases a₀ ([`crate::eval::tempering`]); without, the ladder tempers
+/// the whole energy.
 ///
 /// # Errors
 /// An invalid `config` or ladder ([`TemperingConfig::validate`]), continuous visible units,
-/// or a device that cannot hand results back.
+/// a `base` of the wrong length, or a device that cannot hand results back.
 pub fn tempered_chains(
     rbm: &Rbm,
     config: &GibbsConfig,
     betas: Vec<f64>,
+    base: Option<Vec<f32>>,
 ) -> Result<(Chains, Vec<f64>)> {
     config.validate()?;
-    let tempering = TemperingConfig::new(betas, config.chains, config.records() * config.thin)
+    let mut tempering = TemperingConfig::new(betas, config.chains, config.records() * config.thin)
         .with_burn_in(config.burn_in)
         .with_thin(config.thin)
         .with_seed(config.seed);
+    if let Some(bias) = base {
+        tempering = tempering.with_base(bias);
+    }
     let run = parallel_tempering(rbm, &tempering)?;
     let values = to_vec::<f32, 2>(run.samples)?;
     let mut out = Chains::new(config.chains, config.records(), rbm.n_visible());

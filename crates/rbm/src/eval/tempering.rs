@@ -28,6 +28,21 @@
 //! β ≠ 1, so a rule in F(v) would not leave the tempered distributions that the Gibbs steps
 //! sample invariant. After a swap only v matters: the next sweep draws h afresh.
 //!
+//! **The base-rate path.** With [`TemperingConfig::base_visible_bias`] a₀ set, replica k
+//! samples instead the path of Salakhutdinov & Murray's AIS (2008) between an independent
+//! base model and the RBM,
+//!
+//! p_k(v, h) ∝ e^{−β_k E(v, h) + (1 − β_k) a₀·v},
+//!
+//! whose β = 0 end is the base model (independent visible units with biases a₀, typically
+//! fitted to the data's marginals; hidden units uniform) rather than the uniform
+//! distribution. The Gibbs step draws h with input β(vW + b) and v with input
+//! β(hWᵀ + a) + (1 − β)a₀, and a swap uses D = E(v, h) + a₀·v in place of E (the replicas'
+//! energies are E_0 + β_k D with E_0 = −a₀·v). Along this path the model's modes grow out of
+//! the data's marginals, which for an RBM trained on one phase can avoid the jump in
+//! magnetisation that a ladder in β alone crosses. Discrete hidden units only (the β = 0
+//! end must be a distribution).
+//!
 //! Every random number comes from the [`Noise`] stream keyed by [`TemperingConfig::seed`],
 //! in a fixed order (per sweep: the hidden layer's numbers, the visible layer's, then one
 //! uniform per attempted swap), so a run is a function of the model, the configuration and
@@ -62,6 +77,10 @@ pub struct TemperingConfig {
     /// Key of the [`Noise`] stream every random number of the run is drawn from.
     #[serde(default)]
     pub seed: u64,
+    /// The base model's visible biases a₀ (`[n_v]`) of the base-rate path (see the module
+    /// docs); `None`: the ladder tempers the whole energy.
+    #[serde(default)]
+    pub base_visible_bias: Option<Vec<f32>>,
 }
 
 fn one() -> usize {
@@ -103,6 +122,7 @@ impl TemperingConfig {
             burn_in: 0,
             thin: 1,
             seed: 0,
+            base_visible_bias: None,
         }
     }
 
@@ -119,6 +139,14 @@ impl TemperingConfig {
     /// With the stream key `seed`.
     pub fn with_seed(self, seed: u64) -> Self {
         Self { seed, ..self }
+    }
+
+    /// Along the base-rate path from the independent model with visible biases `bias`.
+    pub fn with_base(self, bias: Vec<f32>) -> Self {
+        Self {
+            base_visible_bias: Some(bias),
+            ..self
+        }
     }
 
     /// Checks the configuration.
@@ -271,6 +299,29 @@ fn run(
         rbm.visible_bias.val().unsqueeze_dim::<2>(0),
         rbm.hidden_bias.val().unsqueeze_dim::<2>(0),
     );
+    // The base-rate path: a₀ as a row, and (1 − β) a₀ per row added to the visible input.
+    let base = match &config.base_visible_bias {
+        None => None,
+        Some(bias) => {
+            if bias.len() != rbm.n_visible() {
+                return Err(RbmError::Config(format!(
+                    "base_visible_bias has {} entries but the RBM has {} visible units",
+                    bias.len(),
+                    rbm.n_visible()
+                )));
+            }
+            if !rbm.hidden_units.is_discrete() || !rbm.visible_units.is_discrete() {
+                return Err(RbmError::Config(format!(
+                    "the base-rate path needs discrete units, got {:?} visible and {:?} hidden",
+                    rbm.visible_units, rbm.hidden_units
+                )));
+            }
+            let row = Tensor::<1>::from_data(TensorData::new(bias.clone(), [bias.len()]), &device)
+                .unsqueeze_dim::<2>(0);
+            let shift = (beta.clone().neg() + 1.0) * row.clone();
+            Some((row, shift))
+        }
+    };
 
     let mut accepted = vec![0u64; r - 1];
     let mut attempts = vec![0u64; r - 1];
@@ -284,10 +335,24 @@ fn run(
             &mut noise,
         );
         let x_v = h.clone().matmul(w.clone().transpose()) + a.clone();
-        v = sample_tempered(rbm.visible_units, x_v, &beta, &mut noise);
+        v = match &base {
+            None => sample_tempered(rbm.visible_units, x_v, &beta, &mut noise),
+            Some((_, shift)) => {
+                let numbers = noise.draw(rbm.visible_units.draw(), v.dims().iter().product());
+                rbm.visible_units
+                    .sample_from(x_v * beta.clone() + shift.clone(), numbers)
+            }
+        };
 
-        // Swap attempts between the pairs (k, k+1) with k ≡ t (mod 2).
-        let energy: Vec<f64> = to_vec(rbm.energy(v.clone(), h))?;
+        // Swap attempts between the pairs (k, k+1) with k ≡ t (mod 2), by the energy that β
+        // multiplies: E, or D = E + a₀·v on the base-rate path.
+        let tempered = match &base {
+            None => rbm.energy(v.clone(), h),
+            Some((row, _)) => {
+                rbm.energy(v.clone(), h) + (v.clone() * row.clone()).sum_dim(1).squeeze_dim(1)
+            }
+        };
+        let energy: Vec<f64> = to_vec(tempered)?;
         let pairs: Vec<usize> = (t % 2..r - 1).step_by(2).collect();
         let u = noise.uniforms(pairs.len() * c);
         let counting = t >= config.burn_in;
