@@ -157,7 +157,8 @@ fn small_stack_end_to_end() {
     assert!(String::from_utf8_lossy(&second.stdout).contains("verified"));
 
     check_quality(&out, &datasets);
-    // fig3 --force still replaces a run folder that holds quality's output.
+    check_rg(&out, &datasets);
+    // fig3 --force still replaces a run folder that holds quality's and rg's output.
     let forced = Command::new(env!("CARGO_BIN_EXE_fig3"))
         .args([
             "--config",
@@ -174,6 +175,76 @@ fn small_stack_end_to_end() {
         String::from_utf8_lossy(&forced.stderr)
     );
     assert!(!out.join("quality").exists());
+    assert!(!out.join("rg").exists());
+}
+
+fn rg(run: &Path, datasets: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rg"))
+        .args(["--run", run.to_str().unwrap()])
+        .args(["--datasets", datasets.to_str().unwrap()])
+        .args(["--lattice-samples", "800"])
+        .args(extra)
+        .output()
+        .expect("the rg binary runs")
+}
+
+/// `rg` on the small run: every output; the data's own K_eff is the data's coupling (the
+/// held-out rows are Monte Carlo samples at K: within 4σ); each layer's units are assigned
+/// one-to-one to the 4×4 and 2×2 coarse lattices; an existing output is refused untouched,
+/// and a bad flag names itself.
+fn check_rg(run: &Path, datasets: &Path) {
+    let result = rg(run, datasets, &[]);
+    assert!(
+        result.status.success(),
+        "rg failed: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let dir = run.join("rg");
+    for name in [
+        "rg.json",
+        "layer1_assignment.png",
+        "layer2_assignment.png",
+        "couplings.png",
+    ] {
+        assert!(dir.join(name).is_file(), "missing rg/{name}");
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("rg.json")).unwrap()).unwrap();
+    let k = report["coupling"].as_f64().unwrap();
+    let fit = &report["data"]["coupling"];
+    let k_eff = fit["k_eff"].as_f64().unwrap();
+    let sigma = 0.5 * (fit["k_high"].as_f64().unwrap() - fit["k_low"].as_f64().unwrap());
+    assert!(
+        (k_eff - k).abs() < 4.0 * sigma,
+        "data K_eff {k_eff} ± {sigma} vs K = {k}"
+    );
+    let layers = report["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 2);
+    for (layer, (units, side)) in layers.iter().zip([(16, 2), (4, 4)]) {
+        let a = &layer["assignment"];
+        assert_eq!(a["block_side"].as_u64(), Some(side));
+        let mut sites: Vec<u64> = a["site_of_unit"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_u64().unwrap())
+            .collect();
+        sites.sort_unstable();
+        assert_eq!(sites, (0..units).collect::<Vec<u64>>());
+        let g1 = layer["rbm"]["correlations"]["g1"]["mean"].as_f64().unwrap();
+        assert!((-1.0..=1.0).contains(&g1));
+    }
+    let before = std::fs::read(dir.join("rg.json")).unwrap();
+    let again = rg(run, datasets, &[]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+    assert_eq!(std::fs::read(dir.join("rg.json")).unwrap(), before);
+    let bad = rg(run, datasets, &["--force", "--rows", "5"]);
+    assert!(!bad.status.success());
+    let message = String::from_utf8_lossy(&bad.stderr);
+    assert!(message.contains("--rows must be at least 40"), "{message}");
+    assert!(!message.contains("panicked"), "{message}");
+    assert_eq!(std::fs::read(dir.join("rg.json")).unwrap(), before);
 }
 
 fn quality(run: &Path, datasets: &Path, extra: &[&str]) -> std::process::Output {

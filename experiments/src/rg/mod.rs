@@ -141,7 +141,8 @@ pub struct CoarseSpins {
     /// K_eff matched to G₁ (with its one-σ interval).
     pub coupling: CouplingFit,
     /// The periodic m×m Ising lattice at K_eff (sampled): its G₂ is what nearest-neighbour
-    /// Ising would have beside the coarse spins' G₂. `None` without a K_eff.
+    /// Ising would have beside the coarse spins' G₂. `None` without a K_eff, and on a coarse
+    /// lattice smaller than 3×3 (whose periodic neighbours coincide).
     pub ising_at_k_eff: Option<CoarseCorrelations>,
 }
 
@@ -209,13 +210,14 @@ fn coarse_spins(
     let correlations = coarse_correlations(configs, m);
     let coupling = coupling_fit(m, correlations.g1);
     let ising_at_k_eff = match coupling.k_eff {
-        Some(k) => Some(ising_correlations(
+        // The sampler needs distinct periodic neighbours (m ≥ 3).
+        Some(k) if m >= 3 => Some(ising_correlations(
             m,
             k,
             options.lattice_samples,
             key(&[options.seed, stream]),
         )?),
-        None => None,
+        _ => None,
     };
     Ok(CoarseSpins {
         correlations,
@@ -416,6 +418,86 @@ fn up(rbm: &Rbm, x: Tensor<2>, noise: &mut Noise) -> (Tensor<2>, Tensor<2>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ising_data::Lattice;
+    use ising_data::generate::{GenerateConfig, generate};
+
+    /// A layer built to be 2×2 majority-rule blocking — each hidden unit sees its own block
+    /// with weight ±30 and a bias that puts ties at p = ½, every other unit with the signs
+    /// reversed (it fires when its block points down) — analysed on Wolff samples of the 16×16
+    /// lattice at K = 0.42: every unit goes to its own block, the units follow their blocks,
+    /// and the stack's coarse spins have majority rule's G₁ and G₂ (within 4σ of the two
+    /// independent estimates; they differ only by the coins of tied blocks).
+    #[test]
+    fn a_layer_that_is_majority_rule_has_majority_rules_coupling() {
+        let (l, b, k) = (16, 2, 0.42);
+        let generated = generate(
+            &GenerateConfig::new(Lattice::Square { l }, k, 4_000, 17),
+            &|_| {},
+        )
+        .unwrap();
+        let data: Vec<Vec<i8>> = generated.spins.chunks(l * l).map(<[i8]>::to_vec).collect();
+        let m = l / b;
+        let units = m * m;
+        let w = 30.0f32;
+        let mut weights = vec![0.0f32; l * l * units];
+        let mut bias = vec![0.0f32; units];
+        for j in 0..units {
+            let sign = if j % 2 == 0 { 1.0 } else { -1.0 };
+            let (r0, c0) = (j / m * b, j % m * b);
+            for (dr, dc) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                weights[((r0 + dr) * l + c0 + dc) * units + j] = sign * w;
+            }
+            // Input sign·w·(#up − 2): zero at a tie.
+            bias[j] = -sign * 2.0 * w;
+        }
+        let device = Device::flex();
+        let rbm = Rbm::from_parameters(
+            Tensor::from_data(TensorData::new(weights.clone(), [l * l, units]), &device),
+            Tensor::zeros([l * l], &device),
+            Tensor::from_data(TensorData::new(bias, [units]), &device),
+            rbm::Units::Bernoulli,
+            rbm::Units::Bernoulli,
+        );
+        let v: Vec<f32> = data.iter().flatten().map(|&s| f32::from(s == 1)).collect();
+        let v = Tensor::<2>::from_data(TensorData::new(v, [data.len(), l * l]), &device);
+        let (means, samples) = up(&rbm, v, &mut Noise::new(5));
+        let options = RgOptions {
+            lattice_samples: 1_600,
+            ..RgOptions::default()
+        };
+        let report = analyse_layer(
+            1,
+            l,
+            &weights,
+            &to_vec::<f32, 2>(means).unwrap(),
+            &to_vec::<f32, 2>(samples).unwrap(),
+            0.5,
+            &data,
+            &options,
+        )
+        .unwrap();
+        assert_eq!(
+            report.assignment.site_of_unit,
+            (0..units).collect::<Vec<_>>()
+        );
+        assert!(report.assignment.mean_displacement < 1e-9);
+        assert_eq!(report.unit_block.flipped_units, units / 2);
+        let u = &report.unit_block;
+        assert!(u.sampled.q1 > 0.8, "{u:?}");
+        assert!(u.baseline_sampled.median < u.sampled.q1 - 0.2, "{u:?}");
+        let (s, r) = (&report.rbm.correlations, &report.majority_rule.correlations);
+        for (name, a, b) in [("G1", s.g1, r.g1), ("G2", s.g2, r.g2)] {
+            let sigma = (a.error.powi(2) + b.error.powi(2)).sqrt();
+            assert!((a.mean - b.mean).abs() < 4.0 * sigma, "{name}: {a} vs {b}");
+        }
+        let (ks, kr) = (
+            report.rbm.coupling.k_eff.unwrap(),
+            report.majority_rule.coupling.k_eff.unwrap(),
+        );
+        assert!((ks - kr).abs() < 0.02, "K_eff {ks} vs {kr}");
+        // The Ising lattice at K_eff was sampled on the coarse lattice.
+        assert!(report.rbm.ising_at_k_eff.is_some());
+    }
 
     #[test]
     fn quartiles_interpolate_and_leave_out_nan() {
