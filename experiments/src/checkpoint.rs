@@ -82,6 +82,54 @@ impl<R: Checkpoint> Checkpointer<R> for AtomicCheckpointer {
     }
 }
 
+/// A function run on the model record of an epoch after it is saved: `(epoch, record)`.
+pub type RecordHook = Box<dyn Fn(usize, ModuleRecord) + Send + Sync>;
+
+/// The model's checkpointer: an [`AtomicCheckpointer`] that, with a hook, also hands the
+/// record of every `every`-th epoch to the hook once the record is on disk. Burn runs
+/// checkpointers on their own thread, so the hook runs beside the next epoch's training
+/// (and the epoch after waits for it).
+pub struct ModelCheckpointer {
+    inner: AtomicCheckpointer,
+    hook: Option<(usize, RecordHook)>,
+}
+
+impl ModelCheckpointer {
+    /// The checkpointer of the model records in `dir`, with an optional `(every, hook)`.
+    ///
+    /// # Errors
+    /// If `dir` cannot be created, naming it.
+    pub fn new(dir: &Path, hook: Option<(usize, RecordHook)>) -> Result<Self> {
+        Ok(Self {
+            inner: AtomicCheckpointer::new(dir, RECORDS[0])?,
+            hook,
+        })
+    }
+}
+
+impl Checkpointer<ModuleRecord> for ModelCheckpointer {
+    fn save(&self, epoch: usize, record: ModuleRecord) -> Result<(), CheckpointerError> {
+        let due = self
+            .hook
+            .as_ref()
+            .filter(|(every, _)| epoch.is_multiple_of(*every))
+            .map(|(_, hook)| (hook, record.clone()));
+        self.inner.save(epoch, record)?;
+        if let Some((hook, record)) = due {
+            hook(epoch, record);
+        }
+        Ok(())
+    }
+
+    fn delete(&self, epoch: usize) -> Result<(), CheckpointerError> {
+        Checkpointer::<ModuleRecord>::delete(&self.inner, epoch)
+    }
+
+    fn restore(&self, epoch: usize) -> Result<ModuleRecord, CheckpointerError> {
+        self.inner.restore(epoch)
+    }
+}
+
 /// The newest epoch of which all three records exist in `dir`, if any.
 pub fn last_complete_epoch(dir: &Path) -> Option<usize> {
     last_complete_epoch_up_to(dir, usize::MAX)

@@ -60,6 +60,10 @@ struct Args {
     /// least three held-out rows (the paper preset needs at least 111).
     #[arg(long)]
     samples: Option<usize>,
+    /// Check the first layer's KL per spin (the end-of-run check) every N epochs during its
+    /// training; each check runs beside the next epoch (≈ 10 s for the paper's first layer).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    kl_every: Option<u64>,
 }
 
 /// The configuration the flags ask for: a preset or a file, with the overrides applied.
@@ -232,6 +236,7 @@ fn run() -> Result<()> {
         resume: args.resume,
         dashboard: std::io::stdout().is_terminal(),
         stop: StopSignal::install()?,
+        kl_every: args.kl_every.map(|n| n as usize),
     };
     let (dbn, reports) = train_stack(&config, train, valid.clone(), &device, out, options)?;
 

@@ -4,6 +4,7 @@
 
 use rbm::tensor::to_vec;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -18,7 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::config::PretrainConfig;
 use crate::checkpoint::{
-    AtomicCheckpointer, KEEP_EPOCHS, last_complete_epoch_up_to, verify_checkpoint,
+    AtomicCheckpointer, KEEP_EPOCHS, ModelCheckpointer, RecordHook, last_complete_epoch_up_to,
+    verify_checkpoint,
 };
 use crate::interrupt::StopSignal;
 use crate::output::{Interrupted, read_json, write_file_atomic};
@@ -54,6 +56,23 @@ pub struct LayerReport {
     /// The epoch a resumed run continued from (0 when the layer ran in one go).
     #[serde(default)]
     pub resumed_after_epoch: usize,
+    /// The first layer's KL per spin checked during training (`fig3 --kl-every N`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kl_during_training: Vec<KlCheck>,
+}
+
+/// One check of the first layer's KL per spin during training: the end-of-run check
+/// ([`super::quality::first_layer_quality`]) on the model of an epoch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KlCheck {
+    /// The epoch whose model was checked.
+    pub epoch: usize,
+    /// KL per spin with the forward-AIS ln Z (biased low).
+    pub kl_per_spin_forward: rbm::eval::likelihood::Estimate,
+    /// KL per spin with the reverse-AIS ln Z.
+    pub kl_per_spin_reverse: rbm::eval::likelihood::Estimate,
+    /// Wall time of the check, seconds (it runs beside the next epoch's training).
+    pub seconds: f64,
 }
 
 /// How [`train_stack`] runs.
@@ -67,6 +86,8 @@ pub struct StackOptions {
     pub resume: bool,
     /// Show Burn's terminal dashboard instead of one plain line per epoch.
     pub dashboard: bool,
+    /// Check the first layer's KL per spin every this many epochs during its training.
+    pub kl_every: Option<usize>,
 }
 
 /// The files of a layer's folder `run_dir/layer{l}`.
@@ -78,6 +99,8 @@ pub struct LayerFiles {
     pub checkpoints: PathBuf,
     /// The per-epoch metric means so far.
     pub epochs: PathBuf,
+    /// The KL checks during training so far (layer 1 with `--kl-every`).
+    pub kl_checks: PathBuf,
     /// The trained layer's model record, written when the layer is finished.
     pub model: PathBuf,
     /// The layer's [`LayerReport`], written last: its presence marks the layer finished.
@@ -90,6 +113,7 @@ impl LayerFiles {
         let dir = run_dir.join(format!("layer{layer}"));
         Self {
             checkpoints: dir.join("checkpoint"),
+            kl_checks: dir.join("kl_during_training.json"),
             epochs: dir.join("epochs.json"),
             model: dir.join("model.bpk"),
             report: dir.join("layer.json"),
@@ -201,6 +225,7 @@ pub fn train_stack(
             let first_epoch = resume_from.unwrap_or(0) + 1;
             let batches_per_epoch = train.len().div_ceil(tc.batch_size);
             let scheduler = tc.lr_scheduler(batches_per_epoch * tc.epochs)?;
+            let template = model.clone();
             let learner = Learner::new(model, tc.optimizer(), scheduler);
             let train_loader = EpochLoader::new(
                 train.clone(),
@@ -223,6 +248,29 @@ pub fn train_stack(
                 .quiet(options.dashboard)
                 .with_file(files.epochs.clone(), history);
             let checkpointer = |name| AtomicCheckpointer::new(&files.checkpoints, name);
+            // The KL checks of layer 1: those of the epochs before a resume are kept.
+            let kl_checks: Arc<Mutex<Vec<KlCheck>>> = Arc::new(Mutex::new(Vec::new()));
+            let hook = match (layer, options.kl_every) {
+                (1, Some(every)) => {
+                    if resume_from.is_some() && files.kl_checks.is_file() {
+                        let mut earlier: Vec<KlCheck> = read_json(&files.kl_checks)?;
+                        earlier.retain(|c| c.epoch <= resume_from.unwrap_or(0));
+                        *kl_checks.lock().expect("not poisoned") = earlier;
+                    }
+                    Some((
+                        every,
+                        kl_hook(
+                            template,
+                            valid.clone(),
+                            config,
+                            device.clone(),
+                            files.kl_checks.clone(),
+                            kl_checks.clone(),
+                        ),
+                    ))
+                }
+                _ => None,
+            };
             let mut training = rbm::train::metric::register(
                 SupervisedTraining::new(
                     &files.dir,
@@ -233,7 +281,7 @@ pub fn train_stack(
             )
             .num_epochs(tc.epochs)
             .with_custom_checkpointers(
-                checkpointer("model")?,
+                ModelCheckpointer::new(&files.checkpoints, hook)?,
                 checkpointer("optim")?,
                 checkpointer("scheduler")?,
             )
@@ -316,6 +364,7 @@ pub fn train_stack(
                 valid_pseudo_log_likelihood_per_unit: pll,
                 seconds: start.elapsed().as_secs_f64(),
                 resumed_after_epoch: resume_from.unwrap_or(0),
+                kl_during_training: std::mem::take(&mut *kl_checks.lock().expect("not poisoned")),
             };
             write_file_atomic(&files.report, &serde_json::to_vec_pretty(&report)?)?;
             let pll_line = match binary_data {
@@ -354,4 +403,66 @@ pub fn train_stack(
         layers.push(trained);
     }
     Ok((Dbn::new(layers)?, reports))
+}
+
+/// The hook that checks the first layer's KL per spin on a checkpointed model record: loads
+/// it into `template`, runs the end-of-run check on the held-out rows `valid` (its own random
+/// stream per epoch), prints one line, and records the check in `checks` and in the file
+/// `path` (rewritten atomically). A failing check is reported as a warning and training goes on.
+fn kl_hook(
+    template: rbm::CdModel,
+    valid: RowsDataset,
+    config: &PretrainConfig,
+    device: Device,
+    path: PathBuf,
+    checks: Arc<Mutex<Vec<KlCheck>>>,
+) -> RecordHook {
+    let (size, coupling, seed) = (config.data.size, config.data.coupling, config.training.seed);
+    // Behind a mutex: the checkpointer must be Sync, a module need not be.
+    let template = Mutex::new(template);
+    Box::new(move |epoch, record| {
+        let check = || -> Result<KlCheck> {
+            let model = template
+                .lock()
+                .expect("not poisoned")
+                .clone()
+                .try_load_record(record)
+                .map_err(|e| anyhow::anyhow!("loading the record of epoch {epoch}: {e}"))?;
+            let q = super::quality::first_layer_quality(
+                &model.rbm,
+                &valid,
+                size,
+                coupling,
+                layer_key(seed, 1, 100 + epoch as u64),
+                &device,
+            )?;
+            Ok(KlCheck {
+                epoch,
+                kl_per_spin_forward: q.kl_per_spin_forward,
+                kl_per_spin_reverse: q.kl_per_spin_reverse,
+                seconds: q.seconds,
+            })
+        };
+        match check() {
+            Ok(c) => {
+                println!(
+                    "layer 1 epoch {epoch}: KL per spin {:.4} ± {:.4} (forward) to {:.4} ± {:.4} (reverse), checked in {:.1} s",
+                    c.kl_per_spin_forward.value,
+                    c.kl_per_spin_forward.std_error,
+                    c.kl_per_spin_reverse.value,
+                    c.kl_per_spin_reverse.std_error,
+                    c.seconds
+                );
+                let mut all = checks.lock().expect("not poisoned");
+                all.push(c);
+                if let Err(e) = serde_json::to_vec_pretty(&*all)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|bytes| write_file_atomic(&path, &bytes))
+                {
+                    eprintln!("warning: writing {}: {e:#}", path.display());
+                }
+            }
+            Err(e) => eprintln!("warning: the KL check of epoch {epoch} failed: {e:#}"),
+        }
+    })
 }
