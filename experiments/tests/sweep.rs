@@ -418,6 +418,37 @@ fn a_killed_sweep_finishes_with_the_same_weights_and_collects() {
     // An unknown metric is refused, naming the columns there are.
     let o = sweep(&["collect", s(&a), "--metric", "accuracy"]);
     assert_refused(&o, "--metric 'accuracy' is not a column of the summary");
+    assert!(!a.join("flow.png").exists(), "no flow figure without rg");
+
+    // `analyse --with rg` runs rg on every run; collect then has its columns and draws the
+    // flow of K_eff. A second analyse has nothing to do; an unknown program is refused.
+    let o = sweep(&["analyse", s(&a), "--with", "rg", "--datasets", s(&data_a)]);
+    assert_ok(&o);
+    assert!(
+        text(&o.stdout).contains("rg: 4 runs analysed"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = sweep(&["analyse", s(&a), "--with", "rg", "--datasets", s(&data_a)]);
+    assert!(
+        text(&o.stdout).contains("rg: 0 runs analysed"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = sweep(&["analyse", s(&a), "--with", "fig9"]);
+    assert_refused(&o, "--with must be rg or quality, got 'fig9'");
+    let o = sweep(&["collect", s(&a)]);
+    assert_ok(&o);
+    for name in ["flow.png", "k_eff_by_layer.png"] {
+        let png = std::fs::read(a.join(name)).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{name}");
+    }
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("summary.json")).unwrap()).unwrap();
+    let run = &summary["runs"][0];
+    let k = run["metrics"]["rg.data_k_eff"].as_f64().unwrap();
+    assert!((k - 0.3).abs() < 0.05, "data K_eff {k} of the K = 0.3 run");
+    assert_eq!(run["flow"]["stack"].as_array().unwrap().len(), 3);
 }
 
 #[test]

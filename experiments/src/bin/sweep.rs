@@ -5,6 +5,7 @@
 //! sweep plan experiments/sweeps/tiny.json --out runs/tiny
 //! sweep run runs/tiny --jobs 2
 //! sweep slurm runs/tiny --cpus-per-task 4 --mem 4G --time 02:00:00 --submit
+//! sweep analyse runs/tiny --with rg
 //! sweep collect runs/tiny --metric kl_per_spin_reverse --axis coupling
 //! ```
 
@@ -96,6 +97,18 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Run an analysis (`rg` or `quality`) on every finished run of DIR that lacks its
+    /// output (RUN/rg/rg.json, RUN/quality/quality.json), one run after the other; `collect`
+    /// then reads them.
+    Analyse {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// The analysis: rg or quality.
+        #[arg(long = "with", value_name = "PROGRAM")]
+        program: String,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Summarise the finished runs of DIR into summary.json and summary.csv, listing the
     /// unfinished ones; with --metric, a figure of it against --axis.
     Collect {
@@ -178,6 +191,7 @@ fn run() -> Result<()> {
             };
             sweep::run_task(&dir, &launcher, index)
         }
+        Command::Analyse { dir, program, data } => analyse(&dir, &program, &data.datasets),
         Command::Collect { dir, metric, axis } => collect(&dir, metric, axis),
     }
 }
@@ -257,6 +271,64 @@ fn write_slurm(
             slurm::submit(&collect_script, &[format!("--dependency=afterany:{job}")])?;
         println!("submitted collect job {collect_job} (after job {job})");
     }
+    Ok(())
+}
+
+fn analyse(dir: &std::path::Path, program: &str, datasets: &std::path::Path) -> Result<()> {
+    if !["rg", "quality"].contains(&program) {
+        bail!("--with must be rg or quality, got '{program}'");
+    }
+    let manifest = Manifest::read(dir)?;
+    let exe = sweep::locate_sibling(program)?;
+    let (mut done, mut failed) = (0, Vec::new());
+    for (i, entry) in manifest.runs.iter().enumerate() {
+        let run_dir = manifest.run_dir(dir, i);
+        if !sweep::finished(&run_dir) {
+            println!("skipped  {} (not finished)", entry.name);
+            continue;
+        }
+        if run_dir
+            .join(program)
+            .join(format!("{program}.json"))
+            .is_file()
+        {
+            continue;
+        }
+        let start = std::time::Instant::now();
+        let output = std::process::Command::new(&exe)
+            .arg("--run")
+            .arg(&run_dir)
+            .arg("--datasets")
+            .arg(datasets)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .with_context(|| format!("starting {}", exe.display()))?;
+        let log = sweep::run::log_path(dir, &format!("{}-{program}", entry.name));
+        std::fs::create_dir_all(dir.join("logs"))
+            .with_context(|| format!("creating {}", dir.join("logs").display()))?;
+        write_file_atomic(&log, &[output.stdout, output.stderr].concat())?;
+        if output.status.success() {
+            done += 1;
+            println!(
+                "{program} of {} in {:.1} s",
+                entry.name,
+                start.elapsed().as_secs_f64()
+            );
+        } else {
+            failed.push(format!("{} (log {})", entry.name, log.display()));
+        }
+    }
+    if !failed.is_empty() {
+        bail!(
+            "{program} failed for {} runs: {}",
+            failed.len(),
+            failed.join(", ")
+        );
+    }
+    println!(
+        "{program}: {done} runs analysed; now `sweep collect {}`",
+        dir.display()
+    );
     Ok(())
 }
 

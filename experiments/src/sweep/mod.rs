@@ -30,6 +30,6 @@ pub mod spec;
 
 pub use collect::{Summary, summarise};
 pub use plan::{Manifest, Planned, write_plan};
-pub use run::{Launcher, finished, locate_fig3, run_local, run_task};
+pub use run::{Launcher, finished, locate_fig3, locate_sibling, run_local, run_task};
 pub use slurm::Resources;
 pub use spec::{Axis, Base, PlannedRun, SweepConfig};

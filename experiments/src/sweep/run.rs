@@ -28,14 +28,22 @@ pub fn finished(run_dir: &Path) -> bool {
 /// # Errors
 /// If it is not there.
 pub fn locate_fig3() -> Result<PathBuf> {
+    locate_sibling("fig3")
+}
+
+/// The binary `name` of this package next to the running executable.
+///
+/// # Errors
+/// If it is not there.
+pub fn locate_sibling(name: &str) -> Result<PathBuf> {
     let exe = std::env::current_exe().context("locating the running executable")?;
     let path = exe
         .parent()
         .context("the running executable has no folder")?
-        .join(format!("fig3{}", std::env::consts::EXE_SUFFIX));
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     if !path.is_file() {
         bail!(
-            "fig3 is not next to {} ({} is missing); build both with `cargo build --release -p experiments`",
+            "{name} is not next to {} ({} is missing); build both with `cargo build --release -p experiments`",
             exe.display(),
             path.display()
         );
