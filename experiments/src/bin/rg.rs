@@ -50,10 +50,11 @@ fn main() -> std::process::ExitCode {
     experiments::output::main(run)
 }
 
-fn fit(f: &CouplingFit) -> String {
+fn fit(f: &CouplingFit, g1: f64) -> String {
     match (f.k_eff, f.error()) {
         (Some(k), Some(e)) => format!("{k:.4} ± {e:.4}"),
         (Some(k), None) => format!("{k:.4}"),
+        _ if g1 > 0.0 => "none (G₁ ≈ 1: K > 10)".into(),
         _ => "none (G₁ ≤ 0)".into(),
     }
 }
@@ -64,10 +65,11 @@ fn describe(c: &CoarseSpins) -> String {
         None => String::new(),
     };
     format!(
-        "G₁ {:.4} ± {:.4}, K_eff {}, G₂ {:.4} ± {:.4}{g2}, |m| {:.3}",
+        "G₁ {:.4} ± {:.4}, K_eff {} (connected: {}), G₂ {:.4} ± {:.4}{g2}, |m| {:.3}",
         c.correlations.g1.mean,
         c.correlations.g1.error,
-        fit(&c.coupling),
+        fit(&c.coupling, c.correlations.g1.mean),
+        fit(&c.coupling_connected, c.correlations.g1_connected.mean),
         c.correlations.g2.mean,
         c.correlations.g2.error,
         c.correlations.abs_magnetization.mean

@@ -353,25 +353,35 @@ fn collect(dir: &std::path::Path, metric: Option<String>, axis: Option<String>) 
             summary.unfinished.join(", ")
         );
     }
-    let flows: Vec<FlowRun> = summary
-        .runs
-        .iter()
-        .filter_map(|r| r.flow.as_ref())
-        .map(|f| FlowRun {
-            coupling: f.coupling,
-            stack: f.stack.clone(),
-            majority: f.majority.clone(),
-        })
-        .collect();
-    if !flows.is_empty() {
-        for (name, png) in flow_figures(&flows)? {
-            let path = dir.join(&name);
-            write_file_atomic(&path, &png)?;
-            println!(
-                "wrote {} (from {} runs' rg.json)",
-                path.display(),
-                flows.len()
-            );
+    for connected in [false, true] {
+        let flows: Vec<FlowRun> = summary
+            .runs
+            .iter()
+            .filter_map(|r| r.flow.as_ref())
+            .map(|f| FlowRun {
+                coupling: f.coupling,
+                stack: if connected {
+                    f.stack_connected.clone()
+                } else {
+                    f.stack.clone()
+                },
+                majority: if connected {
+                    f.majority_connected.clone()
+                } else {
+                    f.majority.clone()
+                },
+            })
+            .collect();
+        if !flows.is_empty() {
+            for (name, png) in flow_figures(&flows, connected)? {
+                let path = dir.join(&name);
+                write_file_atomic(&path, &png)?;
+                println!(
+                    "wrote {} (from {} runs' rg.json)",
+                    path.display(),
+                    flows.len()
+                );
+            }
         }
     }
     if let Some(metric) = metric {

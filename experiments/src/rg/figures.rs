@@ -203,11 +203,16 @@ fn mean_by_coupling(
 /// The flow figures of a sweep across couplings: `flow.png`, K_eff(layer l + 1) against
 /// K_eff(layer l) for the stack (solid, circles) and majority-rule blocking (thin, squares),
 /// one colour per coupling, with the diagonal and K_c; and `k_eff_by_layer.png`, K_eff against
-/// depth. Runs with equal coupling are averaged.
+/// depth. Runs with equal coupling are averaged. With `connected`, the K_eff are those of
+/// the connected G₁ and the files are `flow_connected.png` and `k_eff_by_layer_connected.png`.
 ///
 /// # Errors
 /// If there is nothing to draw or drawing fails.
-pub fn flow_figures(runs: &[FlowRun]) -> Result<Vec<(String, Vec<u8>)>> {
+pub fn flow_figures(runs: &[FlowRun], connected: bool) -> Result<Vec<(String, Vec<u8>)>> {
+    let (suffix, what) = match connected {
+        true => ("_connected", "K_eff of the connected G₁"),
+        false => ("", "K_eff"),
+    };
     let stack = mean_by_coupling(runs, |r| &r.stack);
     let majority = mean_by_coupling(runs, |r| &r.majority);
     let all: Vec<f64> = stack
@@ -225,7 +230,7 @@ pub fn flow_figures(runs: &[FlowRun]) -> Result<Vec<(String, Vec<u8>)>> {
     let flow = render((900, 820), |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(
-                "the flow of K_eff: layer l+1 against layer l (0: data)",
+                &format!("the flow of {what}: layer l+1 against layer l (0: data)"),
                 ("sans-serif", 22),
             )
             .margin(15)
@@ -292,7 +297,7 @@ pub fn flow_figures(runs: &[FlowRun]) -> Result<Vec<(String, Vec<u8>)>> {
     let by_layer = render((900, 620), |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(
-                "K_eff by layer: stack (solid) and majority rule (thin)",
+                &format!("{what} by layer: stack (solid) and majority rule (thin)"),
                 ("sans-serif", 22),
             )
             .margin(15)
@@ -347,7 +352,7 @@ pub fn flow_figures(runs: &[FlowRun]) -> Result<Vec<(String, Vec<u8>)>> {
         Ok(())
     })?;
     Ok(vec![
-        ("flow.png".into(), flow),
-        ("k_eff_by_layer.png".into(), by_layer),
+        (format!("flow{suffix}.png"), flow),
+        (format!("k_eff_by_layer{suffix}.png"), by_layer),
     ])
 }

@@ -140,6 +140,9 @@ pub struct CoarseSpins {
     pub correlations: CoarseCorrelations,
     /// K_eff matched to G₁ (with its one-σ interval).
     pub coupling: CouplingFit,
+    /// K_eff matched to the connected G₁ instead: the coupling without the contribution of
+    /// the spins' mean values (which biased hidden units give their coarse spins).
+    pub coupling_connected: CouplingFit,
     /// The periodic m×m Ising lattice at K_eff (sampled): its G₂ is what nearest-neighbour
     /// Ising would have beside the coarse spins' G₂. `None` without a K_eff, and on a coarse
     /// lattice smaller than 3×3 (whose periodic neighbours coincide).
@@ -209,6 +212,7 @@ fn coarse_spins(
 ) -> Result<CoarseSpins> {
     let correlations = coarse_correlations(configs, m);
     let coupling = coupling_fit(m, correlations.g1);
+    let coupling_connected = coupling_fit(m, correlations.g1_connected);
     let ising_at_k_eff = match coupling.k_eff {
         // The sampler needs distinct periodic neighbours (m ≥ 3).
         Some(k) if m >= 3 => Some(ising_correlations(
@@ -222,6 +226,7 @@ fn coarse_spins(
     Ok(CoarseSpins {
         correlations,
         coupling,
+        coupling_connected,
         ising_at_k_eff,
     })
 }

@@ -55,6 +55,12 @@ pub struct RgFlow {
     pub stack: Vec<Option<f64>>,
     /// K_eff of majority-rule blocking at the same block sides.
     pub majority: Vec<Option<f64>>,
+    /// The stack's K_eff from the connected G₁.
+    #[serde(default)]
+    pub stack_connected: Vec<Option<f64>>,
+    /// Majority rule's K_eff from the connected G₁.
+    #[serde(default)]
+    pub majority_connected: Vec<Option<f64>>,
 }
 
 /// The columns `rg.*` of a run's `rg.json` and its flow: per layer l, K_eff of the stack and
@@ -64,6 +70,7 @@ fn rg_metrics(rg: &Value) -> (BTreeMap<String, f64>, RgFlow) {
     let mut out = BTreeMap::new();
     let number = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
     let fit = |c: &Value| c["coupling"]["k_eff"].as_f64();
+    let connected = |c: &Value| c["coupling_connected"]["k_eff"].as_f64();
     let fit_error = |c: &Value| {
         let f = &c["coupling"];
         match (f["k_high"].as_f64(), f["k_low"].as_f64()) {
@@ -77,6 +84,8 @@ fn rg_metrics(rg: &Value) -> (BTreeMap<String, f64>, RgFlow) {
     );
     let mut stack = vec![fit(&rg["data"])];
     let mut majority = vec![fit(&rg["data"])];
+    let mut stack_connected = vec![connected(&rg["data"])];
+    let mut majority_connected = vec![connected(&rg["data"])];
     for layer in rg["layers"].as_array().into_iter().flatten() {
         let l = layer["layer"].as_u64().unwrap_or(0);
         for (name, c) in [
@@ -86,6 +95,12 @@ fn rg_metrics(rg: &Value) -> (BTreeMap<String, f64>, RgFlow) {
             let p = format!("rg.layer{l}_{name}");
             out.insert(format!("{p}_k_eff"), fit(c).unwrap_or(f64::NAN));
             out.insert(format!("{p}_k_eff_error"), fit_error(c));
+            out.insert(
+                format!("{p}_k_eff_connected"),
+                c["coupling_connected"]["k_eff"]
+                    .as_f64()
+                    .unwrap_or(f64::NAN),
+            );
             out.insert(format!("{p}_g2"), number(&c["correlations"]["g2"]["mean"]));
             out.insert(
                 format!("{p}_ising_g2"),
@@ -106,11 +121,15 @@ fn rg_metrics(rg: &Value) -> (BTreeMap<String, f64>, RgFlow) {
         );
         stack.push(fit(&layer["rbm"]));
         majority.push(fit(&layer["majority_rule"]));
+        stack_connected.push(connected(&layer["rbm"]));
+        majority_connected.push(connected(&layer["majority_rule"]));
     }
     let flow = RgFlow {
         coupling: number(&rg["coupling"]),
         stack,
         majority,
+        stack_connected,
+        majority_connected,
     };
     (out, flow)
 }
