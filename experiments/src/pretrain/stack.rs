@@ -427,7 +427,10 @@ fn kl_hook(
                 .expect("not poisoned")
                 .clone()
                 .try_load_record(record)
-                .map_err(|e| anyhow::anyhow!("loading the record of epoch {epoch}: {e}"))?;
+                .map_err(|e| anyhow::anyhow!("loading the record of epoch {epoch}: {e}"))?
+                // Without autodiff: the check's thousands of AIS steps must not be recorded
+                // for a backward pass (they were, 4 GB per check, before this).
+                .valid();
             let q = super::quality::first_layer_quality(
                 &model.rbm,
                 &valid,
