@@ -112,7 +112,7 @@ impl Default for IsyOptions {
             chains: 8,
             hidden: 100,
             init_std: 0.01,
-            epochs: 300,
+            epochs: 1_000,
             learning_rate: 0.01,
             momentum: 0.0,
             batch_size: 100,
@@ -709,12 +709,16 @@ pub fn run(options: &IsyOptions, device: &Device, log: &dyn Fn(&str)) -> Result<
     })
 }
 
-/// T_fit as text: "2.271 ± 0.012", "0" or "∞".
+/// T_fit as text: "2.271 ± 0.012", "0", "∞", or, when K_fit is within two standard errors of
+/// 0, "≈ ∞ (K_fit 0.0016 ± 0.0022)".
 pub fn format_temperature(fit: &TemperatureFit) -> String {
-    match fit.temperature_fit {
-        Some(t) if t.mean == 0.0 => "0".into(),
-        Some(t) => format!("{:.3} ± {:.3}", t.mean, t.error),
-        None => "∞".into(),
+    match (fit.temperature_fit, fit.coupling_fit) {
+        (Some(t), _) if t.mean == 0.0 => "0".into(),
+        (_, Some(k)) if k.mean <= 2.0 * k.error => {
+            format!("≈ ∞ (K_fit {:.4} ± {:.4})", k.mean, k.error)
+        }
+        (Some(t), _) => format!("{:.3} ± {:.3}", t.mean, t.error),
+        (None, _) => "∞".into(),
     }
 }
 
@@ -816,6 +820,11 @@ pub fn flow_figure(report: &IsyReport) -> Result<Vec<u8>> {
             (&m_lines, "mean |m|", 0.0..1.02, None),
         ];
         for (panel, (lines, y_label, y_range, t_c)) in panels.iter().zip(axes) {
+            // The T panel's lines end low, the |m| panel's high.
+            let legend = match t_c {
+                Some(_) => SeriesLabelPosition::UpperRight,
+                None => SeriesLabelPosition::LowerRight,
+            };
             let mut chart = ChartBuilder::on(panel)
                 .margin(15)
                 .x_label_area_size(45)
@@ -862,7 +871,7 @@ pub fn flow_figure(report: &IsyReport) -> Result<Vec<u8>> {
             }
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
+                .position(legend)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
                 .label_font(("sans-serif", 14))
