@@ -17,6 +17,7 @@ pub mod blocking;
 pub mod checkpoint;
 pub mod decimation;
 pub mod interrupt;
+pub mod isy;
 pub mod mapping;
 pub mod output;
 pub mod plot;
