@@ -515,6 +515,10 @@ fn quality_refuses_what_is_not_a_finished_run_and_bad_settings_before_writing() 
             "reverse AIS starts",
         ),
         (&["--thin", "0"][..], "thin must be at least 1"),
+        (
+            &["--tempering", "beta"][..],
+            "--tempering must be base or energy, got 'beta'",
+        ),
     ] {
         let mut args = vec!["--run", "run"];
         args.extend_from_slice(flags);

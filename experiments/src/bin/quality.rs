@@ -67,10 +67,10 @@ struct Args {
     /// The smallest inverse temperature of the tempering ladder (geometric up to 1).
     #[arg(long)]
     beta_min: Option<f64>,
-    /// Temper along the base-rate path from the data-fitted independent model (the AIS base)
-    /// instead of tempering the whole energy.
-    #[arg(long)]
-    base_path: bool,
+    /// What the tempering ladder tempers: `base` (the path from the data-fitted independent
+    /// model, the AIS base; the default) or `energy` (the whole energy, toward uniform).
+    #[arg(long, default_value = "base")]
+    tempering: String,
     /// Seed of the analysis.
     #[arg(long)]
     seed: Option<u64>,
@@ -93,7 +93,11 @@ fn options(args: &Args) -> Result<QualityOptions> {
     if let Some(beta_min) = args.beta_min {
         o.beta_min = beta_min;
     }
-    o.base_path |= args.base_path;
+    o.base_path = match args.tempering.as_str() {
+        "base" => true,
+        "energy" => false,
+        other => bail!("--tempering must be base or energy, got '{other}'"),
+    };
     if let Some(scale) = args.ais_scale {
         if !(scale.is_finite() && scale > 0.0) {
             bail!("--ais-scale must be a positive number, got {scale}");
