@@ -438,6 +438,7 @@ fn records_with_diverged_metrics_read_back() {
         valid_pseudo_log_likelihood_per_unit: -0.5,
         seconds: 1.0,
         resumed_after_epoch: 0,
+        kl_during_training: Vec::new(),
     };
     let text = serde_json::to_string(&report).unwrap();
     assert!(text.contains("null"), "{text}");

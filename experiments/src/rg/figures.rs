@@ -230,7 +230,7 @@ pub fn flow_figures(runs: &[FlowRun], connected: bool) -> Result<Vec<(String, Ve
     let flow = render((900, 820), |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(
-                &format!("the flow of {what}: layer l+1 against layer l (0: data)"),
+                format!("the flow of {what}: layer l+1 against layer l (0: data)"),
                 ("sans-serif", 22),
             )
             .margin(15)
@@ -297,7 +297,7 @@ pub fn flow_figures(runs: &[FlowRun], connected: bool) -> Result<Vec<(String, Ve
     let by_layer = render((900, 620), |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(
-                &format!("{what} by layer: stack (solid) and majority rule (thin)"),
+                format!("{what} by layer: stack (solid) and majority rule (thin)"),
                 ("sans-serif", 22),
             )
             .margin(15)
