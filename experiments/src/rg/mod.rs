@@ -327,7 +327,7 @@ fn analyse_layer(
 
 /// Analyses the finished `fig3` run in `dir` (its dataset in `datasets`); `stage` is told
 /// what starts. Returns the report and each layer's receptive fields (`[L², n_l]`, for
-/// [`figures`]).
+/// [`figures()`]).
 ///
 /// # Errors
 /// If the run or its dataset cannot be read, a layer's units do not form a square coarse
