@@ -44,6 +44,7 @@ pub struct EpochLoader {
     next_epoch: Arc<AtomicUsize>,
     device: Device,
     reference: Option<RowsDataset>,
+    window: Option<usize>,
 }
 
 impl EpochLoader {
@@ -70,6 +71,7 @@ impl EpochLoader {
             next_epoch: Arc::new(AtomicUsize::new(first_epoch)),
             device: device.clone(),
             reference: None,
+            window: None,
         }
     }
 
@@ -79,8 +81,43 @@ impl EpochLoader {
         self
     }
 
-    /// The row order of `epoch`.
+    /// Serves `rows` rows per epoch (all of them if there are fewer): epoch e (1-based) the
+    /// rows from position (e − 1)·`rows` of the order on, cyclically, so that the window moves
+    /// through all of them; `None` serves all every epoch.
+    ///
+    /// # Panics
+    /// If `rows` is `Some(0)`.
+    pub fn with_window(mut self, rows: Option<usize>) -> Self {
+        assert_ne!(rows, Some(0), "a window of 0 rows");
+        self.window = rows;
+        self
+    }
+
+    /// The rows served per epoch.
+    fn rows_per_epoch(&self) -> usize {
+        let n = self.range.len();
+        self.window.map_or(n, |w| w.min(n))
+    }
+
+    /// The position in the epoch's order of its first served row (0 without a window).
+    fn window_start(&self, epoch: usize) -> usize {
+        match self.window {
+            Some(w) if w < self.range.len() => (epoch.saturating_sub(1) * w) % self.range.len(),
+            _ => 0,
+        }
+    }
+
+    /// The rows of `epoch`, in the order served.
     pub fn order(&self, epoch: usize) -> Vec<usize> {
+        let all = self.full_order(epoch);
+        let start = self.window_start(epoch);
+        (0..self.rows_per_epoch())
+            .map(|i| all[(start + i) % all.len()])
+            .collect()
+    }
+
+    /// Every row in the order of `epoch` (shuffled, or as stored).
+    fn full_order(&self, epoch: usize) -> Vec<usize> {
         let mut order: Vec<usize> = self.range.clone().collect();
         if self.shuffle {
             let mut noise = Noise::new(rbm::noise::key(&[self.key, epoch as u64, u64::MAX]));
@@ -96,6 +133,8 @@ struct EpochIterator<'a> {
     loader: &'a EpochLoader,
     epoch: usize,
     order: Vec<usize>,
+    /// Position of the first served row in the full order (the reference rows follow it).
+    offset: usize,
     batch: usize,
 }
 
@@ -118,7 +157,10 @@ impl Iterator for EpochIterator<'_> {
             && !reference.is_empty()
         {
             let n = reference.len();
-            batch = batch.with_reference(reference.gather((start..end).map(|i| i % n), &l.device));
+            let offset = self.offset;
+            batch = batch.with_reference(
+                reference.gather((start..end).map(|i| (offset + i) % n), &l.device),
+            );
         }
         self.batch += 1;
         Some(Ok(batch))
@@ -142,12 +184,13 @@ impl DataLoader<CdBatch> for EpochLoader {
             loader: self,
             epoch,
             order: self.order(epoch),
+            offset: self.window_start(epoch),
             batch: 0,
         })
     }
 
     fn num_items(&self) -> usize {
-        self.range.len()
+        self.rows_per_epoch()
     }
 
     fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<CdBatch>> {
@@ -405,4 +448,65 @@ impl EvaluationProgressLogger for QuietRenderer {
 impl MetricsRenderer for QuietRenderer {
     fn manual_close(&mut self) {}
     fn register_metric(&mut self, _definition: MetricDefinition) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rows of every batch of one epoch, and of their reference rows.
+    fn epoch_rows(loader: &EpochLoader) -> (Vec<f32>, Vec<f32>) {
+        let (mut rows, mut reference) = (Vec::new(), Vec::new());
+        for batch in loader.iter() {
+            let batch = batch.unwrap();
+            rows.extend(rbm::tensor::to_vec::<f32, 2>(batch.visible).unwrap());
+            reference.extend(rbm::tensor::to_vec::<f32, 2>(batch.reference.unwrap()).unwrap());
+        }
+        (rows, reference)
+    }
+
+    #[test]
+    fn a_held_out_window_moves_through_every_row_and_its_reference_rows_follow() {
+        // 10 held-out rows (row i holds the value i), windows of 4 in batches of 3: epochs
+        // 1, 2, 3 serve rows 0–3, 4–7, 8, 9, 0, 1; the reference rows (of a 7-row set) are
+        // those at the same positions, cyclically.
+        let device = Device::flex();
+        let valid = RowsDataset::new((0..10).map(|i| i as f32).collect(), 1);
+        let reference = RowsDataset::new((0..7).map(|i| 100.0 + i as f32).collect(), 1);
+        let loader = EpochLoader::new(valid.clone(), 3, false, 5, 1, &device)
+            .with_reference(reference.clone())
+            .with_window(Some(4));
+        assert_eq!(loader.num_items(), 4);
+        let mut seen = Vec::new();
+        for (epoch, expected) in [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 0, 1]]
+            .iter()
+            .enumerate()
+        {
+            let (rows, reference) = epoch_rows(&loader);
+            let expected: Vec<f32> = expected.iter().map(|&i| i as f32).collect();
+            assert_eq!(rows, expected, "epoch {}", epoch + 1);
+            let offset = 4 * epoch;
+            let expected_reference: Vec<f32> =
+                (0..4).map(|i| 100.0 + ((offset + i) % 7) as f32).collect();
+            assert_eq!(reference, expected_reference, "epoch {}", epoch + 1);
+            seen.extend(rows);
+        }
+        for i in 0..10 {
+            assert!(seen.contains(&(i as f32)), "row {i} never served");
+        }
+        // Without a window, or with one as large as the set: every row every epoch.
+        for window in [None, Some(10), Some(25)] {
+            let all = EpochLoader::new(valid.clone(), 3, false, 5, 1, &device)
+                .with_reference(reference.clone())
+                .with_window(window);
+            assert_eq!(all.num_items(), 10);
+            for _ in 0..2 {
+                let (rows, _) = epoch_rows(&all);
+                assert_eq!(rows, (0..10).map(|i| i as f32).collect::<Vec<_>>());
+            }
+        }
+        // A resumed loader (first epoch 3) serves epoch 3's window.
+        let resumed = EpochLoader::new(valid, 3, false, 5, 3, &device).with_window(Some(4));
+        assert_eq!(resumed.order(3), vec![8, 9, 0, 1]);
+    }
 }

@@ -1,7 +1,8 @@
 //! One CD-1 training step of the paper's first layer (1600 → 400 Bernoulli units, batch 100,
-//! SGD with momentum), timed over a fixed number of batches after a warm-up.
+//! SGD with momentum), timed over a fixed number of batches after a warm-up; `--shape 400x100`
+//! times another layer's shape.
 //!
-//! `cargo run --release -p rbm --example bench_cd1 -- --device flex [--batches 200] [--tensor-ops]`
+//! `cargo run --release -p rbm --example bench_cd1 -- --device flex [--batches 200] [--tensor-ops] [--shape NVxNH]`
 //!
 //! The step runs where `RBM_KERNEL` says (`avx512`, `avx2`, `neon`, `tensor`; by default the
 //! widest instruction set of the fused kernel this CPU has; see `rbm::CpuPath`).
@@ -23,6 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut batches = 200usize;
     let mut warmup = 20usize;
     let mut generic = false;
+    let (mut nv, mut nh) = (1600usize, 400usize);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -32,6 +34,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--warmup" => warmup = value()?.parse()?,
             "--bench" => {}
             "--tensor-ops" => generic = true,
+            "--shape" => {
+                let v = value()?;
+                let (a, b) = v.split_once('x').ok_or(format!(
+                    "--shape {v}: expected VISIBLExHIDDEN, e.g. 400x100"
+                ))?;
+                (nv, nh) = (a.parse()?, b.parse()?);
+            }
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -39,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     rbm::CpuPath::from_env()?;
     let device = select_device(&device_name)?;
     device.seed(1);
-    let (nv, nh, batch) = (1600, 400, 100);
+    let batch = 100;
     let data: Vec<Tensor<2>> = (0..8)
         .map(|_| Tensor::random([batch, nv], Distribution::Bernoulli(0.5), &device))
         .collect();

@@ -360,10 +360,22 @@ fn the_batch_pseudo_likelihood_is_unbiased_and_the_gap_is_exact() {
         let host = HostRbm::from_rbm(&rbm).unwrap();
         let mean_f =
             |vs: &[Vec<f64>]| vs.iter().map(|v| host.free_energy(v)).sum::<f64>() / vs.len() as f64;
-        let out = model.evaluate(CdBatch::new(rows(&rows_v), 1).with_reference(rows(&reference)));
-        let gap = values(out.free_energy_gap)[0];
         let expected = mean_f(&rows_v) - mean_f(&reference);
-        assert!((gap - expected).abs() < 1e-4, "gap {gap} vs {expected}");
+        // On the tensor operations and on every instruction set of the kernel this CPU has
+        // (the kernel computes the reference rows' free energy itself).
+        let paths = std::iter::once(CpuPath::Tensor)
+            .chain(Isa::detected().into_iter().map(CpuPath::Kernel));
+        for path in paths {
+            let model = model.clone().with_cpu_path(Some(path));
+            let out =
+                model.evaluate(CdBatch::new(rows(&rows_v), 1).with_reference(rows(&reference)));
+            let gap = values(out.free_energy_gap)[0];
+            assert!(
+                (gap - expected).abs() < 1e-4,
+                "{vu:?}/{hu:?} on {:?}: gap {gap} vs {expected}",
+                model.effective_cpu_path()
+            );
+        }
         // Training batches carry no reference: the gap is NaN, not a number that looks valid.
         assert!(
             values(

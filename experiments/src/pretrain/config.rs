@@ -49,6 +49,13 @@ pub struct PretrainConfig {
     pub propagation: Propagation,
     /// Training of every layer.
     pub training: TrainingConfig,
+    /// Held-out rows whose statistics are computed and logged after each epoch: a window
+    /// that moves on through the held-out set by this many rows per epoch (cyclically), so
+    /// every row is seen every ⌈held-out rows / this⌉ epochs; `None` (the default): all of
+    /// them every epoch. Training, and the end-of-layer and end-of-run measures on the whole
+    /// held-out set, do not depend on it.
+    #[config(default = "None")]
+    pub held_out_rows_per_epoch: Option<usize>,
 }
 
 impl PretrainConfig {
@@ -91,6 +98,11 @@ impl PretrainConfig {
         }
         if !(self.init_std.is_finite() && self.init_std >= 0.0) {
             bail!("init_std must be finite and ≥ 0");
+        }
+        if self.held_out_rows_per_epoch == Some(0) {
+            bail!(
+                "held_out_rows_per_epoch must be at least 1 (or null for all held-out rows), got 0"
+            );
         }
         let (n_train, n_valid) = self.split_sizes();
         if n_valid < MIN_VALID_ROWS {

@@ -243,7 +243,8 @@ pub fn train_stack(
                 first_epoch,
                 device,
             )
-            .with_reference(train.clone());
+            .with_reference(train.clone())
+            .with_window(config.held_out_rows_per_epoch);
             let logger = EpochLogger::new(label.clone())
                 .quiet(options.dashboard)
                 .with_file(files.epochs.clone(), history);

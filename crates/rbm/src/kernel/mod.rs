@@ -300,6 +300,17 @@ pub(crate) fn pseudo_log_likelihood(level: Level, rbm: &KernelParams, v: &[f32])
     level.run(step::ExactPll { rbm, v })
 }
 
+/// The mean free energy F(v) = −v·a − Σ_j softplus(x_j) over the rows of `v` (`[rows, nv]`),
+/// as a step computes that of its batch (rows in parallel, summed in row order).
+///
+/// # Panics
+/// On inconsistent shapes.
+pub(crate) fn mean_free_energy(level: Level, rbm: &KernelParams, v: &[f32]) -> f64 {
+    assert_eq!(v.len() % rbm.nv, 0, "the rows must be [rows, n_v]");
+    assert!(!v.is_empty(), "no rows");
+    level.run(step::MeanFreeEnergy { rbm, v })
+}
+
 /// The instruction sets this CPU has, for the tests: every one of them is tested.
 ///
 /// # Panics

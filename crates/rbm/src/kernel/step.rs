@@ -338,6 +338,25 @@ impl WithSimd for ExactPll<'_, '_> {
     }
 }
 
+/// [`super::mean_free_energy`] as an operation for [`super::Level::run`].
+pub(super) struct MeanFreeEnergy<'a, 'b> {
+    pub rbm: &'a KernelParams<'b>,
+    pub v: &'a [f32],
+}
+
+impl WithSimd for MeanFreeEnergy<'_, '_> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self) -> f64 {
+        let rows = self.v.len() / self.rbm.nv;
+        let x = hidden_input::<S>(self.rbm, self.v, rows);
+        hidden_stats::<S>(self.rbm, Some(self.v), &x, rows, None)
+            .free_energy
+            .expect("the rows were given")
+    }
+}
+
 #[inline(always)]
 fn cd_step<S: Simd>(
     rbm: &KernelParams,

@@ -82,6 +82,20 @@ pub(super) fn statistics(
     Ok(output(&host, &device))
 }
 
+/// The mean free energy of the rows `v` on the kernel (the held-out batches' reference rows).
+///
+/// # Errors
+/// If the device cannot hand the tensors back.
+pub(super) fn mean_free_energy(level: Level, model: &CdModel, v: Tensor<2>) -> Result<f64> {
+    let params = OwnedParams::read(&model.rbm)?;
+    let v = HostF32::read(v.without_autodiff())?;
+    Ok(kernel::mean_free_energy(
+        level,
+        &params.view(),
+        v.as_slice(),
+    ))
+}
+
 /// The training step: the descent direction with the gradient's penalties (none under
 /// [`super::PenaltyConvention::Decoupled`], where the optimiser applies them) comes out of the
 /// kernel, so no further pass over the weights is needed; the persistent chains advance.

@@ -174,7 +174,8 @@ impl CdModel {
     /// As [`CdModel::cd_gradient`].
     pub fn evaluate(&self, batch: CdBatch) -> CdOutput {
         let mut noise = Noise::new(batch.seed);
-        let mut out = if let Some(level) = self.kernel_level() {
+        let level = self.kernel_level();
+        let mut out = if let Some(level) = level {
             let (chains, step_noise) = self.step_inputs(&batch.visible, &mut noise);
             fused::statistics(level, self, batch.visible, chains, step_noise)
                 .unwrap_or_else(|e| panic!("{e}"))
@@ -182,8 +183,19 @@ impl CdModel {
             self.cd_gradient(batch.visible, &mut noise).1
         };
         if let Some(reference) = batch.reference {
-            let rbm = plain(&self.rbm);
-            let f_ref = rbm.free_energy(reference.without_autodiff()).mean();
+            let f_ref = match level {
+                Some(level) => {
+                    let f = fused::mean_free_energy(level, self, reference)
+                        .unwrap_or_else(|e| panic!("{e}"));
+                    Tensor::<1>::from_data(
+                        TensorData::new(vec![f as f32], [1]),
+                        &out.free_energy_data.device(),
+                    )
+                }
+                None => plain(&self.rbm)
+                    .free_energy(reference.without_autodiff())
+                    .mean(),
+            };
             out.free_energy_gap = out.free_energy_data.clone() - f_ref;
         }
         out
