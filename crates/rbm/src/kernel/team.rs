@@ -13,9 +13,17 @@
 //! its tasks on the calling thread instead, in index order: callers must not depend on
 //! which thread runs a task, and the kernel's results do not.
 //!
+//! Task i of a region is meant for thread i, but a thread that has finished its own work
+//! takes over the task of a thread that has not started it within [`TAKE_OVER_AFTER`]. So a helper that the operating
+//! system has not scheduled (its core busy with another program) does not hold the region
+//! up: the region then runs on the threads that do run, and a helper that arrives after the
+//! region has closed leaves it alone. Without this, a step on two cores shared with one other
+//! busy process ran 3–9× slower, each region waiting for a time slice of its helper.
+//!
 //! `unsafe` (see the inventory in [`super`]): the borrow of a
 //! region's tasks is handed to the helpers with its lifetime erased, which is sound because
-//! [`run`] does not return before every helper has finished with it.
+//! a helper reads it only after entering the open region, and [`run`] closes the region and
+//! waits for every helper inside it before it returns.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -30,30 +38,53 @@ use std::time::{Duration, Instant};
 /// so that idle helpers do not hold a core that other threads want.
 pub const SPIN: Duration = Duration::from_micros(300);
 
+/// How long a thread that has run out of work waits for another thread to start its own
+/// task before it runs that task itself: far longer than a running helper takes to start
+/// (well under a microsecond), as long as a parked one takes to wake, and far shorter than
+/// the time slice a helper that lost its core waits for.
+pub const TAKE_OVER_AFTER: Duration = Duration::from_micros(50);
+
 /// A region's tasks, as the helpers see them: a type-erased borrow that the caller keeps
 /// alive until every helper has finished with it (see [`run`]).
 type Job = *const (dyn Fn(usize) + Sync);
 
+/// [`Shared::state`]: the region's epoch in the high bits, whether it is open to helpers,
+/// and how many helpers are inside it.
+const EPOCH_SHIFT: u32 = 24;
+const OPEN: u64 = 1 << 23;
+const INSIDE: u64 = OPEN - 1;
+
+fn epoch_of(state: u64) -> u64 {
+    state >> EPOCH_SHIFT
+}
+
 struct Shared {
-    /// Incremented by the caller when a region starts; a helper runs one region per value.
-    epoch: AtomicU64,
+    /// The current region: its epoch (incremented by the caller when a region starts; a
+    /// helper enters each region at most once), the [`OPEN`] flag (set from the start of
+    /// the region until every task has been claimed and the caller closes it), and the
+    /// number of helpers inside it ([`INSIDE`]). A helper enters only an open region, by
+    /// one compare-and-swap, so once the caller has closed it and seen no helper inside,
+    /// none can enter it any more.
+    state: AtomicU64,
     /// The current region's tasks; written only while no helper is inside a region.
     job: UnsafeCell<Option<Job>>,
-    /// The number of tasks of the current region, and the next one to claim.
+    /// The number of tasks of the current region, and the next one after the threads' own
+    /// to claim.
     tasks: AtomicUsize,
     next: AtomicUsize,
-    /// Helpers that have not yet finished the current region.
-    pending: AtomicUsize,
+    /// Per thread (the caller 0, helper h at h + 1): whether its own task of the current
+    /// region has been claimed, by it or by a thread that took it over.
+    claimed: Vec<AtomicBool>,
     /// Per helper: parked (or about to park) and needing an unpark.
     sleeping: Vec<AtomicBool>,
     /// The first panic raised by a task of the current region.
     panic: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
-// SAFETY: `job` is written by the caller only between regions, while every helper is
-// waiting on `epoch` (the caller holds `Team::lock` and has seen `pending` reach 0), and
-// read by helpers only after they observe the new epoch, which the caller publishes with
-// release ordering after the write. The pointee is `Sync`.
+// SAFETY: `job` is written by the caller only between regions, while no helper is inside a
+// region (the caller holds `Team::lock`, and the previous caller closed its region and saw no
+// helper inside before releasing it), and read by helpers only after entering an open region,
+// which the caller publishes after the write. The pointee is `Sync`.
 unsafe impl Sync for Shared {}
 
 struct Team {
@@ -68,11 +99,11 @@ fn team() -> &'static Team {
     TEAM.get_or_init(|| {
         let wanted = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
         let shared: &'static Shared = Box::leak(Box::new(Shared {
-            epoch: AtomicU64::new(0),
+            state: AtomicU64::new(0),
             job: UnsafeCell::new(None),
             tasks: AtomicUsize::new(0),
             next: AtomicUsize::new(0),
-            pending: AtomicUsize::new(0),
+            claimed: (0..=wanted).map(|_| AtomicBool::new(true)).collect(),
             sleeping: (0..wanted).map(|_| AtomicBool::new(false)).collect(),
             panic: Mutex::new(None),
         }));
@@ -104,34 +135,54 @@ fn helper(s: &'static Shared, h: usize) {
     loop {
         let start = Instant::now();
         let mut spins = 0u32;
-        while s.epoch.load(Ordering::Acquire) == seen {
+        while epoch_of(s.state.load(Ordering::Acquire)) == seen {
             std::hint::spin_loop();
             spins = spins.wrapping_add(1);
             if spins.is_multiple_of(256) && start.elapsed() > SPIN {
                 // Announce the park before the last look at the epoch (both sequentially
-                // consistent, as is the caller's epoch increment and its look at `sleeping`),
+                // consistent, as is the caller's publication and its look at `sleeping`),
                 // so that either this look sees the new region or the caller sees the flag.
                 s.sleeping[h].store(true, Ordering::SeqCst);
-                while s.epoch.load(Ordering::SeqCst) == seen {
+                while epoch_of(s.state.load(Ordering::SeqCst)) == seen {
                     std::thread::park();
                 }
                 s.sleeping[h].store(false, Ordering::SeqCst);
             }
         }
-        seen = s.epoch.load(Ordering::Acquire);
-        // SAFETY: see `Shared`: the job was written before the epoch was published, and the
-        // caller does not return (ending the borrow) before `pending` reaches 0.
-        let job = unsafe { (*s.job.get()).expect("a region was published") };
-        claim_tasks(s, job, h + 1);
-        s.pending.fetch_sub(1, Ordering::Release);
+        // Enter the region if it is still open (else it is over: wait for the next one).
+        let mut state = s.state.load(Ordering::Acquire);
+        let entered = loop {
+            if state & OPEN == 0 {
+                break false;
+            }
+            match s.state.compare_exchange_weak(
+                state,
+                state + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break true,
+                Err(now) => state = now,
+            }
+        };
+        seen = epoch_of(state);
+        if entered {
+            // SAFETY: see `Shared`: the job was written before the region was opened, and
+            // the caller does not return (ending the borrow) while a helper is inside.
+            let job = unsafe { (*s.job.get()).expect("a region was published") };
+            claim_tasks(s, job, h + 1);
+            s.state.fetch_sub(1, Ordering::Release);
+        }
     }
 }
 
-/// Runs the task of thread `own` (0 for the caller, h + 1 for helper h) if there is one,
-/// then claims and runs the tasks after the first one per thread until none is left; a panic
-/// is recorded for the caller to resume.
+/// Runs the task of thread `own` (0 for the caller, h + 1 for helper h) if there is one and
+/// no other thread has taken it over, then claims and runs the tasks after the first one per
+/// thread until none is left, then takes over the own tasks of threads that have not started
+/// theirs; a panic is recorded for the caller to resume.
 fn claim_tasks(s: &Shared, job: Job, own: usize) {
     let n = s.tasks.load(Ordering::Acquire);
+    let owned = n.min(s.claimed.len());
     let run = |i: usize| {
         // SAFETY: `job` points to the caller's closure, alive for the whole region.
         let result = catch_unwind(AssertUnwindSafe(|| unsafe { (*job)(i) }));
@@ -140,23 +191,42 @@ fn claim_tasks(s: &Shared, job: Job, own: usize) {
             first.get_or_insert(payload);
         }
     };
-    if own < n {
+    if own < owned && !s.claimed[own].swap(true, Ordering::AcqRel) {
         run(own);
     }
     loop {
         let i = s.next.fetch_add(1, Ordering::AcqRel);
         if i >= n {
-            return;
+            break;
         }
         run(i);
+    }
+    let mut waited: Option<Instant> = None;
+    for i in (0..owned).filter(|&i| i != own) {
+        // A thread that is running starts its task within a microsecond: wait for it, so
+        // that its part stays on its core; take the task over only from a thread that has
+        // not started it within TAKE_OVER_AFTER (not scheduled, or parked).
+        let since = *waited.get_or_insert_with(Instant::now);
+        let mut spins = 0u32;
+        while !s.claimed[i].load(Ordering::Acquire) {
+            std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            if spins.is_multiple_of(64) && since.elapsed() > TAKE_OVER_AFTER {
+                break;
+            }
+        }
+        if !s.claimed[i].swap(true, Ordering::AcqRel) {
+            run(i);
+        }
     }
 }
 
 /// Runs `task(0)`, …, `task(n − 1)` on the team, the calling thread included, and returns
 /// when all have finished. Task i < [`threads`] runs on thread i (the caller is thread 0), so
-/// that the same part of a split always lands on the same core and finds its data in that
-/// core's cache; the later tasks are claimed in index order by whichever thread is free. If a
-/// task panics, the others still run and the first panic is resumed on the caller.
+/// that the same part of a split lands on the same core and finds its data in that core's
+/// cache, unless thread i has not started it when another thread runs out of work (then that
+/// thread runs it); the later tasks are claimed in index order by whichever thread is free.
+/// If a task panics, the others still run and the first panic is resumed on the caller.
 pub fn run(n: usize, task: &(dyn Fn(usize) + Sync)) {
     let t = team();
     let guard = match t.lock.try_lock() {
@@ -178,16 +248,30 @@ pub fn run(n: usize, task: &(dyn Fn(usize) + Sync)) {
     unsafe { *s.job.get() = Some(job) };
     s.tasks.store(n, Ordering::Relaxed);
     s.next.store(t.helpers.len() + 1, Ordering::Relaxed);
-    s.pending.store(t.helpers.len(), Ordering::Relaxed);
-    s.epoch.fetch_add(1, Ordering::SeqCst);
+    for claimed in &s.claimed {
+        claimed.store(false, Ordering::Relaxed);
+    }
+    // Open the next epoch's region with no helper inside (the last region ended with none).
+    let epoch = epoch_of(s.state.load(Ordering::Relaxed)) + 1;
+    s.state
+        .store((epoch << EPOCH_SHIFT) | OPEN, Ordering::SeqCst);
     for (h, thread) in t.helpers.iter().enumerate() {
         if s.sleeping[h].load(Ordering::SeqCst) {
             thread.unpark();
         }
     }
     claim_tasks(s, job, 0);
-    while s.pending.load(Ordering::Acquire) != 0 {
+    // Every task has been claimed: close the region, then wait for the helpers inside it
+    // (running tasks they claimed). One that has not entered by now never will.
+    s.state.fetch_and(!OPEN, Ordering::AcqRel);
+    let mut spins = 0u32;
+    while s.state.load(Ordering::Acquire) & INSIDE != 0 {
         std::hint::spin_loop();
+        spins = spins.wrapping_add(1);
+        if spins.is_multiple_of(1024) {
+            // A helper inside may have lost its core: let it have this one.
+            std::thread::yield_now();
+        }
     }
     let panic = s.panic.lock().unwrap_or_else(|e| e.into_inner()).take();
     drop(guard);
@@ -316,6 +400,34 @@ mod tests {
             done.fetch_add(1, Ordering::Relaxed);
         });
         assert_eq!(done.load(Ordering::Relaxed), 8);
+    }
+
+    #[test]
+    fn regions_close_correctly_whether_helpers_arrive_early_late_or_not_at_all() {
+        // Regions of a few short tasks, back to back and after pauses around SPIN (helpers
+        // spinning, parking, or waking while the caller has already taken their tasks over):
+        // every task runs exactly once per region, whoever runs it.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for region in 0..3000usize {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let n = 1 + (state % 5) as usize;
+            let counts: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
+            run(n, &|i| {
+                counts[i].fetch_add(1, Ordering::Relaxed);
+                if (state >> 8).is_multiple_of(7) {
+                    std::hint::black_box((0..2000).sum::<u64>());
+                }
+            });
+            assert!(
+                counts.iter().all(|c| c.load(Ordering::Relaxed) == 1),
+                "region {region}, n = {n}"
+            );
+            if (state >> 16).is_multiple_of(50) {
+                std::thread::sleep(SPIN.mul_f64(0.5 + ((state >> 24) % 4) as f64 * 0.4));
+            }
+        }
     }
 
     #[test]
