@@ -256,8 +256,16 @@ fn fig3_refuses_data_too_small_for_its_figures_and_metrics_before_training() {
         &fig3(root, &few, "f", &[]),
         "48 training rows, fewer than training.batch_size = 50",
     );
+    // A held-out window of no rows would log no held-out statistics at all.
+    let window = config_with(root, "window.json", |c| {
+        c["held_out_rows_per_epoch"] = 0.into()
+    });
+    assert_refused(
+        &fig3(root, &window, "w", &[]),
+        "held_out_rows_per_epoch must be at least 1",
+    );
     // No run folder and no dataset were created by any of these.
-    for name in ["q", "z", "f", "datasets"] {
+    for name in ["q", "z", "f", "w", "datasets"] {
         assert!(!root.join(name).exists(), "{name} was created");
     }
 }
