@@ -239,7 +239,14 @@ impl Rbm {
 
     /// The energy E(v, h) (Eq. 10). `[batch]`.
     pub fn energy(&self, v: Tensor<2>, h: Tensor<2>) -> Tensor<1> {
-        let coupling = (v.clone().matmul(self.weights.val()) * h.clone()).sum_dim(1);
+        let vw = v.clone().matmul(self.weights.val());
+        self.energy_with_product(v, h, vw)
+    }
+
+    /// [`Rbm::energy`] with the product `vw` = vW (`[batch, n_h]`, without the hidden bias)
+    /// given, for callers that have it already. `[batch]`.
+    pub fn energy_with_product(&self, v: Tensor<2>, h: Tensor<2>, vw: Tensor<2>) -> Tensor<1> {
+        let coupling = (vw * h.clone()).sum_dim(1);
         let a = (v * self.visible_bias.val().unsqueeze_dim(0)).sum_dim(1);
         let b = (h.clone() * self.hidden_bias.val().unsqueeze_dim(0)).sum_dim(1);
         let mut e = (coupling + a + b).neg();

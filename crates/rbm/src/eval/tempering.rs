@@ -326,14 +326,12 @@ fn run(
     let mut accepted = vec![0u64; r - 1];
     let mut attempts = vec![0u64; r - 1];
     let mut recorded = Vec::with_capacity(config.recorded());
+    // vW of the current states: the energy of one sweep's swaps and the next sweep's hidden
+    // input share it (rows permuted with the states).
+    let mut vw = v.clone().matmul(w.clone());
     for t in 0..config.burn_in + config.sweeps {
         // One block-Gibbs step at each row's β.
-        let h = sample_tempered(
-            rbm.hidden_units,
-            v.clone().matmul(w.clone()) + b.clone(),
-            &beta,
-            &mut noise,
-        );
+        let h = sample_tempered(rbm.hidden_units, vw + b.clone(), &beta, &mut noise);
         let x_v = h.clone().matmul(w.clone().transpose()) + a.clone();
         v = match &base {
             None => sample_tempered(rbm.visible_units, x_v, &beta, &mut noise),
@@ -346,11 +344,11 @@ fn run(
 
         // Swap attempts between the pairs (k, k+1) with k ≡ t (mod 2), by the energy that β
         // multiplies: E, or D = E + a₀·v on the base-rate path.
+        vw = v.clone().matmul(w.clone());
+        let energy = rbm.energy_with_product(v.clone(), h, vw.clone());
         let tempered = match &base {
-            None => rbm.energy(v.clone(), h),
-            Some((row, _)) => {
-                rbm.energy(v.clone(), h) + (v.clone() * row.clone()).sum_dim(1).squeeze_dim(1)
-            }
+            None => energy,
+            Some((row, _)) => energy + (v.clone() * row.clone()).sum_dim(1).squeeze_dim(1),
         };
         let energy: Vec<f64> = to_vec(tempered)?;
         let pairs: Vec<usize> = (t % 2..r - 1).step_by(2).collect();
@@ -376,7 +374,8 @@ fn run(
         }
         if any {
             let idx = Tensor::<1, Int>::from_data(TensorData::new(perm, [r * c]), &device);
-            v = v.select(0, idx);
+            v = v.select(0, idx.clone());
+            vw = vw.select(0, idx);
         }
 
         if counting && (t + 1 - config.burn_in).is_multiple_of(config.thin) {
