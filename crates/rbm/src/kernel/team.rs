@@ -14,11 +14,12 @@
 //! which thread runs a task, and the kernel's results do not.
 //!
 //! Task i of a region is meant for thread i, but a thread that has finished its own work
-//! takes over the task of a thread that has not started it within [`TAKE_OVER_AFTER`]. So a helper that the operating
-//! system has not scheduled (its core busy with another program) does not hold the region
-//! up: the region then runs on the threads that do run, and a helper that arrives after the
-//! region has closed leaves it alone. Without this, a step on two cores shared with one other
-//! busy process ran 3–9× slower, each region waiting for a time slice of its helper.
+//! takes over the task of a thread that has not started it within [`TAKE_OVER_AFTER`]. So
+//! a helper that the operating system has not scheduled (its core busy with another
+//! program) does not hold the region up: the region then runs on the threads that do run,
+//! and a helper that arrives after the region has closed leaves it alone. Without this, a
+//! step on two cores shared with one other busy process ran 3–9× slower than on the quiet
+//! machine, each region waiting for a time slice of its helper.
 //!
 //! `unsafe` (see the inventory in [`super`]): the borrow of a
 //! region's tasks is handed to the helpers with its lifetime erased, which is sound because
@@ -248,8 +249,9 @@ pub fn run(n: usize, task: &(dyn Fn(usize) + Sync)) {
     unsafe { *s.job.get() = Some(job) };
     s.tasks.store(n, Ordering::Relaxed);
     s.next.store(t.helpers.len() + 1, Ordering::Relaxed);
-    for claimed in &s.claimed {
-        claimed.store(false, Ordering::Relaxed);
+    // Only the threads that exist have own tasks (a helper may have failed to start).
+    for (i, claimed) in s.claimed.iter().enumerate() {
+        claimed.store(i > t.helpers.len(), Ordering::Relaxed);
     }
     // Open the next epoch's region with no helper inside (the last region ended with none).
     let epoch = epoch_of(s.state.load(Ordering::Relaxed)) + 1;
