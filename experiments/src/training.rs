@@ -133,8 +133,6 @@ struct EpochIterator<'a> {
     loader: &'a EpochLoader,
     epoch: usize,
     order: Vec<usize>,
-    /// Position of the first served row in the full order (the reference rows follow it).
-    offset: usize,
     batch: usize,
 }
 
@@ -157,7 +155,8 @@ impl Iterator for EpochIterator<'_> {
             && !reference.is_empty()
         {
             let n = reference.len();
-            let offset = self.offset;
+            // The reference rows follow the window's position in the full order.
+            let offset = l.window_start(self.epoch);
             batch = batch.with_reference(
                 reference.gather((start..end).map(|i| (offset + i) % n), &l.device),
             );
@@ -184,7 +183,6 @@ impl DataLoader<CdBatch> for EpochLoader {
             loader: self,
             epoch,
             order: self.order(epoch),
-            offset: self.window_start(epoch),
             batch: 0,
         })
     }

@@ -17,9 +17,8 @@
 //! takes over the task of a thread that has not started it within [`TAKE_OVER_AFTER`]. So
 //! a helper that the operating system has not scheduled (its core busy with another
 //! program) does not hold the region up: the region then runs on the threads that do run,
-//! and a helper that arrives after the region has closed leaves it alone. Without this, a
-//! step on two cores shared with one other busy process ran 3–9× slower than on the quiet
-//! machine, each region waiting for a time slice of its helper.
+//! and a helper that arrives after the region has closed leaves it alone, instead of every
+//! region waiting for a time slice of a helper whose core another busy process holds.
 //!
 //! `unsafe` (see the inventory in [`super`]): the borrow of a
 //! region's tasks is handed to the helpers with its lifetime erased, which is sound because

@@ -82,18 +82,16 @@ pub(super) fn statistics(
     Ok(output(&host, &device))
 }
 
-/// The mean free energy of the rows `v` on the kernel (the held-out batches' reference rows).
+/// The mean free energy of the rows `v` on the kernel (the held-out batches' reference rows),
+/// `[1]`.
 ///
 /// # Errors
 /// If the device cannot hand the tensors back.
-pub(super) fn mean_free_energy(level: Level, model: &CdModel, v: Tensor<2>) -> Result<f64> {
+pub(super) fn mean_free_energy(level: Level, model: &CdModel, v: Tensor<2>) -> Result<Tensor<1>> {
     let params = OwnedParams::read(&model.rbm)?;
     let v = HostF32::read(v.without_autodiff())?;
-    Ok(kernel::mean_free_energy(
-        level,
-        &params.view(),
-        v.as_slice(),
-    ))
+    let f = kernel::mean_free_energy(level, &params.view(), v.as_slice());
+    Ok(scalar(f, &params.device))
 }
 
 /// The training step: the descent direction with the gradient's penalties (none under

@@ -184,14 +184,8 @@ impl CdModel {
         };
         if let Some(reference) = batch.reference {
             let f_ref = match level {
-                Some(level) => {
-                    let f = fused::mean_free_energy(level, self, reference)
-                        .unwrap_or_else(|e| panic!("{e}"));
-                    Tensor::<1>::from_data(
-                        TensorData::new(vec![f as f32], [1]),
-                        &out.free_energy_data.device(),
-                    )
-                }
+                Some(level) => fused::mean_free_energy(level, self, reference)
+                    .unwrap_or_else(|e| panic!("{e}")),
                 None => plain(&self.rbm)
                     .free_energy(reference.without_autodiff())
                     .mean(),
