@@ -225,8 +225,10 @@ impl Level {
 /// Runs `op` compiled for the instruction sets of `S`: the entry of every task that the thread
 /// team runs for the kernel (a task is called through a `dyn Fn`, so it would otherwise be
 /// compiled for the base instruction set of the target). A closure is an operation too, but
-/// its body is compiled for `S` only where the compiler inlines it: hot code goes in an
-/// operation whose `with_simd` is `#[inline(always)]` throughout.
+/// one that is `Fn` or `FnMut` is called through a `call_once` shim that the compiler may
+/// leave out of line, compiled for the base instruction set: closures go through
+/// [`within_once!`], other hot code in an operation whose `with_simd` is
+/// `#[inline(always)]` throughout.
 ///
 /// # Safety
 /// The CPU has the instruction sets of `S`: the caller runs inside [`Level::run`] for `S`.
@@ -235,6 +237,32 @@ pub(crate) unsafe fn within<S: Simd, Op: WithSimd>(op: Op) -> Op::Output {
     // SAFETY: the caller's guarantee.
     unsafe { S::vectorize(op) }
 }
+
+/// The token that [`within_once!`] moves into its closure.
+pub(crate) struct Once;
+
+/// [`within`] for a block: `within_once!(S, { … })` runs the block compiled for the level
+/// `S` (inside `unsafe`, under [`within`]'s safety condition).
+///
+/// The block becomes a `move` closure that moves a token in, so the closure is `FnOnce`
+/// only and its body is the `call_once` that [`within`] inlines into the level's entry. A
+/// closure that is `Fn` or `FnMut` is called there through a `call_once` shim, which the
+/// compiler may leave out of line, compiled for the base instruction set: the step's
+/// elementwise passes ran as scalar SSE code that way. Captured values are moved in, so
+/// the block names borrows of what the caller keeps.
+macro_rules! within_once {
+    ($s:ty, $body:block) => {{
+        let once = $crate::kernel::isa::Once;
+        $crate::kernel::isa::within::<$s, _>(
+            #[inline(always)]
+            move || {
+                let _once = once;
+                $body
+            },
+        )
+    }};
+}
+pub(crate) use within_once;
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,7 @@ use std::sync::Mutex;
 
 use macerator::{Simd, WithSimd};
 
-use super::isa::within;
+use super::isa::within_once;
 use super::math::{sigmoid_in_place, sigmoid_into, softplus_in_place, softplus_into, sum_lanes};
 use super::matmul::{Operand, Term, matmul_new};
 use super::team;
@@ -34,11 +34,12 @@ fn hidden_input<S: Simd>(rbm: &KernelParams, v: &[f32], rows: usize) -> Vec<f32>
     let slots: Vec<Mutex<Vec<f32>>> = (0..INNER_PARTS * chunks)
         .map(|_| Mutex::new(Vec::new()))
         .collect();
+    let slots_ref = &slots;
     team::run(slots.len(), &|task| {
         // SAFETY: the task runs within this function's level `S`, whose instruction sets
         // are therefore present.
         unsafe {
-            within::<S, _>(|| {
+            within_once!(S, {
                 let (part, chunk) = (task / chunks, task % chunks);
                 let (k0, k1) = (part * nv / INNER_PARTS, (part + 1) * nv / INNER_PARTS);
                 let r0 = chunk * row_chunk;
@@ -49,30 +50,38 @@ fn hidden_input<S: Simd>(rbm: &KernelParams, v: &[f32], rows: usize) -> Vec<f32>
                     b_stride: nhp,
                 };
                 let out = matmul_new::<S>(row_chunk.min(rows - r0), nhp, &[term]);
-                *slots[task].lock().unwrap_or_else(|e| e.into_inner()) = out;
+                *slots_ref[task].lock().unwrap_or_else(|e| e.into_inner()) = out;
             })
         }
     });
-    let mut slots = slots
+    let slots: Vec<Vec<f32>> = slots
         .into_iter()
-        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()));
-    let mut x: Vec<f32> = Vec::with_capacity(rows * nhp);
-    for _ in 0..chunks {
-        x.extend(slots.next().expect("a chunk of part 0"));
-    }
-    for _ in 1..INNER_PARTS {
-        for chunk in 0..chunks {
-            let p = slots.next().expect("a chunk");
-            for (a, b) in x[chunk * row_chunk * nhp..].iter_mut().zip(&p) {
-                *a += b;
-            }
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect();
+    // x = (Σ_parts in part order) + b, rows in parallel.
+    let mut x = vec![0.0f32; rows * nhp];
+    let (slots, nh) = (&slots, rbm.nh);
+    team::for_each_rows(&mut x, nhp, 1, |range, xs| {
+        // SAFETY: the task runs within this function's level `S`, whose instruction sets
+        // are therefore present.
+        unsafe {
+            within_once!(S, {
+                for (r, xr) in range.zip(xs.chunks_exact_mut(nhp)) {
+                    let (chunk, at) = (r / row_chunk, (r % row_chunk) * nhp);
+                    xr.copy_from_slice(&slots[chunk][at..at + nhp]);
+                    for part in 1..INNER_PARTS {
+                        let p = &slots[part * chunks + chunk][at..at + nhp];
+                        for (a, b) in xr.iter_mut().zip(p) {
+                            *a += b;
+                        }
+                    }
+                    for (xi, bi) in xr[..nh].iter_mut().zip(&rbm.b) {
+                        *xi += bi;
+                    }
+                }
+            })
         }
-    }
-    for row in x.chunks_exact_mut(nhp) {
-        for (xi, bi) in row[..rbm.nh].iter_mut().zip(&rbm.b) {
-            *xi += bi;
-        }
-    }
+    });
     x
 }
 
@@ -94,7 +103,7 @@ fn sample_hidden_t<S: Simd>(
         // SAFETY: the task runs within this function's level `S`, whose instruction sets
         // are therefore present.
         unsafe {
-            within::<S, _>(|| {
+            within_once!(S, {
                 for (j, row) in units.zip(block.chunks_exact_mut(rows_p)) {
                     for (r, h) in row[..rows].iter_mut().enumerate() {
                         *h = if u[r * nh + j] < p[r * nhp + j] {
@@ -157,7 +166,7 @@ fn hidden_stats<S: Simd>(
         // SAFETY: the task runs within this function's level `S`, whose instruction sets
         // are therefore present.
         unsafe {
-            within::<S, _>(|| {
+            within_once!(S, {
                 for (j, e) in e.iter_mut().enumerate() {
                     let r = r0 + j;
                     let vr = v.map(|v| &v[r * nv..(r + 1) * nv]);
@@ -231,33 +240,36 @@ fn visible_step<S: Simd>(
     };
     let parts: Vec<_> = errors.chunks_mut(per).zip(sample_parts).collect();
     let yt = &yt;
+    let ranges = &ranges;
     team::for_each(parts, |t, (errors, mut out)| {
         // SAFETY: the task runs within this function's level `S`, whose instruction sets
         // are therefore present.
         unsafe {
-            within::<S, _>(|| {
+            within_once!(S, {
                 let (r00, n) = (ranges[t].start, errors.len());
-                let mut y = vec![0.0f32; n * nv];
+                // One block of 16 rows at a time, transposed into `y` and finished there.
+                let mut y = vec![0.0f32; n.min(16) * nv];
+                let mut diff = vec![0.0f32; nv];
                 for b0 in (0..n).step_by(16) {
                     let nb = (n - b0).min(16);
                     for i in 0..nv {
                         let src = &yt[i * rows_p + r00 + b0..][..nb];
                         for (rr, &x) in src.iter().enumerate() {
-                            y[(b0 + rr) * nv + i] = x;
+                            y[rr * nv + i] = x;
                         }
                     }
-                }
-                let mut diff = vec![0.0f32; nv];
-                for (j, (e, p)) in errors.iter_mut().zip(y.chunks_exact_mut(nv)).enumerate() {
-                    let span = (r00 + j) * nv..(r00 + j + 1) * nv;
-                    bias_sigmoid_row(p, &rbm.a);
-                    *e = visible_row(
-                        p,
-                        v.map(|v| &v[span.clone()]),
-                        u.map(|u| &u[span.clone()]),
-                        out.as_deref_mut().map(|o| &mut o[j * nv..(j + 1) * nv]),
-                        &mut diff,
-                    );
+                    for (jj, p) in y.chunks_exact_mut(nv).take(nb).enumerate() {
+                        let j = b0 + jj;
+                        let span = (r00 + j) * nv..(r00 + j + 1) * nv;
+                        bias_sigmoid_row(p, &rbm.a);
+                        errors[j] = visible_row(
+                            p,
+                            v.map(|v| &v[span.clone()]),
+                            u.map(|u| &u[span.clone()]),
+                            out.as_deref_mut().map(|o| &mut o[j * nv..(j + 1) * nv]),
+                            &mut diff,
+                        );
+                    }
                 }
             })
         }
@@ -447,7 +459,7 @@ fn cd_step<S: Simd>(
                 // SAFETY: the task runs within this function's level `S`, whose instruction sets
                 // are therefore present.
                 unsafe {
-                    within::<S, _>(|| {
+                    within_once!(S, {
                         let w = &rbm.w[rows.start * nhp..][..g.len()];
                         add_penalties(g, w, l1, l2)
                     })
@@ -510,7 +522,7 @@ fn bias_gradient<S: Simd>(
         // SAFETY: the task runs within this function's level `S`, whose instruction sets
         // are therefore present.
         unsafe {
-            within::<S, _>(|| {
+            within_once!(S, {
                 let (x, y) = (column_sums(a, width, &cols), column_sums(b, width, &cols));
                 for (((g, s), x), y) in gradient.iter_mut().zip(sums.iter_mut()).zip(x).zip(y) {
                     *g = s0 * x + sk * y;
@@ -547,7 +559,7 @@ fn stochastic_pll<S: Simd>(rbm: &KernelParams, v: &[f32], x: &[f32], sites: &[us
         // SAFETY: the task runs within this function's level `S`, whose instruction sets
         // are therefore present.
         unsafe {
-            within::<S, _>(|| {
+            within_once!(S, {
                 let mut sp = vec![0.0f32; nh];
                 let mut flipped = vec![0.0f32; nh];
                 for (r, term) in range.zip(terms.iter_mut()) {
@@ -593,7 +605,7 @@ fn exact_pll<S: Simd>(rbm: &KernelParams, v: &[f32]) -> f64 {
             let (vr, xr) = (&v[r * nv..(r + 1) * nv], &x[r * nhp..r * nhp + nh]);
             // SAFETY: the task runs within this function's level `S`, whose instruction sets
             // are therefore present.
-            unsafe { within::<S, _>(|| row_pll(rbm, vr, xr)) }
+            unsafe { within_once!(S, { row_pll(rbm, vr, xr) }) }
         })
         .collect();
     per_row.iter().sum::<f64>() / (rows * nv) as f64
