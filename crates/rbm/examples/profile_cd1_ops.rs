@@ -1,7 +1,9 @@
 //! Times the individual tensor operations of a CD-1 step of the 1600 → 400 layer (batch 100)
 //! on the flex backend, to see where a training step's time goes.
 //!
-//! `cargo run --release -p rbm --example profile_cd1_ops`
+//! `cargo run --release -p rbm --example profile_cd1_ops`; with `--ceiling`, only the
+//! register-only FMA loop (the ceiling the step is compared with), for timing it beside
+//! `bench_cd1`.
 
 use std::time::Instant;
 
@@ -31,6 +33,19 @@ fn first(t: Tensor<2>) -> f32 {
 }
 
 fn main() {
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("--ceiling") => {
+            for isa in rbm::Isa::detected() {
+                fma_peak(isa);
+            }
+            return;
+        }
+        Some(other) => {
+            eprintln!("error: unknown argument {other} (the only one is --ceiling)");
+            std::process::exit(2);
+        }
+    }
     kernel_products();
     host_uniforms();
     let d = Device::flex();
