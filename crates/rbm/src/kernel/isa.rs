@@ -268,6 +268,35 @@ pub(crate) use within_once;
 mod tests {
     use super::*;
 
+    /// No kernel source hands a closure to `within` (which would run it through an
+    /// out-of-line `call_once` shim compiled for the base instruction set, as the step's
+    /// elementwise passes once ran): closures go through `within_once!`.
+    #[test]
+    fn no_closure_is_handed_to_within() {
+        let sources = [
+            ("step.rs", include_str!("step.rs")),
+            ("matmul.rs", include_str!("matmul.rs")),
+            ("update.rs", include_str!("update.rs")),
+            ("team.rs", include_str!("team.rs")),
+            ("mod.rs", include_str!("mod.rs")),
+        ];
+        let pattern = concat!("within::<S, _>", "(");
+        for (name, text) in sources {
+            for (i, line) in text.lines().enumerate() {
+                if let Some(at) = line.find(pattern) {
+                    let rest = line[at + pattern.len()..].trim_start();
+                    assert!(
+                        !rest.starts_with('|')
+                            && !rest.starts_with("move")
+                            && !rest.starts_with('#'),
+                        "{name}:{}: a closure handed to within: {line}",
+                        i + 1
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_switch_names_what_is_wrong() {
         let e = CpuPath::parse("avx1024").unwrap_err().to_string();
