@@ -9,7 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+
+use crate::sweep::lock::{Acquire, FileLock};
 use ising_data::folder::{self, Marker};
 
 /// The files of a run, written together by [`RunOutput::write`].
@@ -78,57 +80,83 @@ impl RunOutput {
 
 /// A run folder written in place as the run goes, for runs that must be resumable: its
 /// [marker](Marker) is written first, so that an interrupted run can be continued or replaced
-/// with `--force`, and every file is written atomically.
+/// with `--force`, and every file is written atomically. A folder it replaces is kept aside,
+/// listed in the marker, until [`RunFolder::finish`], even across interruptions and resumes.
 #[derive(Debug)]
 pub struct RunFolder {
     dir: PathBuf,
-    backup: Option<PathBuf>,
+    program: String,
+    entries: Vec<String>,
+    backups: Vec<PathBuf>,
 }
 
 impl RunFolder {
-    /// Starts the folder `dir` of a new run of `program`, whose entries are `entries` (names or
-    /// patterns, as [`Marker::new`]). An existing folder (allowed by [`check_out`] with
-    /// `--force` before any work) is moved aside, and removed by [`RunFolder::finish`].
+    /// Starts the folder `dir` of a new run of `program`, whose files are `entries` (paths or
+    /// patterns, as [`Marker::entries`]). An existing folder (allowed by [`check_out`] with
+    /// `--force` before any work) is moved aside, listed in the new marker, and removed by
+    /// [`RunFolder::finish`]; so are the folders it was itself replacing, if it was unfinished.
     ///
     /// # Errors
     /// If the existing folder is not one `program` may replace, or on I/O failure, naming
     /// the path.
     pub fn create(program: &str, dir: &Path, entries: Vec<String>) -> Result<Self> {
-        let backup = if dir.exists() {
-            Some(folder::move_aside(dir, program).context("--out")?)
-        } else {
-            None
-        };
+        let mut backups = Vec::new();
+        if dir.exists() {
+            backups = folder::pending_backups(dir);
+            backups.push(folder::move_aside(dir, program).context("--out")?);
+        }
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let run = Self {
             dir: dir.into(),
-            backup,
+            program: program.into(),
+            entries,
+            backups,
         };
-        run.write(
-            folder::MARKER_FILE,
-            &Marker::new(program, entries).to_bytes(),
-        )?;
+        run.write_marker()?;
         Ok(run)
     }
 
-    /// Reopens the folder `dir` of an interrupted run of `program` to continue it, marking
-    /// it when it has no marker yet (a run written before markers existed), so that `--force`
-    /// may replace it.
+    /// Reopens the folder `dir` of an interrupted run of `program` to continue it, renewing
+    /// its marker (a run written before markers, or before they listed files at every depth,
+    /// gets one that `--force` can check) and keeping the backups it lists.
     ///
     /// # Errors
     /// On I/O failure, naming the path.
     pub fn reopen(program: &str, dir: &Path, entries: Vec<String>) -> Result<Self> {
         let run = Self {
             dir: dir.into(),
-            backup: None,
+            program: program.into(),
+            entries,
+            backups: folder::pending_backups(dir),
         };
-        if Marker::read(dir).ok().flatten().is_none() {
-            run.write(
-                folder::MARKER_FILE,
-                &Marker::new(program, entries).to_bytes(),
-            )?;
-        }
+        run.write_marker()?;
         Ok(run)
+    }
+
+    fn marker(&self) -> Marker {
+        let names = self
+            .backups
+            .iter()
+            .filter_map(|b| b.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .collect();
+        Marker::new(&self.program, self.entries.clone()).replacing(names)
+    }
+
+    fn write_marker(&self) -> Result<()> {
+        let marker = self.marker();
+        if Marker::read(&self.dir).ok().flatten().as_ref() != Some(&marker) {
+            self.write(folder::MARKER_FILE, &marker.to_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Where the folder this run replaces is kept and how to put it back, while the run is
+    /// unfinished; `None` when it replaces nothing.
+    pub fn kept_note(&self) -> Option<String> {
+        self.backups
+            .first()
+            .map(|b| folder::restore_hint(&self.dir, b))
     }
 
     /// The folder.
@@ -159,15 +187,41 @@ impl RunFolder {
         self.write(name, &bytes)
     }
 
-    /// Ends the run: removes the folder it replaced, if any.
+    /// Ends the run: its marker stops listing the folders it replaced, which are then
+    /// removed.
     ///
     /// # Errors
-    /// If the replaced folder cannot be removed.
-    pub fn finish(self) -> Result<PathBuf> {
-        if let Some(old) = &self.backup {
-            folder::discard_backup(old).context("removing the replaced run")?;
+    /// If the marker cannot be written or a replaced folder cannot be removed.
+    pub fn finish(mut self) -> Result<PathBuf> {
+        let backups = std::mem::take(&mut self.backups);
+        self.write_marker()?;
+        for old in backups {
+            folder::discard_backup(&old).context("removing the replaced run")?;
         }
         Ok(self.dir)
+    }
+}
+
+/// Takes the lock of the run folder `dir` (the file `.{name}.lock` beside it, see
+/// [`crate::sweep::lock`]), so that no two processes write one run folder at once; it is
+/// released when the returned lock is dropped. Creates `dir`'s parent when missing.
+///
+/// # Errors
+/// If another live process holds it, naming that process; on I/O failure, naming the path.
+pub fn lock_run(dir: &Path) -> Result<FileLock> {
+    let name = dir
+        .file_name()
+        .with_context(|| format!("--out {} does not name a folder", dir.display()))?
+        .to_string_lossy();
+    let path = dir.with_file_name(format!(".{name}.lock"));
+    match crate::sweep::lock::try_acquire(&path).context("--out")? {
+        Acquire::Acquired(lock) => Ok(lock),
+        Acquire::Held(holder) => bail!(
+            "--out {} is in use by {} (its lock {}): wait for that run to end or stop it; nothing was changed",
+            dir.display(),
+            holder.map_or_else(|| "another process".to_string(), |h| h.to_string()),
+            path.display()
+        ),
     }
 }
 
@@ -219,6 +273,32 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 #[error("{0}")]
 pub struct Interrupted(pub String);
 
+/// An error followed by a note the user needs to act on it (where a replaced run is kept);
+/// shown as one line, `error; note`.
+#[derive(Debug, thiserror::Error)]
+#[error("{error:#}; {note}")]
+pub struct WithNote {
+    /// The error.
+    pub error: anyhow::Error,
+    /// What the user needs to know besides.
+    pub note: String,
+}
+
+/// `error` with `note` appended ([`WithNote`]), or `error` itself when there is no note.
+pub fn with_note(error: anyhow::Error, note: Option<String>) -> anyhow::Error {
+    match note {
+        Some(note) => WithNote { error, note }.into(),
+        None => error,
+    }
+}
+
+/// Whether `e` is (or carries, through [`WithNote`]) an [`Interrupted`].
+fn is_interrupted(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<Interrupted>().is_some()
+        || e.downcast_ref::<WithNote>()
+            .is_some_and(|w| is_interrupted(&w.error))
+}
+
 /// A binary's `main`: keeps freed memory for reuse (see
 /// [`rbm::retain_freed_memory`]), installs the panic hook of
 /// [`ising_data::cli`], checks `RBM_KERNEL` ([`rbm::CpuPath::from_env`]), runs `run`, and
@@ -231,8 +311,7 @@ pub fn main(run: impl FnOnce() -> Result<()>) -> ExitCode {
         .map_err(anyhow::Error::from)
         .and_then(|_| run());
     ising_data::cli::exit_code(result, |e: &anyhow::Error| {
-        e.downcast_ref::<Interrupted>()
-            .map(|_| ising_data::cli::INTERRUPTED_EXIT)
+        is_interrupted(e).then_some(ising_data::cli::INTERRUPTED_EXIT)
     })
 }
 

@@ -33,6 +33,27 @@ pub struct Series {
 }
 
 impl Series {
+    /// The same series without its points that are not finite (and their error bars).
+    fn finite(&self) -> Self {
+        let keep: Vec<bool> = self
+            .points
+            .iter()
+            .map(|p| p.0.is_finite() && p.1.is_finite())
+            .collect();
+        let kept = |i: &usize| keep[*i];
+        Self {
+            name: self.name.clone(),
+            points: (0..keep.len())
+                .filter(kept)
+                .map(|i| self.points[i])
+                .collect(),
+            errors: self
+                .errors
+                .as_ref()
+                .map(|e| (0..keep.len()).filter(kept).map(|i| e[i]).collect()),
+        }
+    }
+
     /// A series without error bars.
     pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
         Self {
@@ -118,6 +139,11 @@ pub fn line_chart(
         y0 -= pad;
         y1 += pad;
     }
+    check_range(title, x0, x1)?;
+    check_range(title, y0, y1)?;
+    // Points that are not finite (a diverged metric) are left out, with their error bars.
+    let series: Vec<Series> = series.iter().map(Series::finite).collect();
+    let series = &series[..];
     render((900, 620), |root| {
         let mut builder = ChartBuilder::on(root);
         builder
@@ -199,6 +225,20 @@ pub fn line_chart(
         }
         Ok(())
     })
+}
+
+/// Checks an axis range `lo..hi` of the figure `title` before plotting: finite ends, a
+/// finite, positive span (plotters' tick computation never ends on a range that is not).
+///
+/// # Errors
+/// Naming the figure and the range.
+pub fn check_range(title: &str, lo: f64, hi: f64) -> Result<()> {
+    if !(lo.is_finite() && hi.is_finite() && (hi - lo).is_finite() && hi > lo) {
+        return Err(anyhow!(
+            "cannot draw '{title}': its values span {lo}..{hi}, not a finite range"
+        ));
+    }
+    Ok(())
 }
 
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {

@@ -268,6 +268,8 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<(PretrainConfig, Dbn)> {
     config
         .validate()
         .with_context(|| config_path.display().to_string())?;
+    check_not_diverged(dir)?;
+    check_extra_layers(dir, &config)?;
     let mut layers = Vec::new();
     for (l, pair) in config.layers.windows(2).enumerate() {
         let read = |name: String, shape: &[usize]| -> Result<Vec<f32>> {
@@ -288,6 +290,7 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<(PretrainConfig, Dbn)> {
                     path.display()
                 );
             }
+            check_finite(&path, shape, &data)?;
             Ok(data)
         };
         let [nv, nh] = [pair[0], pair[1]];
@@ -313,21 +316,108 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<(PretrainConfig, Dbn)> {
     Ok((config, Dbn::new(layers)?))
 }
 
-/// The stored dataset a run was trained on, from the folder `datasets` (`--datasets`).
+/// Refuses a weight or bias file `path` of `shape` holding a NaN or an infinity, naming the
+/// first one's index.
+fn check_finite(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
+    if let Some(i) = data.iter().position(|x| !x.is_finite()) {
+        let at = match shape {
+            [_, cols] => format!("row {}, column {}", i / cols, i % cols),
+            _ => format!("index {i}"),
+        };
+        bail!(
+            "{} holds {} at {at} (the first non-finite value): the run's training diverged or the file is damaged, so it is not analysed",
+            path.display(),
+            data[i]
+        );
+    }
+    Ok(())
+}
+
+/// Refuses weights beyond the layers `config.json` lists (a config edited or copied from
+/// another run), naming the first extra file.
+fn check_extra_layers(dir: &Path, config: &PretrainConfig) -> Result<()> {
+    let extra = config.layers.len();
+    let path = dir.join("weights").join(format!("layer{extra}_W.npy"));
+    if path.exists() {
+        bail!(
+            "{} exists, but config.json lists {} layers of RBMs ({:?}): the config does not describe these weights",
+            path.display(),
+            extra - 1,
+            config.layers
+        );
+    }
+    Ok(())
+}
+
+/// Refuses a run whose training diverged: a metric recorded as `null` (NaN or ±∞) in the
+/// per-epoch records of `metrics.json`, naming the layer, epoch and metric.
+fn check_not_diverged(dir: &Path) -> Result<()> {
+    let path = dir.join("metrics.json");
+    if !path.is_file() {
+        return Ok(());
+    }
+    let metrics: serde_json::Value = crate::output::read_json(&path)?;
+    let layers = metrics["layers"].as_array().map_or(&[][..], Vec::as_slice);
+    for layer in layers {
+        let epochs = layer["epochs"].as_array().map_or(&[][..], Vec::as_slice);
+        for epoch in epochs {
+            let values = epoch["values"].as_object();
+            if let Some((name, _)) = values.and_then(|v| v.iter().find(|(_, x)| x.is_null())) {
+                bail!(
+                    "{}: the run diverged (layer {}'s {name} is not finite at epoch {} of the {} split), so it is not analysed",
+                    path.display(),
+                    layer["layer"],
+                    epoch["epoch"],
+                    epoch["split"].as_str().unwrap_or("?")
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The stored dataset the run in `dir` was trained on, from the folder `datasets`
+/// (`--datasets`), checked against the run's record of its data (`run.json`): a dataset of
+/// the same name made with other settings is refused, naming the field.
 ///
 /// # Errors
-/// If the dataset folder is missing or invalid; the message names the flag.
+/// If the dataset folder is missing or invalid (the message names the flag), or is not the
+/// run's data.
 pub fn load_run_dataset(
+    dir: &Path,
     config: &PretrainConfig,
     datasets: &Path,
 ) -> Result<ising_data::StoredDataset> {
     let data_dir = datasets.join(crate::pretrain::dataset_name(&config.data));
-    ising_data::store::load_dataset(&data_dir).with_context(|| {
+    let stored = ising_data::store::load_dataset(&data_dir).with_context(|| {
         format!(
             "the run's dataset {} (give its folder with --datasets)",
             data_dir.display()
         )
-    })
+    })?;
+    let record_path = dir.join("run.json");
+    if record_path.is_file() {
+        let record: serde_json::Value = crate::output::read_json(&record_path)?;
+        let data = &record["data"];
+        let m = &stored.manifest;
+        let found = [
+            ("algorithm", serde_json::to_value(m.config.algorithm)?),
+            ("chains", m.config.chains.into()),
+            ("spins_sha256", m.spins_sha256.clone().into()),
+        ];
+        for (field, value) in found {
+            if data[field] != value {
+                bail!(
+                    "{} is not the data {} was trained on: {field} is {value} there but {} in {}; give the run's data with --datasets",
+                    data_dir.display(),
+                    dir.display(),
+                    data[field],
+                    record_path.display()
+                );
+            }
+        }
+    }
+    Ok(stored)
 }
 
 /// Observables of `chains` of the L×L lattice at coupling `k`, with G(r).
@@ -514,7 +604,7 @@ pub fn assess(
 
     stage("reading the run and its data");
     let (config, dbn) = load_run(dir, device)?;
-    let stored = load_run_dataset(&config, datasets)?;
+    let stored = load_run_dataset(dir, &config, datasets)?;
     let (l, k) = (config.data.size, config.data.coupling);
     let lattice = Lattice::Square { l };
     let n_chains = stored.manifest.config.chains;

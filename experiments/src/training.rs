@@ -235,6 +235,7 @@ pub struct EpochLogger {
     label: String,
     quiet: bool,
     file: Option<PathBuf>,
+    stop: Option<crate::interrupt::StopSignal>,
     state: Arc<Mutex<LoggerState>>,
 }
 
@@ -245,8 +246,16 @@ impl EpochLogger {
             label: label.into(),
             quiet: false,
             file: None,
+            stop: None,
             state: Arc::new(Mutex::new(LoggerState::default())),
         }
+    }
+
+    /// Marks the lines printed once `stop` is raised: Burn's learner then ends the current
+    /// split early and does not checkpoint the epoch, so the summary may cover part of it.
+    pub fn with_stop(mut self, stop: crate::interrupt::StopSignal) -> Self {
+        self.stop = Some(stop);
+        self
     }
 
     /// Prints nothing (when Burn's terminal dashboard shows the metrics).
@@ -276,6 +285,22 @@ impl EpochLogger {
             return Ok(Vec::new());
         }
         read_json(path)
+    }
+
+    /// Drops the records of the epochs after `epoch` (those an interruption cut short, which
+    /// were not checkpointed), in memory and in the file.
+    ///
+    /// # Errors
+    /// If the file cannot be written.
+    pub fn keep_up_to(&self, epoch: usize) -> anyhow::Result<()> {
+        let Ok(mut state) = self.state.lock() else {
+            return Ok(());
+        };
+        state.records.retain(|r| r.epoch <= epoch);
+        match &self.file {
+            Some(path) => write_file_atomic(path, &serde_json::to_vec_pretty(&state.records)?),
+            None => Ok(()),
+        }
     }
 
     /// The per-epoch means recorded so far.
@@ -382,9 +407,15 @@ impl MetricLogger for EpochLogger {
             }
         }
         let split = split_name(&summary.split);
+        // After a stop the learner ends the split early and does not checkpoint the epoch:
+        // its line is marked, and its record is dropped by `keep_up_to`.
+        let stopping = match self.stop.as_ref().is_some_and(|s| s.requested()) {
+            true => " (interrupted: partial, kept only if checkpointed)",
+            false => "",
+        };
         if !self.quiet {
             println!(
-                "{} epoch {:>4} {split:<5} {}",
+                "{} epoch {:>4} {split:<5}{stopping} {}",
                 self.label,
                 summary.epoch_number,
                 values

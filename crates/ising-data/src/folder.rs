@@ -5,7 +5,9 @@
 //! # What `--force` may replace
 //! A program may replace a folder when
 //! - the folder carries the marker file [`MARKER_FILE`] written by the same program, and every
-//!   entry in it is one the marker declares (so files a user added are never deleted), or
+//!   file in it, at every depth, is one the marker declares (so files a user added are never
+//!   deleted, wherever they are): a sub-folder that carries a marker of its own (the output
+//!   of another of our programs inside a run folder) is checked against that marker, or
 //! - the program is `ising-data` and the folder is a dataset folder from before markers: a
 //!   `manifest.json` that parses as this crate's manifest, and no entries other than
 //!   `spins.npy` and `manifest.json`.
@@ -18,6 +20,14 @@
 //! `.{name}.old-{pid}-{nanos}`. A process killed in the middle of a write leaves one behind;
 //! the next write of the same destination ([`clean_stale_siblings`]) removes the temporaries
 //! of processes that no longer run, and puts back a backup whose replacement never arrived.
+//!
+//! # Replacements built in place
+//! A program that builds its new folder in place (a resumable training run) moves the old one
+//! aside with [`move_aside`] and lists the backup in the new folder's marker
+//! ([`Marker::replaces`]) until the new folder is complete. While it is listed the backup is
+//! kept, whatever happens to the processes: [`clean_stale_siblings`] removes a backup only
+//! when the folder beside it no longer lists it (a finished replacement), and says where a
+//! kept one is and how to put it back ([`restore_hint`]).
 
 use std::path::{Path, PathBuf};
 
@@ -35,9 +45,28 @@ pub struct Marker {
     pub program: String,
     /// The version of the workspace that wrote it.
     pub version: String,
-    /// The entries the program may write at the top of the folder: names, where `*` matches
-    /// any text (e.g. `layer*`, `*.png`).
+    /// The files the program may write: paths relative to the folder with `/` between
+    /// components, where `*` matches any text within one component (e.g. `*.png`,
+    /// `layer*/checkpoint/model-*.bpk`). A name that matches a sub-folder carrying a marker
+    /// of its own declares that folder, which is checked against its own marker. The
+    /// temporaries of atomic writes ([`is_temporary`]) are declared everywhere.
     pub entries: Vec<String>,
+    /// How `entries` are matched: [`LAYOUT`] against paths at every depth; 1 (markers
+    /// written before layouts were recorded) against the names at the top only, so a folder
+    /// with such a marker and files inside its sub-folders is not replaced.
+    #[serde(default = "first_layout")]
+    pub layout: u32,
+    /// The backups (hidden siblings, by name) of the folders this one replaces, kept until
+    /// the program has finished writing this folder.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaces: Vec<String>,
+}
+
+/// The layout of markers this version writes: entries are paths matched at every depth.
+pub const LAYOUT: u32 = 2;
+
+fn first_layout() -> u32 {
+    1
 }
 
 impl Marker {
@@ -47,12 +76,25 @@ impl Marker {
             program: program.into(),
             version: env!("CARGO_PKG_VERSION").into(),
             entries: entries.into_iter().map(Into::into).collect(),
+            layout: LAYOUT,
+            replaces: Vec::new(),
         }
     }
 
-    /// Whether `name` is one of the declared entries (or the marker itself).
-    pub fn declares(&self, name: &str) -> bool {
-        name == MARKER_FILE || self.entries.iter().any(|pattern| glob_match(pattern, name))
+    /// The same marker, listing the backups `replaces` (see [`Marker::replaces`]).
+    #[must_use]
+    pub fn replacing(mut self, replaces: Vec<String>) -> Self {
+        self.replaces = replaces;
+        self
+    }
+
+    /// Whether `path` (relative to the folder, `/` between components) is declared: the
+    /// marker itself, a temporary of an atomic write, or a match of one of the entries.
+    pub fn declares(&self, path: &str) -> bool {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        path == MARKER_FILE
+            || is_temporary(name)
+            || self.entries.iter().any(|pattern| path_match(pattern, path))
     }
 
     /// The marker's JSON bytes.
@@ -75,6 +117,32 @@ impl Marker {
             .map(Some)
             .map_err(|e| IsingDataError::format(&path, format!("not a valid marker: {e}")))
     }
+}
+
+/// Whether `path` matches `pattern` component by component (`/` between components), each
+/// by [`glob_match`].
+fn path_match(pattern: &str, path: &str) -> bool {
+    let (p, n) = (pattern.split('/'), path.split('/'));
+    p.clone().count() == n.clone().count() && p.zip(n).all(|(p, n)| glob_match(p, n))
+}
+
+/// Whether `name` is a temporary or backup sibling of an atomic write
+/// (`.{name}.{tmp|old}-{pid}-{nanos}`), as [`clean_stale_siblings`] recognises them.
+pub fn is_temporary(name: &str) -> bool {
+    sibling_parts(name).is_some()
+}
+
+/// The target name, tag and process of a temporary or backup sibling's name.
+fn sibling_parts(name: &str) -> Option<(&str, &str, u32)> {
+    let rest = name.strip_prefix('.')?;
+    let (target, tail) = rest
+        .rsplit_once(".tmp-")
+        .map(|(t, r)| (t, ("tmp", r)))
+        .or_else(|| rest.rsplit_once(".old-").map(|(t, r)| (t, ("old", r))))?;
+    let (tag, tail) = tail;
+    let (pid, nanos) = tail.split_once('-')?;
+    nanos.parse::<u128>().ok()?;
+    Some((target, tag, pid.parse().ok()?))
 }
 
 /// Whether `name` matches `pattern`, in which `*` matches any text (nothing else is special).
@@ -134,25 +202,25 @@ pub fn ensure_replaceable(dir: &Path, program: &str) -> Result<()> {
     {
         return Err(refuse(dir, "it is the current folder or contains it"));
     }
-    let names = entries(dir)?;
-    let declared: Box<dyn Fn(&str) -> bool> = match Marker::read(dir)? {
+    let marker = match Marker::read(dir)? {
         Some(marker) if marker.program != program => {
             return Err(refuse(
                 dir,
                 format!("{} wrote it, not {program}", marker.program),
             ));
         }
-        Some(marker) => Box::new(move |n: &str| marker.declares(n)),
-        None if program == "ising-data"
-            && names.iter().any(|n| n == crate::store::MANIFEST_FILE) =>
-        {
+        Some(marker) => marker,
+        None if program == "ising-data" && dir.join(crate::store::MANIFEST_FILE).is_file() => {
             crate::store::read_manifest(dir).map_err(|e| {
                 refuse(
                     dir,
                     format!("it has no {MARKER_FILE}, and its manifest.json is not ours ({e})"),
                 )
             })?;
-            Box::new(|n: &str| n == crate::store::MANIFEST_FILE || n == crate::store::SPINS_FILE)
+            Marker::new(
+                program,
+                [crate::store::MANIFEST_FILE, crate::store::SPINS_FILE],
+            )
         }
         None => {
             return Err(refuse(
@@ -163,7 +231,8 @@ pub fn ensure_replaceable(dir: &Path, program: &str) -> Result<()> {
             ));
         }
     };
-    let foreign: Vec<&String> = names.iter().filter(|n| !declared(n)).collect();
+    let mut foreign = Vec::new();
+    undeclared(dir, &marker, "", &mut foreign)?;
     if !foreign.is_empty() {
         let shown: Vec<String> = foreign.iter().take(5).map(|n| format!("'{n}'")).collect();
         return Err(refuse(
@@ -181,6 +250,58 @@ pub fn ensure_replaceable(dir: &Path, program: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Adds to `foreign` the files under `dir` (whose path in the checked folder is `prefix`)
+/// that `marker` does not declare, at every depth, in sorted order. A declared sub-folder
+/// with a marker of its own is checked against that marker.
+///
+/// # Errors
+/// I/O errors naming the path; [`IsingDataError::NotReplaceable`] for a marker of the first
+/// layout over a sub-folder that holds files.
+fn undeclared(dir: &Path, marker: &Marker, prefix: &str, foreign: &mut Vec<String>) -> Result<()> {
+    for name in entries(dir)? {
+        let rel = format!("{prefix}{name}");
+        let path = dir.join(&name);
+        let meta = std::fs::symlink_metadata(&path).map_err(|e| IsingDataError::io(&path, e))?;
+        if !meta.is_dir() {
+            if !marker.declares(&rel) {
+                foreign.push(rel);
+            }
+            continue;
+        }
+        let own = match marker.declares(&rel) {
+            true => Marker::read(&path)?,
+            false => None,
+        };
+        if let Some(own) = own {
+            let mut inner = Vec::new();
+            undeclared(&path, &own, "", &mut inner)?;
+            foreign.extend(inner.into_iter().map(|f| format!("{rel}/{f}")));
+        } else if marker.layout < LAYOUT && holds_files(&path)? {
+            return Err(refuse(
+                dir,
+                format!(
+                    "its {MARKER_FILE} comes from an older version that listed only the names at the top, so files added inside '{rel}' cannot be told from ours; move or remove it yourself (a `fig3 --resume` of a run folder renews its marker)"
+                ),
+            ));
+        } else {
+            undeclared(&path, marker, &format!("{rel}/"), foreign)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the folder `dir` holds anything but empty folders, at any depth.
+fn holds_files(dir: &Path) -> Result<bool> {
+    for name in entries(dir)? {
+        let path = dir.join(&name);
+        let meta = std::fs::symlink_metadata(&path).map_err(|e| IsingDataError::io(&path, e))?;
+        if !meta.is_dir() || holds_files(&path)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The nearest existing ancestor of `path` (itself included); `.` for a relative path with
@@ -264,9 +385,10 @@ fn may_be_running(pid: u32, sibling: &Path) -> bool {
         .is_none_or(|age| age.as_secs() < 86_400)
 }
 
-/// Removes the temporaries that killed processes left beside `path`, and puts back a backup
-/// whose replacement never arrived (when `path` itself is missing). Returns what it did, one
-/// line each, for the caller to show.
+/// Removes the temporaries that killed processes left beside `path`, puts back a backup
+/// whose replacement never arrived (when `path` itself is missing), removes the backup of a
+/// finished replacement, and keeps one that `path`'s marker still lists (an unfinished
+/// replacement). Returns what it did or kept, one line each, for the caller to show.
 ///
 /// # Errors
 /// I/O errors naming the path.
@@ -281,52 +403,80 @@ pub fn clean_stale_siblings(path: &Path) -> Result<Vec<String>> {
     let Ok(listing) = std::fs::read_dir(&parent) else {
         return Ok(Vec::new());
     };
+    let mut stale: Vec<(String, PathBuf)> = listing
+        .flatten()
+        .filter_map(|entry| {
+            let sibling_name = entry.file_name().to_string_lossy().into_owned();
+            let (target, tag, pid) = sibling_parts(&sibling_name)?;
+            (target == name && !may_be_running(pid, &entry.path()))
+                .then(|| (tag.to_string(), entry.path()))
+        })
+        .collect();
+    // The newest backup first: it is what `path` held last.
+    stale.sort_by_key(|(_, p)| std::cmp::Reverse(sibling_nanos(p)));
     let mut done = Vec::new();
-    for entry in listing.flatten() {
-        let sibling_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = sibling_name.strip_prefix(&format!(".{name}.")) else {
-            continue;
-        };
-        let Some((tag, rest)) = rest.split_once('-') else {
-            continue;
-        };
-        let Some(pid) = rest
-            .split_once('-')
-            .and_then(|(pid, nanos)| nanos.parse::<u128>().ok().and(pid.parse::<u32>().ok()))
-        else {
-            continue;
-        };
-        let stale = entry.path();
-        if may_be_running(pid, &stale) {
-            continue;
-        }
-        match tag {
-            "tmp" => {
-                remove_any(&stale)?;
-                done.push(format!(
-                    "removed {}, left by an interrupted write",
-                    stale.display()
-                ));
-            }
-            "old" if std::fs::symlink_metadata(path).is_err() => {
-                std::fs::rename(&stale, path).map_err(|e| IsingDataError::io(&stale, e))?;
-                done.push(format!(
-                    "restored {} from {}, which an interrupted replacement had moved away",
-                    path.display(),
-                    stale.display()
-                ));
-            }
-            "old" => {
-                remove_any(&stale)?;
-                done.push(format!(
-                    "removed {}, the previous version of a completed replacement",
-                    stale.display()
-                ));
-            }
-            _ => {}
-        }
+    for (tag, stale) in stale {
+        done.extend(clean_one(path, &tag, &stale)?);
     }
     Ok(done)
+}
+
+/// The time stamp in a temporary's name (0 when it has none).
+fn sibling_nanos(sibling: &Path) -> u128 {
+    sibling
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.rsplit('-').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// What [`clean_stale_siblings`] does with one stale sibling `stale` of `path`.
+fn clean_one(path: &Path, tag: &str, stale: &Path) -> Result<Option<String>> {
+    let exists = std::fs::symlink_metadata(path).is_ok();
+    let listed = stale.file_name().is_some_and(|n| {
+        Marker::read(path)
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.replaces.iter().any(|r| r.as_str() == n))
+    });
+    Ok(Some(match tag {
+        "tmp" => {
+            remove_any(stale)?;
+            format!("removed {}, left by an interrupted write", stale.display())
+        }
+        "old" if !exists => {
+            std::fs::rename(stale, path).map_err(|e| IsingDataError::io(stale, e))?;
+            format!(
+                "restored {} from {}, which an interrupted replacement had moved away",
+                path.display(),
+                stale.display()
+            )
+        }
+        "old" if listed => format!(
+            "{} is an unfinished replacement; {}",
+            path.display(),
+            restore_hint(path, stale)
+        ),
+        "old" => {
+            remove_any(stale)?;
+            format!(
+                "removed {}, the previous version of a completed replacement",
+                stale.display()
+            )
+        }
+        _ => return Ok(None),
+    }))
+}
+
+/// Where the folder that `dir` replaces is kept (its backup `backup`), and the command that
+/// puts it back.
+pub fn restore_hint(dir: &Path, backup: &Path) -> String {
+    format!(
+        "the folder it replaces is kept in {b} until it finishes; to put that back instead: rm -r '{d}' && mv '{b}' '{d}'",
+        b = backup.display(),
+        d = dir.display()
+    )
 }
 
 fn remove_any(path: &Path) -> Result<()> {
@@ -429,11 +579,28 @@ pub fn move_aside(dir: &Path, program: &str) -> Result<PathBuf> {
     Ok(old)
 }
 
-/// Removes a backup made by [`move_aside`].
+/// The backups that the marker of `dir` lists as replaced and that still exist beside it
+/// ([`Marker::replaces`]), as paths.
+pub fn pending_backups(dir: &Path) -> Vec<PathBuf> {
+    Marker::read(dir)
+        .ok()
+        .flatten()
+        .map(|m| m.replaces)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|name| dir.with_file_name(name))
+        .filter(|p| std::fs::symlink_metadata(p).is_ok())
+        .collect()
+}
+
+/// Removes a backup made by [`move_aside`] (nothing when it is gone already).
 ///
 /// # Errors
 /// I/O errors naming the path.
 pub fn discard_backup(backup: &Path) -> Result<()> {
+    if std::fs::symlink_metadata(backup).is_err() {
+        return Ok(());
+    }
     remove_any(backup)
 }
 

@@ -120,6 +120,14 @@ impl GenerateConfig {
         if self.samples == 0 {
             return bad("samples must be at least 1".into());
         }
+        let sites = self.lattice.n_sites() as u128;
+        crate::memory::check_fits(
+            &format!(
+                "samples = {} of {sites} spins (one byte each)",
+                self.samples
+            ),
+            (self.samples as u128).checked_mul(sites),
+        )?;
         if self.chains == 0 || self.chains > self.samples {
             return bad(format!(
                 "chains must be between 1 and the number of samples ({}), got {}",

@@ -26,6 +26,7 @@ pub mod exact;
 pub mod folder;
 pub mod generate;
 pub mod lattice;
+pub mod memory;
 pub mod npy;
 pub mod observables;
 pub mod rng;

@@ -10,16 +10,18 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::data::dataset::Dataset;
+use burn::prelude::Device;
 use clap::Parser;
 use experiments::interrupt::StopSignal;
-use experiments::output::{RunFolder, check_out, clean_out, read_json};
+use experiments::output::{RunFolder, check_out, clean_out, lock_run, read_json, with_note};
 use experiments::plot::{ColourScale, ImagePanel, Series, image_grid, line_chart};
 use experiments::pretrain::{
     DataSource, FirstLayerQuality, LayerFields, LayerReport, PretrainConfig, StackOptions,
     encoding_for, first_layer_quality, json_differences, load_or_generate, receptive_field_figures,
     split_rows, train_stack,
 };
-use ising_data::npy;
+use ising_data::{RowsDataset, StoredDataset, npy};
+use rbm::Dbn;
 use rbm::device::{available_devices, select_device};
 use serde::Serialize;
 
@@ -68,10 +70,17 @@ struct Args {
 
 /// The configuration the flags ask for: a preset or a file, with the overrides applied.
 fn requested_config(args: &Args) -> Result<PretrainConfig> {
-    let mut config = match &args.config {
+    let config = match &args.config {
         Some(path) => PretrainConfig::read(path).context("--config")?,
         None => preset(args.preset.as_deref().unwrap_or("paper"))?,
     };
+    let config = with_overrides(config, args);
+    config.validate().context("configuration")?;
+    Ok(config)
+}
+
+/// `config` with the flags' overrides (seed, epochs, samples) applied.
+fn with_overrides(mut config: PretrainConfig, args: &Args) -> PretrainConfig {
     if let Some(seed) = args.seed {
         config.training.seed = seed;
     }
@@ -81,8 +90,7 @@ fn requested_config(args: &Args) -> Result<PretrainConfig> {
     if let Some(samples) = args.samples {
         config.data.samples = samples;
     }
-    config.validate().context("configuration")?;
-    Ok(config)
+    config
 }
 
 /// The configuration of the run to resume: the folder's own, checked against whatever the
@@ -105,7 +113,13 @@ fn resume_config(args: &Args) -> Result<PretrainConfig> {
         || args.epochs.is_some()
         || args.samples.is_some();
     if explicit {
-        let wanted = serde_json::to_value(requested_config(args)?)?;
+        // Overrides alone are compared against the run's own configuration; a preset or a
+        // file, with the overrides applied, against the whole of it.
+        let wanted = match args.preset.is_some() || args.config.is_some() {
+            true => requested_config(args)?,
+            false => with_overrides(saved.clone(), args),
+        };
+        let wanted = serde_json::to_value(wanted)?;
         let differences = json_differences("", &serde_json::to_value(&saved)?, &wanted);
         if !differences.is_empty() {
             bail!(
@@ -115,7 +129,13 @@ fn resume_config(args: &Args) -> Result<PretrainConfig> {
             );
         }
     }
-    if args.out.join("run.json").exists() {
+    let run_json = args.out.join("run.json");
+    if run_json.exists() {
+        read_json::<serde_json::Map<String, serde_json::Value>>(&run_json).map_err(|e| {
+            anyhow::anyhow!(
+                "--resume: {e:#}; it holds the first run's record, which a resume keeps: restore it, or remove it to have this resume write a new record; nothing was changed"
+            )
+        })?;
         println!(
             "note: {} finished earlier; its outputs are rewritten from the saved layers, and run.json keeps the first run's record",
             args.out.display()
@@ -157,28 +177,41 @@ struct RunRecord {
     total_seconds: f64,
 }
 
-/// The entries of a fig3 run folder of `config`, for the marker that lets `--force` replace
-/// it: exact names (so that a file a user adds, such as `layer_notes.txt`, is never taken for
-/// ours), and the temporaries of the atomic writer.
+/// The files of a fig3 run folder of `config`, at every depth, for the marker that lets
+/// `--force` replace it: exact names or narrow patterns (so that a file a user adds, such as
+/// `layer_notes.txt` or `weights/notes.txt`, is never taken for ours), and the `quality` and
+/// `rg` folders, which carry their own markers.
 fn run_entries(config: &PretrainConfig) -> Vec<String> {
     let mut entries: Vec<String> = [
         "config.json",
         "metrics.json",
         "run.json",
-        "weights",
         "fig3b_top_receptive_fields.png",
         "fig3c_middle_receptive_fields.png",
         "fig3d_receptive_field_size.png",
         "fig3e_reconstructions.png",
         "training_curves.png",
-        // The `quality` and `rg` binaries' folders (each with its own marker).
         "quality",
         "rg",
-        ".*.tmp-*",
     ]
     .map(String::from)
     .into();
-    entries.extend((1..config.layers.len()).map(|l| format!("layer{l}")));
+    for l in 1..config.layers.len() {
+        for file in ["W", "visible_bias", "hidden_bias"] {
+            entries.push(format!("weights/layer{l}_{file}.npy"));
+        }
+        for file in [
+            "epochs.json",
+            "kl_during_training.json",
+            "model.bpk",
+            "layer.json",
+        ] {
+            entries.push(format!("layer{l}/{file}"));
+        }
+        for record in experiments::checkpoint::RECORDS {
+            entries.push(format!("layer{l}/checkpoint/{record}-*.bpk"));
+        }
+    }
     entries
 }
 
@@ -191,8 +224,9 @@ fn run() -> Result<()> {
     let start = Instant::now();
     let device = select_device(&args.device)?;
     let config = if args.resume {
+        let lock = lock_run(&args.out)?;
         clean_out(&args.out)?;
-        resume_config(&args)?
+        (resume_config(&args)?, lock)
     } else {
         let config = requested_config(&args)?;
         if args.out.exists() && !args.force {
@@ -202,8 +236,9 @@ fn run() -> Result<()> {
             );
         }
         check_out(&args.out, args.force, "fig3")?;
-        config
+        (config, lock_run(&args.out)?)
     };
+    let (config, _lock) = config;
     println!(
         "device: {} (compiled: {})",
         args.device,
@@ -220,27 +255,232 @@ fn run() -> Result<()> {
         RunFolder::reopen("fig3", &args.out, run_entries(&config))?
     } else {
         let folder = RunFolder::create("fig3", &args.out, run_entries(&config))?;
-        folder.write_json("config.json", &config)?;
+        folder
+            .write_json("config.json", &config)
+            .map_err(|e| with_note(e, folder.kept_note()))?;
         folder
     };
-    let out = folder.dir();
-    let l = config.data.size;
-    let encoding = encoding_for(config.units);
-    let (train, valid) = split_rows(
-        stored,
-        encoding,
-        config.data.valid_fraction,
-        config.data.seed,
-    )?;
-    let options = StackOptions {
-        resume: args.resume,
-        dashboard: std::io::stdout().is_terminal(),
-        stop: StopSignal::install()?,
-        kl_every: args.kl_every.map(|n| n as usize),
+    // Until the run finishes, every error says where the run it replaces is kept.
+    let kept = folder.kept_note();
+    let trained = Trained {
+        args: &args,
+        config: &config,
+        folder: &folder,
+        device: &device,
+        continued,
+        start,
     };
-    let (dbn, reports) = train_stack(&config, train, valid.clone(), &device, out, options)?;
+    match trained.train(stored, source).and_then(|()| folder.finish()) {
+        Ok(out) => {
+            println!(
+                "wrote {} in {:.1} s",
+                out.display(),
+                start.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Err(e) => Err(with_note(e, kept)),
+    }
+}
 
-    let figures_start = Instant::now();
+/// A run from its open folder on: training, then every output.
+struct Trained<'a> {
+    args: &'a Args,
+    config: &'a PretrainConfig,
+    folder: &'a RunFolder,
+    device: &'a Device,
+    continued: bool,
+    start: Instant,
+}
+
+impl Trained<'_> {
+    /// Trains the stack on `stored` and writes the weights, figures, metrics and record.
+    fn train(&self, stored: StoredDataset, source: DataSource) -> Result<()> {
+        let (config, folder, device) = (self.config, self.folder, self.device);
+        let (train, valid) = split_rows(
+            stored,
+            encoding_for(config.units),
+            config.data.valid_fraction,
+            config.data.seed,
+        )?;
+        let options = StackOptions {
+            resume: self.args.resume,
+            dashboard: std::io::stdout().is_terminal(),
+            stop: StopSignal::install()?,
+            kl_every: self.args.kl_every.map(|n| n as usize),
+        };
+        let (dbn, reports) =
+            train_stack(config, train, valid.clone(), device, folder.dir(), options)?;
+        let figures_start = Instant::now();
+        write_weights(folder, &dbn)?;
+        let field_reports = self.field_figures(&dbn)?;
+        self.reconstructions(&dbn, &valid)?;
+        training_curves(folder, &reports)?;
+        let figures_seconds = figures_start.elapsed().as_secs_f64();
+        let quality = self.first_layer(&dbn, &valid)?;
+        folder.write_json(
+            "metrics.json",
+            &Metrics {
+                layers: reports.clone(),
+                receptive_fields: field_reports,
+                first_layer_quality: quality,
+            },
+        )?;
+        self.record(&reports, source, figures_seconds)
+    }
+
+    /// Receptive fields r(l) (Appendix B), their measured size and locality, and figures.
+    fn field_figures(&self, dbn: &Dbn) -> Result<Vec<LayerFields>> {
+        let l = self.config.data.size;
+        let folder = self.folder;
+        let (field_reports, figures) = receptive_field_figures(&dbn.receptive_fields(), l)?;
+        for f in &field_reports {
+            let m = &f.measures;
+            println!(
+                "layer {}: {} fields, half-maximum area {:.0} sites (radius {:.2}), {:.1}% of |r| inside the {b}×{b} block (uniform: {:.1}%)",
+                f.layer,
+                f.units,
+                m.half_max_area,
+                m.half_max_radius,
+                100.0 * m.block_fraction,
+                100.0 * m.uniform_block_fraction,
+                b = m.block_side,
+            );
+        }
+        for (name, bytes) in &figures {
+            folder.write(name, bytes)?;
+        }
+
+        Ok(field_reports)
+    }
+
+    /// Three held-out samples and their reconstructions from the top layer (validation
+    /// guarantees at least three held-out rows).
+    fn reconstructions(&self, dbn: &Dbn, valid: &RowsDataset) -> Result<()> {
+        let (l, device, folder) = (self.config.data.size, self.device, self.folder);
+        let encoding = encoding_for(self.config.units);
+        let shown = valid.len().min(3);
+        let v = valid.to_tensor(&device).slice([0..shown, 0..l * l]);
+        let recon = to_vec::<f32, _>(dbn.reconstruct(v.clone()))?;
+        let v = to_vec::<f32, _>(v)?;
+        let (lo, hi) = match encoding {
+            ising_data::SpinEncoding::ZeroOne => (0.0, 1.0),
+            ising_data::SpinEncoding::PlusMinusOne => (-1.0, 1.0),
+        };
+        let mut panels = Vec::new();
+        for s in 0..shown {
+            panels.push(ImagePanel {
+                caption: format!("sample {}", s + 1),
+                l,
+                values: v[s * l * l..(s + 1) * l * l].to_vec(),
+                scale: ColourScale::Grey { lo, hi },
+            });
+        }
+        for s in 0..shown {
+            panels.push(ImagePanel {
+                caption: format!("reconstruction {}", s + 1),
+                l,
+                values: recon[s * l * l..(s + 1) * l * l].to_vec(),
+                scale: ColourScale::Grey { lo, hi },
+            });
+        }
+        folder.write(
+            "fig3e_reconstructions.png",
+            &image_grid(
+                "Held-out samples (top) and their reconstructions from the top layer (black: up)",
+                &panels,
+                3,
+                240,
+            )?,
+        )?;
+
+        Ok(())
+    }
+
+    /// The first layer in absolute terms: ln Z bracketed by forward and reverse AIS, and the
+    /// held-out NLL and KL per spin.
+    fn first_layer(&self, dbn: &Dbn, valid: &RowsDataset) -> Result<FirstLayerQuality> {
+        let config = self.config;
+        let quality = first_layer_quality(
+            &dbn.layers[0],
+            &valid,
+            config.data.size,
+            config.data.coupling,
+            rbm::noise::key(&[config.training.seed, 1, 7]),
+            self.device,
+        )?;
+        let (f, r) = (
+            &quality.log_partition_forward,
+            &quality.log_partition_reverse,
+        );
+        let (kf, kr) = (&quality.kl_per_spin_forward, &quality.kl_per_spin_reverse);
+        println!(
+            "layer 1: ln Z = {:.2} ± {:.2} by forward AIS (a lower bound in expectation), {:.2} ± {:.2} by reverse AIS from held-out data; held-out KL per spin from the exact Ising distribution {:.4} ± {:.4} (forward, biased low), {:.4} ± {:.4} (reverse) nats ({} runs each way, a ladder of {} steps, {:.1} s)",
+            f.log_partition,
+            f.std_error,
+            r.log_partition,
+            r.std_error,
+            kf.value,
+            kf.std_error,
+            kr.value,
+            kr.std_error,
+            quality.runs,
+            quality.ladder.iter().map(|s| s.1).sum::<usize>(),
+            quality.seconds,
+        );
+        Ok(quality)
+    }
+
+    /// Writes run.json: this process's record, added to the first one's when a finished run
+    /// is resumed.
+    fn record(
+        &self,
+        reports: &[LayerReport],
+        source: DataSource,
+        figures_seconds: f64,
+    ) -> Result<()> {
+        let (args, folder, out) = (self.args, self.folder, self.folder.dir());
+        let continued = self.continued;
+        let start = self.start;
+        let record = RunRecord {
+            resumed: continued,
+            device: args.device.clone(),
+            cpu_path: rbm::CpuPath::from_env()?.to_string(),
+            devices_compiled: available_devices(),
+            crate_version: env!("CARGO_PKG_VERSION"),
+            burn_version: experiments::BURN_VERSION,
+            data: source,
+            layer_seconds: reports.iter().map(|r| r.seconds).collect(),
+            figures_seconds,
+            total_seconds: start.elapsed().as_secs_f64(),
+        };
+        let run_json = out.join("run.json");
+        let info = if run_json.exists() {
+            // A resumed finished run: keep the first record, add this one.
+            let mut first: serde_json::Value = read_json(&run_json)?;
+            let object = first
+                .as_object_mut()
+                .with_context(|| format!("{} is not a JSON object", run_json.display()))?;
+            let resumes = object
+                .entry("resumes")
+                .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+            match resumes.as_array_mut() {
+                Some(list) => list.push(serde_json::to_value(&record)?),
+                None => bail!("{}: 'resumes' is not a list", run_json.display()),
+            }
+            first
+        } else {
+            let mut value = serde_json::to_value(&record)?;
+            value["resumes"] = serde_json::Value::Array(Vec::new());
+            value
+        };
+        folder.write_json("run.json", &info)?;
+        Ok(())
+    }
+}
+
+/// The weights and biases of every layer, as `.npy` files in `weights/`.
+fn write_weights(folder: &RunFolder, dbn: &Dbn) -> Result<()> {
     for (i, layer) in dbn.layers.iter().enumerate() {
         let [nv, nh] = [layer.n_visible(), layer.n_hidden()];
         let put = |name: String, shape: &[usize], data: Vec<f32>| {
@@ -263,65 +503,13 @@ fn run() -> Result<()> {
         )?;
     }
 
-    // Receptive fields r(l) (Appendix B) and their measured size and locality.
-    let (field_reports, figures) = receptive_field_figures(&dbn.receptive_fields(), l)?;
-    for f in &field_reports {
-        let m = &f.measures;
-        println!(
-            "layer {}: {} fields, half-maximum area {:.0} sites (radius {:.2}), {:.1}% of |r| inside the {b}×{b} block (uniform: {:.1}%)",
-            f.layer,
-            f.units,
-            m.half_max_area,
-            m.half_max_radius,
-            100.0 * m.block_fraction,
-            100.0 * m.uniform_block_fraction,
-            b = m.block_side,
-        );
-    }
-    for (name, bytes) in &figures {
-        folder.write(name, bytes)?;
-    }
+    Ok(())
+}
 
-    // Three held-out samples and their reconstructions from the top layer (validation
-    // guarantees at least three held-out rows).
-    let shown = valid.len().min(3);
-    let v = valid.to_tensor(&device).slice([0..shown, 0..l * l]);
-    let recon = to_vec::<f32, _>(dbn.reconstruct(v.clone()))?;
-    let v = to_vec::<f32, _>(v)?;
-    let (lo, hi) = match encoding {
-        ising_data::SpinEncoding::ZeroOne => (0.0, 1.0),
-        ising_data::SpinEncoding::PlusMinusOne => (-1.0, 1.0),
-    };
-    let mut panels = Vec::new();
-    for s in 0..shown {
-        panels.push(ImagePanel {
-            caption: format!("sample {}", s + 1),
-            l,
-            values: v[s * l * l..(s + 1) * l * l].to_vec(),
-            scale: ColourScale::Grey { lo, hi },
-        });
-    }
-    for s in 0..shown {
-        panels.push(ImagePanel {
-            caption: format!("reconstruction {}", s + 1),
-            l,
-            values: recon[s * l * l..(s + 1) * l * l].to_vec(),
-            scale: ColourScale::Grey { lo, hi },
-        });
-    }
-    folder.write(
-        "fig3e_reconstructions.png",
-        &image_grid(
-            "Held-out samples (top) and their reconstructions from the top layer (black: up)",
-            &panels,
-            3,
-            240,
-        )?,
-    )?;
-
-    // Training curves: reconstruction error per epoch, train and held-out, per layer.
+/// Training curves: reconstruction error per epoch, train and held-out, per layer.
+fn training_curves(folder: &RunFolder, reports: &[LayerReport]) -> Result<()> {
     let mut curves = Vec::new();
-    for r in &reports {
+    for r in reports {
         for split in ["train", "valid"] {
             let points: Vec<(f64, f64)> = r
                 .epochs
@@ -350,83 +538,5 @@ fn run() -> Result<()> {
             )?,
         )?;
     }
-    let figures_seconds = figures_start.elapsed().as_secs_f64();
-
-    // The first layer in absolute terms: ln Z bracketed by forward and reverse AIS, and the
-    // held-out NLL and KL per spin.
-    let quality = first_layer_quality(
-        &dbn.layers[0],
-        &valid,
-        config.data.size,
-        config.data.coupling,
-        rbm::noise::key(&[config.training.seed, 1, 7]),
-        &device,
-    )?;
-    let (f, r) = (
-        &quality.log_partition_forward,
-        &quality.log_partition_reverse,
-    );
-    let (kf, kr) = (&quality.kl_per_spin_forward, &quality.kl_per_spin_reverse);
-    println!(
-        "layer 1: ln Z = {:.2} ± {:.2} by forward AIS (a lower bound in expectation), {:.2} ± {:.2} by reverse AIS from held-out data; held-out KL per spin from the exact Ising distribution {:.4} ± {:.4} (forward, biased low), {:.4} ± {:.4} (reverse) nats ({} runs each way, a ladder of {} steps, {:.1} s)",
-        f.log_partition,
-        f.std_error,
-        r.log_partition,
-        r.std_error,
-        kf.value,
-        kf.std_error,
-        kr.value,
-        kr.std_error,
-        quality.runs,
-        quality.ladder.iter().map(|s| s.1).sum::<usize>(),
-        quality.seconds,
-    );
-    folder.write_json(
-        "metrics.json",
-        &Metrics {
-            layers: reports.clone(),
-            receptive_fields: field_reports,
-            first_layer_quality: quality,
-        },
-    )?;
-    let record = RunRecord {
-        resumed: continued,
-        device: args.device.clone(),
-        cpu_path: rbm::CpuPath::from_env()?.to_string(),
-        devices_compiled: available_devices(),
-        crate_version: env!("CARGO_PKG_VERSION"),
-        burn_version: experiments::BURN_VERSION,
-        data: source,
-        layer_seconds: reports.iter().map(|r| r.seconds).collect(),
-        figures_seconds,
-        total_seconds: start.elapsed().as_secs_f64(),
-    };
-    let run_json = out.join("run.json");
-    let info = if run_json.exists() {
-        // A resumed finished run: keep the first record, add this one.
-        let mut first: serde_json::Value = read_json(&run_json)?;
-        let object = first
-            .as_object_mut()
-            .with_context(|| format!("{} is not a JSON object", run_json.display()))?;
-        let resumes = object
-            .entry("resumes")
-            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
-        match resumes.as_array_mut() {
-            Some(list) => list.push(serde_json::to_value(&record)?),
-            None => bail!("{}: 'resumes' is not a list", run_json.display()),
-        }
-        first
-    } else {
-        let mut value = serde_json::to_value(&record)?;
-        value["resumes"] = serde_json::Value::Array(Vec::new());
-        value
-    };
-    folder.write_json("run.json", &info)?;
-    let out = folder.finish()?;
-    println!(
-        "wrote {} in {:.1} s",
-        out.display(),
-        start.elapsed().as_secs_f64()
-    );
     Ok(())
 }

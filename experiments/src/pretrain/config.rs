@@ -79,6 +79,21 @@ impl PretrainConfig {
         if d.samples < 10 {
             bail!("data.samples must be at least 10, got {}", d.samples);
         }
+        // The samples (one byte a spin) and their rows for training (four bytes a spin).
+        let sites = (d.size as u128) * (d.size as u128);
+        ising_data::memory::check_fits(
+            &format!(
+                "data.samples = {} of the {}×{} lattice (5 bytes a spin: the samples and their training rows)",
+                d.samples, d.size, d.size
+            ),
+            (d.samples as u128).checked_mul(sites * 5),
+        )?;
+        if !(self.init_std.is_finite() && (0.0..=MAX_INIT_STD).contains(&self.init_std)) {
+            bail!(
+                "init_std must be between 0 and {MAX_INIT_STD}, got {}: larger initial weights saturate every unit, and the likelihood estimates lose their meaning",
+                self.init_std
+            );
+        }
         if self.layers.len() < 2 || self.layers.contains(&0) {
             bail!(
                 "layers needs at least two non-zero widths, got {:?}",
@@ -95,9 +110,6 @@ impl PretrainConfig {
         }
         if self.units == Units::Gaussian {
             bail!("units must be bernoulli or spin (layers are stacked, so each is visible once)");
-        }
-        if !(self.init_std.is_finite() && self.init_std >= 0.0) {
-            bail!("init_std must be finite and ≥ 0");
         }
         if self.held_out_rows_per_epoch == Some(0) {
             bail!(
@@ -144,7 +156,7 @@ impl PretrainConfig {
                 let reference: serde_json::Value =
                     serde_json::from_str(include_str!("../../configs/paper.json"))?;
                 unknown_keys("", &given, &reference)?;
-                return Err(e.into());
+                return Err(locate_error(text, e));
             }
         };
         let known = serde_json::to_value(&config)?;
@@ -163,8 +175,36 @@ impl PretrainConfig {
     }
 }
 
+/// The error of reading `text` as a configuration, naming the key (its dotted path) and the
+/// line and column where the value at fault stands.
+fn locate_error(text: &str, fallback: serde_json::Error) -> anyhow::Error {
+    let mut de = serde_json::Deserializer::from_str(text);
+    match serde_path_to_error::deserialize::<_, PretrainConfig>(&mut de) {
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            anyhow::anyhow!(
+                "key '{path}' (line {}, column {}): {}",
+                inner.line(),
+                inner.column(),
+                strip_position(&inner.to_string())
+            )
+        }
+        Ok(_) => fallback.into(),
+    }
+}
+
+/// A serde_json message without its trailing " at line L column C".
+fn strip_position(message: &str) -> &str {
+    message.rsplit_once(" at line ").map_or(message, |(m, _)| m)
+}
+
 /// The fewest held-out rows a run accepts: the reconstructions of Fig. 3e show three.
 pub const MIN_VALID_ROWS: usize = 3;
+
+/// The largest `init_std` accepted: the standard deviation of the initial weights, beyond
+/// which every unit starts saturated.
+pub const MAX_INIT_STD: f64 = 1.0;
 
 /// Refuses the first key of `given` that `known` (the same configuration serialised back)
 /// lacks, naming the nearest key that exists at that place.

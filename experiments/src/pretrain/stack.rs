@@ -247,6 +247,7 @@ pub fn train_stack(
             .with_window(config.held_out_rows_per_epoch);
             let logger = EpochLogger::new(label.clone())
                 .quiet(options.dashboard)
+                .with_stop(options.stop.clone())
                 .with_file(files.epochs.clone(), history);
             let checkpointer = |name| AtomicCheckpointer::new(&files.checkpoints, name);
             // The KL checks of layer 1: those of the epochs before a resume are kept.
@@ -315,6 +316,11 @@ pub fn train_stack(
             }
             if let Some(e) = error {
                 bail!("training layer {layer} failed: {e}");
+            }
+            if options.stop.requested() {
+                // The epochs after the last checkpoint were cut short: not kept.
+                let saved = last_complete_epoch_up_to(&files.checkpoints, tc.epochs).unwrap_or(0);
+                logger.keep_up_to(saved)?;
             }
             let records = logger.records();
             let done = records

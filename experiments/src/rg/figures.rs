@@ -225,6 +225,7 @@ pub fn flow_figures(runs: &[FlowRun], connected: bool) -> Result<Vec<(String, Ve
     }
     let hi = all.iter().cloned().fold(K_C, f64::max) * 1.08;
     let lo = all.iter().cloned().fold(K_C, f64::min).min(0.0);
+    crate::plot::check_range(&format!("the flow of {what}"), lo, hi)?;
     let depth = stack.iter().map(|(_, v)| v.len()).max().unwrap_or(1);
     let e = |x: &dyn std::fmt::Display| anyhow!("{x}");
     let flow = render((900, 820), |root| {

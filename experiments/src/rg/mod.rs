@@ -271,6 +271,14 @@ fn analyse_layer(
             1.0
         });
     }
+    if let Some(j) = centres
+        .iter()
+        .position(|c| !(c.0.is_finite() && c.1.is_finite()))
+    {
+        bail!(
+            "layer {layer}'s unit {j} has a receptive field that is not finite, so it has no centre to assign; the run is not analysed"
+        );
+    }
     let assignment = assign(&centres, l, b);
 
     // Majority-rule block spins of every row at block side b.
@@ -344,7 +352,7 @@ pub fn analyse(
     stage("reading the run and its data");
     let (config, dbn) = load_run(dir, device)?;
     let l = config.data.size;
-    let stored = load_run_dataset(&config, datasets)?;
+    let stored = load_run_dataset(dir, &config, datasets)?;
     if stored.manifest.config.lattice.dim() != 2 {
         bail!("rg needs a run trained on the 2D square lattice");
     }

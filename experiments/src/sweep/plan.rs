@@ -221,23 +221,31 @@ impl Manifest {
 }
 
 /// The entries of a sweep folder, for its marker: the plan's files, what `run`, `slurm` and
-/// `collect` write, the temporaries of atomic writes, and the runs.
+/// `collect` write, and the runs (temporaries of atomic writes are declared everywhere).
 pub fn marker_entries(manifest: &Manifest) -> Vec<String> {
     let mut entries: Vec<String> = [
         MANIFEST_FILE,
-        "logs",
-        "locks",
+        "logs/*.log",
+        "logs/*.out",
+        "locks/*.lock",
         "sweep.sbatch",
         "collect.sbatch",
         "summary.json",
         "summary.csv",
         "summary_*.png",
-        ".*.tmp-*",
-        ".*.old-*",
+        "flow*.png",
+        "k_eff_by_layer*.png",
+        // The locks `fig3` takes beside each run folder while it trains it.
+        ".*.lock",
     ]
     .map(String::from)
     .into();
-    entries.extend(manifest.runs.iter().map(|r| r.name.clone()));
+    for run in &manifest.runs {
+        // A run folder carries fig3's marker once fig3 has started it; before, only its
+        // configuration.
+        entries.push(run.name.clone());
+        entries.push(format!("{}/config.json", run.name));
+    }
     entries
 }
 
