@@ -170,6 +170,13 @@ impl IsyOptions {
         if self.starts < 2 {
             bail!("--starts must be at least 2 for an error bar, got 1");
         }
+        if self.samples_per_temperature < self.chains {
+            bail!(
+                "--samples must be at least {} (one sample per independent Monte Carlo chain at each temperature), got {}",
+                self.chains,
+                self.samples_per_temperature
+            );
+        }
         if self.size < 2 {
             bail!("the lattice size must be at least 2, got {}", self.size);
         }

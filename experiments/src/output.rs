@@ -105,14 +105,16 @@ impl RunFolder {
             backups = folder::pending_backups(dir);
             backups.push(folder::move_aside(dir, program).context("--out")?);
         }
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let run = Self {
             dir: dir.into(),
             program: program.into(),
             entries,
             backups,
         };
-        run.write_marker()?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating {}", dir.display()))
+            .and_then(|()| run.write_marker())
+            .map_err(|e| with_note(e, run.kept_note()))?;
         Ok(run)
     }
 

@@ -340,9 +340,8 @@ fn check_extra_layers(dir: &Path, config: &PretrainConfig) -> Result<()> {
     let path = dir.join("weights").join(format!("layer{extra}_W.npy"));
     if path.exists() {
         bail!(
-            "{} exists, but config.json lists {} layers of RBMs ({:?}): the config does not describe these weights",
+            "{} exists, but config.json's layers {:?} stop before it: the config does not describe these weights",
             path.display(),
-            extra - 1,
             config.layers
         );
     }

@@ -328,7 +328,20 @@ fn nearest_existing(path: &Path) -> PathBuf {
 /// [`IsingDataError::Exists`] without `force`; [`IsingDataError::NotReplaceable`];
 /// [`IsingDataError::Io`] naming the folder that cannot be written.
 pub fn check_destination(dir: &Path, force: bool, program: &str) -> Result<()> {
-    if std::fs::symlink_metadata(dir).is_ok() {
+    if let Ok(meta) = std::fs::symlink_metadata(dir) {
+        // `--force` would not replace a file or a link either: say so at once.
+        if !meta.is_dir() {
+            let what = match meta.file_type().is_symlink() {
+                true => "a symbolic link",
+                false => "a file",
+            };
+            return Err(IsingDataError::Format {
+                path: dir.into(),
+                reason: format!(
+                    "it is {what}, not a folder, and is never replaced (not even with --force); choose another output folder"
+                ),
+            });
+        }
         if !force {
             return Err(IsingDataError::Exists { path: dir.into() });
         }

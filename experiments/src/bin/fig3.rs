@@ -229,7 +229,7 @@ fn run() -> Result<()> {
         (resume_config(&args)?, lock)
     } else {
         let config = requested_config(&args)?;
-        if args.out.exists() && !args.force {
+        if args.out.is_dir() && !args.force {
             bail!(
                 "{} already exists; choose a new --out folder, add --resume to continue it, or --force to replace it",
                 args.out.display()
@@ -360,7 +360,7 @@ impl Trained<'_> {
         let (l, device, folder) = (self.config.data.size, self.device, self.folder);
         let encoding = encoding_for(self.config.units);
         let shown = valid.len().min(3);
-        let v = valid.to_tensor(&device).slice([0..shown, 0..l * l]);
+        let v = valid.to_tensor(device).slice([0..shown, 0..l * l]);
         let recon = to_vec::<f32, _>(dbn.reconstruct(v.clone()))?;
         let v = to_vec::<f32, _>(v)?;
         let (lo, hi) = match encoding {
@@ -403,7 +403,7 @@ impl Trained<'_> {
         let config = self.config;
         let quality = first_layer_quality(
             &dbn.layers[0],
-            &valid,
+            valid,
             config.data.size,
             config.data.coupling,
             rbm::noise::key(&[config.training.seed, 1, 7]),

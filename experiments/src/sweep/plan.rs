@@ -274,23 +274,27 @@ pub fn write_plan(
 ) -> Result<Planned> {
     let manifest = Manifest::new(sweep, runs)?;
     crate::output::clean_out(dir)?;
-    if std::fs::symlink_metadata(dir).is_ok() {
+    if dir.is_dir() {
+        let ours = Marker::read(dir)
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.program == PROGRAM);
+        if !ours {
+            // `--force` would be refused too: only a folder `sweep` wrote is replaced.
+            bail!(
+                "--out {} already exists and is not a sweep folder (it has no {MARKER_FILE} of sweep); nothing was changed: choose another --out",
+                dir.display()
+            );
+        }
         let held = match Manifest::read(dir) {
             Ok(existing) => {
                 let differences = existing.differences(&manifest);
-                let ours = Marker::read(dir)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|m| m.program == PROGRAM);
-                if differences.is_empty() && ours {
+                if differences.is_empty() {
                     return Ok(Planned::Unchanged);
                 }
-                match differences.is_empty() {
-                    true => format!("this plan but no {MARKER_FILE} of sweep"),
-                    false => format!("another plan: {}", differences.join("; ")),
-                }
+                format!("another plan: {}", differences.join("; "))
             }
-            Err(e) => format!("no sweep plan ({e:#})"),
+            Err(_) => format!("no readable {MANIFEST_FILE}"),
         };
         if !force {
             bail!(

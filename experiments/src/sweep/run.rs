@@ -313,18 +313,21 @@ pub fn run_local(dir: &Path, launcher: &Launcher, jobs: usize) -> Result<()> {
     let s = lock_state(&state);
     if stop.requested() || s.interrupted {
         return Err(Interrupted(format!(
-            "interrupted: {} of {total} runs finished; continue with `sweep run {} --jobs {jobs}`",
+            "interrupted: {} of {total} runs finished; continue with `sweep run {} --jobs {jobs} --datasets {}`",
             s.done,
-            dir.display()
+            dir.display(),
+            launcher.datasets.display()
         ))
         .into());
     }
     if !s.failed.is_empty() {
         bail!(
-            "{} of {total} runs failed ({}); their logs are in {}; `sweep run` again resumes them",
+            "{} of {total} runs failed ({}); their logs are in {}; `sweep run {} --jobs {jobs} --datasets {}` again resumes them",
             s.failed.len(),
             s.failed.join(", "),
-            dir.join("logs").display()
+            dir.join("logs").display(),
+            dir.display(),
+            launcher.datasets.display()
         );
     }
     println!(

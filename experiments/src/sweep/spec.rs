@@ -152,8 +152,15 @@ impl SweepConfig {
             }
             let label = axis.label();
             if label.is_empty() || sanitise(&label) != label {
+                let fix = match &axis.name {
+                    Some(_) => "change its \"name\"".to_string(),
+                    None => format!(
+                        "give the axis a \"name\" (e.g. \"name\": \"{}\"), since the key's last part is used by default",
+                        sanitise(&label.replace('_', "-"))
+                    ),
+                };
                 bail!(
-                    "{at}: the name '{label}' cannot be part of a folder name (use letters, digits, '.', '+' and '-')"
+                    "{at}: the name '{label}' cannot be part of a folder name (use letters, digits, '.', '+' and '-'): {fix}"
                 );
             }
             if !names.insert(label.clone()) {

@@ -12,6 +12,9 @@ use super::model::{CdModel, plain};
 use crate::noise::Noise;
 use crate::rbm::Rbm;
 
+/// The largest L1 or L2 penalty strength accepted (per unit of learning rate).
+pub const MAX_PENALTY: f64 = 1.0;
+
 /// Contrastive-divergence settings.
 #[derive(Config, Debug)]
 pub struct CdConfig {
@@ -97,8 +100,10 @@ impl CdConfig {
             return bad("PCD needs at least one persistent chain".into());
         }
         for (name, x) in [("l1", self.l1), ("l2", self.l2)] {
-            if !(x.is_finite() && x >= 0.0) {
-                return bad(format!("{name} must be finite and ≥ 0, got {x}"));
+            if !(x.is_finite() && (0.0..=MAX_PENALTY).contains(&x)) {
+                return bad(format!(
+                    "{name} must be between 0 and {MAX_PENALTY}, got {x} (a larger penalty than the data's pull shrinks the weights past zero each step)"
+                ));
             }
         }
         Ok(())
