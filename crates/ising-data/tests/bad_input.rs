@@ -310,3 +310,141 @@ fn messages_name_the_real_fault() {
         assert!(help.contains(limit), "--help lacks '{limit}'");
     }
 }
+
+#[test]
+fn an_unfinished_replacement_keeps_the_folder_it_replaces_until_its_marker_lets_go() {
+    // A replacement built in place lists its backup in its marker until it finishes; a
+    // process that died (pid above Linux's largest) left both behind.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let backup = tmp.path().join(".run.old-4999999-7");
+    std::fs::create_dir(&backup).unwrap();
+    std::fs::write(backup.join("a.txt"), "the finished run").unwrap();
+    std::fs::create_dir(&dir).unwrap();
+    let marker = Marker::new("test", ["b.txt"]).replacing(vec![".run.old-4999999-7".into()]);
+    std::fs::write(dir.join(MARKER_FILE), marker.to_bytes()).unwrap();
+    let notes = folder::clean_stale_siblings(&dir).unwrap();
+    assert!(backup.join("a.txt").exists(), "the kept run was removed");
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("rm -r") && notes[0].contains(".run.old-4999999-7"),
+        "{notes:?}"
+    );
+    assert_eq!(folder::pending_backups(&dir), vec![backup.clone()]);
+    // Once finished (the marker no longer lists it), the backup goes.
+    std::fs::write(
+        dir.join(MARKER_FILE),
+        Marker::new("test", ["b.txt"]).to_bytes(),
+    )
+    .unwrap();
+    folder::clean_stale_siblings(&dir).unwrap();
+    assert!(!backup.exists());
+}
+
+#[test]
+fn with_two_backups_and_no_folder_the_newest_is_put_back_and_keeps_the_older() {
+    // `--force` over an unfinished replacement: the newest backup is that replacement, which
+    // lists the first run's backup; both processes died before the newest folder existed.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    let first = tmp.path().join(".run.old-4999999-1");
+    let second = tmp.path().join(".run.old-4999998-2");
+    std::fs::create_dir(&first).unwrap();
+    std::fs::write(first.join("a.txt"), "finished").unwrap();
+    std::fs::create_dir(&second).unwrap();
+    let marker = Marker::new("test", ["a.txt"]).replacing(vec![".run.old-4999999-1".into()]);
+    std::fs::write(second.join(MARKER_FILE), marker.to_bytes()).unwrap();
+    folder::clean_stale_siblings(&dir).unwrap();
+    assert!(
+        dir.join(MARKER_FILE).exists(),
+        "the newest backup was not put back"
+    );
+    assert!(first.join("a.txt").exists(), "the finished run was removed");
+}
+
+#[test]
+fn force_checks_every_depth_and_sub_folders_against_their_own_markers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let write = |path: &str, bytes: &[u8]| {
+        let path = dir.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    let marker = Marker::new("test", ["a.json", "w/layer*_W.npy", "nested"]);
+    write(MARKER_FILE, &marker.to_bytes());
+    write("a.json", b"{}");
+    write("w/layer1_W.npy", b"");
+    write("w/.layer2_W.npy.tmp-12-345", b"");
+    write(
+        "nested/.vrg-rbm-output.json",
+        &Marker::new("inner", ["x.png"]).to_bytes(),
+    );
+    write("nested/x.png", b"");
+    std::fs::create_dir_all(dir.join("empty/deeper")).unwrap();
+    folder::ensure_replaceable(&dir, "test").unwrap();
+    for (path, shown) in [
+        ("w/notes.txt", "'w/notes.txt'"),
+        ("nested/notes.txt", "'nested/notes.txt'"),
+        ("empty/deeper/notes.txt", "'empty/deeper/notes.txt'"),
+        ("w/sub/layer1_W.npy", "'w/sub/layer1_W.npy'"),
+    ] {
+        write(path, b"mine");
+        let e = folder::ensure_replaceable(&dir, "test")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(shown), "{path}: {e}");
+        std::fs::remove_file(dir.join(path)).unwrap();
+    }
+    // A marker from before layouts lists only the top: files inside its sub-folders cannot
+    // be told from a user's, so it is refused with a way out.
+    let mut old: serde_json::Value = serde_json::from_slice(&marker.to_bytes()).unwrap();
+    old.as_object_mut().unwrap().remove("layout");
+    old["entries"] = serde_json::json!(["a.json", "w", "nested", "empty"]);
+    write(MARKER_FILE, &serde_json::to_vec(&old).unwrap());
+    let e = folder::ensure_replaceable(&dir, "test")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("older version") && e.contains("'w'"), "{e}");
+}
+
+#[test]
+fn a_file_as_the_destination_is_refused_with_or_without_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("afile"), "x").unwrap();
+    for force in ["", "--force"] {
+        let extra: Vec<&str> = [force].into_iter().filter(|f| !f.is_empty()).collect();
+        let o = generate("afile", "1", &extra, tmp.path());
+        assert_refused(&o, "it is a file, not a folder, and is never replaced");
+        assert!(!stderr(&o).contains("pass --force"), "{}", stderr(&o));
+    }
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("afile")).unwrap(),
+        "x"
+    );
+}
+
+#[test]
+fn an_impossible_sample_count_is_refused_naming_the_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = ising_data(
+        &[
+            "generate",
+            "--dim",
+            "2",
+            "--size",
+            "40",
+            "--coupling",
+            "0.408",
+            "--samples",
+            "1000000000000",
+            "--seed",
+            "1",
+            "--out",
+            "huge",
+        ],
+        tmp.path(),
+    );
+    assert_refused(&o, "bytes of memory");
+    assert!(!tmp.path().join("huge").exists());
+}

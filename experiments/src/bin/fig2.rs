@@ -41,13 +41,16 @@ struct Args {
     /// Ring size for the sampling check (a power of two from 8 to 65 536).
     #[arg(long, default_value_t = 64)]
     ring: usize,
-    /// J(0) of the sampling check.
+    /// J(0) of the sampling check (above 0, at most 10).
     #[arg(long, default_value_t = 1.0)]
     j0: f64,
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
 }
+
+/// The largest J(0) accepted, as `mapping`'s largest coupling.
+const MAX_J0: f64 = 10.0;
 
 #[derive(Serialize)]
 struct Flow {
@@ -112,8 +115,11 @@ fn run() -> Result<()> {
     if args.samples < 2 {
         bail!("--samples must be at least 2");
     }
-    if !(args.j0.is_finite() && args.j0 > 0.0) {
-        bail!("--j0 must be a positive coupling, got {}", args.j0);
+    if !(args.j0.is_finite() && args.j0 > 0.0 && args.j0 <= MAX_J0) {
+        bail!(
+            "--j0 must be above 0 and at most {MAX_J0} (beyond, the decimation identity's check overflows), got {}",
+            args.j0
+        );
     }
     let mut out = RunOutput::new("fig2", &args.out, args.force)?;
     println!("{NOTE}");

@@ -409,6 +409,10 @@ impl Trained<'_> {
             rbm::noise::key(&[config.training.seed, 1, 7]),
             self.device,
         )?;
+        if let Some(why) = &quality.inconsistent {
+            println!("layer 1: no likelihood result: {why}");
+            return Ok(quality);
+        }
         let (f, r) = (
             &quality.log_partition_forward,
             &quality.log_partition_reverse,

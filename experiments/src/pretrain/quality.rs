@@ -52,6 +52,39 @@ pub struct FirstLayerQuality {
     pub kl_per_spin_reverse: Estimate,
     /// Wall time of the estimate, seconds.
     pub seconds: f64,
+    /// Why the estimates above are not results, when they are not: the forward ln Z (from
+    /// below in expectation) above the reverse one (from above) by more than
+    /// [`BRACKET_SIGMAS`] of their combined error, or errors that are not finite; the AIS
+    /// ladder did not reach the model's distribution, and the error bars mean nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inconsistent: Option<String>,
+}
+
+/// How many combined standard errors the forward ln Z may lie above the reverse one before
+/// the two are called inconsistent.
+pub const BRACKET_SIGMAS: f64 = 4.0;
+
+/// Why the forward and reverse ln Z of one model contradict each other, if they do.
+pub fn bracket_inconsistency(forward: &AisEstimate, reverse: &AisEstimate) -> Option<String> {
+    let sigma = forward.std_error.hypot(reverse.std_error);
+    let excess = forward.log_partition - reverse.log_partition;
+    let values = forward.log_partition.is_finite() && reverse.log_partition.is_finite();
+    if !(values && sigma.is_finite()) {
+        return Some(format!(
+            "the ln Z estimates are not finite numbers with finite errors ({} ± {} forward, {} ± {} reverse)",
+            forward.log_partition, forward.std_error, reverse.log_partition, reverse.std_error
+        ));
+    }
+    (excess > BRACKET_SIGMAS * sigma).then(|| {
+        format!(
+            "the forward ln Z {:.2} ± {:.2} (from below) lies above the reverse {:.2} ± {:.2} (from above) by {:.0} standard errors: AIS did not reach this model's distribution, so ln Z, the NLL and the KL are not results and their error bars mean nothing",
+            forward.log_partition,
+            forward.std_error,
+            reverse.log_partition,
+            reverse.std_error,
+            excess / sigma.max(f64::MIN_POSITIVE)
+        )
+    })
 }
 
 /// The quality of `rbm`, the first layer of a stack trained on samples of the periodic
@@ -109,6 +142,7 @@ pub fn first_layer_quality(
         entropy_per_spin: entropy,
         kl_per_spin_forward: kl(nll_forward),
         kl_per_spin_reverse: kl(nll_reverse),
+        inconsistent: bracket_inconsistency(&forward, &reverse),
         log_partition_forward: forward,
         log_partition_reverse: reverse,
         seconds: start.elapsed().as_secs_f64(),
