@@ -734,3 +734,42 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn the_edges_of_the_accepted_ranges_train_the_small_config_to_finite_numbers() {
+    // Every accepted value must give numbers: the corners of the ranges fig3 --help states.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    for (name, penalty, coupling) in [("strong", 1.0, 0.408), ("free", 0.0, 100.0)] {
+        config_with(root, &format!("{name}.json"), |c| {
+            c["init_std"] = 1.0.into();
+            c["data"]["coupling"] = coupling.into();
+            c["training"]["learning_rate"] = 1.0.into();
+            c["training"]["momentum"] = 0.99.into();
+            c["training"]["cd"]["l1"] = penalty.into();
+            c["training"]["cd"]["l2"] = penalty.into();
+        });
+        let config = format!("{name}.json");
+        assert_ok(&run(FIG3, &fig3_args(&config, name, &[]), root));
+        let metrics: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join(name).join("metrics.json")).unwrap())
+                .unwrap();
+        for layer in metrics["layers"].as_array().unwrap() {
+            for epoch in layer["epochs"].as_array().unwrap() {
+                for (metric, value) in epoch["values"].as_object().unwrap() {
+                    assert!(value.is_number(), "{name}: {metric} is {value}");
+                }
+            }
+        }
+        let q = &metrics["first_layer_quality"];
+        for key in ["log_partition_forward", "log_partition_reverse"] {
+            assert!(q[key]["log_partition"].is_number(), "{name}: {key}: {q}");
+        }
+        for layer in 1..=2 {
+            let path = root.join(name).join(format!("weights/layer{layer}_W.npy"));
+            let (_, w) =
+                ising_data::npy::decode_f32(&path, &std::fs::read(&path).unwrap()).unwrap();
+            assert!(w.iter().all(|x| x.is_finite()), "{name}: layer {layer}");
+        }
+    }
+}

@@ -31,7 +31,11 @@ struct Args {
     /// A preset from experiments/configs: paper (the default) or quick.
     #[arg(long, conflicts_with = "config")]
     preset: Option<String>,
-    /// A configuration file instead of a preset.
+    /// A configuration file instead of a preset. Its numbers must lie in these ranges:
+    /// init_std 0 to 1, training.learning_rate above 0 to 1, training.momentum 0 to below 1,
+    /// training.cd.l1 and l2 0 to 1, data.valid_fraction 0 to below 0.9, data.coupling ≥ 0
+    /// (as far as the exact values stay finite), data.samples at least 10 and within memory
+    /// (5 bytes a spin).
     #[arg(long)]
     config: Option<PathBuf>,
     /// Run folder (must not exist, unless --resume or --force).
