@@ -248,7 +248,7 @@ fn a_folder_holding_another_plan_is_refused_with_nothing_lost() {
     std::fs::create_dir(&foreign).unwrap();
     std::fs::write(foreign.join("data.txt"), "mine").unwrap();
     let o = sweep(&["plan", s(&tiny()), "--out", s(&foreign), "--force"]);
-    assert_refused(&o, "not written by this workspace's programs");
+    assert_refused(&o, "is not a sweep folder");
     assert_eq!(std::fs::read(foreign.join("data.txt")).unwrap(), b"mine");
     // A run's config edited after planning is refused by `run`.
     std::fs::write(

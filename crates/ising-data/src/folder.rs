@@ -595,12 +595,20 @@ pub fn move_aside(dir: &Path, program: &str) -> Result<PathBuf> {
 /// The backups that the marker of `dir` lists as replaced and that still exist beside it
 /// ([`Marker::replaces`]), as paths.
 pub fn pending_backups(dir: &Path) -> Vec<PathBuf> {
+    let own = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+    // Only names of `dir`'s own backups count: a damaged marker never points elsewhere.
+    let is_backup = |name: &String| {
+        sibling_parts(name).is_some_and(|(target, tag, _)| {
+            tag == "old" && Some(target) == own.as_deref() && !name.contains('/')
+        })
+    };
     Marker::read(dir)
         .ok()
         .flatten()
         .map(|m| m.replaces)
         .unwrap_or_default()
         .into_iter()
+        .filter(is_backup)
         .map(|name| dir.with_file_name(name))
         .filter(|p| std::fs::symlink_metadata(p).is_ok())
         .collect()

@@ -331,6 +331,21 @@ fn an_unfinished_replacement_keeps_the_folder_it_replaces_until_its_marker_lets_
         "{notes:?}"
     );
     assert_eq!(folder::pending_backups(&dir), vec![backup.clone()]);
+    // A damaged marker naming anything but this folder's own backups names nothing to remove.
+    let victim = tmp.path().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    let bad = Marker::new("test", ["b.txt"]).replacing(vec![
+        "../victim".into(),
+        "victim".into(),
+        ".other.old-4999999-7".into(),
+        ".run.tmp-4999999-7".into(),
+    ]);
+    std::fs::write(dir.join(MARKER_FILE), bad.to_bytes()).unwrap();
+    assert_eq!(
+        folder::pending_backups(&dir),
+        Vec::<std::path::PathBuf>::new()
+    );
+    std::fs::write(dir.join(MARKER_FILE), marker.to_bytes()).unwrap();
     // Once finished (the marker no longer lists it), the backup goes.
     std::fs::write(
         dir.join(MARKER_FILE),
