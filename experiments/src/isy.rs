@@ -170,6 +170,23 @@ impl IsyOptions {
         if self.starts < 2 {
             bail!("--starts must be at least 2 for an error bar, got 1");
         }
+        let units = (self.size as u128).pow(2);
+        let model = units
+            .saturating_mul(self.hidden as u128)
+            .saturating_mul(32)
+            .saturating_add(
+                (self.batch_size as u128)
+                    .saturating_add(self.starts as u128)
+                    .saturating_mul(units.saturating_add(self.hidden as u128))
+                    .saturating_mul(16),
+            );
+        ising_data::memory::check_fits(
+            &format!(
+                "an RBM of {units} visible and {} hidden units (--hidden) with batches of {} and {} flow chains",
+                self.hidden, self.batch_size, self.starts
+            ),
+            (model < u128::MAX).then_some(model),
+        )?;
         if self.samples_per_temperature < self.chains {
             bail!(
                 "--samples must be at least {} (one sample per independent Monte Carlo chain at each temperature), got {}",

@@ -135,6 +135,42 @@ impl QualityOptions {
     }
 }
 
+impl QualityOptions {
+    /// Refuses sampling that could not fit in memory for layers at most `units` wide, before
+    /// any allocation: the tempered replicas of every chain (states and probabilities), the
+    /// recorded configurations, and the AIS runs (four bytes a value).
+    ///
+    /// # Errors
+    /// Naming the settings and the bytes.
+    pub fn check_memory(&self, units: usize) -> Result<()> {
+        let g = &self.gibbs;
+        let units = units as u128;
+        let live = (self.replicas as u128)
+            .saturating_mul(g.chains as u128)
+            .saturating_mul(units)
+            .saturating_mul(16);
+        let records = (g.chains as u128)
+            .saturating_mul(g.records() as u128)
+            .saturating_mul(units)
+            .saturating_mul(4);
+        let ais = (self.ais_runs as u128)
+            .saturating_mul(self.ais_repetitions as u128)
+            .saturating_mul(units)
+            .saturating_mul(16);
+        let bytes = live.saturating_add(records).saturating_add(ais);
+        let what = format!(
+            "sampling {} chains × {} replicas, {} records each, and {} × {} AIS runs, for layers of up to {units} units",
+            g.chains,
+            self.replicas,
+            g.records(),
+            self.ais_runs,
+            self.ais_repetitions
+        );
+        ising_data::memory::check_fits(&what, (bytes < u128::MAX).then_some(bytes))?;
+        Ok(())
+    }
+}
+
 /// ln Ẑ as an [`Estimate`] for the likelihood formulas.
 fn estimate(z: &AisRepeated) -> Estimate {
     Estimate {
@@ -603,6 +639,7 @@ pub fn assess(
 
     stage("reading the run and its data");
     let (config, dbn) = load_run(dir, device)?;
+    options.check_memory(config.layers.iter().copied().max().unwrap_or(0))?;
     let stored = load_run_dataset(dir, &config, datasets)?;
     let (l, k) = (config.data.size, config.data.coupling);
     let lattice = Lattice::Square { l };

@@ -108,7 +108,17 @@ fn finished_run() -> tempfile::TempDir {
 /// Starts `fig3 args` in `root`, sends SIGINT once a line of its standard output satisfies
 /// `trigger`, and returns what it printed on standard error and its exit status.
 fn interrupt_fig3(root: &Path, args: &[&str], trigger: impl Fn(&str) -> bool) -> (String, i32) {
-    let mut child = Command::new(FIG3)
+    interrupt(FIG3, root, args, trigger)
+}
+
+/// [`interrupt_fig3`] for any binary.
+fn interrupt(
+    binary: &str,
+    root: &Path,
+    args: &[&str],
+    trigger: impl Fn(&str) -> bool,
+) -> (String, i32) {
+    let mut child = Command::new(binary)
         .args(args)
         .current_dir(root)
         .stdin(Stdio::null())
@@ -564,6 +574,63 @@ const CASES: &[Case] = &[
         says: &["data.samples = 1000000000000", "bytes of memory"],
     },
     Case {
+        issue: "4 (fresh trial): a layer too wide for memory aborted",
+        prepare: |r| {
+            bad_config(r, |c| {
+                c["layers"] = serde_json::json!([64, 1_000_000_000u64, 4])
+            })
+        },
+        binary: FIG3,
+        args: &[
+            "--config",
+            "bad.json",
+            "--out",
+            "wide",
+            "--datasets",
+            "datasets",
+        ],
+        says: &["the stack [64, 1000000000, 4]", "bytes of memory"],
+    },
+    Case {
+        issue: "4 (fresh trial): cd.k too large for memory aborted",
+        prepare: |r| {
+            bad_config(r, |c| {
+                c["training"]["cd"]["k"] = 1_000_000_000_000u64.into()
+            })
+        },
+        binary: FIG3,
+        args: &[
+            "--config",
+            "bad.json",
+            "--out",
+            "k",
+            "--datasets",
+            "datasets",
+        ],
+        says: &["cd.k = 1000000000000", "bytes of memory"],
+    },
+    Case {
+        issue: "4 (fresh trial): quality with more chains than memory aborted",
+        prepare: nothing,
+        binary: QUALITY,
+        args: &[
+            "--run",
+            "run",
+            "--datasets",
+            "datasets",
+            "--chains",
+            "1000000000",
+        ],
+        says: &["sampling 1000000000 chains", "bytes of memory"],
+    },
+    Case {
+        issue: "4 (fresh trial): isy_flow with more hidden units than memory aborted",
+        prepare: nothing,
+        binary: ISY_FLOW,
+        args: &["--hidden", "1000000000", "--out", "isy"],
+        says: &["1000000000 hidden units (--hidden)", "bytes of memory"],
+    },
+    Case {
         issue: "5: rg on a same-named dataset of other settings",
         prepare: other_data,
         binary: RG,
@@ -772,4 +839,24 @@ fn the_edges_of_the_accepted_ranges_train_the_small_config_to_finite_numbers() {
             assert!(w.iter().all(|x| x.is_finite()), "{name}: layer {layer}");
         }
     }
+}
+
+#[test]
+fn the_hint_after_an_interrupted_sweep_keeps_its_datasets_folder() {
+    // Following the hint regenerated the data elsewhere: it dropped --datasets.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("sweeps/tiny.json");
+    assert_ok(&run(
+        SWEEP,
+        &["plan", spec.to_str().unwrap(), "--out", "sw"],
+        root,
+    ));
+    let args = ["run", "sw", "--datasets", "shared-data"];
+    let (message, code) = interrupt(SWEEP, root, &args, |l| l.starts_with("started"));
+    assert_eq!(code, 130, "{message}");
+    assert!(
+        message.contains("`sweep run sw --jobs 1 --datasets shared-data`"),
+        "{message}"
+    );
 }

@@ -34,6 +34,9 @@ pub enum IsingDataError {
         /// Why it may not be replaced.
         reason: String,
     },
+    /// A request that needs more memory than the machine has.
+    #[error("{0}")]
+    Memory(String),
     /// The output folder exists and overwriting it was not asked for.
     #[error("{} already exists (pass --force to replace it)", path.display())]
     Exists {

@@ -17,15 +17,15 @@ pub fn available_bytes() -> Option<u64> {
 /// only sizes beyond the address space are refused.
 ///
 /// # Errors
-/// [`IsingDataError::Config`] naming `what`, the bytes needed and the bytes available.
+/// [`IsingDataError::Memory`] naming `what`, the bytes needed and the bytes available.
 pub fn check_fits(what: &str, bytes: Option<u128>) -> Result<()> {
     let limit = available_bytes().map_or(u128::from(u64::MAX), u128::from);
     match bytes {
         Some(b) if b <= limit => Ok(()),
-        Some(b) => Err(IsingDataError::Config(format!(
+        Some(b) => Err(IsingDataError::Memory(format!(
             "{what} needs about {b} bytes of memory, more than the {limit} bytes available"
         ))),
-        None => Err(IsingDataError::Config(format!(
+        None => Err(IsingDataError::Memory(format!(
             "{what} needs more bytes of memory than can be counted"
         ))),
     }

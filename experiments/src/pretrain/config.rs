@@ -88,6 +88,7 @@ impl PretrainConfig {
             ),
             (d.samples as u128).checked_mul(sites * 5),
         )?;
+        self.check_model_memory()?;
         if !(self.init_std.is_finite() && (0.0..=MAX_INIT_STD).contains(&self.init_std)) {
             bail!(
                 "init_std must be between 0 and {MAX_INIT_STD}, got {}: larger initial weights saturate every unit, and the likelihood estimates lose their meaning",
@@ -131,6 +132,42 @@ impl PretrainConfig {
                 self.training.batch_size
             );
         }
+        Ok(())
+    }
+
+    /// Refuses a stack whose training could not fit in memory, before any allocation: per
+    /// layer its parameters with their gradients, optimiser state and copies (eight times four
+    /// bytes a weight), the rows it hands to the next layer, the persistent chains and the
+    /// random numbers of one step (k Gibbs steps of a batch).
+    fn check_model_memory(&self) -> Result<()> {
+        let tc = &self.training;
+        let mut bytes: u128 = 0;
+        for pair in self.layers.windows(2) {
+            let (nv, nh) = (pair[0] as u128, pair[1] as u128);
+            let units = nv + nh;
+            let chains = if tc.cd.persistent {
+                tc.cd.chains as u128
+            } else {
+                0
+            };
+            let noise = (tc.cd.k as u128)
+                .saturating_mul(tc.batch_size as u128)
+                .saturating_mul(units);
+            bytes = bytes
+                .saturating_add(nv.saturating_mul(nh).saturating_mul(32))
+                .saturating_add(
+                    (self.data.samples as u128)
+                        .saturating_mul(nh)
+                        .saturating_mul(4),
+                )
+                .saturating_add(chains.saturating_mul(units).saturating_mul(4))
+                .saturating_add(noise.saturating_mul(8));
+        }
+        let what = format!(
+            "the stack {:?} (cd.k = {}, training.batch_size = {}, cd.chains = {}, data.samples = {})",
+            self.layers, tc.cd.k, tc.batch_size, tc.cd.chains, self.data.samples
+        );
+        ising_data::memory::check_fits(&what, (bytes < u128::MAX).then_some(bytes))?;
         Ok(())
     }
 
