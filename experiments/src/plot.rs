@@ -400,3 +400,22 @@ pub fn image_grid(title: &str, panels: &[ImagePanel], cols: usize, panel: u32) -
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_that_are_not_finite_never_reach_plotters() {
+        // A NaN or infinite point once sent plotters' tick computation into an endless loop.
+        let nan = Series::new("nan", vec![(1.0, f64::NAN), (2.0, f64::INFINITY)]);
+        assert!(line_chart("t", "x", "y", &[nan], false).is_err());
+        let mixed = Series::new("mixed", vec![(1.0, 0.5), (2.0, f64::NAN), (3.0, 0.25)]);
+        assert!(line_chart("t", "x", "y", &[mixed.clone()], false).is_ok());
+        assert!(line_chart("t", "x", "y", &[mixed], true).is_ok());
+        let huge = Series::new("huge", vec![(1.0, -f64::MAX), (2.0, f64::MAX)]);
+        assert!(line_chart("t", "x", "y", &[huge], false).is_err());
+        assert!(check_range("t", 0.0, 1.0).is_ok());
+        assert!(check_range("t", 1.0, 1.0).is_err());
+    }
+}

@@ -19,6 +19,7 @@ const QUALITY: &str = env!("CARGO_BIN_EXE_quality");
 const RG: &str = env!("CARGO_BIN_EXE_rg");
 const SWEEP: &str = env!("CARGO_BIN_EXE_sweep");
 const ISY_FLOW: &str = env!("CARGO_BIN_EXE_isy_flow");
+const FIG2: &str = env!("CARGO_BIN_EXE_fig2");
 
 /// The longest any refused command may take before the test calls it hung.
 const HANG: Duration = Duration::from_secs(120);
@@ -673,6 +674,13 @@ const CASES: &[Case] = &[
         says: &["l2 must be between 0 and 1"],
     },
     Case {
+        issue: "6: fig2 --j0 1e6 wrote null (mapping capped its coupling, fig2 did not)",
+        prepare: nothing,
+        binary: FIG2,
+        args: &["--out", "f2", "--j0", "1e6"],
+        says: &["--j0 must be above 0 and at most 10"],
+    },
+    Case {
         issue: "8: a sweep axis on a key with '_' did not say to give it a name",
         prepare: |r| {
             let spec = r#"{"base": {"preset": "quick"},
@@ -859,4 +867,50 @@ fn the_hint_after_an_interrupted_sweep_keeps_its_datasets_folder() {
         message.contains("`sweep run sw --jobs 1 --datasets shared-data`"),
         "{message}"
     );
+}
+
+#[test]
+fn an_inverted_ln_z_bracket_is_not_reported_as_a_result() {
+    // ln Z 1.26e12 ± 1.00 (forward) against 1.07e12 ± 1.00 (reverse) was printed as a result.
+    use experiments::pretrain::quality::bracket_inconsistency;
+    use rbm::eval::ais::AisEstimate;
+    let ais = |log_partition: f64, std_error: f64| AisEstimate {
+        log_partition,
+        std_error,
+        log_partition_base: 0.0,
+        effective_sample_size: 10.0,
+    };
+    let why = bracket_inconsistency(&ais(1.26e12, 1.0), &ais(1.07e12, 1.0)).unwrap();
+    assert!(
+        why.contains("standard errors") && why.contains("not results"),
+        "{why}"
+    );
+    assert!(bracket_inconsistency(&ais(1.0, f64::NAN), &ais(2.0, 0.1)).is_some());
+    // The paper preset's bracket (forward below reverse) and an overlap within 4σ pass.
+    assert!(bracket_inconsistency(&ais(2944.78, 0.94), &ais(2945.69, 0.40)).is_none());
+    assert!(bracket_inconsistency(&ais(2327.68, 0.58), &ais(2326.70, 0.43)).is_none());
+
+    // A run at the edges of the ranges whose AIS does not converge says so instead.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    config_with(root, "fast.json", |c| {
+        c["init_std"] = 1.0.into();
+        c["training"]["learning_rate"] = 1.0.into();
+        c["training"]["momentum"] = 0.99.into();
+        c["training"]["cd"]["l1"] = 0.0.into();
+    });
+    let o = run(FIG3, &fig3_args("fast.json", "fast", &[]), root);
+    assert_ok(&o);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("fast/metrics.json")).unwrap()).unwrap();
+    let q = &metrics["first_layer_quality"];
+    match q["inconsistent"].as_str() {
+        Some(why) => {
+            assert!(out.contains("layer 1: no likelihood result"), "{out}");
+            assert!(!out.contains("held-out KL per spin"), "{out}");
+            assert!(why.contains("standard errors"), "{why}");
+        }
+        None => assert!(out.contains("held-out KL per spin"), "{out}"),
+    }
 }
