@@ -411,7 +411,7 @@ mod tests {
         let nan = Series::new("nan", vec![(1.0, f64::NAN), (2.0, f64::INFINITY)]);
         assert!(line_chart("t", "x", "y", &[nan], false).is_err());
         let mixed = Series::new("mixed", vec![(1.0, 0.5), (2.0, f64::NAN), (3.0, 0.25)]);
-        assert!(line_chart("t", "x", "y", &[mixed.clone()], false).is_ok());
+        assert!(line_chart("t", "x", "y", std::slice::from_ref(&mixed), false).is_ok());
         assert!(line_chart("t", "x", "y", &[mixed], true).is_ok());
         let huge = Series::new("huge", vec![(1.0, -f64::MAX), (2.0, f64::MAX)]);
         assert!(line_chart("t", "x", "y", &[huge], false).is_err());

@@ -355,27 +355,7 @@ fn fig3_checks_its_inputs_and_destination_before_creating_anything() {
     // A dataset under the expected name made with other settings: the differing field is
     // named.
     std::fs::remove_dir(root.join("datasets").join(name)).unwrap();
-    let mut other =
-        ising_data::GenerateConfig::new(ising_data::Lattice::Square { l: 8 }, 0.408, 3000, 3);
-    other.chains = 4;
-    let generated = ising_data::generate::generate(&other, &|_| {}).unwrap();
-    let measured = ising_data::observables::measure(
-        &other.lattice,
-        &generated.chains(),
-        ising_data::observables::MeasureOptions {
-            coupling: 0.408,
-            field: 0.0,
-            correlation: false,
-            bins_per_chain: 4,
-        },
-    );
-    ising_data::store::write_dataset(
-        &root.join("datasets").join(name),
-        &generated,
-        measured,
-        false,
-    )
-    .unwrap();
+    common::other_dataset(&root.join("datasets").join(name), false);
     assert_refused(&fig3(root, &config, "b", &[]), "chains (4 vs 8)");
     assert!(!root.join("b").exists());
 }

@@ -216,17 +216,7 @@ fn sigint_without_a_terminal_stops_after_the_current_step_and_resumes_bit_for_bi
     for line in stdout.lines() {
         let line = line.unwrap();
         if !sent && line.starts_with("layer 1 (64→16) epoch    5 valid") {
-            // `kill -INT PID`, through python3 (already needed here) rather than a `kill`
-            // program that a minimal machine may lack.
-            let kill = Command::new("python3")
-                .args([
-                    "-c",
-                    "import os, signal, sys; os.kill(int(sys.argv[1]), signal.SIGINT)",
-                    &child.id().to_string(),
-                ])
-                .status()
-                .expect("python3 runs");
-            assert!(kill.success());
+            common::send_sigint(child.id());
             sent = true;
         }
         assert!(start.elapsed() < Duration::from_secs(300), "timed out");

@@ -134,15 +134,7 @@ fn interrupt(
     for line in stdout.lines() {
         let line = line.unwrap();
         if !sent && trigger(&line) {
-            let kill = Command::new("python3")
-                .args([
-                    "-c",
-                    "import os, signal, sys; os.kill(int(sys.argv[1]), signal.SIGINT)",
-                    &child.id().to_string(),
-                ])
-                .status()
-                .expect("python3 runs");
-            assert!(kill.success());
+            common::send_sigint(child.id());
             sent = true;
         }
         assert!(start.elapsed() < Duration::from_secs(300), "timed out");
@@ -497,21 +489,7 @@ fn poison(root: &Path, file: &str, value: f32) {
 /// Replaces the run's dataset by one of the same name made with 4 chains instead of 8.
 fn other_data(root: &Path) {
     let dir = root.join("datasets/ising2d-L8-K0.408-n3000-seed3");
-    let mut other =
-        ising_data::GenerateConfig::new(ising_data::Lattice::Square { l: 8 }, 0.408, 3000, 3);
-    other.chains = 4;
-    let generated = ising_data::generate::generate(&other, &|_| {}).unwrap();
-    let measured = ising_data::observables::measure(
-        &other.lattice,
-        &generated.chains(),
-        ising_data::observables::MeasureOptions {
-            coupling: 0.408,
-            field: 0.0,
-            correlation: false,
-            bins_per_chain: 4,
-        },
-    );
-    ising_data::store::write_dataset(&dir, &generated, measured, true).unwrap();
+    common::other_dataset(&dir, true);
 }
 
 /// Writes `null` for the first recorded metric of layer 1 in metrics.json (a diverged run).

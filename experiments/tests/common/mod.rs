@@ -13,3 +13,39 @@ pub const SMALL_CONFIG: &str = r#"{
                "learning_rate": 0.1, "schedule": {"kind": "constant"}, "momentum": 0.5,
                "batch_size": 50, "epochs": 8, "seed": 5}
 }"#;
+
+/// Sends SIGINT to process `pid` (`kill -INT PID`, through python3, which the interrupt tests
+/// already need, rather than a `kill` program that a minimal machine may lack).
+#[allow(dead_code)]
+pub fn send_sigint(pid: u32) {
+    let kill = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import os, signal, sys; os.kill(int(sys.argv[1]), signal.SIGINT)",
+            &pid.to_string(),
+        ])
+        .status()
+        .expect("python3 runs");
+    assert!(kill.success());
+}
+
+/// Writes into `dir` a dataset under the small config's name made with other settings: 4
+/// Monte Carlo chains instead of 8 (`force` replaces one there).
+#[allow(dead_code)]
+pub fn other_dataset(dir: &std::path::Path, force: bool) {
+    let mut other =
+        ising_data::GenerateConfig::new(ising_data::Lattice::Square { l: 8 }, 0.408, 3000, 3);
+    other.chains = 4;
+    let generated = ising_data::generate::generate(&other, &|_| {}).unwrap();
+    let measured = ising_data::observables::measure(
+        &other.lattice,
+        &generated.chains(),
+        ising_data::observables::MeasureOptions {
+            coupling: 0.408,
+            field: 0.0,
+            correlation: false,
+            bins_per_chain: 4,
+        },
+    );
+    ising_data::store::write_dataset(dir, &generated, measured, force).unwrap();
+}
