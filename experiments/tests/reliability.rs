@@ -267,7 +267,7 @@ fn a_force_replacement_that_fails_on_a_full_disk_keeps_the_old_run_and_says_wher
     let disk = tmp.path().join("disk");
     // A real full disk where a tmpfs can be mounted; else writes past a file-size limit fail
     // the same way (EFBIG instead of ENOSPC).
-    let tmpfs = Tmpfs::mount(&disk, 1024);
+    let tmpfs = Tmpfs::mount(&disk, 2048);
     std::fs::create_dir_all(&disk).unwrap();
     let root = disk.as_path();
     config_with(root, "small.json", |_| {});
