@@ -205,15 +205,7 @@ pub fn check_mapping(host: &HostRbm, hamiltonian: &[f64]) -> MappingReport {
         .map(|(v, &hv)| hs.iter().map(|h| -host.energy(v, h) + hv).collect())
         .collect();
 
-    // Eq. 6 and Eq. 21.
-    let mut max21 = 0.0f64;
-    let mut h_rg = Vec::with_capacity(hs.len());
-    for (b, h) in hs.iter().enumerate() {
-        let terms: Vec<f64> = (0..vs.len()).map(|a| t[a][b] - hamiltonian[a]).collect();
-        let rg = -log_sum_exp(&terms);
-        max21 = max21.max((rg - host.hidden_free_energy(h)).abs());
-        h_rg.push(rg);
-    }
+    let (max21, h_rg) = eq21(host, &hs, &t, hamiltonian);
     // Eq. 22, Eq. 9.
     let mut max22 = 0.0f64;
     let mut log_traces = Vec::with_capacity(vs.len());
@@ -279,6 +271,20 @@ pub fn check_mapping(host: &HostRbm, hamiltonian: &[f64]) -> MappingReport {
         log_mean_trace: log_sum_exp(&mean_trace_terms),
         kl,
     }
+}
+
+/// Eq. 6 and Eq. 21: H^RG\[h\] = −ln Σ_v e^{T(v,h) − H\[v\]} for every hidden configuration
+/// `hs` (from the tabulated `t`), and its largest deviation from the RBM's hidden free energy.
+fn eq21(host: &HostRbm, hs: &[Vec<f64>], t: &[Vec<f64>], hamiltonian: &[f64]) -> (f64, Vec<f64>) {
+    let mut max21 = 0.0f64;
+    let mut h_rg = Vec::with_capacity(hs.len());
+    for (b, h) in hs.iter().enumerate() {
+        let terms: Vec<f64> = (0..t.len()).map(|a| t[a][b] - hamiltonian[a]).collect();
+        let rg = -log_sum_exp(&terms);
+        max21 = max21.max((rg - host.hidden_free_energy(h)).abs());
+        h_rg.push(rg);
+    }
+    (max21, h_rg)
 }
 
 /// H\[v\] = −K Σ_i v_i v_{i+1} of a periodic ring, for every configuration of `n` spins (±1),

@@ -121,26 +121,7 @@ pub fn line_chart(
     series: &[Series],
     log_y: bool,
 ) -> Result<Vec<u8>> {
-    let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.clone()).collect();
-    if all.is_empty() {
-        return Err(anyhow!("nothing to plot in '{title}'"));
-    }
-    let (mut x0, mut x1) = bounds(all.iter().map(|p| p.0));
-    let (mut y0, mut y1) = bounds(all.iter().map(|p| p.1).filter(|y| !log_y || *y > 0.0));
-    if x1 <= x0 {
-        x0 -= 0.5;
-        x1 += 0.5;
-    }
-    if log_y {
-        y0 = y0.max(1e-300) / 2.0;
-        y1 *= 2.0;
-    } else {
-        let pad = 0.05 * (y1 - y0).max(1e-12);
-        y0 -= pad;
-        y1 += pad;
-    }
-    check_range(title, x0, x1)?;
-    check_range(title, y0, y1)?;
+    let ((x0, x1), (y0, y1)) = line_chart_ranges(title, series, log_y)?;
     // Points that are not finite (a diverged metric) are left out, with their error bars.
     let series: Vec<Series> = series.iter().map(Series::finite).collect();
     let series = &series[..];
@@ -225,6 +206,36 @@ pub fn line_chart(
         }
         Ok(())
     })
+}
+
+/// The axes of [`line_chart`]: the points' bounds (positive y only on a log axis), padded,
+/// and checked.
+fn line_chart_ranges(
+    title: &str,
+    series: &[Series],
+    log_y: bool,
+) -> Result<((f64, f64), (f64, f64))> {
+    let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.clone()).collect();
+    if all.is_empty() {
+        return Err(anyhow!("nothing to plot in '{title}'"));
+    }
+    let (mut x0, mut x1) = bounds(all.iter().map(|p| p.0));
+    let (mut y0, mut y1) = bounds(all.iter().map(|p| p.1).filter(|y| !log_y || *y > 0.0));
+    if x1 <= x0 {
+        x0 -= 0.5;
+        x1 += 0.5;
+    }
+    if log_y {
+        y0 = y0.max(1e-300) / 2.0;
+        y1 *= 2.0;
+    } else {
+        let pad = 0.05 * (y1 - y0).max(1e-12);
+        y0 -= pad;
+        y1 += pad;
+    }
+    check_range(title, x0, x1)?;
+    check_range(title, y0, y1)?;
+    Ok(((x0, x1), (y0, y1)))
 }
 
 /// Checks an axis range `lo..hi` of the figure `title` before plotting: finite ends, a

@@ -536,6 +536,29 @@ fn judge(
         };
         Measured { mean, error }
     });
+    let z = z_scores(&o, exact, data);
+    GeneratorReport {
+        generator: name.into(),
+        swap_acceptance,
+        observables: o,
+        tau_int_energy_sweeps: tau_e,
+        tau_int_abs_magnetization_sweeps: tau_m,
+        r_hat_energy,
+        r_hat_magnetization,
+        equilibrated,
+        coupling_fit,
+        z_scores: z,
+    }
+}
+
+/// The generator's observables `o` against the exact values (energy, specific heat) and
+/// the data's (the rest), as signed z-scores keyed by observable.
+fn z_scores(
+    o: &Observables,
+    exact: &BTreeMap<String, f64>,
+    data: &Observables,
+) -> BTreeMap<String, f64> {
+    let e = o.energy_per_spin;
     let mut z = BTreeMap::new();
     z.insert(
         "energy_per_spin".into(),
@@ -587,18 +610,7 @@ fn judge(
     {
         z.insert(format!("correlation_{r}"), signed_z(*g, d.mean, d.error));
     }
-    GeneratorReport {
-        generator: name.into(),
-        swap_acceptance,
-        observables: o,
-        tau_int_energy_sweeps: tau_e,
-        tau_int_abs_magnetization_sweeps: tau_m,
-        r_hat_energy,
-        r_hat_magnetization,
-        equilibrated,
-        coupling_fit,
-        z_scores: z,
-    }
+    z
 }
 
 /// (generated − reference) / √(σ_gen² + σ_ref²).
@@ -998,6 +1010,13 @@ pub fn figures(report: &QualityReport, samples: &Samples) -> Result<Vec<(String,
             line_chart(title, label, "density", &series, false)?,
         ));
     }
+    out.push(("log_partition.png".into(), log_partition_figure(report)?));
+    Ok(out)
+}
+
+/// ln Z per layer, reverse and forward AIS relative to forward.
+fn log_partition_figure(report: &QualityReport) -> Result<Vec<u8>> {
+    use crate::plot::{Series, line_chart};
     let side = |name: &str, pick: &dyn Fn(&LayerPartition) -> &AisRepeated| Series {
         name: name.into(),
         points: report
@@ -1018,18 +1037,14 @@ pub fn figures(report: &QualityReport, samples: &Samples) -> Result<Vec<(String,
                 .collect(),
         ),
     };
-    out.push((
-        "log_partition.png".into(),
-        line_chart(
-            "ln Z per layer: reverse and forward AIS, relative to forward",
-            "layer",
-            "ln Ẑ − ln Ẑ_forward (nats)",
-            &[
-                side("forward AIS (from below)", &|p| &p.log_partition_forward),
-                side("reverse AIS (from above)", &|p| &p.log_partition_reverse),
-            ],
-            false,
-        )?,
-    ));
-    Ok(out)
+    line_chart(
+        "ln Z per layer: reverse and forward AIS, relative to forward",
+        "layer",
+        "ln Ẑ − ln Ẑ_forward (nats)",
+        &[
+            side("forward AIS (from below)", &|p| &p.log_partition_forward),
+            side("reverse AIS (from above)", &|p| &p.log_partition_reverse),
+        ],
+        false,
+    )
 }

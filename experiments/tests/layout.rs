@@ -25,11 +25,6 @@ const TO_SPLIT: &[(&str, &str, usize)] = &[
     ("experiments/src/sweep/run.rs", "run_local", 131),
     ("experiments/src/isy.rs", "run", 131),
     ("crates/rbm/src/eval/tempering.rs", "run", 120),
-    ("experiments/src/quality.rs", "figures", 119),
-    ("experiments/src/plot.rs", "line_chart", 112),
-    ("experiments/src/bin/quality.rs", "run", 111),
-    ("experiments/src/quality.rs", "judge", 102),
-    ("experiments/src/mapping.rs", "check_mapping", 101),
 ];
 
 fn workspace() -> PathBuf {

@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::Parser;
 use experiments::output::RunOutput;
-use experiments::quality::{QualityOptions, assess, figures};
+use experiments::quality::{QualityOptions, QualityReport, assess, figures};
 use rbm::Propagation;
 use rbm::device::select_device;
 
@@ -172,6 +172,17 @@ fn run() -> Result<()> {
     out.add_json("quality.json", &report)?;
     let written = out.write()?;
 
+    print_summary(&report);
+    println!(
+        "wrote {} in {:.1} s",
+        written.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The report's numbers, one line per layer and generator.
+fn print_summary(report: &QualityReport) {
     let f = &report.first_layer;
     println!(
         "layer 1: KL per spin {:.4} ± {:.4} (forward AIS, biased low) to {:.4} ± {:.4} (reverse, biased high); exact entropy {:.4}",
@@ -226,12 +237,6 @@ fn run() -> Result<()> {
             }
         );
     }
-    println!(
-        "wrote {} in {:.1} s",
-        written.display(),
-        start.elapsed().as_secs_f64()
-    );
-    Ok(())
 }
 
 /// Swap acceptances, the lowest and the one into β = 1, or "-" without tempering.
