@@ -72,6 +72,71 @@ fn mean_and_error(xs: &[f64]) -> (f64, f64) {
     (mean, (var / n).sqrt())
 }
 
+/// The measures of each blocking step, mean and error over the samples `blocked` (each a
+/// list of (size, block spins) per step).
+fn measure_scales(blocked: &[Vec<(usize, Vec<i8>)>]) -> Vec<Scale> {
+    let n_scales = blocked[0].len();
+    (0..n_scales)
+        .map(|t| {
+            let size = blocked[0][t].0;
+            let corr: Vec<f64> = blocked
+                .iter()
+                .map(|b| nearest_neighbour_correlation(&b[t].1, size))
+                .collect();
+            let mags: Vec<f64> = blocked.iter().map(|b| abs_magnetization(&b[t].1)).collect();
+            let (c, ce) = mean_and_error(&corr);
+            let (m, me) = mean_and_error(&mags);
+            Scale {
+                size,
+                nn_correlation: c,
+                nn_correlation_error: ce,
+                abs_magnetization: m,
+                abs_magnetization_error: me,
+            }
+        })
+        .collect()
+}
+
+/// The flow of the nearest-neighbour correlation and of |m| per blocking step.
+fn flow_figures(out: &mut RunOutput, flows: &[Flow]) -> Result<()> {
+    let series = |f: &dyn Fn(&Scale) -> (f64, f64)| -> Vec<Series> {
+        flows
+            .iter()
+            .map(|fl| Series {
+                name: fl.label.clone(),
+                points: fl
+                    .scales
+                    .iter()
+                    .enumerate()
+                    .map(|(t, s)| (t as f64, f(s).0))
+                    .collect(),
+                errors: Some(fl.scales.iter().map(|s| f(s).1).collect()),
+            })
+            .collect()
+    };
+    out.add(
+        "fig1_block_flow.png",
+        line_chart(
+            "Block-spin flow: nearest-neighbour correlation per blocking step",
+            "blocking step (lattice spacing ×2 per step)",
+            "<s_i s_j> of nearest block spins",
+            &series(&|s| (s.nn_correlation, s.nn_correlation_error)),
+            false,
+        )?,
+    );
+    out.add(
+        "fig1_block_magnetization.png",
+        line_chart(
+            "Block-spin flow: |m| per blocking step",
+            "blocking step (lattice spacing ×2 per step)",
+            "<|m|> of the block spins",
+            &series(&|s| (s.abs_magnetization, s.abs_magnetization_error)),
+            false,
+        )?,
+    );
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     experiments::output::main(run)
 }
@@ -117,26 +182,7 @@ fn run() -> Result<()> {
             .chunks(n)
             .map(|s| block_scales(s, args.size, 5, &mut rng))
             .collect();
-        let n_scales = blocked[0].len();
-        let scales: Vec<Scale> = (0..n_scales)
-            .map(|t| {
-                let size = blocked[0][t].0;
-                let corr: Vec<f64> = blocked
-                    .iter()
-                    .map(|b| nearest_neighbour_correlation(&b[t].1, size))
-                    .collect();
-                let mags: Vec<f64> = blocked.iter().map(|b| abs_magnetization(&b[t].1)).collect();
-                let (c, ce) = mean_and_error(&corr);
-                let (m, me) = mean_and_error(&mags);
-                Scale {
-                    size,
-                    nn_correlation: c,
-                    nn_correlation_error: ce,
-                    abs_magnetization: m,
-                    abs_magnetization_error: me,
-                }
-            })
-            .collect();
+        let scales = measure_scales(&blocked);
         println!(
             "{label}: nearest-neighbour correlation {}",
             scales
@@ -172,41 +218,7 @@ fn run() -> Result<()> {
             &rows,
         )?,
     );
-    let series = |f: &dyn Fn(&Scale) -> (f64, f64)| -> Vec<Series> {
-        flows
-            .iter()
-            .map(|fl| Series {
-                name: fl.label.clone(),
-                points: fl
-                    .scales
-                    .iter()
-                    .enumerate()
-                    .map(|(t, s)| (t as f64, f(s).0))
-                    .collect(),
-                errors: Some(fl.scales.iter().map(|s| f(s).1).collect()),
-            })
-            .collect()
-    };
-    out.add(
-        "fig1_block_flow.png",
-        line_chart(
-            "Block-spin flow: nearest-neighbour correlation per blocking step",
-            "blocking step (lattice spacing ×2 per step)",
-            "<s_i s_j> of nearest block spins",
-            &series(&|s| (s.nn_correlation, s.nn_correlation_error)),
-            false,
-        )?,
-    );
-    out.add(
-        "fig1_block_magnetization.png",
-        line_chart(
-            "Block-spin flow: |m| per blocking step",
-            "blocking step (lattice spacing ×2 per step)",
-            "<|m|> of the block spins",
-            &series(&|s| (s.abs_magnetization, s.abs_magnetization_error)),
-            false,
-        )?,
-    );
+    flow_figures(&mut out, &flows)?;
     out.add_json(
         "fig1.json",
         &Fig1 {

@@ -93,12 +93,8 @@ const NOTE: &str = "As in the paper (Fig. 2B): in each layer only the decimated 
 spins couple to the hidden layer, each to its two neighbouring hidden spins with weight J(n); \
 half of the visible spins do not couple to the hidden layer at all.";
 
-fn main() -> std::process::ExitCode {
-    experiments::output::main(run)
-}
-
-fn run() -> Result<()> {
-    let args = Args::parse();
+/// The flags' limits, checked before any work.
+fn check_args(args: &Args) -> Result<()> {
     if args.ring < 8 || args.ring > MAX_RING || !args.ring.is_power_of_two() {
         bail!(
             "--ring must be a power of two from 8 to {MAX_RING}, got {}",
@@ -121,10 +117,11 @@ fn run() -> Result<()> {
             args.j0
         );
     }
-    let mut out = RunOutput::new("fig2", &args.out, args.force)?;
-    println!("{NOTE}");
+    Ok(())
+}
 
-    // The flow tanh J(n+1) = tanh² J(n) (Eq. 24, Fig. 2C).
+/// The flow tanh J(n+1) = tanh² J(n) (Eq. 24, Fig. 2C) from five J(0), printed and drawn.
+fn decimation_flows(out: &mut RunOutput) -> Result<Vec<Flow>> {
     let flows: Vec<Flow> = [0.5, 1.0, 1.5, 2.0, 3.0]
         .iter()
         .map(|&j0| Flow {
@@ -167,11 +164,16 @@ fn run() -> Result<()> {
         )?,
     );
 
-    // The deep architecture: hidden marginal of each layer vs the decimated ring.
+    Ok(flows)
+}
+
+/// The deep architecture: the hidden marginal of each layer against the decimated ring, on
+/// rings of 16 and 64 spins from J(0) = `j0`.
+fn architecture_checks(j0: f64) -> Vec<LayerCheck> {
     let mut architecture = Vec::new();
     for ring in [16usize, 64] {
         let (mut n, mut layer) = (ring, 0);
-        let couplings = flow(args.j0, ring.trailing_zeros() as usize);
+        let couplings = flow(j0, ring.trailing_zeros() as usize);
         while n >= 4 {
             let (j, j_next) = (couplings[layer], couplings[layer + 1]);
             let host = decimation_host(n, j);
@@ -201,18 +203,12 @@ fn run() -> Result<()> {
             layer += 1;
         }
     }
-    let max_marginal_deviation = architecture
-        .iter()
-        .map(|c| {
-            c.max_deviation_transfer_matrix
-                .max(c.max_deviation_enumeration.unwrap_or(0.0))
-        })
-        .fold(0.0, f64::max);
-    println!(
-        "largest deviation of any hidden marginal from the decimated ring: {max_marginal_deviation:.2e}"
-    );
+    architecture
+}
 
-    // Sampling: ring samples at J(0) pushed up through the stack by sampling p(h|v).
+/// Sampling: ring samples at J(0) pushed up through the stack by sampling p(h|v), their
+/// nearest-neighbour correlation per layer against the exact one, printed and drawn.
+fn sampling_checks(args: &Args, out: &mut RunOutput) -> Result<Vec<SamplingCheck>> {
     let device = Device::flex();
     // A ring's default sampler is the exact one (independent samples).
     let config = GenerateConfig::new(
@@ -284,6 +280,34 @@ fn run() -> Result<()> {
             false,
         )?,
     );
+    Ok(sampling)
+}
+
+fn main() -> std::process::ExitCode {
+    experiments::output::main(run)
+}
+
+fn run() -> Result<()> {
+    let args = Args::parse();
+    check_args(&args)?;
+    let mut out = RunOutput::new("fig2", &args.out, args.force)?;
+    println!("{NOTE}");
+
+    let flows = decimation_flows(&mut out)?;
+
+    let architecture = architecture_checks(args.j0);
+    let max_marginal_deviation = architecture
+        .iter()
+        .map(|c| {
+            c.max_deviation_transfer_matrix
+                .max(c.max_deviation_enumeration.unwrap_or(0.0))
+        })
+        .fold(0.0, f64::max);
+    println!(
+        "largest deviation of any hidden marginal from the decimated ring: {max_marginal_deviation:.2e}"
+    );
+
+    let sampling = sampling_checks(&args, &mut out)?;
     out.add_json(
         "fig2.json",
         &Fig2 {

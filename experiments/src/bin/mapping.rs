@@ -103,12 +103,8 @@ fn config(args: &Args) -> MappingConfig {
     )
 }
 
-fn main() -> std::process::ExitCode {
-    experiments::output::main(run)
-}
-
-fn run() -> Result<()> {
-    let args = Args::parse();
+/// The flags' limits, checked before any work.
+fn check_args(args: &Args) -> Result<()> {
     if !(4..=12).contains(&args.ring) || !(1..=12).contains(&args.hidden) {
         bail!("--ring must be in 4..=12 and --hidden in 1..=12 (exact enumeration)");
     }
@@ -124,20 +120,19 @@ fn run() -> Result<()> {
     if args.epochs == 0 {
         bail!("--epochs must be at least 1");
     }
-    let config = config(&args);
-    config
-        .training
-        .validate()
-        .context("training configuration")?;
-    let mut out = RunOutput::new("mapping", &args.out, args.force)?;
-    let device = Device::flex();
+    Ok(())
+}
 
-    // 1. A random RBM on a random Hamiltonian.
+/// A random RBM on a random Hamiltonian: the RBM, H[v] and the mapping's report.
+fn random_case(
+    config: &MappingConfig,
+    device: &Device,
+) -> Result<(HostRbm, Vec<f64>, MappingReport)> {
     let random = RbmConfig::new(config.ring, config.hidden)
         .with_visible_units(Units::Spin)
         .with_hidden_units(Units::Spin)
         .with_init_std(config.random_init_std)
-        .init_seeded(&device, MappingStream::RandomRbm.key(config.seed));
+        .init_seeded(device, MappingStream::RandomRbm.key(config.seed));
     let random_host = HostRbm::from_rbm(&random)?;
     let mut rng = Xoshiro256pp::stream(config.seed, MappingStream::RandomHamiltonian as u64);
     let random_h: Vec<f64> = (0..1 << config.ring)
@@ -151,7 +146,11 @@ fn run() -> Result<()> {
         random_report.max_trace_deviation
     );
 
-    // 2. Training on the ring; the mapping's quantities after every epoch.
+    Ok((random_host, random_h, random_report))
+}
+
+/// Trains the RBM on samples of the ring, checking the mapping after every epoch.
+fn train_and_check(config: &MappingConfig, device: &Device) -> Result<Vec<Epoch>> {
     let hamiltonian = ring_hamiltonian(config.ring, config.coupling);
     // A ring's default sampler is the exact one (independent samples).
     let generate_config = GenerateConfig::new(
@@ -168,7 +167,7 @@ fn run() -> Result<()> {
         &rows,
         config.hidden,
         config.init_std,
-        &device,
+        device,
         |epoch, model| {
             let report = check_mapping(&HostRbm::from_rbm(&model.rbm)?, &hamiltonian);
             if epoch > 0 {
@@ -186,6 +185,62 @@ fn run() -> Result<()> {
             Ok(())
         },
     )?;
+
+    Ok(training)
+}
+
+/// KL and the trace's deviations from 1 per epoch, on a log scale.
+fn training_figure(args: &Args, training: &[Epoch]) -> Result<Vec<u8>> {
+    let series = |name: &str, f: &dyn Fn(&MappingReport) -> f64| {
+        Series::new(
+            name,
+            training
+                .iter()
+                .map(|e| (e.epoch as f64, f(&e.report)))
+                .collect(),
+        )
+    };
+    line_chart(
+        &format!(
+            "RBM ({} visible, {} hidden ±1 units) trained on a ring at K = {}",
+            args.ring, args.hidden, args.coupling
+        ),
+        "epoch",
+        "log scale",
+        &[
+            series("KL(P || p)", &|r| r.kl),
+            series("sd_P(ln Tr_h e^T)", &|r| r.log_trace_std),
+            series("E_P |Tr_h e^T − 1|, H shifted to ΔF = 0", &|r| {
+                r.mean_trace_deviation_at_zero_delta_f
+            }),
+            series("max_v |Tr_h e^T − 1|, H shifted to ΔF = 0", &|r| {
+                r.max_trace_deviation_at_zero_delta_f
+            }),
+        ],
+        true,
+    )
+}
+
+fn main() -> std::process::ExitCode {
+    experiments::output::main(run)
+}
+
+fn run() -> Result<()> {
+    let args = Args::parse();
+    check_args(&args)?;
+    let config = config(&args);
+    config
+        .training
+        .validate()
+        .context("training configuration")?;
+    let mut out = RunOutput::new("mapping", &args.out, args.force)?;
+    let device = Device::flex();
+
+    // 1. A random RBM on a random Hamiltonian.
+    let (random_host, random_h, random_report) = random_case(&config, &device)?;
+
+    // 2. Training on the ring; the mapping's quantities after every epoch.
+    let training = train_and_check(&config, &device)?;
 
     // 3. Eq. 8: ΔF = 0 does not imply Tr_h e^T = 1 (shift H[v] by ΔF of the random case).
     let shift = random_report.delta_f;
@@ -214,37 +269,7 @@ fn run() -> Result<()> {
         .fold(0.0, f64::max);
     println!("largest deviation over every check: Eq. 21 {max21:.2e}, Eq. 22 {max22:.2e}");
 
-    let series = |name: &str, f: &dyn Fn(&MappingReport) -> f64| {
-        Series::new(
-            name,
-            training
-                .iter()
-                .map(|e| (e.epoch as f64, f(&e.report)))
-                .collect(),
-        )
-    };
-    out.add(
-        "mapping_training.png",
-        line_chart(
-            &format!(
-                "RBM ({} visible, {} hidden ±1 units) trained on a ring at K = {}",
-                args.ring, args.hidden, args.coupling
-            ),
-            "epoch",
-            "log scale",
-            &[
-                series("KL(P || p)", &|r| r.kl),
-                series("sd_P(ln Tr_h e^T)", &|r| r.log_trace_std),
-                series("E_P |Tr_h e^T − 1|, H shifted to ΔF = 0", &|r| {
-                    r.mean_trace_deviation_at_zero_delta_f
-                }),
-                series("max_v |Tr_h e^T − 1|, H shifted to ΔF = 0", &|r| {
-                    r.max_trace_deviation_at_zero_delta_f
-                }),
-            ],
-            true,
-        )?,
-    );
+    out.add("mapping_training.png", training_figure(&args, &training)?);
     out.add_json("config.json", &config)?;
     out.add_json(
         "mapping.json",
