@@ -755,25 +755,9 @@ struct Line {
     dashed: bool,
 }
 
-/// The figure: T_fit (left) and ⟨|m|⟩ (right) of the flowed configurations against the
-/// iteration, both starts of both models (the control dashed), with T_c as a horizontal
-/// line. The T axis ends at the hottest training temperature plus ½: points above it
-/// (the random start's first steps) and points without a finite T_fit (T = ∞) are left out,
-/// and the legend says how many. Returns PNG bytes.
-///
-/// # Errors
-/// If drawing fails.
-pub fn flow_figure(report: &IsyReport) -> Result<Vec<u8>> {
-    use plotters::prelude::*;
-
-    let t_max = report
-        .options
-        .temperatures
-        .iter()
-        .copied()
-        .fold(critical_temperature(), f64::max)
-        + 0.5;
-    let x_max = report.options.iterations as f64;
+/// The lines of [`flow_figure`]'s two panels, T_fit (points above `t_max` or without a
+/// finite T_fit left out and counted in the name) and mean |m|, one per model and start.
+fn flow_lines(report: &IsyReport, t_max: f64) -> (Vec<Line>, Vec<Line>) {
     let mut t_lines = Vec::new();
     let mut m_lines = Vec::new();
     for (m, model) in report.models.iter().enumerate() {
@@ -820,6 +804,29 @@ pub fn flow_figure(report: &IsyReport) -> Result<Vec<u8>> {
             });
         }
     }
+    (t_lines, m_lines)
+}
+
+/// The figure: T_fit (left) and ⟨|m|⟩ (right) of the flowed configurations against the
+/// iteration, both starts of both models (the control dashed), with T_c as a horizontal
+/// line. The T axis ends at the hottest training temperature plus ½: points above it
+/// (the random start's first steps) and points without a finite T_fit (T = ∞) are left out,
+/// and the legend says how many. Returns PNG bytes.
+///
+/// # Errors
+/// If drawing fails.
+pub fn flow_figure(report: &IsyReport) -> Result<Vec<u8>> {
+    use plotters::prelude::*;
+
+    let t_max = report
+        .options
+        .temperatures
+        .iter()
+        .copied()
+        .fold(critical_temperature(), f64::max)
+        + 0.5;
+    let x_max = report.options.iterations as f64;
+    let (t_lines, m_lines) = flow_lines(report, t_max);
     let t_c = report.critical_temperature;
     let l = report.options.size;
     let e = |e: &dyn std::fmt::Display| anyhow::anyhow!("{e}");

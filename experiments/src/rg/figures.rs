@@ -227,8 +227,22 @@ pub fn flow_figures(runs: &[FlowRun], connected: bool) -> Result<Vec<(String, Ve
     let lo = all.iter().cloned().fold(K_C, f64::min).min(0.0);
     crate::plot::check_range(&format!("the flow of {what}"), lo, hi)?;
     let depth = stack.iter().map(|(_, v)| v.len()).max().unwrap_or(1);
+    let flow = flow_png(&stack, &majority, (lo, hi), what)?;
+    let by_layer = by_layer_png(&stack, &majority, (lo, hi), depth, what)?;
+    Ok(vec![
+        (format!("flow{suffix}.png"), flow),
+        (format!("k_eff_by_layer{suffix}.png"), by_layer),
+    ])
+}
+
+/// Couplings by coupling of the data: (K, K_eff per depth, `None` where not measured).
+type Flows = [(f64, Vec<Option<f64>>)];
+
+/// `flow.png` of [`flow_figures`]: K_eff(l + 1) against K_eff(l) on `range` for both axes.
+fn flow_png(stack: &Flows, majority: &Flows, range: (f64, f64), what: &str) -> Result<Vec<u8>> {
+    let (lo, hi) = range;
     let e = |x: &dyn std::fmt::Display| anyhow!("{x}");
-    let flow = render((900, 820), |root| {
+    render((900, 820), |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(
                 format!("the flow of {what}: layer l+1 against layer l (0: data)"),
@@ -254,7 +268,7 @@ pub fn flow_figures(runs: &[FlowRun], connected: bool) -> Result<Vec<(String, Ve
                 PathElement::new(vec![(lo, K_C), (hi, K_C)], grey.stroke_width(1)),
             ])
             .map_err(|x| e(&x))?;
-        for (i, ((k, s), (_, m))) in stack.iter().zip(&majority).enumerate() {
+        for (i, ((k, s), (_, m))) in stack.iter().zip(majority).enumerate() {
             let c = colour(i);
             let pairs = |v: &Vec<Option<f64>>| -> Vec<(f64, f64)> {
                 v.windows(2).filter_map(|w| Some((w[0]?, w[1]?))).collect()
@@ -294,8 +308,20 @@ pub fn flow_figures(runs: &[FlowRun], connected: bool) -> Result<Vec<(String, Ve
             .draw()
             .map_err(|x| e(&x))?;
         Ok(())
-    })?;
-    let by_layer = render((900, 620), |root| {
+    })
+}
+
+/// `k_eff_by_layer.png` of [`flow_figures`]: K_eff against depth (0 to `depth` − 1).
+fn by_layer_png(
+    stack: &Flows,
+    majority: &Flows,
+    range: (f64, f64),
+    depth: usize,
+    what: &str,
+) -> Result<Vec<u8>> {
+    let (lo, hi) = range;
+    let e = |x: &dyn std::fmt::Display| anyhow!("{x}");
+    render((900, 620), |root| {
         let mut chart = ChartBuilder::on(root)
             .caption(
                 format!("{what} by layer: stack (solid) and majority rule (thin)"),
@@ -319,7 +345,7 @@ pub fn flow_figures(runs: &[FlowRun], connected: bool) -> Result<Vec<(String, Ve
                 RGBColor(150, 150, 150).stroke_width(1),
             )])
             .map_err(|x| e(&x))?;
-        for (i, ((k, s), (_, m))) in stack.iter().zip(&majority).enumerate() {
+        for (i, ((k, s), (_, m))) in stack.iter().zip(majority).enumerate() {
             let c = colour(i);
             let points = |v: &Vec<Option<f64>>| -> Vec<(f64, f64)> {
                 v.iter()
@@ -351,9 +377,5 @@ pub fn flow_figures(runs: &[FlowRun], connected: bool) -> Result<Vec<(String, Ve
             .draw()
             .map_err(|x| e(&x))?;
         Ok(())
-    })?;
-    Ok(vec![
-        (format!("flow{suffix}.png"), flow),
-        (format!("k_eff_by_layer{suffix}.png"), by_layer),
-    ])
+    })
 }
