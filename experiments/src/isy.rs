@@ -596,19 +596,13 @@ pub fn train_rbm(
     Ok((model.valid().rbm, errors))
 }
 
-/// Runs the whole reproduction: the data, both models and their flows. `log` is told what
-/// happens, one line at a time (progress for standard error).
-///
-/// # Errors
-/// Invalid options, or a device that cannot hand results back.
-pub fn run(options: &IsyOptions, device: &Device, log: &dyn Fn(&str)) -> Result<IsyReport> {
-    options.validate()?;
-    let clock = Instant::now();
-    let mut seconds = BTreeMap::new();
+/// The Monte Carlo data at every temperature: the {0, 1} rows per temperature and their
+/// readouts against the exact energy.
+fn monte_carlo_data(
+    options: &IsyOptions,
+    log: &dyn Fn(&str),
+) -> Result<(Vec<Vec<f32>>, Vec<DataReadout>)> {
     let l = options.size;
-    let n = l * l;
-
-    // The Monte Carlo data, one block of {0, 1} rows per temperature.
     let mut blocks = Vec::with_capacity(options.temperatures.len());
     let mut data = Vec::with_capacity(options.temperatures.len());
     for (i, &t) in options.temperatures.iter().enumerate() {
@@ -644,6 +638,59 @@ pub fn run(options: &IsyOptions, device: &Device, log: &dyn Fn(&str)) -> Result<
             readout,
         });
     }
+    Ok((blocks, data))
+}
+
+/// The flows of the model `name` (index `m`) from each start, `options.iterations` steps.
+fn model_flows(
+    rbm: &Rbm,
+    options: &IsyOptions,
+    name: &str,
+    m: usize,
+    device: &Device,
+    log: &dyn Fn(&str),
+) -> Result<Vec<Flow>> {
+    let (l, n) = (options.size, options.size * options.size);
+    let mut flows = Vec::new();
+    for (s, start) in Start::ALL.into_iter().enumerate() {
+        let mut noise = Noise::new(key(&[options.seed, 3, m as u64, s as u64]));
+        let v0 = start.configurations(options.starts, n, &mut noise, device);
+        let points = rbm_flow(
+            rbm,
+            v0,
+            l,
+            options.iterations,
+            options.flow_hidden,
+            &mut noise,
+        )?;
+        let last = &points[points.len() - 1].readout;
+        log(&format!(
+            "  '{name}' flow from {}: after {} iterations E/N {:.4}, T_fit {}, |m| {:.3}",
+            start.label(),
+            options.iterations,
+            last.energy_per_spin.mean,
+            format_temperature(&last.fit),
+            last.abs_magnetization.mean
+        ));
+        flows.push(Flow { start, points });
+    }
+    Ok(flows)
+}
+
+/// Runs the whole reproduction: the data, both models and their flows. `log` is told what
+/// happens, one line at a time (progress for standard error).
+///
+/// # Errors
+/// Invalid options, or a device that cannot hand results back.
+pub fn run(options: &IsyOptions, device: &Device, log: &dyn Fn(&str)) -> Result<IsyReport> {
+    options.validate()?;
+    let clock = Instant::now();
+    let mut seconds = BTreeMap::new();
+    let l = options.size;
+    let n = l * l;
+
+    // The Monte Carlo data, one block of {0, 1} rows per temperature.
+    let (blocks, data) = monte_carlo_data(options, log)?;
     seconds.insert("data".to_string(), clock.elapsed().as_secs_f64());
 
     let mut models = Vec::new();
@@ -679,29 +726,7 @@ pub fn run(options: &IsyOptions, device: &Device, log: &dyn Fn(&str)) -> Result<
         let stream = key(&[options.seed, 2, m as u64]);
         let (rbm, reconstruction_error) = train_rbm(rows, options, stream, device, &progress)?;
         let training_seconds = started.elapsed().as_secs_f64();
-        let mut flows = Vec::new();
-        for (s, start) in Start::ALL.into_iter().enumerate() {
-            let mut noise = Noise::new(key(&[options.seed, 3, m as u64, s as u64]));
-            let v0 = start.configurations(options.starts, n, &mut noise, device);
-            let points = rbm_flow(
-                &rbm,
-                v0,
-                l,
-                options.iterations,
-                options.flow_hidden,
-                &mut noise,
-            )?;
-            let last = &points[points.len() - 1].readout;
-            log(&format!(
-                "  '{name}' flow from {}: after {} iterations E/N {:.4}, T_fit {}, |m| {:.3}",
-                start.label(),
-                options.iterations,
-                last.energy_per_spin.mean,
-                format_temperature(&last.fit),
-                last.abs_magnetization.mean
-            ));
-            flows.push(Flow { start, points });
-        }
+        let flows = model_flows(&rbm, options, name, m, device, log)?;
         seconds.insert(format!("{name}_training"), training_seconds);
         seconds.insert(
             format!("{name}_flow"),

@@ -17,9 +17,6 @@ const EXEMPT: &[(&str, &str)] = &[("crates/rbm/src/kernel/step.rs", "cd_step")];
 const TO_SPLIT: &[(&str, &str, usize)] = &[
     ("experiments/src/pretrain/stack.rs", "train_stack", 267),
     ("experiments/src/quality.rs", "assess", 220),
-    ("experiments/src/sweep/run.rs", "run_local", 131),
-    ("experiments/src/isy.rs", "run", 131),
-    ("crates/rbm/src/eval/tempering.rs", "run", 120),
 ];
 
 fn workspace() -> PathBuf {

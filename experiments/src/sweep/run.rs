@@ -264,37 +264,7 @@ pub fn run_local(dir: &Path, launcher: &Launcher, jobs: usize) -> Result<()> {
                 );
             };
             let outcome = launcher.run_one(dir, &manifest, index, &on_start)?;
-            let mut s = lock_state(&state);
-            match outcome {
-                Outcome::AlreadyFinished => {
-                    s.done += 1;
-                    println!("finished {name} (by another process) [{}/{total}]", s.done);
-                }
-                Outcome::Finished(seconds) => {
-                    s.done += 1;
-                    println!("finished {name} in {seconds:.1} s [{}/{total}]", s.done);
-                }
-                Outcome::Held(holder) => {
-                    if !s.waiting_noted.contains(&index) {
-                        s.waiting_noted.push(index);
-                        println!(
-                            "waiting  {name}: {} works on it",
-                            holder.map_or_else(|| "another process".into(), |h| h.to_string())
-                        );
-                    }
-                    s.pending.push_back(index);
-                    drop(s);
-                    std::thread::sleep(Duration::from_secs(1));
-                }
-                Outcome::Interrupted => {
-                    s.interrupted = true;
-                    println!("stopped  {name} (interrupted; it resumes where it stopped)");
-                }
-                Outcome::Failed(reason) => {
-                    println!("FAILED   {name}: {reason}");
-                    s.failed.push(name.clone());
-                }
-            }
+            record_outcome(&state, index, name, total, outcome);
         }
     };
     let results: Vec<Result<()>> = std::thread::scope(|scope| {
@@ -310,8 +280,65 @@ pub fn run_local(dir: &Path, launcher: &Launcher, jobs: usize) -> Result<()> {
     for result in results {
         result?;
     }
-    let s = lock_state(&state);
-    if stop.requested() || s.interrupted {
+    conclude(
+        &lock_state(&state),
+        stop.requested(),
+        dir,
+        launcher,
+        jobs,
+        total,
+        start,
+    )
+}
+
+/// Records what became of run `index` (`name`) of `total` in the sweep's state, printing its
+/// line; a run another process holds goes back in the queue after a second.
+fn record_outcome(state: &Mutex<State>, index: usize, name: &str, total: usize, outcome: Outcome) {
+    let mut s = lock_state(state);
+    match outcome {
+        Outcome::AlreadyFinished => {
+            s.done += 1;
+            println!("finished {name} (by another process) [{}/{total}]", s.done);
+        }
+        Outcome::Finished(seconds) => {
+            s.done += 1;
+            println!("finished {name} in {seconds:.1} s [{}/{total}]", s.done);
+        }
+        Outcome::Held(holder) => {
+            if !s.waiting_noted.contains(&index) {
+                s.waiting_noted.push(index);
+                println!(
+                    "waiting  {name}: {} works on it",
+                    holder.map_or_else(|| "another process".into(), |h| h.to_string())
+                );
+            }
+            s.pending.push_back(index);
+            drop(s);
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        Outcome::Interrupted => {
+            s.interrupted = true;
+            println!("stopped  {name} (interrupted; it resumes where it stopped)");
+        }
+        Outcome::Failed(reason) => {
+            println!("FAILED   {name}: {reason}");
+            s.failed.push(name.to_string());
+        }
+    }
+}
+
+/// The sweep's end: interrupted (with the command that continues it), failed runs named, or
+/// all finished.
+fn conclude(
+    s: &State,
+    stopped: bool,
+    dir: &Path,
+    launcher: &Launcher,
+    jobs: usize,
+    total: usize,
+    start: Instant,
+) -> Result<()> {
+    if stopped || s.interrupted {
         return Err(Interrupted(format!(
             "interrupted: {} of {total} runs finished; continue with `sweep run {} --jobs {jobs} --datasets {}`",
             s.done,

@@ -278,6 +278,41 @@ pub fn parallel_tempering_from(
     run(rbm, config, start, Noise::new(config.seed))
 }
 
+/// The base-rate path of `config`, if it has one: a₀ as a row, and (1 − β) a₀ per row (β of
+/// each replica's rows in `beta`) added to the visible input.
+///
+/// # Errors
+/// A base of the wrong length, or units that are not discrete.
+fn base_path(
+    rbm: &Rbm,
+    config: &TemperingConfig,
+    beta: &Tensor<2>,
+) -> Result<Option<(Tensor<2>, Tensor<2>)>> {
+    let device = rbm.weights.val().device();
+    Ok(match &config.base_visible_bias {
+        None => None,
+        Some(bias) => {
+            if bias.len() != rbm.n_visible() {
+                return Err(RbmError::Config(format!(
+                    "base_visible_bias has {} entries but the RBM has {} visible units",
+                    bias.len(),
+                    rbm.n_visible()
+                )));
+            }
+            if !rbm.hidden_units.is_discrete() || !rbm.visible_units.is_discrete() {
+                return Err(RbmError::Config(format!(
+                    "the base-rate path needs discrete units, got {:?} visible and {:?} hidden",
+                    rbm.visible_units, rbm.hidden_units
+                )));
+            }
+            let row = Tensor::<1>::from_data(TensorData::new(bias.clone(), [bias.len()]), &device)
+                .unsqueeze_dim::<2>(0);
+            let shift = (beta.clone().neg() + 1.0) * row.clone();
+            Some((row, shift))
+        }
+    })
+}
+
 /// The sweeps of a validated configuration from the replicas' visible states `v`
 /// (`[R · C, n_v]`).
 fn run(
@@ -299,29 +334,7 @@ fn run(
         rbm.visible_bias.val().unsqueeze_dim::<2>(0),
         rbm.hidden_bias.val().unsqueeze_dim::<2>(0),
     );
-    // The base-rate path: a₀ as a row, and (1 − β) a₀ per row added to the visible input.
-    let base = match &config.base_visible_bias {
-        None => None,
-        Some(bias) => {
-            if bias.len() != rbm.n_visible() {
-                return Err(RbmError::Config(format!(
-                    "base_visible_bias has {} entries but the RBM has {} visible units",
-                    bias.len(),
-                    rbm.n_visible()
-                )));
-            }
-            if !rbm.hidden_units.is_discrete() || !rbm.visible_units.is_discrete() {
-                return Err(RbmError::Config(format!(
-                    "the base-rate path needs discrete units, got {:?} visible and {:?} hidden",
-                    rbm.visible_units, rbm.hidden_units
-                )));
-            }
-            let row = Tensor::<1>::from_data(TensorData::new(bias.clone(), [bias.len()]), &device)
-                .unsqueeze_dim::<2>(0);
-            let shift = (beta.clone().neg() + 1.0) * row.clone();
-            Some((row, shift))
-        }
-    };
+    let base = base_path(rbm, config, &beta)?;
 
     let mut accepted = vec![0u64; r - 1];
     let mut attempts = vec![0u64; r - 1];
