@@ -154,262 +154,392 @@ pub fn train_stack(
 ) -> Result<(Dbn, Vec<LayerReport>)> {
     let mut layers = Vec::new();
     let mut reports = Vec::new();
-    let tc = &config.training;
     for (l, pair) in config.layers.windows(2).enumerate() {
-        let layer = l + 1;
-        let start = Instant::now();
-        let files = LayerFiles::new(run_dir, layer);
+        let layer = LayerRun {
+            config,
+            layer: l + 1,
+            shape: [pair[0], pair[1]],
+            files: LayerFiles::new(run_dir, l + 1),
+            label: format!("layer {} ({}→{})", l + 1, pair[0], pair[1]),
+            device,
+            run_dir,
+            options: &options,
+            start: Instant::now(),
+        };
         let train_tensor = train.to_tensor(device);
-        let mut rbm = RbmConfig::new(pair[0], pair[1])
-            .with_visible_units(config.units)
-            .with_hidden_units(config.units)
-            .with_init_std(config.init_std)
-            .init_seeded(device, layer_key(tc.seed, layer, 2));
-        if config.visible_bias_from_data {
-            rbm = rbm.with_visible_bias_from_data(train_tensor.clone());
-        }
-        let model = tc.cd.clone().init_seeded(rbm, layer_key(tc.seed, layer, 5));
-        let label = format!("layer {layer} ({}→{})", pair[0], pair[1]);
-        // The data are binary for the first layer and for layers fed sampled hidden units;
-        // the pseudo-likelihood is defined for those only (see rbm::train::metric::register).
-        let binary_data = layer == 1 || config.propagation == Propagation::Sample;
-
-        let (trained, report) = if options.resume && files.report.exists() {
-            let report: LayerReport = read_json(&files.report)?;
-            let bytes = std::fs::read(&files.model)
-                .with_context(|| format!("reading {}", files.model.display()))?;
-            let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
-                .map_err(|e| anyhow::anyhow!("{} is corrupt: {e}", files.model.display()))?;
-            let loaded = model.try_load_record(record).map_err(|e| {
-                anyhow::anyhow!(
-                    "{} does not fit layer {layer}'s architecture: {e}",
-                    files.model.display()
-                )
-            })?;
-            println!(
-                "{label}: finished earlier, loaded {}",
-                files.model.display()
-            );
-            (loaded.valid().rbm, report)
+        let model = layer.build(train_tensor.clone());
+        let (trained, report) = if options.resume && layer.files.report.exists() {
+            layer.load_finished(model)?
         } else {
-            // Burn saves an epoch's checkpoint on the training thread and hands its metrics
-            // to the logger on another, so a kill can leave one without the other: resume
-            // after the newest epoch that has both.
-            let (resume_from, mut history) = if options.resume {
-                let recorded = EpochLogger::read_records(&files.epochs)?;
-                let last_recorded = recorded
-                    .iter()
-                    .filter(|r| r.split == "valid")
-                    .map(|r| r.epoch)
-                    .max()
-                    .unwrap_or(0);
-                (
-                    last_complete_epoch_up_to(&files.checkpoints, last_recorded),
-                    recorded,
-                )
-            } else {
-                (None, Vec::new())
-            };
-            if let Some(epoch) = resume_from {
-                if epoch > tc.epochs {
-                    bail!(
-                        "{} holds epoch {epoch} but the config asks for {} epochs",
-                        files.checkpoints.display(),
-                        tc.epochs
-                    );
-                }
-                verify_checkpoint(&files.checkpoints, epoch, model.clone())?;
-                println!("{label}: resuming after epoch {epoch}");
-            }
-            history.retain(|r| r.epoch <= resume_from.unwrap_or(0));
-            let first_epoch = resume_from.unwrap_or(0) + 1;
-            let batches_per_epoch = train.len().div_ceil(tc.batch_size);
-            let scheduler = tc.lr_scheduler(batches_per_epoch * tc.epochs)?;
-            let template = model.clone();
-            let learner = Learner::new(model, tc.optimizer(), scheduler);
-            let train_loader = EpochLoader::new(
-                train.clone(),
-                tc.batch_size,
-                true,
-                layer_key(tc.seed, layer, 0),
-                first_epoch,
-                device,
-            );
-            let valid_loader = EpochLoader::new(
-                valid.clone(),
-                tc.batch_size,
-                false,
-                layer_key(tc.seed, layer, 1),
-                first_epoch,
-                device,
-            )
-            .with_reference(train.clone())
-            .with_window(config.held_out_rows_per_epoch);
-            let logger = EpochLogger::new(label.clone())
-                .quiet(options.dashboard)
-                .with_stop(options.stop.clone())
-                .with_file(files.epochs.clone(), history);
-            let checkpointer = |name| AtomicCheckpointer::new(&files.checkpoints, name);
-            // The KL checks of layer 1: those of the epochs before a resume are kept.
-            let kl_checks: Arc<Mutex<Vec<KlCheck>>> = Arc::new(Mutex::new(Vec::new()));
-            let hook = match (layer, options.kl_every) {
-                (1, Some(every)) => {
-                    if resume_from.is_some() && files.kl_checks.is_file() {
-                        let mut earlier: Vec<KlCheck> = read_json(&files.kl_checks)?;
-                        earlier.retain(|c| c.epoch <= resume_from.unwrap_or(0));
-                        *kl_checks.lock().expect("not poisoned") = earlier;
-                    }
-                    Some((
-                        every,
-                        kl_hook(
-                            template,
-                            valid.clone(),
-                            config,
-                            device.clone(),
-                            files.kl_checks.clone(),
-                            kl_checks.clone(),
-                        ),
-                    ))
-                }
-                _ => None,
-            };
-            let mut training = rbm::train::metric::register(
-                SupervisedTraining::new(
-                    &files.dir,
-                    std::sync::Arc::new(train_loader),
-                    std::sync::Arc::new(valid_loader),
-                ),
-                binary_data,
-            )
-            .num_epochs(tc.epochs)
-            .with_custom_checkpointers(
-                ModelCheckpointer::new(&files.checkpoints, hook)?,
-                checkpointer("optim")?,
-                checkpointer("scheduler")?,
-            )
-            .with_checkpointing_strategy(KeepLastNCheckpoints::new(KEEP_EPOCHS))
-            .with_metric_logger(logger.clone())
-            .with_application_logger(None);
-            if !options.dashboard {
-                training = training.renderer(Box::new(QuietRenderer));
-            }
-            if let Some(epoch) = resume_from {
-                training = training.checkpoint(epoch);
-            }
-            let watcher = options
-                .stop
-                .watch(training.interrupter(), options.dashboard);
-            if options.dashboard {
-                crate::interrupt::enter_dashboard_terminal();
-            }
-            let LearningResult {
-                model: trained_model,
-                renderer,
-                error,
-                ..
-            } = training.launch(learner);
-            // Closing the dashboard restores the terminal; only then is printing visible.
-            drop(renderer);
-            drop(watcher);
-            if options.dashboard {
-                crate::interrupt::leave_dashboard_terminal();
-            }
-            if let Some(e) = error {
-                bail!("training layer {layer} failed: {e}");
-            }
-            if options.stop.requested() {
-                // The epochs after the last checkpoint were cut short: not kept.
-                let saved = last_complete_epoch_up_to(&files.checkpoints, tc.epochs).unwrap_or(0);
-                logger.keep_up_to(saved)?;
-            }
-            let records = logger.records();
-            let done = records
-                .iter()
-                .filter(|r| r.split == "valid")
-                .map(|r| r.epoch)
-                .max();
-            if options.stop.requested() && done != Some(tc.epochs) {
-                return Err(interrupted(
-                    &format!(
-                        "layer {layer} stopped after epoch {} of {} (its checkpoints are in {})",
-                        done.unwrap_or(0),
-                        tc.epochs,
-                        files.checkpoints.display()
-                    ),
-                    run_dir,
-                ));
-            }
-            if done != Some(tc.epochs) {
-                bail!(
-                    "training of layer {layer} stopped after epoch {} of {}; continue it with --resume",
-                    done.unwrap_or(0),
-                    tc.epochs
-                );
-            }
-            let bytes = trained_model
-                .clone()
-                .into_record()
-                .into_bytes()
-                .map_err(|e| anyhow::anyhow!("serialising layer {layer}: {e}"))?;
-            write_file_atomic(&files.model, &bytes)?;
-            let trained: Rbm = trained_model.rbm;
-            let valid_tensor = valid.to_tensor(device);
-            let gap = rbm::eval::likelihood::free_energy_gap(
-                &trained,
-                train_tensor.clone(),
-                valid_tensor.clone(),
-            );
-            let pll = match binary_data {
-                true => rbm::eval::likelihood::pseudo_log_likelihood(&trained, valid_tensor)?,
-                false => f64::NAN,
-            };
-            let report = LayerReport {
-                layer,
-                shape: [pair[0], pair[1]],
-                epochs: records,
-                free_energy_gap: gap,
-                valid_pseudo_log_likelihood_per_unit: pll,
-                seconds: start.elapsed().as_secs_f64(),
-                resumed_after_epoch: resume_from.unwrap_or(0),
-                kl_during_training: std::mem::take(&mut *kl_checks.lock().expect("not poisoned")),
-            };
-            write_file_atomic(&files.report, &serde_json::to_vec_pretty(&report)?)?;
-            let pll_line = match binary_data {
-                true => format!("held-out pseudo-log-likelihood per unit {pll:.4}"),
-                false => "no pseudo-likelihood (the data are probabilities)".into(),
-            };
-            println!(
-                "{label}: {:.1} s, free-energy gap {gap:+.4}, {pll_line}",
-                report.seconds
-            );
-            (trained, report)
+            layer.train(model, &train, &valid, train_tensor.clone())?
         };
         reports.push(report);
-        if options.stop.requested() && layer + 1 < config.layers.len() {
+        let last = l + 2 == config.layers.len();
+        if options.stop.requested() && !last {
             return Err(interrupted(
-                &format!("stopped after layer {layer}"),
+                &format!("stopped after layer {}", l + 1),
                 run_dir,
             ));
         }
-        // The next layer's data: built once from the trained layer.
-        if layer + 1 < config.layers.len() {
-            let up = |t: Tensor<2>, stream: u64| match config.propagation {
-                Propagation::Mean => trained.hidden_mean(t),
-                Propagation::Sample => {
-                    let mut noise = rbm::Noise::new(layer_key(tc.seed, layer, stream));
-                    trained
-                        .hidden_units
-                        .sample_with(trained.hidden_input(t), &mut noise)
-                }
-            };
-            let width = pair[1];
-            let valid_tensor = valid.to_tensor(device);
-            train = RowsDataset::new(to_vec::<f32, _>(up(train_tensor, 3))?, width);
-            valid = RowsDataset::new(to_vec::<f32, _>(up(valid_tensor, 4))?, width);
+        if !last {
+            (train, valid) = layer.propagate(&trained, train_tensor, &valid)?;
         }
         layers.push(trained);
     }
     Ok((Dbn::new(layers)?, reports))
+}
+
+/// One layer of [`train_stack`]: its place in the stack and what it needs to be trained.
+struct LayerRun<'a> {
+    config: &'a PretrainConfig,
+    /// 1-based.
+    layer: usize,
+    shape: [usize; 2],
+    files: LayerFiles,
+    label: String,
+    device: &'a Device,
+    run_dir: &'a Path,
+    options: &'a StackOptions,
+    start: Instant,
+}
+
+impl LayerRun<'_> {
+    /// The untrained model: initial weights from the layer's stream 2, the visible bias from
+    /// the training rows when asked, persistent chains from stream 5.
+    fn build(&self, train_tensor: Tensor<2>) -> rbm::CdModel {
+        let (config, tc) = (self.config, &self.config.training);
+        let mut rbm = RbmConfig::new(self.shape[0], self.shape[1])
+            .with_visible_units(config.units)
+            .with_hidden_units(config.units)
+            .with_init_std(config.init_std)
+            .init_seeded(self.device, layer_key(tc.seed, self.layer, 2));
+        if config.visible_bias_from_data {
+            rbm = rbm.with_visible_bias_from_data(train_tensor);
+        }
+        tc.cd
+            .clone()
+            .init_seeded(rbm, layer_key(tc.seed, self.layer, 5))
+    }
+
+    /// Whether the layer's data are binary: the first layer's, and those of layers fed
+    /// sampled hidden units; the pseudo-likelihood is defined for those only (see
+    /// `rbm::train::metric::register`).
+    fn binary_data(&self) -> bool {
+        self.layer == 1 || self.config.propagation == Propagation::Sample
+    }
+
+    /// A layer a resumed run finished earlier: its report and model record.
+    fn load_finished(&self, model: rbm::CdModel) -> Result<(Rbm, LayerReport)> {
+        let files = &self.files;
+        let report: LayerReport = read_json(&files.report)?;
+        let bytes = std::fs::read(&files.model)
+            .with_context(|| format!("reading {}", files.model.display()))?;
+        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .map_err(|e| anyhow::anyhow!("{} is corrupt: {e}", files.model.display()))?;
+        let loaded = model.try_load_record(record).map_err(|e| {
+            anyhow::anyhow!(
+                "{} does not fit layer {}'s architecture: {e}",
+                files.model.display(),
+                self.layer
+            )
+        })?;
+        println!(
+            "{}: finished earlier, loaded {}",
+            self.label,
+            files.model.display()
+        );
+        Ok((loaded.valid().rbm, report))
+    }
+
+    /// Where a resumed layer continues: after the newest epoch with both a complete
+    /// checkpoint and its record (Burn saves an epoch's checkpoint on the training thread and
+    /// hands its metrics to the logger on another, so a kill can leave one without the
+    /// other), checked against `model`; and the records kept up to it.
+    fn resume_point(&self, model: &rbm::CdModel) -> Result<(Option<usize>, Vec<EpochRecord>)> {
+        let files = &self.files;
+        let (resume_from, mut history) = if self.options.resume {
+            let recorded = EpochLogger::read_records(&files.epochs)?;
+            let last_recorded = recorded
+                .iter()
+                .filter(|r| r.split == "valid")
+                .map(|r| r.epoch)
+                .max()
+                .unwrap_or(0);
+            (
+                last_complete_epoch_up_to(&files.checkpoints, last_recorded),
+                recorded,
+            )
+        } else {
+            (None, Vec::new())
+        };
+        if let Some(epoch) = resume_from {
+            let epochs = self.config.training.epochs;
+            if epoch > epochs {
+                bail!(
+                    "{} holds epoch {epoch} but the config asks for {epochs} epochs",
+                    files.checkpoints.display()
+                );
+            }
+            verify_checkpoint(&files.checkpoints, epoch, model.clone())?;
+            println!("{}: resuming after epoch {epoch}", self.label);
+        }
+        history.retain(|r| r.epoch <= resume_from.unwrap_or(0));
+        Ok((resume_from, history))
+    }
+
+    /// Trains the layer from `model` (or its newest checkpoint) on `train`, with held-out
+    /// statistics on `valid`, and finishes it ([`LayerRun::finish`]).
+    fn train(
+        &self,
+        model: rbm::CdModel,
+        train: &RowsDataset,
+        valid: &RowsDataset,
+        train_tensor: Tensor<2>,
+    ) -> Result<(Rbm, LayerReport)> {
+        let (resume_from, history) = self.resume_point(&model)?;
+        let logger = EpochLogger::new(self.label.clone())
+            .quiet(self.options.dashboard)
+            .with_stop(self.options.stop.clone())
+            .with_file(self.files.epochs.clone(), history);
+        // The KL checks of layer 1: those of the epochs before a resume are kept.
+        let kl_checks: Arc<Mutex<Vec<KlCheck>>> = Arc::new(Mutex::new(Vec::new()));
+        let hook = self.kl_checks_hook(&model, valid, resume_from, &kl_checks)?;
+        let trained_model = self.launch(model, train, valid, resume_from, &logger, hook)?;
+        self.finish(
+            trained_model,
+            &logger,
+            resume_from,
+            &kl_checks,
+            valid,
+            train_tensor,
+        )
+    }
+
+    /// The hook of layer 1's KL checks (`--kl-every`), with the checks of the epochs before
+    /// a resume put back in `checks`; none for other layers.
+    fn kl_checks_hook(
+        &self,
+        template: &rbm::CdModel,
+        valid: &RowsDataset,
+        resume_from: Option<usize>,
+        checks: &Arc<Mutex<Vec<KlCheck>>>,
+    ) -> Result<Option<(usize, RecordHook)>> {
+        let (1, Some(every)) = (self.layer, self.options.kl_every) else {
+            return Ok(None);
+        };
+        let files = &self.files;
+        if resume_from.is_some() && files.kl_checks.is_file() {
+            let mut earlier: Vec<KlCheck> = read_json(&files.kl_checks)?;
+            earlier.retain(|c| c.epoch <= resume_from.unwrap_or(0));
+            *checks.lock().expect("not poisoned") = earlier;
+        }
+        Ok(Some((
+            every,
+            kl_hook(
+                template.clone(),
+                valid.clone(),
+                self.config,
+                self.device.clone(),
+                files.kl_checks.clone(),
+                checks.clone(),
+            ),
+        )))
+    }
+
+    /// Burn's supervised training of the layer: loaders keyed by epoch (streams 0 and 1),
+    /// the atomic checkpointers, the epoch logger, the stop watcher and, on a terminal, the
+    /// dashboard. Returns the trained model once every epoch ran.
+    fn launch(
+        &self,
+        model: rbm::CdModel,
+        train: &RowsDataset,
+        valid: &RowsDataset,
+        resume_from: Option<usize>,
+        logger: &EpochLogger,
+        hook: Option<(usize, RecordHook)>,
+    ) -> Result<rbm::CdModel> {
+        let (tc, files, options) = (&self.config.training, &self.files, self.options);
+        let first_epoch = resume_from.unwrap_or(0) + 1;
+        let batches_per_epoch = train.len().div_ceil(tc.batch_size);
+        let scheduler = tc.lr_scheduler(batches_per_epoch * tc.epochs)?;
+        let learner = Learner::new(model, tc.optimizer(), scheduler);
+        let key = |stream| layer_key(tc.seed, self.layer, stream);
+        let train_loader = EpochLoader::new(
+            train.clone(),
+            tc.batch_size,
+            true,
+            key(0),
+            first_epoch,
+            self.device,
+        );
+        let valid_loader = EpochLoader::new(
+            valid.clone(),
+            tc.batch_size,
+            false,
+            key(1),
+            first_epoch,
+            self.device,
+        )
+        .with_reference(train.clone())
+        .with_window(self.config.held_out_rows_per_epoch);
+        let checkpointer = |name| AtomicCheckpointer::new(&files.checkpoints, name);
+        let mut training = rbm::train::metric::register(
+            SupervisedTraining::new(
+                &files.dir,
+                std::sync::Arc::new(train_loader),
+                std::sync::Arc::new(valid_loader),
+            ),
+            self.binary_data(),
+        )
+        .num_epochs(tc.epochs)
+        .with_custom_checkpointers(
+            ModelCheckpointer::new(&files.checkpoints, hook)?,
+            checkpointer("optim")?,
+            checkpointer("scheduler")?,
+        )
+        .with_checkpointing_strategy(KeepLastNCheckpoints::new(KEEP_EPOCHS))
+        .with_metric_logger(logger.clone())
+        .with_application_logger(None);
+        if !options.dashboard {
+            training = training.renderer(Box::new(QuietRenderer));
+        }
+        if let Some(epoch) = resume_from {
+            training = training.checkpoint(epoch);
+        }
+        let watcher = options
+            .stop
+            .watch(training.interrupter(), options.dashboard);
+        if options.dashboard {
+            crate::interrupt::enter_dashboard_terminal();
+        }
+        let LearningResult {
+            model: trained_model,
+            renderer,
+            error,
+            ..
+        } = training.launch(learner);
+        // Closing the dashboard restores the terminal; only then is printing visible.
+        drop(renderer);
+        drop(watcher);
+        if options.dashboard {
+            crate::interrupt::leave_dashboard_terminal();
+        }
+        if let Some(e) = error {
+            bail!("training layer {} failed: {e}", self.layer);
+        }
+        self.check_complete(logger)?;
+        Ok(trained_model)
+    }
+
+    /// Refuses a training that ended before its last epoch: interrupted (the epochs after the
+    /// last checkpoint dropped from the record), or stopped for another reason.
+    fn check_complete(&self, logger: &EpochLogger) -> Result<()> {
+        let (tc, files, layer) = (&self.config.training, &self.files, self.layer);
+        if self.options.stop.requested() {
+            // The epochs after the last checkpoint were cut short: not kept.
+            let saved = last_complete_epoch_up_to(&files.checkpoints, tc.epochs).unwrap_or(0);
+            logger.keep_up_to(saved)?;
+        }
+        let done = logger
+            .records()
+            .iter()
+            .filter(|r| r.split == "valid")
+            .map(|r| r.epoch)
+            .max();
+        if self.options.stop.requested() && done != Some(tc.epochs) {
+            return Err(interrupted(
+                &format!(
+                    "layer {layer} stopped after epoch {} of {} (its checkpoints are in {})",
+                    done.unwrap_or(0),
+                    tc.epochs,
+                    files.checkpoints.display()
+                ),
+                self.run_dir,
+            ));
+        }
+        if done != Some(tc.epochs) {
+            bail!(
+                "training of layer {layer} stopped after epoch {} of {}; continue it with --resume",
+                done.unwrap_or(0),
+                tc.epochs
+            );
+        }
+        Ok(())
+    }
+
+    /// A trained layer: its model record and report written (the report last, marking the
+    /// layer finished), with the free-energy gap and the held-out pseudo-likelihood.
+    fn finish(
+        &self,
+        trained_model: rbm::CdModel,
+        logger: &EpochLogger,
+        resume_from: Option<usize>,
+        kl_checks: &Mutex<Vec<KlCheck>>,
+        valid: &RowsDataset,
+        train_tensor: Tensor<2>,
+    ) -> Result<(Rbm, LayerReport)> {
+        let bytes = trained_model
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| anyhow::anyhow!("serialising layer {}: {e}", self.layer))?;
+        write_file_atomic(&self.files.model, &bytes)?;
+        let trained: Rbm = trained_model.rbm;
+        let valid_tensor = valid.to_tensor(self.device);
+        let gap =
+            rbm::eval::likelihood::free_energy_gap(&trained, train_tensor, valid_tensor.clone());
+        let binary_data = self.binary_data();
+        let pll = match binary_data {
+            true => rbm::eval::likelihood::pseudo_log_likelihood(&trained, valid_tensor)?,
+            false => f64::NAN,
+        };
+        let report = LayerReport {
+            layer: self.layer,
+            shape: self.shape,
+            epochs: logger.records(),
+            free_energy_gap: gap,
+            valid_pseudo_log_likelihood_per_unit: pll,
+            seconds: self.start.elapsed().as_secs_f64(),
+            resumed_after_epoch: resume_from.unwrap_or(0),
+            kl_during_training: std::mem::take(&mut *kl_checks.lock().expect("not poisoned")),
+        };
+        write_file_atomic(&self.files.report, &serde_json::to_vec_pretty(&report)?)?;
+        let pll_line = match binary_data {
+            true => format!("held-out pseudo-log-likelihood per unit {pll:.4}"),
+            false => "no pseudo-likelihood (the data are probabilities)".into(),
+        };
+        println!(
+            "{}: {:.1} s, free-energy gap {gap:+.4}, {pll_line}",
+            self.label, report.seconds
+        );
+        Ok((trained, report))
+    }
+
+    /// The next layer's data, built once from the trained layer: hidden means, or samples
+    /// from the layer's streams 3 (training rows) and 4 (held-out rows).
+    fn propagate(
+        &self,
+        trained: &Rbm,
+        train_tensor: Tensor<2>,
+        valid: &RowsDataset,
+    ) -> Result<(RowsDataset, RowsDataset)> {
+        let seed = self.config.training.seed;
+        let up = |t: Tensor<2>, stream: u64| match self.config.propagation {
+            Propagation::Mean => trained.hidden_mean(t),
+            Propagation::Sample => {
+                let mut noise = rbm::Noise::new(layer_key(seed, self.layer, stream));
+                trained
+                    .hidden_units
+                    .sample_with(trained.hidden_input(t), &mut noise)
+            }
+        };
+        let width = self.shape[1];
+        let valid_tensor = valid.to_tensor(self.device);
+        Ok((
+            RowsDataset::new(to_vec::<f32, _>(up(train_tensor, 3))?, width),
+            RowsDataset::new(to_vec::<f32, _>(up(valid_tensor, 4))?, width),
+        ))
+    }
 }
 
 /// The hook that checks the first layer's KL per spin on a checkpointed model record: loads
