@@ -655,17 +655,7 @@ pub fn assess(
     let stored = load_run_dataset(dir, &config, datasets)?;
     let (l, k) = (config.data.size, config.data.coupling);
     let lattice = Lattice::Square { l };
-    let n_chains = stored.manifest.config.chains;
-    let per_chain = stored.spins.len() / n_chains;
-    let data_chains: Vec<Vec<i8>> = stored.spins.chunks(per_chain).map(<[i8]>::to_vec).collect();
-    let data_refs: Vec<&[i8]> = data_chains.iter().map(Vec::as_slice).collect();
-    let data = observe(&lattice, k, &data_refs);
-    let thermo = kaufman_thermo(l, l, k);
-    let exact: BTreeMap<String, f64> = [
-        ("energy_per_spin".to_string(), thermo.energy_per_spin),
-        ("specific_heat".to_string(), thermo.specific_heat_per_spin),
-    ]
-    .into();
+    let (data_chains, data, exact) = data_and_exact(&stored, &lattice, k);
     let (train, valid) = split_rows(
         stored,
         encoding_for(config.units),
@@ -680,26 +670,8 @@ pub fn assess(
         seed: rbm::noise::key(&[options.seed, options.gibbs.seed, stream]),
         ..options.gibbs.clone()
     };
-    // Each layer's base model for AIS (and the base-rate tempering path): independent visible
-    // units fitted to the held-out data as that layer sees it.
     let held_out = valid.to_tensor(device);
-    let mut bases = Vec::new();
-    let mut layer_data = held_out.clone();
-    for (i, layer) in dbn.layers.iter().enumerate() {
-        bases.push(
-            layer
-                .clone()
-                .with_visible_bias_from_data(layer_data.clone())
-                .visible_bias
-                .val(),
-        );
-        if i + 1 < dbn.layers.len() {
-            layer_data = match config.propagation {
-                Propagation::Mean => layer.hidden_mean(layer_data),
-                Propagation::Sample => layer.sample_hidden(layer_data),
-            };
-        }
-    }
+    let bases = layer_bases(&dbn, held_out.clone(), config.propagation);
     let first = &dbn.layers[0];
     stage(&match options.replicas {
         1 => "sampling the first RBM (block Gibbs)".to_string(),
@@ -711,128 +683,29 @@ pub fn assess(
     stage("sampling the DBN");
     let dbn_chains = dbn_chains(&dbn, &gibbs(2), options.downward, progress)?;
     lap("generator_dbn", &mut seconds);
-    let rbm_name = match options.replicas {
-        1 => "rbm (block Gibbs)".to_string(),
-        r if options.base_path => format!("rbm (tempered, {r} replicas, base-rate path)"),
-        r => format!("rbm (tempered, {r} replicas)"),
-    };
     let reference = Reference {
         lattice,
         coupling: k,
         exact: &exact,
         data: &data,
     };
-    let generators = vec![
-        judge(
-            &rbm_name,
-            rbm_acceptance.clone(),
-            &rbm_chains,
-            &options.gibbs,
-            &reference,
-        ),
-        judge(
-            &format!(
-                "dbn ({} layers, {:?} downward)",
-                dbn.layers.len(),
-                options.downward
-            )
-            .to_lowercase(),
-            None,
-            &dbn_chains,
-            &options.gibbs,
-            &reference,
-        ),
-    ];
+    let generated = [(&rbm_chains, rbm_acceptance.clone()), (&dbn_chains, None)];
+    let generators = judge_generators(generated, dbn.layers.len(), options, &reference);
 
     // ln Z of every layer, bracketed.
     let mut log_partition = Vec::new();
     for (i, layer) in dbn.layers.iter().enumerate() {
         stage(&format!("AIS, layer {}", i + 1));
-        let base = bases[i].clone();
-        let ais = AisConfig {
-            runs: options.ais_runs,
-            segments: options.ladder.clone(),
-            seed: rbm::noise::key(&[options.seed, 10, i as u64]),
-        };
-        let forward =
-            ais_log_partition_repeated(layer, Some(base.clone()), &ais, options.ais_repetitions)?;
-        // The reverse starts: records of the layer's own chains (for the first layer, the
-        // generator's; above it, chains of that layer alone), spread evenly over the chains
-        // and their recorded stretch.
-        let starts_needed = options.ais_runs * options.ais_repetitions;
-        let (starts, tau, swap_acceptance) = match i {
-            0 => (
-                spread_records(&rbm_chains, starts_needed, layer, device),
-                tau_of_mean(&rbm_chains, options.gibbs.thin),
-                rbm_acceptance.clone(),
-            ),
-            _ => {
-                let (chains, acceptance) =
-                    sample_layer(layer, &bases[i], &gibbs(100 + i as u64), options, &|_| {})?;
-                (
-                    spread_records(&chains, starts_needed, layer, device),
-                    tau_of_mean(&chains, options.gibbs.thin),
-                    acceptance,
-                )
-            }
-        };
-        let reverse = (0..options.ais_repetitions)
-            .map(|r| {
-                let rows = r * options.ais_runs..(r + 1) * options.ais_runs;
-                let config = AisConfig {
-                    seed: rbm::noise::key(&[ais.seed, 1, r as u64]),
-                    ..ais.clone()
-                };
-                let start = starts.clone().slice([rows, 0..layer.n_visible()]);
-                ais_reverse_log_partition(layer, Some(base.clone()), &config, start)
-            })
-            .collect::<rbm::Result<Vec<_>>>()?;
-        let reverse = AisRepeated::of(reverse, ais.clone());
-        let log_partition_exact = match layer.n_hidden().min(layer.n_visible()) <= EXACT_UNITS {
-            true => Some(rbm::eval::exact::HostRbm::from_rbm(layer)?.log_partition_exact()?),
-            false => None,
-        };
-        log_partition.push(LayerPartition {
-            layer: i + 1,
-            shape: [layer.n_visible(), layer.n_hidden()],
-            bracket_width: reverse.log_partition - forward.log_partition,
-            log_partition_forward: forward,
-            log_partition_reverse: reverse,
-            tau_int_sweeps: tau,
-            swap_acceptance,
-            log_partition_exact,
-        });
+        let first = (&rbm_chains, &rbm_acceptance);
+        log_partition.push(layer_partition(
+            i, layer, &bases[i], first, options, device,
+        )?);
         lap(&format!("ais_layer{}", i + 1), &mut seconds);
     }
 
     stage("likelihood of the first layer");
-    let entropy = exact_entropy_per_spin(l, k);
-    let f_valid = mean_free_energy(first, held_out)?;
-    let f_train = mean_free_energy(first, train.to_tensor(device))?;
-    let (z_fwd, z_rev) = (
-        estimate(&log_partition[0].log_partition_forward),
-        estimate(&log_partition[0].log_partition_reverse),
-    );
-    let n = first.n_visible();
-    let bracket = |f: Estimate| Bracket {
-        forward: nll_per_unit(f, z_fwd, n),
-        reverse: nll_per_unit(f, z_rev, n),
-    };
-    let nll = bracket(f_valid);
-    let minus_entropy = |e: Estimate| Estimate {
-        value: e.value - entropy,
-        std_error: e.std_error,
-    };
-    let first_layer = FirstLayerLikelihood {
-        entropy_per_spin: entropy,
-        train_nll_per_spin: bracket(f_train),
-        kl_per_spin: Bracket {
-            forward: minus_entropy(nll.forward),
-            reverse: minus_entropy(nll.reverse),
-        },
-        nll_per_spin: nll,
-        bias: "forward: ln Z from below in expectation, so NLL and KL biased low; reverse: from the model's own equilibrated Gibbs chains, ln Z from above in expectation, so NLL and KL biased high".into(),
-    };
+    let first_layer =
+        first_layer_likelihood(first, held_out, train, &log_partition[0], (l, k), device)?;
     lap("likelihood", &mut seconds);
 
     let report = QualityReport {
@@ -852,6 +725,195 @@ pub fn assess(
         generated: vec![rbm_chains, dbn_chains],
     };
     Ok((report, samples))
+}
+
+/// The run's data as Monte Carlo chains, their observables, and Kaufman's exact energy and
+/// specific heat of the `lattice` at coupling `k`.
+fn data_and_exact(
+    stored: &ising_data::StoredDataset,
+    lattice: &Lattice,
+    k: f64,
+) -> (Vec<Vec<i8>>, Observables, BTreeMap<String, f64>) {
+    let l = lattice.size();
+    let n_chains = stored.manifest.config.chains;
+    let per_chain = stored.spins.len() / n_chains;
+    let data_chains: Vec<Vec<i8>> = stored.spins.chunks(per_chain).map(<[i8]>::to_vec).collect();
+    let data_refs: Vec<&[i8]> = data_chains.iter().map(Vec::as_slice).collect();
+    let data = observe(lattice, k, &data_refs);
+    let thermo = kaufman_thermo(l, l, k);
+    let exact: BTreeMap<String, f64> = [
+        ("energy_per_spin".to_string(), thermo.energy_per_spin),
+        ("specific_heat".to_string(), thermo.specific_heat_per_spin),
+    ]
+    .into();
+    (data_chains, data, exact)
+}
+
+/// The reports of the two generators, the first RBM (`generated[0]`: chains and swap
+/// acceptances) and the DBN of `depth` layers (`generated[1]`), against `reference`.
+fn judge_generators(
+    generated: [(&Chains, Option<Vec<f64>>); 2],
+    depth: usize,
+    options: &QualityOptions,
+    reference: &Reference,
+) -> Vec<GeneratorReport> {
+    let [(rbm_chains, rbm_acceptance), (dbn_chains, _)] = generated;
+    let rbm_name = match options.replicas {
+        1 => "rbm (block Gibbs)".to_string(),
+        r if options.base_path => format!("rbm (tempered, {r} replicas, base-rate path)"),
+        r => format!("rbm (tempered, {r} replicas)"),
+    };
+    vec![
+        judge(
+            &rbm_name,
+            rbm_acceptance,
+            rbm_chains,
+            &options.gibbs,
+            reference,
+        ),
+        judge(
+            &format!("dbn ({} layers, {:?} downward)", depth, options.downward).to_lowercase(),
+            None,
+            dbn_chains,
+            &options.gibbs,
+            reference,
+        ),
+    ]
+}
+
+/// Each layer's base model for AIS (and the base-rate tempering path): independent visible
+/// units fitted to the held-out data (`held_out`, the first layer's rows) as that layer sees
+/// it, passed up by `propagation`.
+fn layer_bases(dbn: &Dbn, held_out: Tensor<2>, propagation: Propagation) -> Vec<Tensor<1>> {
+    let mut bases = Vec::new();
+    let mut layer_data = held_out;
+    for (i, layer) in dbn.layers.iter().enumerate() {
+        bases.push(
+            layer
+                .clone()
+                .with_visible_bias_from_data(layer_data.clone())
+                .visible_bias
+                .val(),
+        );
+        if i + 1 < dbn.layers.len() {
+            layer_data = match propagation {
+                Propagation::Mean => layer.hidden_mean(layer_data),
+                Propagation::Sample => layer.sample_hidden(layer_data),
+            };
+        }
+    }
+    bases
+}
+
+/// ln Z of layer `i` (0-based), bracketed: forward AIS from `base`, reverse AIS from records
+/// of the layer's own chains (for the first layer the generator's, `first`: its chains and
+/// swap acceptances), and the exact value where the layer is small enough to enumerate.
+fn layer_partition(
+    i: usize,
+    layer: &Rbm,
+    base: &Tensor<1>,
+    first: (&Chains, &Option<Vec<f64>>),
+    options: &QualityOptions,
+    device: &Device,
+) -> Result<LayerPartition> {
+    let gibbs = |stream: u64| GibbsConfig {
+        seed: rbm::noise::key(&[options.seed, options.gibbs.seed, stream]),
+        ..options.gibbs.clone()
+    };
+    let base = base.clone();
+    let ais = AisConfig {
+        runs: options.ais_runs,
+        segments: options.ladder.clone(),
+        seed: rbm::noise::key(&[options.seed, 10, i as u64]),
+    };
+    let forward =
+        ais_log_partition_repeated(layer, Some(base.clone()), &ais, options.ais_repetitions)?;
+    // The reverse starts: records of the layer's own chains (for the first layer, the
+    // generator's; above it, chains of that layer alone), spread evenly over the chains
+    // and their recorded stretch.
+    let starts_needed = options.ais_runs * options.ais_repetitions;
+    let (starts, tau, swap_acceptance) = match i {
+        0 => (
+            spread_records(first.0, starts_needed, layer, device),
+            tau_of_mean(first.0, options.gibbs.thin),
+            first.1.clone(),
+        ),
+        _ => {
+            let (chains, acceptance) =
+                sample_layer(layer, &base, &gibbs(100 + i as u64), options, &|_| {})?;
+            (
+                spread_records(&chains, starts_needed, layer, device),
+                tau_of_mean(&chains, options.gibbs.thin),
+                acceptance,
+            )
+        }
+    };
+    let reverse = (0..options.ais_repetitions)
+        .map(|r| {
+            let rows = r * options.ais_runs..(r + 1) * options.ais_runs;
+            let config = AisConfig {
+                seed: rbm::noise::key(&[ais.seed, 1, r as u64]),
+                ..ais.clone()
+            };
+            let start = starts.clone().slice([rows, 0..layer.n_visible()]);
+            ais_reverse_log_partition(layer, Some(base.clone()), &config, start)
+        })
+        .collect::<rbm::Result<Vec<_>>>()?;
+    let reverse = AisRepeated::of(reverse, ais.clone());
+    let log_partition_exact = match layer.n_hidden().min(layer.n_visible()) <= EXACT_UNITS {
+        true => Some(rbm::eval::exact::HostRbm::from_rbm(layer)?.log_partition_exact()?),
+        false => None,
+    };
+    Ok(LayerPartition {
+        layer: i + 1,
+        shape: [layer.n_visible(), layer.n_hidden()],
+        bracket_width: reverse.log_partition - forward.log_partition,
+        log_partition_forward: forward,
+        log_partition_reverse: reverse,
+        tau_int_sweeps: tau,
+        swap_acceptance,
+        log_partition_exact,
+    })
+}
+
+/// The first layer's held-out and training NLL and KL per spin, bracketed by the forward and
+/// reverse ln Z of `partition`, on the L×L lattice at coupling K (`lattice`).
+fn first_layer_likelihood(
+    first: &Rbm,
+    held_out: Tensor<2>,
+    train: ising_data::RowsDataset,
+    partition: &LayerPartition,
+    lattice: (usize, f64),
+    device: &Device,
+) -> Result<FirstLayerLikelihood> {
+    let (l, k) = lattice;
+    let entropy = exact_entropy_per_spin(l, k);
+    let f_valid = mean_free_energy(first, held_out)?;
+    let f_train = mean_free_energy(first, train.to_tensor(device))?;
+    let (z_fwd, z_rev) = (
+        estimate(&partition.log_partition_forward),
+        estimate(&partition.log_partition_reverse),
+    );
+    let n = first.n_visible();
+    let bracket = |f: Estimate| Bracket {
+        forward: nll_per_unit(f, z_fwd, n),
+        reverse: nll_per_unit(f, z_rev, n),
+    };
+    let nll = bracket(f_valid);
+    let minus_entropy = |e: Estimate| Estimate {
+        value: e.value - entropy,
+        std_error: e.std_error,
+    };
+    Ok(FirstLayerLikelihood {
+        entropy_per_spin: entropy,
+        train_nll_per_spin: bracket(f_train),
+        kl_per_spin: Bracket {
+            forward: minus_entropy(nll.forward),
+            reverse: minus_entropy(nll.reverse),
+        },
+        nll_per_spin: nll,
+        bias: "forward: ln Z from below in expectation, so NLL and KL biased low; reverse: from the model's own equilibrated Gibbs chains, ln Z from above in expectation, so NLL and KL biased high".into(),
+    })
 }
 
 /// Chains of one layer by parallel tempering (`options.replicas` > 1) or block Gibbs, with

@@ -1,9 +1,6 @@
 //! The workspace's code layout, read from the sources: no function outside tests is over
 //! [`MAX_LINES`] lines. `rbm`'s CD step (`kernel/step.rs` `cd_step`) is exempt by name, as the
-//! issue that set the rule allows for the kernel's hot loop; the functions in [`TO_SPLIT`]
-//! are the monoliths still to be split, a list that may only shrink: a new long function, or
-//! a listed one grown longer, fails here, and so does a listed one that is no longer long
-//! (take it off the list).
+//! rule allows for the kernel's hot loop, whose parts share registers and buffers.
 
 use std::path::{Path, PathBuf};
 
@@ -12,11 +9,6 @@ const MAX_LINES: usize = 100;
 
 /// Exempt by name: the fused CD step, whose parts share registers and buffers.
 const EXEMPT: &[(&str, &str)] = &[("crates/rbm/src/kernel/step.rs", "cd_step")];
-
-/// Functions still to be split: (file, function, its length when listed).
-const TO_SPLIT: &[(&str, &str, usize)] = &[
-    ("experiments/src/quality.rs", "assess", 220),
-];
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -114,25 +106,12 @@ fn no_function_outside_tests_is_over_100_lines() {
             }
         }
     }
-    let mut faults = Vec::new();
-    for (file, name, line, length) in &long {
-        match TO_SPLIT.iter().find(|(f, n, _)| f == file && n == name) {
-            Some((_, _, listed)) if length <= listed => {}
-            Some((_, _, listed)) => faults.push(format!(
-                "{file}:{line} `{name}` grew to {length} lines (listed at {listed}): split it"
-            )),
-            None => faults.push(format!(
-                "{file}:{line} `{name}` is {length} lines, over {MAX_LINES}: split it by role"
-            )),
-        }
-    }
-    for (file, name, _) in TO_SPLIT {
-        if !long.iter().any(|(f, n, _, _)| f == file && n == name) {
-            faults.push(format!(
-                "{file} `{name}` is no longer over {MAX_LINES} lines: take it off TO_SPLIT"
-            ));
-        }
-    }
+    let faults: Vec<String> = long
+        .iter()
+        .map(|(file, name, line, length)| {
+            format!("{file}:{line} `{name}` is {length} lines, over {MAX_LINES}: split it by role")
+        })
+        .collect();
     assert!(faults.is_empty(), "{}", faults.join("\n"));
 }
 
