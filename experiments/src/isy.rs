@@ -207,9 +207,12 @@ impl IsyOptions {
         {
             bail!("--temperatures must be finite and > 0, got {t}");
         }
-        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+        if !(self.learning_rate.is_finite()
+            && self.learning_rate > 0.0
+            && self.learning_rate <= 1.0)
+        {
             bail!(
-                "--learning-rate must be a positive number, got {}",
+                "--learning-rate must be above 0 and at most 1, got {}",
                 self.learning_rate
             );
         }

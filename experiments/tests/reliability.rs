@@ -603,6 +603,13 @@ const CASES: &[Case] = &[
         says: &["sampling 1000000000 chains", "bytes of memory"],
     },
     Case {
+        issue: "6 (fresh trial): isy_flow --learning-rate 1e6 was refused only after the data",
+        prepare: nothing,
+        binary: ISY_FLOW,
+        args: &["--learning-rate", "1e6", "--out", "isy"],
+        says: &["--learning-rate must be above 0 and at most 1, got 1000000"],
+    },
+    Case {
         issue: "4 (fresh trial): isy_flow with more hidden units than memory aborted",
         prepare: nothing,
         binary: ISY_FLOW,

@@ -43,16 +43,17 @@ struct Args {
     /// The Monte Carlo temperatures, comma-separated (default 0.25, 0.5, …, 6).
     #[arg(long, value_delimiter = ',')]
     temperatures: Option<Vec<f64>>,
-    /// Configurations per temperature (and ground-state rows).
+    /// Configurations per temperature (and ground-state rows; at least one per Monte Carlo
+    /// chain).
     #[arg(long)]
     samples: Option<usize>,
     /// Hidden units.
     #[arg(long)]
     hidden: Option<usize>,
-    /// SGD learning rate.
+    /// SGD learning rate (above 0, at most 1).
     #[arg(long)]
     learning_rate: Option<f64>,
-    /// SGD momentum.
+    /// SGD momentum (0 to below 1).
     #[arg(long)]
     momentum: Option<f64>,
     /// Mini-batch size.
