@@ -123,7 +123,7 @@ fn check_args(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// A random RBM on a random Hamiltonian: the RBM, H[v] and the mapping's report.
+/// A random RBM on a random Hamiltonian: the RBM, H\[v\] and the mapping's report.
 fn random_case(
     config: &MappingConfig,
     device: &Device,
