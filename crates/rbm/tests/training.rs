@@ -394,7 +394,7 @@ fn the_batch_pseudo_likelihood_is_unbiased_and_the_gap_is_exact() {
     ignore = "this CPU has none of the fused kernel's instruction sets (AVX-512, AVX2, NEON)"
 )]
 fn the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations() {
-    // The kernel (CdModel::cpu_path), on every instruction set this CPU has, must give the
+    // The kernel (CdModel::effective_cpu_path), on every instruction set this CPU has, must give the
     // tensor implementation's update and statistics from the same random numbers: the same
     // negative samples exactly, gradients within 2e-6 and statistics within 1e-5 relative
     // (f32 rounding of different summation orders); and the instruction sets must give the

@@ -67,7 +67,7 @@ struct Args {
     #[arg(long)]
     samples: Option<usize>,
     /// Check the first layer's KL per spin (the end-of-run check) every N epochs during its
-    /// training; each check runs beside the next epoch (≈ 10 s for the paper's first layer).
+    /// training; each check runs beside the next epoch.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     kl_every: Option<u64>,
 }

@@ -118,7 +118,7 @@ pub fn load_or_generate(
         },
     );
     if let Err(e) = store::write_dataset(&dir, &generated, measured, false) {
-        // A writer that took no lock (an older build, or `ising-data`) finished first: its
+        // A writer that takes no lock (`ising-data`, another program) finished first: its
         // folder is complete, and is checked like any existing one.
         if dir.exists() {
             return load_existing(&dir, &config, start);

@@ -566,7 +566,7 @@ fn kl_hook(
                 .try_load_record(record)
                 .map_err(|e| anyhow::anyhow!("loading the record of epoch {epoch}: {e}"))?
                 // Without autodiff: the check's thousands of AIS steps must not be recorded
-                // for a backward pass (they were, 4 GB per check, before this).
+                // for a backward pass.
                 .valid();
             let q = super::quality::first_layer_quality(
                 &model.rbm,

@@ -284,13 +284,4 @@ impl HostRbm {
             .map(|v| -self.free_energy(v) - log_z)
             .collect())
     }
-
-    /// The mean log-likelihood per configuration of `data`.
-    ///
-    /// # Errors
-    /// As [`HostRbm::log_partition_exact`].
-    pub fn mean_log_likelihood(&self, data: &[f64]) -> Result<f64> {
-        let lp = self.log_prob_visible(data)?;
-        Ok(lp.iter().sum::<f64>() / lp.len() as f64)
-    }
 }

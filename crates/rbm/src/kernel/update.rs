@@ -51,7 +51,7 @@ pub(crate) fn momentum_update(
     lr: f32,
     penalty: Option<WeightPenalty>,
 ) -> (Vec<f32>, Vec<f32>) {
-    // One monomorphised pass each, so that the unpenalised loop stays as it was.
+    // One monomorphised pass each, so that the unpenalised loop has no penalty in it.
     match penalty {
         None => pass(theta, g, v, mu, lr, |_, stepped| stepped),
         Some(p) => pass(theta, g, v, mu, lr, |before, stepped| {

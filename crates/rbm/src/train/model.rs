@@ -127,11 +127,6 @@ impl CdModel {
             .map_or(CpuPath::Tensor, |level| CpuPath::Kernel(level.isa()))
     }
 
-    /// Whether this model's steps run on the fused CPU kernel (see [`CdModel::cpu_path`]).
-    pub fn uses_cpu_kernel(&self) -> bool {
-        self.kernel_level().is_some()
-    }
-
     /// The persistent chains (PCD; read once) and every random number of a step on `v0`,
     /// drawn from `noise` in the numbers the step's shape asks for.
     fn step_inputs(&self, v0: &Tensor<2>, noise: &mut Noise) -> (Option<Tensor<2>>, StepNoise) {
