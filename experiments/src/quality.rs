@@ -384,26 +384,28 @@ fn check_extra_layers(dir: &Path, config: &PretrainConfig) -> Result<()> {
     Ok(())
 }
 
-/// Refuses a run whose training diverged: a metric recorded as `null` (NaN or ±∞) in the
-/// per-epoch records of `metrics.json`, naming the layer, epoch and metric.
+/// Refuses a run whose training diverged: a per-epoch metric of `metrics.json` that is not
+/// finite (written as `null`), naming the layer, epoch, split and metric.
 fn check_not_diverged(dir: &Path) -> Result<()> {
+    /// The part of `metrics.json` this reads: fig3's per-layer reports.
+    #[derive(Deserialize)]
+    struct Layers {
+        layers: Vec<crate::pretrain::LayerReport>,
+    }
     let path = dir.join("metrics.json");
     if !path.is_file() {
         return Ok(());
     }
-    let metrics: serde_json::Value = crate::output::read_json(&path)?;
-    let layers = metrics["layers"].as_array().map_or(&[][..], Vec::as_slice);
-    for layer in layers {
-        let epochs = layer["epochs"].as_array().map_or(&[][..], Vec::as_slice);
-        for epoch in epochs {
-            let values = epoch["values"].as_object();
-            if let Some((name, _)) = values.and_then(|v| v.iter().find(|(_, x)| x.is_null())) {
+    let metrics: Layers = crate::output::read_json(&path)?;
+    for layer in &metrics.layers {
+        for epoch in &layer.epochs {
+            if let Some((name, _)) = epoch.values.iter().find(|(_, x)| !x.is_finite()) {
                 bail!(
                     "{}: the run diverged (layer {}'s {name} is not finite at epoch {} of the {} split), so it is not analysed",
                     path.display(),
-                    layer["layer"],
-                    epoch["epoch"],
-                    epoch["split"].as_str().unwrap_or("?")
+                    layer.layer,
+                    epoch.epoch,
+                    epoch.split
                 );
             }
         }
@@ -430,23 +432,38 @@ pub fn load_run_dataset(
             data_dir.display()
         )
     })?;
+    /// The part of `run.json` this reads: where the run's data came from.
+    #[derive(Deserialize)]
+    struct Record {
+        data: crate::pretrain::DataSource,
+    }
     let record_path = dir.join("run.json");
     if record_path.is_file() {
-        let record: serde_json::Value = crate::output::read_json(&record_path)?;
-        let data = &record["data"];
+        let recorded = crate::output::read_json::<Record>(&record_path)?.data;
         let m = &stored.manifest;
-        let found = [
-            ("algorithm", serde_json::to_value(m.config.algorithm)?),
-            ("chains", m.config.chains.into()),
-            ("spins_sha256", m.spins_sha256.clone().into()),
+        let fields = [
+            (
+                "algorithm",
+                format!("{:?}", m.config.algorithm),
+                format!("{:?}", recorded.algorithm),
+            ),
+            (
+                "chains",
+                m.config.chains.to_string(),
+                recorded.chains.to_string(),
+            ),
+            (
+                "spins_sha256",
+                m.spins_sha256.clone(),
+                recorded.spins_sha256,
+            ),
         ];
-        for (field, value) in found {
-            if data[field] != value {
+        for (field, found, expected) in fields {
+            if found != expected {
                 bail!(
-                    "{} is not the data {} was trained on: {field} is {value} there but {} in {}; give the run's data with --datasets",
+                    "{} is not the data {} was trained on: {field} is {found} there but {expected} in {}; give the run's data with --datasets",
                     data_dir.display(),
                     dir.display(),
-                    data[field],
                     record_path.display()
                 );
             }

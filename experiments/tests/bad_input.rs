@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -32,25 +31,6 @@ fn assert_refused(o: &Output, needle: &str) {
     assert_eq!(o.status.code(), Some(1), "expected a refusal, got: {e}");
     assert!(e.contains(needle), "the error should say '{needle}': {e}");
     assert!(!e.contains("panicked"), "a panic reached the user: {e}");
-}
-
-/// Every entry under `dir` (relative path → bytes; folders as empty).
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            let bytes = if path.is_dir() {
-                stack.push(path.clone());
-                Vec::new()
-            } else {
-                std::fs::read(&path).unwrap()
-            };
-            files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), bytes);
-        }
-    }
-    files
 }
 
 /// Checks that no temporary or backup (a hidden entry) was left in `root`.
@@ -80,7 +60,7 @@ fn force_replaces_only_a_folder_the_same_program_wrote() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path();
     let mine = foreign_folder(root);
-    let before = snapshot(root);
+    let before = common::snapshot(root);
     let fig1 = |out: &str, extra: &[&str]| {
         let mut args = vec!["--out", out, "--size", "10", "--samples", "8"];
         args.extend(extra);
@@ -117,7 +97,7 @@ fn force_replaces_only_a_folder_the_same_program_wrote() {
     );
     assert_refused(&fig1(".", &["--force"]), "current folder");
     assert_eq!(
-        snapshot(root),
+        common::snapshot(root),
         before,
         "a refused --force changed something"
     );
@@ -398,12 +378,12 @@ fn fig3_run_folders_record_their_data_keep_their_history_and_obey_force() {
     // ... but not once the user put a file of their own in it, even one named like ours.
     for name in ["analysis.ipynb", "layer_notes.txt"] {
         std::fs::write(root.join("run").join(name), "{}").unwrap();
-        let before = snapshot(&root.join("run"));
+        let before = common::snapshot(&root.join("run"));
         assert_refused(
             &fig3(root, &config, "run", &["--force"]),
             &format!("'{name}'"),
         );
-        assert_eq!(snapshot(&root.join("run")), before);
+        assert_eq!(common::snapshot(&root.join("run")), before);
         std::fs::remove_file(root.join("run").join(name)).unwrap();
     }
 }

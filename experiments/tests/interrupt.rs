@@ -9,10 +9,8 @@
 //! Rust's standard library has none; the test fails, rather than passes, without `python3`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 mod common;
 
@@ -202,29 +200,14 @@ fn sigint_without_a_terminal_stops_after_the_current_step_and_resumes_bit_for_bi
     let reference = s.root.join("reference");
     s.run(&reference, false);
     let out = s.root.join("interrupted");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fig3"))
-        .args(s.args(&out, false))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     // Interrupt once layer 1 has finished its fifth epoch (in the middle of layer 1).
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let start = Instant::now();
-    let mut sent = false;
-    // Read to the end: a reader that went away would end the run with a broken pipe.
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        if !sent && line.starts_with("layer 1 (64→16) epoch    5 valid") {
-            common::send_sigint(child.id());
-            sent = true;
-        }
-        assert!(start.elapsed() < Duration::from_secs(300), "timed out");
-    }
-    assert!(sent, "layer 1 never reached epoch 5");
-    let o = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fig3"));
+    command.args(s.args(&out, false));
+    let o = common::interrupt(command, |l| {
+        l.starts_with("layer 1 (64→16) epoch    5 valid")
+    });
+    let stderr = o.stderr;
+    assert_eq!(o.code, 130, "{stderr}");
     assert!(
         stderr.contains("interrupted: layer 1 stopped after epoch") && stderr.contains("--resume"),
         "{stderr}"

@@ -8,11 +8,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const FIG3: &str = env!("CARGO_BIN_EXE_fig3");
 const QUALITY: &str = env!("CARGO_BIN_EXE_quality");
@@ -54,26 +53,6 @@ fn assert_ok(o: &Output) {
     assert!(o.status.success(), "failed: {}", stderr(o));
 }
 
-/// Every file under `dir`, at every depth, hidden ones included: relative path → bytes
-/// (folders as `None`).
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            let content = if path.is_dir() {
-                stack.push(path.clone());
-                None
-            } else {
-                Some(std::fs::read(&path).unwrap())
-            };
-            files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), content);
-        }
-    }
-    files
-}
-
 /// The hidden entries of `dir` (temporaries, backups, locks).
 fn hidden_entries(dir: &Path) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -106,42 +85,37 @@ fn finished_run() -> tempfile::TempDir {
     tmp
 }
 
-/// Starts `fig3 args` in `root`, sends SIGINT once a line of its standard output satisfies
-/// `trigger`, and returns what it printed on standard error and its exit status.
-fn interrupt_fig3(root: &Path, args: &[&str], trigger: impl Fn(&str) -> bool) -> (String, i32) {
-    interrupt(FIG3, root, args, trigger)
-}
-
-/// [`interrupt_fig3`] for any binary.
+/// Runs `binary args` in `root`, interrupted once a line of its output satisfies `trigger`.
 fn interrupt(
     binary: &str,
     root: &Path,
     args: &[&str],
     trigger: impl Fn(&str) -> bool,
-) -> (String, i32) {
-    let mut child = Command::new(binary)
-        .args(args)
-        .current_dir(root)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let start = Instant::now();
-    let mut sent = false;
-    // Read to the end: a reader that went away would end the run with a broken pipe.
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        if !sent && trigger(&line) {
-            common::send_sigint(child.id());
-            sent = true;
-        }
-        assert!(start.elapsed() < Duration::from_secs(300), "timed out");
-    }
-    assert!(sent, "the trigger line never came");
-    let o = child.wait_with_output().unwrap();
-    (stderr(&o), o.status.code().expect("an exit status"))
+) -> common::Interrupted {
+    let mut command = Command::new(binary);
+    command.args(args).current_dir(root);
+    common::interrupt(command, trigger)
+}
+
+/// [`interrupt`] for `fig3`: its standard error, exit status and the number of epoch lines
+/// marked partial. Epoch lines printed once the stop is raised (the signal lands a little
+/// after the trigger) are marked: no unmarked epoch line follows the first marked one. (A
+/// stop landing between a split's summary and the learner's check marks none, so callers
+/// ask for marked lines over several interrupts.)
+fn interrupt_fig3(
+    root: &Path,
+    args: &[&str],
+    trigger: impl Fn(&str) -> bool,
+) -> (String, i32, usize) {
+    const PARTIAL: &str = "(interrupted: partial, kept only if checkpointed)";
+    let o = interrupt(FIG3, root, args, trigger);
+    let epochs: Vec<&String> = o.stdout.iter().filter(|l| l.contains(" epoch ")).collect();
+    let after: Vec<&&String> = epochs.iter().skip_while(|l| !l.contains(PARTIAL)).collect();
+    assert!(
+        after.iter().all(|l| l.contains(PARTIAL)),
+        "an epoch line after the stop is not marked partial: {after:?}"
+    );
+    (o.stderr, o.code, after.len())
 }
 
 /// The backup and the command to put it back, as a message names them.
@@ -184,17 +158,21 @@ fn recorded_and_checkpointed(run_dir: &Path) -> (usize, usize) {
 fn an_interrupted_force_replacement_keeps_the_old_run_through_resumes_until_it_finishes() {
     let tmp = finished_run();
     let root = tmp.path();
-    let old = snapshot(&root.join("run"));
+    let old = common::snapshot(&root.join("run"));
     let longer = fig3_args("small.json", "run", &["--force", "--epochs", "400"]);
     let at_epoch =
         |n: usize| move |l: &str| l.starts_with(&format!("layer 1 (64→16) epoch {n:>4} valid"));
 
     // The reported loss: interrupted, then resumed and interrupted again, the old run was gone.
-    let (message, code) = interrupt_fig3(root, &longer, at_epoch(5));
+    let (message, code, marked_first) = interrupt_fig3(root, &longer, at_epoch(5));
     assert_eq!(code, 130, "{message}");
     let (backup, command) = restore_command(&message);
     assert!(message.contains("--resume"), "{message}");
-    assert_eq!(snapshot(&root.join(&backup)), old, "the kept run changed");
+    assert_eq!(
+        common::snapshot(&root.join(&backup)),
+        old,
+        "the kept run changed"
+    );
     // The partial epoch is not recorded as one: the record ends at the last checkpoint.
     let (recorded, saved) = recorded_and_checkpointed(&root.join("run"));
     assert_eq!(
@@ -203,13 +181,13 @@ fn an_interrupted_force_replacement_keeps_the_old_run_through_resumes_until_it_f
     );
 
     let resume = fig3_args("small.json", "run", &["--resume", "--epochs", "400"]);
-    let (message, code) = interrupt_fig3(root, &resume, |l| {
+    let (message, code, marked_resume) = interrupt_fig3(root, &resume, |l| {
         l.contains("epoch") && l.contains("valid")
     });
     assert_eq!(code, 130, "{message}");
     assert!(message.contains(&*backup.to_string_lossy()), "{message}");
     assert_eq!(
-        snapshot(&root.join(&backup)),
+        common::snapshot(&root.join(&backup)),
         old,
         "a resume changed the kept run"
     );
@@ -221,12 +199,17 @@ fn an_interrupted_force_replacement_keeps_the_old_run_through_resumes_until_it_f
         .status()
         .unwrap();
     assert!(status.success(), "{command}");
-    assert_eq!(snapshot(&root.join("run")), old);
+    assert_eq!(common::snapshot(&root.join("run")), old);
     assert_eq!(hidden_entries(root), Vec::<String>::new());
 
     // Replaced again and resumed to the end: only then is the old run removed.
-    let (message, code) = interrupt_fig3(root, &longer, at_epoch(3));
+    let (message, code, marked_again) = interrupt_fig3(root, &longer, at_epoch(3));
     assert_eq!(code, 130, "{message}");
+    // The epoch the stop cut short is printed marked as partial.
+    assert!(
+        marked_first + marked_resume + marked_again > 0,
+        "no epoch line after a stop was marked partial"
+    );
     let (backup, _) = restore_command(&message);
     assert_ok(&run(FIG3, &resume, root));
     assert!(
@@ -287,7 +270,7 @@ fn a_force_replacement_that_fails_on_a_full_disk_keeps_the_old_run_and_says_wher
         a
     };
     assert_ok(&run(FIG3, &args(&[]), root));
-    let old = snapshot(&root.join("run"));
+    let old = common::snapshot(&root.join("run"));
     let o = match &tmpfs {
         Some(_) => {
             // Fill the disk but for a few KiB: config.json fits, the first checkpoint does not.
@@ -309,7 +292,11 @@ fn a_force_replacement_that_fails_on_a_full_disk_keeps_the_old_run_and_says_wher
     assert_eq!(o.status.code(), Some(1), "{message}");
     assert!(!message.contains("panicked"), "{message}");
     let (backup, command) = restore_command(&message);
-    assert_eq!(snapshot(&root.join(&backup)), old, "the kept run changed");
+    assert_eq!(
+        common::snapshot(&root.join(&backup)),
+        old,
+        "the kept run changed"
+    );
     let _ = std::fs::remove_file(root.join("filler"));
     let status = Command::new("sh")
         .args(["-c", &command])
@@ -317,7 +304,7 @@ fn a_force_replacement_that_fails_on_a_full_disk_keeps_the_old_run_and_says_wher
         .status()
         .unwrap();
     assert!(status.success(), "{command}");
-    assert_eq!(snapshot(&root.join("run")), old);
+    assert_eq!(common::snapshot(&root.join("run")), old);
 }
 
 /// Free bytes of the file system holding `dir` (`df`'s available column).
@@ -348,13 +335,13 @@ fn force_refuses_a_file_of_the_users_at_any_depth_and_changes_nothing() {
         let path = root.join("run").join(place);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, "months of work").unwrap();
-        let before = snapshot(root);
+        let before = common::snapshot(root);
         let o = run(FIG3, &force, root);
         let e = stderr(&o);
         assert_eq!(o.status.code(), Some(1), "{place}: {e}");
         assert!(e.contains(&format!("'{place}'")), "{place}: {e}");
         assert_eq!(
-            snapshot(root),
+            common::snapshot(root),
             before,
             "{place}: a refused --force changed something"
         );
@@ -393,7 +380,7 @@ fn sweep_plan_force_refuses_a_file_of_the_users_in_a_run_folder_or_in_logs() {
     ] {
         let path = root.join("sw").join(&place);
         std::fs::write(&path, "months of work").unwrap();
-        let before = snapshot(root);
+        let before = common::snapshot(root);
         let o = run(
             SWEEP,
             &["plan", "other.json", "--out", "sw", "--force"],
@@ -402,7 +389,7 @@ fn sweep_plan_force_refuses_a_file_of_the_users_in_a_run_folder_or_in_logs() {
         let e = stderr(&o);
         assert_eq!(o.status.code(), Some(1), "{place}: {e}");
         assert!(e.contains(&format!("'{place}'")), "{place}: {e}");
-        assert_eq!(snapshot(root), before, "{place}");
+        assert_eq!(common::snapshot(root), before, "{place}");
         std::fs::remove_file(&path).unwrap();
     }
 }
@@ -757,7 +744,7 @@ fn bad_input_is_refused_in_one_line_naming_the_fault_and_nothing_changes() {
         let root = tmp.path();
         copy_tree(template.path(), root);
         (case.prepare)(root);
-        let before = snapshot(root);
+        let before = common::snapshot(root);
         let o = run(case.binary, case.args, root);
         let e = stderr(&o);
         assert_eq!(o.status.code(), Some(1), "{}: {e}", case.issue);
@@ -778,7 +765,12 @@ fn bad_input_is_refused_in_one_line_naming_the_fault_and_nothing_changes() {
                 case.issue
             );
         }
-        assert_eq!(snapshot(root), before, "{}: something changed", case.issue);
+        assert_eq!(
+            common::snapshot(root),
+            before,
+            "{}: something changed",
+            case.issue
+        );
     }
 }
 
@@ -846,7 +838,8 @@ fn the_hint_after_an_interrupted_sweep_keeps_its_datasets_folder() {
         root,
     ));
     let args = ["run", "sw", "--datasets", "shared-data"];
-    let (message, code) = interrupt(SWEEP, root, &args, |l| l.starts_with("started"));
+    let o = interrupt(SWEEP, root, &args, |l| l.starts_with("started"));
+    let (message, code) = (o.stderr, o.code);
     assert_eq!(code, 130, "{message}");
     assert!(
         message.contains("`sweep run sw --jobs 1 --datasets shared-data`"),

@@ -132,17 +132,27 @@ pub fn is_temporary(name: &str) -> bool {
     sibling_parts(name).is_some()
 }
 
-/// The target name, tag and process of a temporary or backup sibling's name.
-fn sibling_parts(name: &str) -> Option<(&str, &str, u32)> {
+/// The parts of a temporary or backup sibling's name `.{target}.{tag}-{pid}-{nanos}`.
+struct SiblingName<'a> {
+    target: &'a str,
+    tag: &'a str,
+    pid: u32,
+    nanos: u128,
+}
+
+fn sibling_parts(name: &str) -> Option<SiblingName<'_>> {
     let rest = name.strip_prefix('.')?;
-    let (target, tail) = rest
+    let (target, tag, tail) = rest
         .rsplit_once(".tmp-")
-        .map(|(t, r)| (t, ("tmp", r)))
-        .or_else(|| rest.rsplit_once(".old-").map(|(t, r)| (t, ("old", r))))?;
-    let (tag, tail) = tail;
+        .map(|(t, r)| (t, "tmp", r))
+        .or_else(|| rest.rsplit_once(".old-").map(|(t, r)| (t, "old", r)))?;
     let (pid, nanos) = tail.split_once('-')?;
-    nanos.parse::<u128>().ok()?;
-    Some((target, tag, pid.parse().ok()?))
+    Some(SiblingName {
+        target,
+        tag,
+        pid: pid.parse().ok()?,
+        nanos: nanos.parse().ok()?,
+    })
 }
 
 /// Whether `name` matches `pattern`, in which `*` matches any text (nothing else is special).
@@ -416,32 +426,22 @@ pub fn clean_stale_siblings(path: &Path) -> Result<Vec<String>> {
     let Ok(listing) = std::fs::read_dir(&parent) else {
         return Ok(Vec::new());
     };
-    let mut stale: Vec<(String, PathBuf)> = listing
+    let mut stale: Vec<(u128, String, PathBuf)> = listing
         .flatten()
         .filter_map(|entry| {
             let sibling_name = entry.file_name().to_string_lossy().into_owned();
-            let (target, tag, pid) = sibling_parts(&sibling_name)?;
-            (target == name && !may_be_running(pid, &entry.path()))
-                .then(|| (tag.to_string(), entry.path()))
+            let parts = sibling_parts(&sibling_name)?;
+            (parts.target == name && !may_be_running(parts.pid, &entry.path()))
+                .then(|| (parts.nanos, parts.tag.to_string(), entry.path()))
         })
         .collect();
     // The newest backup first: it is what `path` held last.
-    stale.sort_by_key(|(_, p)| std::cmp::Reverse(sibling_nanos(p)));
+    stale.sort_by_key(|(nanos, _, _)| std::cmp::Reverse(*nanos));
     let mut done = Vec::new();
-    for (tag, stale) in stale {
+    for (_, tag, stale) in stale {
         done.extend(clean_one(path, &tag, &stale)?);
     }
     Ok(done)
-}
-
-/// The time stamp in a temporary's name (0 when it has none).
-fn sibling_nanos(sibling: &Path) -> u128 {
-    sibling
-        .file_name()
-        .and_then(|n| n.to_str())
-        .and_then(|n| n.rsplit('-').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }
 
 /// What [`clean_stale_siblings`] does with one stale sibling `stale` of `path`.
@@ -598,8 +598,8 @@ pub fn pending_backups(dir: &Path) -> Vec<PathBuf> {
     let own = dir.file_name().map(|n| n.to_string_lossy().into_owned());
     // Only names of `dir`'s own backups count: a damaged marker never points elsewhere.
     let is_backup = |name: &String| {
-        sibling_parts(name).is_some_and(|(target, tag, _)| {
-            tag == "old" && Some(target) == own.as_deref() && !name.contains('/')
+        sibling_parts(name).is_some_and(|p| {
+            p.tag == "old" && Some(p.target) == own.as_deref() && !name.contains('/')
         })
     };
     Marker::read(dir)

@@ -29,6 +29,75 @@ pub fn send_sigint(pid: u32) {
     assert!(kill.success());
 }
 
+/// What an interrupted process printed: its standard output's lines, its standard error and
+/// its exit status.
+#[allow(dead_code)]
+pub struct Interrupted {
+    pub stdout: Vec<String>,
+    pub stderr: String,
+    pub code: i32,
+}
+
+/// Runs `command`, sends it SIGINT once a line of its standard output satisfies `trigger`,
+/// and returns what it printed. Reads its output to the end (a reader that went away would
+/// end it with a broken pipe); fails after 300 s or if the trigger never came.
+#[allow(dead_code)]
+pub fn interrupt(
+    mut command: std::process::Command,
+    trigger: impl Fn(&str) -> bool,
+) -> Interrupted {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    let reader = std::io::BufReader::new(child.stdout.take().unwrap());
+    let start = std::time::Instant::now();
+    let (mut stdout, mut sent) = (Vec::new(), false);
+    for line in reader.lines() {
+        let line = line.unwrap();
+        if !sent && trigger(&line) {
+            send_sigint(child.id());
+            sent = true;
+        }
+        stdout.push(line);
+        assert!(start.elapsed().as_secs() < 300, "timed out");
+    }
+    assert!(sent, "the trigger line never came");
+    let o = child.wait_with_output().unwrap();
+    Interrupted {
+        stdout,
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        code: o.status.code().expect("an exit status"),
+    }
+}
+
+/// Every entry under `dir`, at every depth, hidden ones included: relative path → bytes
+/// (folders as `None`).
+#[allow(dead_code)]
+pub fn snapshot(
+    dir: &std::path::Path,
+) -> std::collections::BTreeMap<std::path::PathBuf, Option<Vec<u8>>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            let content = if path.is_dir() {
+                stack.push(path.clone());
+                None
+            } else {
+                Some(std::fs::read(&path).unwrap())
+            };
+            files.insert(path.strip_prefix(dir).unwrap().to_path_buf(), content);
+        }
+    }
+    files
+}
+
 /// Writes into `dir` a dataset under the small config's name made with other settings: 4
 /// Monte Carlo chains instead of 8 (`force` replaces one there).
 #[allow(dead_code)]
