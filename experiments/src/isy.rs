@@ -28,6 +28,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::streams::Stream;
 use anyhow::{Context, Result, bail};
 use burn::data::dataloader::DataLoader;
 use burn::data::dataset::Dataset;
@@ -37,7 +38,6 @@ use ising_data::exact::{coupling_at_energy_2d, kaufman_energy_per_spin, kaufman_
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::lattice::magnetization_sum;
 use ising_data::{Estimate, Lattice, RowsDataset, SpinEncoding};
-use rbm::noise::key;
 use rbm::tensor::to_vec;
 use rbm::{CdConfig, Noise, Propagation, Rbm, RbmConfig, TrainingConfig, Units};
 use serde::{Deserialize, Serialize};
@@ -132,7 +132,7 @@ impl IsyOptions {
             Lattice::Square { l: self.size },
             1.0 / t,
             self.samples_per_temperature,
-            key(&[self.seed, 1, i as u64]),
+            Stream::IsyData { temperature: i }.key(self.seed),
         );
         config.burn_in_sweeps = self.burn_in_sweeps;
         config.spacing_sweeps = self.spacing_sweeps;
@@ -573,10 +573,17 @@ pub fn train_rbm(
         .with_visible_units(Units::Bernoulli)
         .with_hidden_units(Units::Bernoulli)
         .with_init_std(options.init_std)
-        .init_seeded(device, key(&[stream, 0]));
-    let mut model = training.cd.init_seeded(rbm, key(&[stream, 1]));
+        .init_seeded(device, Stream::IsyInit.key(stream));
+    let mut model = training.cd.init_seeded(rbm, Stream::IsyChains.key(stream));
     let mut optimizer = training.optimizer();
-    let loader = EpochLoader::new(rows, options.batch_size, true, key(&[stream, 2]), 0, device);
+    let loader = EpochLoader::new(
+        rows,
+        options.batch_size,
+        true,
+        Stream::IsyBatches.key(stream),
+        0,
+        device,
+    );
     let mut errors = Vec::with_capacity(options.epochs);
     for epoch in 1..=options.epochs {
         let (mut sum, mut count) = (None::<Tensor<1>>, 0usize);
@@ -656,7 +663,13 @@ fn model_flows(
     let (l, n) = (options.size, options.size * options.size);
     let mut flows = Vec::new();
     for (s, start) in Start::ALL.into_iter().enumerate() {
-        let mut noise = Noise::new(key(&[options.seed, 3, m as u64, s as u64]));
+        let mut noise = Noise::new(
+            Stream::IsyReadout {
+                block: m,
+                temperature: s,
+            }
+            .key(options.seed),
+        );
         let v0 = start.configurations(options.starts, n, &mut noise, device);
         let points = rbm_flow(
             rbm,
@@ -726,7 +739,7 @@ pub fn run(options: &IsyOptions, device: &Device, log: &dyn Fn(&str)) -> Result<
                 ));
             }
         };
-        let stream = key(&[options.seed, 2, m as u64]);
+        let stream = Stream::IsyTraining { block: m }.key(options.seed);
         let (rbm, reconstruction_error) = train_rbm(rows, options, stream, device, &progress)?;
         let training_seconds = started.elapsed().as_secs_f64();
         let flows = model_flows(&rbm, options, name, m, device, log)?;

@@ -18,13 +18,17 @@ pub mod checkpoint;
 pub mod decimation;
 pub mod interrupt;
 pub mod isy;
+pub mod lock;
 pub mod mapping;
 pub mod output;
 pub mod plot;
 pub mod pretrain;
+pub mod progress;
 pub mod quality;
 pub mod rg;
+pub mod streams;
 pub mod sweep;
+pub mod torus;
 pub mod training;
 
 /// The version of Burn this crate was built with (the `burn` package in the workspace's

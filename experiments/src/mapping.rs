@@ -21,6 +21,7 @@ use rbm::eval::exact::{HostRbm, state};
 use rbm::{CdModel, RbmConfig, TrainingConfig, Units};
 use serde::{Deserialize, Serialize};
 
+use crate::streams::Stream;
 use crate::training::EpochLoader;
 
 /// A run of the `mapping` binary: the random RBM on a random Hamiltonian, and the training of
@@ -36,7 +37,7 @@ pub struct MappingConfig {
     /// Training samples of the ring.
     pub samples: usize,
     /// Seed of the samples, of the random RBM and Hamiltonian, and of every stream of the
-    /// training ([`MappingStream`]).
+    /// training ([`Stream`]'s `Mapping…` streams).
     pub seed: u64,
     /// Standard deviation of the random RBM's weights.
     #[config(default = 0.7)]
@@ -48,34 +49,11 @@ pub struct MappingConfig {
     pub training: TrainingConfig,
 }
 
-/// The purposes of a mapping run's random numbers, each its own stream keyed by (seed,
-/// purpose), so that drawing more for one purpose does not shift another's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u64)]
-pub enum MappingStream {
-    /// The random RBM's weights.
-    RandomRbm = 0,
-    /// The random Hamiltonian H\[v\].
-    RandomHamiltonian = 1,
-    /// The trained RBM's initial weights.
-    InitialWeights = 2,
-    /// The persistent chains' initial states (used with PCD).
-    Chains = 3,
-    /// The batch order and the Gibbs sampling of the training.
-    Batches = 4,
-}
-
-impl MappingStream {
-    /// The key of this stream under `seed`.
-    pub fn key(self, seed: u64) -> u64 {
-        rbm::noise::key(&[seed, self as u64])
-    }
-}
-
 /// Trains an RBM of ±1 units on `rows` (the ring's samples, ±1) as `config` says — its
 /// optimiser, learning-rate schedule, batch size and epochs — from initial weights of standard
 /// deviation `init_std`, every random number drawn from the streams of `config.seed`
-/// ([`MappingStream`]): the batches in a keyed random order per epoch ([`EpochLoader`]).
+/// ([`Stream`]'s `Mapping…` streams): the batches in a keyed random order per epoch
+/// ([`EpochLoader`]).
 /// Calls `after_epoch` with 0 and the initial model, then after every epoch with its number
 /// (an error it returns ends the training)
 /// and the model.
@@ -95,16 +73,16 @@ pub fn train_on_ring(
         .with_visible_units(Units::Spin)
         .with_hidden_units(Units::Spin)
         .with_init_std(init_std)
-        .init_seeded(device, MappingStream::InitialWeights.key(config.seed));
+        .init_seeded(device, Stream::MappingInitialWeights.key(config.seed));
     let mut model = config
         .cd
         .clone()
-        .init_seeded(rbm, MappingStream::Chains.key(config.seed));
+        .init_seeded(rbm, Stream::MappingChains.key(config.seed));
     let loader = EpochLoader::new(
         rows.clone(),
         config.batch_size,
         true,
-        MappingStream::Batches.key(config.seed),
+        Stream::MappingBatches.key(config.seed),
         1,
         device,
     );

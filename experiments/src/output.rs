@@ -9,9 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
-use crate::sweep::lock::{Acquire, FileLock};
+use crate::progress;
 use ising_data::folder::{self, Marker};
 
 /// The files of a run, written together by [`RunOutput::write`].
@@ -204,29 +204,6 @@ impl RunFolder {
     }
 }
 
-/// Takes the lock of the run folder `dir` (the file `.{name}.lock` beside it, see
-/// [`crate::sweep::lock`]), so that no two processes write one run folder at once; it is
-/// released when the returned lock is dropped. Creates `dir`'s parent when missing.
-///
-/// # Errors
-/// If another live process holds it, naming that process; on I/O failure, naming the path.
-pub fn lock_run(dir: &Path) -> Result<FileLock> {
-    let name = dir
-        .file_name()
-        .with_context(|| format!("--out {} does not name a folder", dir.display()))?
-        .to_string_lossy();
-    let path = dir.with_file_name(format!(".{name}.lock"));
-    match crate::sweep::lock::try_acquire(&path).context("--out")? {
-        Acquire::Acquired(lock) => Ok(lock),
-        Acquire::Held(holder) => bail!(
-            "--out {} is in use by {} (its lock {}): wait for that run to end or stop it; nothing was changed",
-            dir.display(),
-            holder.map_or_else(|| "another process".to_string(), |h| h.to_string()),
-            path.display()
-        ),
-    }
-}
-
 /// The checks of an output folder made before any work: [`clean_out`], then
 /// [`folder::check_destination`].
 ///
@@ -245,7 +222,7 @@ pub fn check_out(dir: &Path, force: bool, program: &str) -> Result<()> {
 /// As [`folder::clean_stale_siblings`], with `--out` as context.
 pub fn clean_out(dir: &Path) -> Result<()> {
     for note in folder::clean_stale_siblings(dir).context("--out")? {
-        eprintln!("note: {note}");
+        progress::note(format!("{note}"));
     }
     Ok(())
 }

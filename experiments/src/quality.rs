@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::pretrain::quality::exact_entropy_per_spin;
 use crate::pretrain::{PretrainConfig, encoding_for, split_rows};
+use crate::streams::Stream;
 
 /// Settings of the analysis (the defaults fit the paper preset into a few minutes on two
 /// cores: parallel tempering of 40 replicas along the base-rate path from β = 0.2, which
@@ -683,8 +684,12 @@ pub fn assess(
 
     // Generators: the first RBM alone, then the DBN; every layer's own chains give its
     // reverse-AIS starts.
-    let gibbs = |stream: u64| GibbsConfig {
-        seed: rbm::noise::key(&[options.seed, options.gibbs.seed, stream]),
+    let gibbs = |chains: u64| GibbsConfig {
+        seed: Stream::QualityGibbs {
+            gibbs_seed: options.gibbs.seed,
+            chains,
+        }
+        .key(options.seed),
         ..options.gibbs.clone()
     };
     let held_out = valid.to_tensor(device);
@@ -833,15 +838,19 @@ fn layer_partition(
     options: &QualityOptions,
     device: &Device,
 ) -> Result<LayerPartition> {
-    let gibbs = |stream: u64| GibbsConfig {
-        seed: rbm::noise::key(&[options.seed, options.gibbs.seed, stream]),
+    let gibbs = |chains: u64| GibbsConfig {
+        seed: Stream::QualityGibbs {
+            gibbs_seed: options.gibbs.seed,
+            chains,
+        }
+        .key(options.seed),
         ..options.gibbs.clone()
     };
     let base = base.clone();
     let ais = AisConfig {
         runs: options.ais_runs,
         segments: options.ladder.clone(),
-        seed: rbm::noise::key(&[options.seed, 10, i as u64]),
+        seed: Stream::QualityAis { layer: i }.key(options.seed),
     };
     let forward =
         ais_log_partition_repeated(layer, Some(base.clone()), &ais, options.ais_repetitions)?;
@@ -869,7 +878,7 @@ fn layer_partition(
         .map(|r| {
             let rows = r * options.ais_runs..(r + 1) * options.ais_runs;
             let config = AisConfig {
-                seed: rbm::noise::key(&[ais.seed, 1, r as u64]),
+                seed: Stream::ReverseAis { repetition: r }.key(ais.seed),
                 ..ais.clone()
             };
             let start = starts.clone().slice([rows, 0..layer.n_visible()]);

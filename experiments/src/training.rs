@@ -22,6 +22,8 @@ use rbm::{CdBatch, Noise};
 use serde::{Deserialize, Serialize};
 
 use crate::output::{read_json, write_file_atomic};
+use crate::progress;
+use crate::streams::Stream;
 
 /// Serves a [`RowsDataset`] as [`CdBatch`]es whose order and random-number keys are functions
 /// of (stream key, epoch, batch index) only.
@@ -29,8 +31,9 @@ use crate::output::{read_json, write_file_atomic};
 /// Burn's `DataLoader` shuffles with a generator that restarts whenever a loader is built, so
 /// a resumed run would replay the first epoch's order. This loader instead counts epochs
 /// itself: each `iter()` is one epoch, starting from `first_epoch`, and epoch e's permutation
-/// (Fisher–Yates) and the key of batch b are derived from (key, e) and (key, e, b). Resuming
-/// at epoch e therefore replays exactly the batches of an uninterrupted run.
+/// (Fisher–Yates) and the key of batch b are [`Stream::EpochOrder`] and [`Stream::Batch`] under
+/// the loader's key. Resuming at epoch e therefore replays exactly the batches of an
+/// uninterrupted run.
 ///
 /// Held-out loaders can pair batch b with reference rows b·B..(b+1)·B (cyclically) of the
 /// training set, for the free-energy gap.
@@ -120,7 +123,7 @@ impl EpochLoader {
     fn full_order(&self, epoch: usize) -> Vec<usize> {
         let mut order: Vec<usize> = self.range.clone().collect();
         if self.shuffle {
-            let mut noise = Noise::new(rbm::noise::key(&[self.key, epoch as u64, u64::MAX]));
+            let mut noise = Noise::new(Stream::EpochOrder { epoch }.key(self.key));
             for i in (1..order.len()).rev() {
                 order.swap(i, noise.below(i + 1));
             }
@@ -149,7 +152,11 @@ impl Iterator for EpochIterator<'_> {
         let visible = l
             .rows
             .gather(self.order[start..end].iter().copied(), &l.device);
-        let key = rbm::noise::key(&[l.key, self.epoch as u64, self.batch as u64]);
+        let key = Stream::Batch {
+            epoch: self.epoch,
+            batch: self.batch,
+        }
+        .key(l.key);
         let mut batch = CdBatch::new(visible, key);
         if let Some(reference) = &l.reference
             && !reference.is_empty()
@@ -414,7 +421,7 @@ impl MetricLogger for EpochLogger {
             false => "",
         };
         if !self.quiet {
-            println!(
+            progress::info(format!(
                 "{} epoch {:>4} {split:<5}{stopping} {}",
                 self.label,
                 summary.epoch_number,
@@ -423,7 +430,7 @@ impl MetricLogger for EpochLogger {
                     .map(|(k, v)| format!("{k}: {v:.5}"))
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
+            ));
         }
         state.records.push(EpochRecord {
             epoch: summary.epoch_number,
@@ -435,7 +442,7 @@ impl MetricLogger for EpochLogger {
                 .map_err(anyhow::Error::from)
                 .and_then(|bytes| write_file_atomic(path, &bytes));
             if let Err(e) = written {
-                eprintln!("warning: could not record the epoch history: {e:#}");
+                progress::warn(format!("could not record the epoch history: {e:#}"));
             }
         }
     }

@@ -193,6 +193,42 @@ fn entries(dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// The files of a dataset folder that `ising-data` wrote before folders had markers, its
+/// manifest first (`store`'s `MANIFEST_FILE` and `SPINS_FILE`).
+pub const LEGACY_DATASET_FILES: [&str; 2] = ["manifest.json", "spins.npy"];
+
+/// The keys every dataset manifest has, and the element type it records.
+const MANIFEST_KEYS: [&str; 6] = [
+    "format_version",
+    "crate_version",
+    "config",
+    "shape",
+    "spins_sha256",
+    "dtype",
+];
+
+/// Checks that the manifest of `dir`, a folder without a marker, is a dataset manifest.
+fn legacy_dataset(dir: &Path) -> Result<()> {
+    let path = dir.join(LEGACY_DATASET_FILES[0]);
+    let text = std::fs::read(&path).map_err(|e| IsingDataError::io(&path, e))?;
+    let fault = match serde_json::from_slice::<serde_json::Value>(&text) {
+        Err(e) => Some(e.to_string()),
+        Ok(serde_json::Value::Object(map)) => MANIFEST_KEYS
+            .iter()
+            .find(|k| !map.contains_key(**k))
+            .map(|k| format!("it has no '{k}'"))
+            .or_else(|| (map["dtype"] != "int8").then(|| "its dtype is not int8".into())),
+        Ok(_) => Some("it is not a JSON object".into()),
+    };
+    match fault {
+        Some(why) => Err(refuse(
+            dir,
+            format!("it has no {MARKER_FILE}, and its manifest.json is not ours ({why})"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Checks that `dir` is a folder written by `program`, which its `--force` may replace (see
 /// the module docs).
 ///
@@ -220,17 +256,9 @@ pub fn ensure_replaceable(dir: &Path, program: &str) -> Result<()> {
             ));
         }
         Some(marker) => marker,
-        None if program == "ising-data" && dir.join(crate::store::MANIFEST_FILE).is_file() => {
-            crate::store::read_manifest(dir).map_err(|e| {
-                refuse(
-                    dir,
-                    format!("it has no {MARKER_FILE}, and its manifest.json is not ours ({e})"),
-                )
-            })?;
-            Marker::new(
-                program,
-                [crate::store::MANIFEST_FILE, crate::store::SPINS_FILE],
-            )
+        None if program == "ising-data" && dir.join(LEGACY_DATASET_FILES[0]).is_file() => {
+            legacy_dataset(dir)?;
+            Marker::new(program, LEGACY_DATASET_FILES)
         }
         None => {
             return Err(refuse(

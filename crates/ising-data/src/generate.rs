@@ -5,6 +5,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{IsingDataError, Result};
+use crate::exact_values::ExactValues;
 use crate::lattice::{Lattice, magnetization_sum};
 use crate::rng::Xoshiro256pp;
 use crate::sampler::{Algorithm, ExactRing, Metropolis, Sampler, Wolff, random_configuration};
@@ -68,6 +69,12 @@ impl BurnInUnit {
 }
 
 impl GenerateConfig {
+    /// The exact finite-lattice values of this ensemble, if known
+    /// ([`ExactValues::for_ensemble`]).
+    pub fn exact_values(&self) -> Option<ExactValues> {
+        ExactValues::for_ensemble(&self.lattice, self.coupling, self.field)
+    }
+
     /// A configuration with this crate's defaults: the lattice's default sampler, a burn-in of
     /// [`MIN_BURN_IN`] sweeps, a spacing of 10 sweeps and 8 chains.
     pub fn new(lattice: Lattice, coupling: f64, samples: usize, seed: u64) -> Self {
@@ -414,5 +421,5 @@ pub fn generate(config: &GenerateConfig, progress: &(dyn Fn(u64) + Sync)) -> Res
 fn exact_values_finite(config: &GenerateConfig, k: f64) -> bool {
     let mut at = config.clone();
     at.coupling = k;
-    crate::store::ExactValues::for_config(&at).is_none_or(|e| e.is_finite())
+    at.exact_values().is_none_or(|e| e.is_finite())
 }

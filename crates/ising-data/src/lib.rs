@@ -23,6 +23,7 @@ pub mod cli;
 pub mod dataset;
 pub mod error;
 pub mod exact;
+pub mod exact_values;
 pub mod folder;
 pub mod generate;
 pub mod lattice;

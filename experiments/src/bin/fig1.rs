@@ -10,10 +10,10 @@ use clap::Parser;
 use experiments::blocking::{abs_magnetization, block_scales, nearest_neighbour_correlation};
 use experiments::output::RunOutput;
 use experiments::plot::{Series, SpinPanel, line_chart, spin_panels};
+use experiments::streams::Stream;
 use ising_data::Lattice;
 use ising_data::exact::K_C;
 use ising_data::generate::{GenerateConfig, generate};
-use ising_data::rng::Xoshiro256pp;
 use serde::Serialize;
 
 #[derive(Parser)]
@@ -165,7 +165,7 @@ fn run() -> Result<()> {
             Lattice::Square { l: args.size },
             *k,
             args.samples,
-            args.seed + idx as u64,
+            Stream::Fig1Data { temperature: idx }.key(args.seed),
         );
         // 20 sweeps keep samples ≥ 5 τ_int apart at K_c (τ_int(E) ≈ 2.2 sweeps at L = 40).
         config.spacing_sweeps = 20;
@@ -176,7 +176,7 @@ fn run() -> Result<()> {
             eprintln!("warning ({label}): {w}");
         }
         let n = args.size * args.size;
-        let mut rng = Xoshiro256pp::stream(args.seed, 1000 + idx as u64);
+        let mut rng = Stream::Fig1Blocking { temperature: idx }.rng(args.seed);
         let blocked: Vec<Vec<(usize, Vec<i8>)>> = data
             .spins
             .chunks(n)

@@ -13,6 +13,7 @@ use experiments::decimation::{
 };
 use experiments::output::RunOutput;
 use experiments::plot::{Series, line_chart};
+use experiments::streams::Stream;
 use ising_data::exact::{decimation_prefactor, ring_correlation, ring_log_partition};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{IsingDataset, Lattice, SpinEncoding};
@@ -245,7 +246,7 @@ fn sampling_checks(args: &Args, out: &mut RunOutput) -> Result<Vec<SamplingCheck
         // Layer l's hidden units are drawn from the stream keyed (seed, l), so each layer's
         // draws are independent of how many the layers below made.
         let rbm = decimation_rbm(n, couplings[layer], &device);
-        let mut noise = Noise::new(rbm::noise::key(&[args.seed, layer as u64]));
+        let mut noise = Noise::new(Stream::Fig2Layer { layer }.key(args.seed));
         v = rbm
             .hidden_units
             .sample_with(rbm.hidden_input(v), &mut noise);

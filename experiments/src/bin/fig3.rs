@@ -13,13 +13,15 @@ use burn::data::dataset::Dataset;
 use burn::prelude::Device;
 use clap::Parser;
 use experiments::interrupt::StopSignal;
-use experiments::output::{RunFolder, check_out, clean_out, lock_run, read_json, with_note};
+use experiments::lock::lock_run;
+use experiments::output::{RunFolder, check_out, clean_out, read_json, with_note};
 use experiments::plot::{ColourScale, ImagePanel, Series, image_grid, line_chart};
 use experiments::pretrain::{
     DataSource, FirstLayerQuality, LayerFields, LayerReport, PretrainConfig, StackOptions,
     encoding_for, first_layer_quality, json_differences, load_or_generate, receptive_field_figures,
     split_rows, train_stack,
 };
+use experiments::streams::Stream;
 use ising_data::{RowsDataset, StoredDataset, npy};
 use rbm::Dbn;
 use rbm::device::{available_devices, select_device};
@@ -410,7 +412,7 @@ impl Trained<'_> {
             valid,
             config.data.size,
             config.data.coupling,
-            rbm::noise::key(&[config.training.seed, 1, 7]),
+            Stream::FinalCheck.key(config.training.seed),
             self.device,
         )?;
         if let Some(why) = &quality.inconsistent {

@@ -9,12 +9,12 @@ use anyhow::{Context, Result, bail};
 use burn::prelude::*;
 use clap::Parser;
 use experiments::mapping::{
-    MappingConfig, MappingReport, MappingStream, check_mapping, ring_hamiltonian, train_on_ring,
+    MappingConfig, MappingReport, check_mapping, ring_hamiltonian, train_on_ring,
 };
 use experiments::output::RunOutput;
 use experiments::plot::{Series, line_chart};
+use experiments::streams::Stream;
 use ising_data::generate::{GenerateConfig, generate};
-use ising_data::rng::Xoshiro256pp;
 use ising_data::{IsingDataset, Lattice, SpinEncoding};
 use rbm::eval::exact::HostRbm;
 use rbm::{CdConfig, LrSchedule, RbmConfig, TrainingConfig, Units};
@@ -132,9 +132,9 @@ fn random_case(
         .with_visible_units(Units::Spin)
         .with_hidden_units(Units::Spin)
         .with_init_std(config.random_init_std)
-        .init_seeded(device, MappingStream::RandomRbm.key(config.seed));
+        .init_seeded(device, Stream::MappingRandomRbm.key(config.seed));
     let random_host = HostRbm::from_rbm(&random)?;
-    let mut rng = Xoshiro256pp::stream(config.seed, MappingStream::RandomHamiltonian as u64);
+    let mut rng = Stream::MappingRandomHamiltonian.rng(config.seed);
     let random_h: Vec<f64> = (0..1 << config.ring)
         .map(|_| 4.0 * rng.next_f64() - 2.0)
         .collect();

@@ -13,7 +13,8 @@ use rbm::Units;
 use serde::{Deserialize, Serialize};
 
 use super::config::{DataConfig, json_differences};
-use crate::sweep::lock::{Acquire, try_acquire};
+use crate::lock::{Acquire, try_acquire};
+use crate::progress;
 
 /// Where the samples came from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,10 +90,10 @@ pub fn load_or_generate(
             Acquire::Held(holder) => {
                 if !noted {
                     let who = holder.map_or_else(|| "another process".into(), |h| h.to_string());
-                    println!(
+                    progress::info(format!(
                         "data: waiting for {who}, which is generating {}",
                         dir.display()
-                    );
+                    ));
                     noted = true;
                 }
                 std::thread::sleep(std::time::Duration::from_millis(250));
@@ -102,10 +103,10 @@ pub fn load_or_generate(
     if dir.exists() {
         return load_existing(&dir, &config, start);
     }
-    println!("data: generating {} ...", dir.display());
+    progress::info(format!("data: generating {} ...", dir.display()));
     let generated = generate(&config, &|_| {})?;
     for w in &generated.warnings {
-        eprintln!("warning: {w}");
+        progress::warn(format!("{w}"));
     }
     let measured = measure(
         &lattice,
@@ -127,7 +128,7 @@ pub fn load_or_generate(
     }
     let stored = store::load_dataset(&dir)?;
     let seconds = start.elapsed().as_secs_f64();
-    println!("data: wrote {} in {seconds:.1} s", dir.display());
+    progress::info(format!("data: wrote {} in {seconds:.1} s", dir.display()));
     let source = DataSource::of(&stored, true, seconds);
     Ok((stored, source))
 }
@@ -159,11 +160,11 @@ fn load_existing(
         );
     }
     let seconds = start.elapsed().as_secs_f64();
-    println!(
+    progress::info(format!(
         "data: {} ({} samples, verified)",
         dir.display(),
         stored.len()
-    );
+    ));
     let source = DataSource::of(&stored, false, seconds);
     Ok((stored, source))
 }

@@ -31,7 +31,7 @@ pub struct FieldMeasures {
 pub fn field_measures(r: &[f32], l: usize, units: usize) -> FieldMeasures {
     assert_eq!(r.len(), l * l * units, "fields of wrong size");
     let block = ((l as f64) / (units as f64).sqrt()).round().max(1.0) as usize;
-    let torus = |a: f64, b: f64| crate::rg::assign::ring_distance(a, b, l as f64);
+    let torus = |a: f64, b: f64| crate::torus::ring_distance(a, b, l as f64);
     let (mut rg_sum, mut frac_sum) = (0.0, 0.0);
     let mut areas = Vec::with_capacity(units);
     for j in 0..units {
@@ -44,7 +44,7 @@ pub fn field_measures(r: &[f32], l: usize, units: usize) -> FieldMeasures {
         }
         let peak = w.iter().cloned().fold(0.0, f64::max);
         areas.push(w.iter().filter(|&&x| x >= 0.5 * peak).count() as f64);
-        let (cy, cx) = crate::rg::assign::field_centre(&w, l).expect("total > 0");
+        let (cy, cx) = crate::torus::field_centre(&w, l).expect("total > 0");
         // The b×b block of sites nearest the centre: rows (and columns) start, …, start+b−1.
         let start = |c: f64| {
             ((c - block as f64 / 2.0 + 0.5 + 1e-9).floor() as i64).rem_euclid(l as i64) as usize

@@ -21,4 +21,4 @@ pub use data::{DataSource, dataset_name, encoding_for, load_or_generate, split_r
 pub use fields::{FieldMeasures, LayerFields, field_measures};
 pub use figures::{Figure, receptive_field_figures};
 pub use quality::{FirstLayerQuality, first_layer_quality};
-pub use stack::{LayerFiles, LayerReport, StackOptions, layer_key, train_stack};
+pub use stack::{LayerFiles, LayerReport, StackOptions, train_stack};

@@ -24,6 +24,8 @@ use crate::checkpoint::{
 };
 use crate::interrupt::StopSignal;
 use crate::output::{Interrupted, read_json, write_file_atomic};
+use crate::progress;
+use crate::streams::Stream;
 use crate::training::{EpochLoader, EpochLogger, EpochRecord, QuietRenderer};
 
 /// The error of a run stopped by a signal: what stopped, and how to continue.
@@ -122,14 +124,6 @@ impl LayerFiles {
     }
 }
 
-/// The key of layer `layer`'s random streams under training seed `seed`; `stream` 0 is the
-/// training data (order and Gibbs sampling), 1 the held-out data, 2 the initial weights, 3
-/// and 4 the sampled propagation of the training and held-out data to the next layer, 5 the
-/// initial persistent chains.
-pub fn layer_key(seed: u64, layer: usize, stream: u64) -> u64 {
-    rbm::noise::key(&[seed, layer as u64, stream])
-}
-
 /// Trains the stack greedily on `train`/`valid` (rows of the first layer's encoding) in
 /// sub-folders `layer{l}` of `run_dir` ([`LayerFiles`]); returns the stack and a report per
 /// layer.
@@ -204,21 +198,25 @@ struct LayerRun<'a> {
 }
 
 impl LayerRun<'_> {
-    /// The untrained model: initial weights from the layer's stream 2, the visible bias from
-    /// the training rows when asked, persistent chains from stream 5.
+    /// The untrained model: initial weights from [`Stream::InitialWeights`], the visible bias
+    /// from the training rows when asked, persistent chains from [`Stream::PersistentChains`].
     fn build(&self, train_tensor: Tensor<2>) -> rbm::CdModel {
         let (config, tc) = (self.config, &self.config.training);
         let mut rbm = RbmConfig::new(self.shape[0], self.shape[1])
             .with_visible_units(config.units)
             .with_hidden_units(config.units)
             .with_init_std(config.init_std)
-            .init_seeded(self.device, layer_key(tc.seed, self.layer, 2));
+            .init_seeded(
+                self.device,
+                Stream::InitialWeights { layer: self.layer }.key(tc.seed),
+            );
         if config.visible_bias_from_data {
             rbm = rbm.with_visible_bias_from_data(train_tensor);
         }
-        tc.cd
-            .clone()
-            .init_seeded(rbm, layer_key(tc.seed, self.layer, 5))
+        tc.cd.clone().init_seeded(
+            rbm,
+            Stream::PersistentChains { layer: self.layer }.key(tc.seed),
+        )
     }
 
     /// Whether the layer's data are binary: the first layer's, and those of layers fed
@@ -243,11 +241,11 @@ impl LayerRun<'_> {
                 self.layer
             )
         })?;
-        println!(
+        progress::info(format!(
             "{}: finished earlier, loaded {}",
             self.label,
             files.model.display()
-        );
+        ));
         Ok((loaded.valid().rbm, report))
     }
 
@@ -281,7 +279,7 @@ impl LayerRun<'_> {
                 );
             }
             verify_checkpoint(&files.checkpoints, epoch, model.clone())?;
-            println!("{}: resuming after epoch {epoch}", self.label);
+            progress::info(format!("{}: resuming after epoch {epoch}", self.label));
         }
         history.retain(|r| r.epoch <= resume_from.unwrap_or(0));
         Ok((resume_from, history))
@@ -346,8 +344,8 @@ impl LayerRun<'_> {
         )))
     }
 
-    /// Burn's supervised training of the layer: loaders keyed by epoch (streams 0 and 1),
-    /// the atomic checkpointers, the epoch logger, the stop watcher and, on a terminal, the
+    /// Burn's supervised training of the layer: loaders keyed by epoch
+    /// ([`Stream::TrainingRows`], [`Stream::HeldOutRows`]), the atomic checkpointers, the epoch logger, the stop watcher and, on a terminal, the
     /// dashboard. Returns the trained model once every epoch ran.
     fn launch(
         &self,
@@ -363,12 +361,12 @@ impl LayerRun<'_> {
         let batches_per_epoch = train.len().div_ceil(tc.batch_size);
         let scheduler = tc.lr_scheduler(batches_per_epoch * tc.epochs)?;
         let learner = Learner::new(model, tc.optimizer(), scheduler);
-        let key = |stream| layer_key(tc.seed, self.layer, stream);
+        let layer = self.layer;
         let train_loader = EpochLoader::new(
             train.clone(),
             tc.batch_size,
             true,
-            key(0),
+            Stream::TrainingRows { layer }.key(tc.seed),
             first_epoch,
             self.device,
         );
@@ -376,7 +374,7 @@ impl LayerRun<'_> {
             valid.clone(),
             tc.batch_size,
             false,
-            key(1),
+            Stream::HeldOutRows { layer }.key(tc.seed),
             first_epoch,
             self.device,
         )
@@ -508,15 +506,15 @@ impl LayerRun<'_> {
             true => format!("held-out pseudo-log-likelihood per unit {pll:.4}"),
             false => "no pseudo-likelihood (the data are probabilities)".into(),
         };
-        println!(
+        progress::info(format!(
             "{}: {:.1} s, free-energy gap {gap:+.4}, {pll_line}",
             self.label, report.seconds
-        );
+        ));
         Ok((trained, report))
     }
 
     /// The next layer's data, built once from the trained layer: hidden means, or samples
-    /// from the layer's streams 3 (training rows) and 4 (held-out rows).
+    /// from [`Stream::PropagatedTraining`] and [`Stream::PropagatedHeldOut`].
     fn propagate(
         &self,
         trained: &Rbm,
@@ -524,10 +522,10 @@ impl LayerRun<'_> {
         valid: &RowsDataset,
     ) -> Result<(RowsDataset, RowsDataset)> {
         let seed = self.config.training.seed;
-        let up = |t: Tensor<2>, stream: u64| match self.config.propagation {
+        let up = |t: Tensor<2>, stream: Stream| match self.config.propagation {
             Propagation::Mean => trained.hidden_mean(t),
             Propagation::Sample => {
-                let mut noise = rbm::Noise::new(layer_key(seed, self.layer, stream));
+                let mut noise = rbm::Noise::new(stream.key(seed));
                 trained
                     .hidden_units
                     .sample_with(trained.hidden_input(t), &mut noise)
@@ -536,8 +534,20 @@ impl LayerRun<'_> {
         let width = self.shape[1];
         let valid_tensor = valid.to_tensor(self.device);
         Ok((
-            RowsDataset::new(to_vec::<f32, _>(up(train_tensor, 3))?, width),
-            RowsDataset::new(to_vec::<f32, _>(up(valid_tensor, 4))?, width),
+            RowsDataset::new(
+                to_vec::<f32, _>(up(
+                    train_tensor,
+                    Stream::PropagatedTraining { layer: self.layer },
+                ))?,
+                width,
+            ),
+            RowsDataset::new(
+                to_vec::<f32, _>(up(
+                    valid_tensor,
+                    Stream::PropagatedHeldOut { layer: self.layer },
+                ))?,
+                width,
+            ),
         ))
     }
 }
@@ -573,7 +583,7 @@ fn kl_hook(
                 &valid,
                 size,
                 coupling,
-                layer_key(seed, 1, 100 + epoch as u64),
+                Stream::EpochCheck { epoch }.key(seed),
                 &device,
             )?;
             Ok(KlCheck {
@@ -585,24 +595,24 @@ fn kl_hook(
         };
         match check() {
             Ok(c) => {
-                println!(
+                progress::info(format!(
                     "layer 1 epoch {epoch}: KL per spin {:.4} ± {:.4} (forward) to {:.4} ± {:.4} (reverse), checked in {:.1} s",
                     c.kl_per_spin_forward.value,
                     c.kl_per_spin_forward.std_error,
                     c.kl_per_spin_reverse.value,
                     c.kl_per_spin_reverse.std_error,
                     c.seconds
-                );
+                ));
                 let mut all = checks.lock().expect("not poisoned");
                 all.push(c);
                 if let Err(e) = serde_json::to_vec_pretty(&*all)
                     .map_err(anyhow::Error::from)
                     .and_then(|bytes| write_file_atomic(&path, &bytes))
                 {
-                    eprintln!("warning: writing {}: {e:#}", path.display());
+                    progress::warn(format!("writing {}: {e:#}", path.display()));
                 }
             }
-            Err(e) => eprintln!("warning: the KL check of epoch {epoch} failed: {e:#}"),
+            Err(e) => progress::warn(format!("the KL check of epoch {epoch} failed: {e:#}")),
         }
     })
 }

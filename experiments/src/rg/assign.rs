@@ -8,48 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The distance between coordinates `a` and `b` on a ring of circumference `l`.
-pub fn ring_distance(a: f64, b: f64, l: f64) -> f64 {
-    let d = (a - b).abs() % l;
-    d.min(l - d)
-}
-
-/// The squared distance between points `p` and `q` ((row, column)) on the L×L torus.
-pub fn torus_distance2(p: (f64, f64), q: (f64, f64), l: f64) -> f64 {
-    let (dy, dx) = (ring_distance(p.0, q.0, l), ring_distance(p.1, q.1, l));
-    dy * dy + dx * dx
-}
-
-/// The centre (row, column) of a field with magnitudes `w` (`[L²]`, row-major) on the L×L
-/// torus: per axis, the circular mean of the coordinate weighted by `w`. `None` when `w` sums
-/// to zero.
-pub fn field_centre(w: &[f64], l: usize) -> Option<(f64, f64)> {
-    let total: f64 = w.iter().sum();
-    if total <= 0.0 {
-        return None;
-    }
-    let tau = std::f64::consts::TAU;
-    let centre = |coord: &dyn Fn(usize) -> usize| {
-        let (mut s, mut c) = (0.0, 0.0);
-        for (i, wi) in w.iter().enumerate() {
-            let th = tau * coord(i) as f64 / l as f64;
-            s += wi * th.sin();
-            c += wi * th.cos();
-        }
-        s.atan2(c).rem_euclid(tau) * l as f64 / tau
-    };
-    Some((centre(&|i| i / l), centre(&|i| i % l)))
-}
-
-/// The centre (row, column) of coarse site `s` (row-major on the (L/b)² coarse lattice): the
-/// middle of its b×b block of fine sites, b·I + (b − 1)/2.
-pub fn coarse_site_centre(s: usize, coarse: usize, b: usize) -> (f64, f64) {
-    let half = (b as f64 - 1.0) / 2.0;
-    (
-        (s / coarse * b) as f64 + half,
-        (s % coarse * b) as f64 + half,
-    )
-}
+use crate::torus::{coarse_site_centre, torus_distance2};
 
 /// The minimum-cost perfect matching of an n×n cost matrix (`cost[i * n + j]`, row i to
 /// column j): `assignment[i]` is row i's column. Exact (Hungarian algorithm with potentials,
@@ -272,20 +231,5 @@ mod tests {
         // Distances: one unit at its site (0), two one block away (2), one diagonal (2√2).
         let expected = (0.0 + 2.0 + 2.0 + 8f64.sqrt()) / 4.0;
         assert!((a.mean_displacement - expected).abs() < 1e-12);
-    }
-
-    #[test]
-    fn the_circular_mean_centre_wraps_around_the_torus() {
-        // Equal weight on columns 39 and 1 of row 0: the centre is column 0, not 20.
-        let l = 40;
-        let mut w = vec![0.0; l * l];
-        w[39] = 1.0;
-        w[1] = 1.0;
-        let (y, x) = field_centre(&w, l).unwrap();
-        assert!(
-            y.abs() < 1e-9 && (x.min(40.0 - x)).abs() < 1e-9,
-            "({y}, {x})"
-        );
-        assert!(field_centre(&vec![0.0; l * l], l).is_none());
     }
 }

@@ -4,7 +4,7 @@
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
-use super::{LayerRg, RgReport};
+use super::report::{CoarseSpins, LayerRg, RgReport};
 use crate::plot::{Series, colour, line_chart, render};
 
 /// The critical coupling of the square lattice, ½ ln(1 + √2).
@@ -91,7 +91,7 @@ fn assignment_figure(layer: &LayerRg, l: usize, fields: &[f32]) -> Result<Vec<u8
             let (cy, cx) = a.centres[j];
             let p = (cx + 0.5, cy + 0.5);
             let (sy, sx) =
-                super::assign::coarse_site_centre(a.site_of_unit[j], a.coarse_side, a.block_side);
+                crate::torus::coarse_site_centre(a.site_of_unit[j], a.coarse_side, a.block_side);
             let q = (p.0 + wrap(cx, sx, lf), p.1 + wrap(cy, sy, lf));
             chart
                 .draw_series([PathElement::new(vec![p, q], RED.stroke_width(1))])
@@ -106,7 +106,7 @@ fn assignment_figure(layer: &LayerRg, l: usize, fields: &[f32]) -> Result<Vec<u8
 
 /// K_eff against depth (layer 0: the data) for the stack and for majority-rule blocking.
 fn couplings_figure(report: &RgReport) -> Result<Vec<u8>> {
-    let series = |name: &str, pick: &dyn Fn(&LayerRg) -> &super::CoarseSpins| {
+    let series = |name: &str, pick: &dyn Fn(&LayerRg) -> &CoarseSpins| {
         let mut points = Vec::new();
         let mut errors = Vec::new();
         if let Some(k) = report.data.coupling.k_eff {

@@ -6,7 +6,7 @@
 //! - [`run`]: running the runs as `fig3 --resume` children, locally or one per Slurm task;
 //! - [`slurm`]: the sbatch array script and its submission;
 //! - [`collect`]: `summary.json`, `summary.csv` and a figure;
-//! - [`lock`]: lock files shared by processes and machines (runs, datasets).
+//! - [`crate::lock`]: lock files shared by processes and machines (runs, datasets).
 //!
 //! ```
 //! use experiments::sweep::SweepConfig;
@@ -22,7 +22,6 @@
 //! ```
 
 pub mod collect;
-pub mod lock;
 pub mod plan;
 pub mod run;
 pub mod slurm;

@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use super::lock::{self, Acquire, Holder};
 use super::plan::Manifest;
 use crate::interrupt::StopSignal;
+use crate::lock::{self, Acquire, Holder};
 use crate::output::Interrupted;
+use crate::progress;
 
 /// Whether the fig3 run in `run_dir` finished: it has `run.json` and `weights/`.
 pub fn finished(run_dir: &Path) -> bool {
@@ -217,7 +218,7 @@ pub fn run_local(dir: &Path, launcher: &Launcher, jobs: usize) -> Result<()> {
         .filter(|&i| !finished(&manifest.run_dir(dir, i)))
         .collect();
     let done_before = total - pending.len();
-    println!(
+    progress::info(format!(
         "sweep {}: {total} runs, {done_before} finished before, {} to run, at most {jobs} at a time{}",
         dir.display(),
         pending.len(),
@@ -228,7 +229,7 @@ pub fn run_local(dir: &Path, launcher: &Launcher, jobs: usize) -> Result<()> {
             ),
             None => String::new(),
         }
-    );
+    ));
     if pending.is_empty() {
         return Ok(());
     }
@@ -257,11 +258,11 @@ pub fn run_local(dir: &Path, launcher: &Launcher, jobs: usize) -> Result<()> {
             let run_dir = manifest.run_dir(dir, index);
             let on_start = || {
                 let resumed = run_dir.join("layer1").exists();
-                println!(
+                progress::info(format!(
                     "started  {name}{} (log {})",
                     if resumed { " (resuming)" } else { "" },
                     log_path(dir, name).display()
-                );
+                ));
             };
             let outcome = launcher.run_one(dir, &manifest, index, &on_start)?;
             record_outcome(&state, index, name, total, outcome);
@@ -298,19 +299,25 @@ fn record_outcome(state: &Mutex<State>, index: usize, name: &str, total: usize, 
     match outcome {
         Outcome::AlreadyFinished => {
             s.done += 1;
-            println!("finished {name} (by another process) [{}/{total}]", s.done);
+            progress::info(format!(
+                "finished {name} (by another process) [{}/{total}]",
+                s.done
+            ));
         }
         Outcome::Finished(seconds) => {
             s.done += 1;
-            println!("finished {name} in {seconds:.1} s [{}/{total}]", s.done);
+            progress::info(format!(
+                "finished {name} in {seconds:.1} s [{}/{total}]",
+                s.done
+            ));
         }
         Outcome::Held(holder) => {
             if !s.waiting_noted.contains(&index) {
                 s.waiting_noted.push(index);
-                println!(
+                progress::info(format!(
                     "waiting  {name}: {} works on it",
                     holder.map_or_else(|| "another process".into(), |h| h.to_string())
-                );
+                ));
             }
             s.pending.push_back(index);
             drop(s);
@@ -318,10 +325,12 @@ fn record_outcome(state: &Mutex<State>, index: usize, name: &str, total: usize, 
         }
         Outcome::Interrupted => {
             s.interrupted = true;
-            println!("stopped  {name} (interrupted; it resumes where it stopped)");
+            progress::info(format!(
+                "stopped  {name} (interrupted; it resumes where it stopped)"
+            ));
         }
         Outcome::Failed(reason) => {
-            println!("FAILED   {name}: {reason}");
+            progress::info(format!("FAILED   {name}: {reason}"));
             s.failed.push(name.to_string());
         }
     }
@@ -357,11 +366,11 @@ fn conclude(
             launcher.datasets.display()
         );
     }
-    println!(
+    progress::info(format!(
         "sweep {}: all {total} runs finished ({:.1} s)",
         dir.display(),
         start.elapsed().as_secs_f64()
-    );
+    ));
     Ok(())
 }
 
@@ -398,26 +407,26 @@ pub fn run_task(dir: &Path, launcher: &Launcher, index: usize) -> Result<()> {
     let mut noted = false;
     loop {
         let on_start = || {
-            println!(
+            progress::info(format!(
                 "started {name} ({})",
                 manifest.run_dir(dir, index).display()
-            )
+            ))
         };
         match launcher.run_one(dir, &manifest, index, &on_start)? {
             Outcome::AlreadyFinished => {
-                println!("{name} finished earlier; nothing to do");
+                progress::info(format!("{name} finished earlier; nothing to do"));
                 return Ok(());
             }
             Outcome::Finished(seconds) => {
-                println!("finished {name} in {seconds:.1} s");
+                progress::info(format!("finished {name} in {seconds:.1} s"));
                 return Ok(());
             }
             Outcome::Held(holder) => {
                 if !noted {
-                    println!(
+                    progress::info(format!(
                         "waiting: {} works on {name}",
                         holder.map_or_else(|| "another process".into(), |h| h.to_string())
-                    );
+                    ));
                     noted = true;
                 }
                 std::thread::sleep(Duration::from_secs(2));

@@ -3,7 +3,8 @@
 
 use burn::prelude::*;
 
-use super::{CpuPath, KernelParams, Level};
+use super::isa::{CpuPath, Level};
+use super::params::KernelParams;
 use crate::error::{RbmError, Result};
 use crate::rbm::Rbm;
 use crate::tensor::to_vec;

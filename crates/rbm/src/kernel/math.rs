@@ -1,7 +1,7 @@
 //! Elementwise functions in f32, written to vectorise inside the kernel's target-feature
 //! functions (they are `#[inline(always)]`, so they take the features of their caller).
 
-use super::LANES;
+use super::params::LANES;
 
 const LOG2E: f32 = std::f32::consts::LOG2_E;
 const LN2_HI: f32 = 0.693_359_4;

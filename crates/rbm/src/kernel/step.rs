@@ -7,8 +7,8 @@ use macerator::{Simd, WithSimd};
 use super::isa::within_once;
 use super::math::{sigmoid_in_place, sigmoid_into, softplus_in_place, softplus_into, sum_lanes};
 use super::matmul::{Operand, Term, matmul_new};
+use super::params::{HostStep, KernelParams, StepRequest, pad16};
 use super::team;
-use super::{HostStep, KernelParams, StepRequest, pad16};
 use crate::math::softplus as softplus64;
 use crate::noise::StepNoise;
 

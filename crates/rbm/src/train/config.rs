@@ -3,14 +3,9 @@
 use burn::lr_scheduler::exponential::ExponentialLrSchedulerConfig;
 use burn::lr_scheduler::linear::LinearLrSchedulerConfig;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
-use burn::module::RunningState;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize};
-
-use super::model::{CdModel, plain};
-use crate::noise::Noise;
-use crate::rbm::Rbm;
 
 /// The largest L1 or L2 penalty strength accepted (per unit of learning rate).
 pub const MAX_PENALTY: f64 = 1.0;
@@ -125,43 +120,6 @@ impl CdConfig {
         match self.penalty {
             PenaltyConvention::Gradient => (0.0, 0.0),
             PenaltyConvention::Decoupled => (self.l1, self.l2),
-        }
-    }
-
-    /// A trainable model: `rbm` moved to the autodiff version of its device (the optimiser
-    /// needs it), with persistent chains (when `persistent` is set) initialised by sampling
-    /// the RBM's visible layer from zero hidden input with the keyed stream 0; see
-    /// [`CdConfig::init_seeded`].
-    ///
-    /// # Panics
-    /// If the settings are invalid.
-    pub fn init(&self, rbm: Rbm) -> CdModel {
-        self.init_seeded(rbm, 0)
-    }
-
-    /// [`CdConfig::init`] with the persistent chains' initial states drawn from the
-    /// [`Noise`] stream `seed` (never from the device's generator, so that a training run is
-    /// a function of its seeds).
-    ///
-    /// # Panics
-    /// If the settings are invalid.
-    pub fn init_seeded(&self, rbm: Rbm, seed: u64) -> CdModel {
-        if let Err(e) = self.validate() {
-            panic!("{e}");
-        }
-        let device = rbm.weights.val().device();
-        let rbm = rbm.train();
-        let chains = if self.persistent { self.chains } else { 1 };
-        let zeros = Tensor::<2>::zeros([chains, rbm.n_hidden()], &device.without_autodiff());
-        let base = plain(&rbm);
-        let start = base
-            .visible_units
-            .sample_with(base.visible_input(zeros), &mut Noise::new(seed));
-        CdModel {
-            rbm,
-            chains: RunningState::new(start),
-            cd: self.clone(),
-            cpu_path: None,
         }
     }
 }

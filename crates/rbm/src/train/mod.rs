@@ -63,6 +63,7 @@ mod model;
 mod optim;
 mod output;
 mod reference;
+mod step;
 
 pub use config::{CdConfig, LrSchedule, PenaltyConvention, TrainingConfig, sgd_with_momentum};
 pub use model::{CdBatch, CdGradient, CdModel};

@@ -1,18 +1,14 @@
-//! The trainable model ([`CdModel`]), its batches, and Burn's step traits, which choose between
-//! the two implementations of the step: the fused CPU kernel ([`super::fused`]) where it
-//! applies, the tensor reference ([`super::reference`]) everywhere else. Both consume one
-//! [`StepNoise`] drawn here.
+//! The trainable model ([`CdModel`]): an RBM with its CD settings and persistent chains, its
+//! batches and gradients, and where its steps run; the steps themselves are in
+//! [`super::step`].
 
 use burn::module::{Module, RunningState};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use burn::train::{InferenceStep, TrainOutput, TrainStep};
 
 use super::config::CdConfig;
-use super::output::CdOutput;
-use super::{fused, reference};
 use crate::kernel::{self, CpuPath};
-use crate::noise::{Noise, StepNoise, StepShape};
+use crate::noise::Noise;
 use crate::rbm::Rbm;
 
 /// An RBM with its CD settings and persistent chains: the model Burn's `Learner` trains.
@@ -92,6 +88,45 @@ impl CdBatch {
     }
 }
 
+impl CdConfig {
+    /// A trainable model: `rbm` moved to the autodiff version of its device (the optimiser
+    /// needs it), with persistent chains (when `persistent` is set) initialised by sampling
+    /// the RBM's visible layer from zero hidden input with the keyed stream 0; see
+    /// [`CdConfig::init_seeded`].
+    ///
+    /// # Panics
+    /// If the settings are invalid.
+    pub fn init(&self, rbm: Rbm) -> CdModel {
+        self.init_seeded(rbm, 0)
+    }
+
+    /// [`CdConfig::init`] with the persistent chains' initial states drawn from the
+    /// [`Noise`] stream `seed` (never from the device's generator, so that a training run is
+    /// a function of its seeds).
+    ///
+    /// # Panics
+    /// If the settings are invalid.
+    pub fn init_seeded(&self, rbm: Rbm, seed: u64) -> CdModel {
+        if let Err(e) = self.validate() {
+            panic!("{e}");
+        }
+        let device = rbm.weights.val().device();
+        let rbm = rbm.train();
+        let chains = if self.persistent { self.chains } else { 1 };
+        let zeros = Tensor::<2>::zeros([chains, rbm.n_hidden()], &device.without_autodiff());
+        let base = plain(&rbm);
+        let start = base
+            .visible_units
+            .sample_with(base.visible_input(zeros), &mut Noise::new(seed));
+        CdModel {
+            rbm,
+            chains: RunningState::new(start),
+            cd: self.clone(),
+            cpu_path: None,
+        }
+    }
+}
+
 impl CdModel {
     /// The model with the fused CPU kernel allowed (the process's choice, see
     /// [`CdModel::cpu_path`]) or not (the tensor reference).
@@ -116,7 +151,7 @@ impl CdModel {
     }
 
     /// The fused kernel's level for this model's steps, if it applies.
-    fn kernel_level(&self) -> Option<kernel::Level> {
+    pub(super) fn kernel_level(&self) -> Option<kernel::Level> {
         kernel::applies(&self.rbm, self.requested_cpu_path())
     }
 
@@ -125,69 +160,6 @@ impl CdModel {
     pub fn effective_cpu_path(&self) -> CpuPath {
         self.kernel_level()
             .map_or(CpuPath::Tensor, |level| CpuPath::Kernel(level.isa()))
-    }
-
-    /// The persistent chains (PCD; read once) and every random number of a step on `v0`,
-    /// drawn from `noise` in the numbers the step's shape asks for.
-    fn step_inputs(&self, v0: &Tensor<2>, noise: &mut Noise) -> (Option<Tensor<2>>, StepNoise) {
-        let chains = self
-            .cd
-            .persistent
-            .then(|| self.chains.value_sync().without_autodiff());
-        let shape = StepShape {
-            n_visible: self.rbm.n_visible(),
-            n_hidden: self.rbm.n_hidden(),
-            batch: v0.dims()[0],
-            chains: chains.as_ref().map(|c| c.dims()[0]),
-            k: self.cd.k,
-            visible: self.rbm.visible_units.draw(),
-            hidden: self.rbm.hidden_units.draw(),
-        };
-        (chains, StepNoise::draw(noise, &shape))
-    }
-
-    /// The CD-k (or PCD) gradient estimate for the batch `v0` (see [`crate::train`]), with
-    /// the batch statistics, drawing every random number from `noise`.
-    ///
-    /// # Panics
-    /// If the device cannot hand the model's tensors to the fused kernel.
-    pub fn cd_gradient(&self, v0: Tensor<2>, noise: &mut Noise) -> (CdGradient, CdOutput) {
-        let (chains, step_noise) = self.step_inputs(&v0, noise);
-        if let Some(level) = self.kernel_level() {
-            return fused::cd_gradient(level, self, v0, chains, step_noise)
-                .unwrap_or_else(|e| panic!("{e}"));
-        }
-        let v0 = v0.without_autodiff();
-        reference::cd_step(&plain(&self.rbm), v0, chains, self.cd.k, step_noise)
-    }
-
-    /// The statistics of a batch without a training step (held-out data): those of
-    /// [`CdModel::cd_gradient`], plus the free-energy gap against the batch's reference rows.
-    /// The persistent chains are read, not advanced.
-    ///
-    /// # Panics
-    /// As [`CdModel::cd_gradient`].
-    pub fn evaluate(&self, batch: CdBatch) -> CdOutput {
-        let mut noise = Noise::new(batch.seed);
-        let level = self.kernel_level();
-        let mut out = if let Some(level) = level {
-            let (chains, step_noise) = self.step_inputs(&batch.visible, &mut noise);
-            fused::statistics(level, self, batch.visible, chains, step_noise)
-                .unwrap_or_else(|e| panic!("{e}"))
-        } else {
-            self.cd_gradient(batch.visible, &mut noise).1
-        };
-        if let Some(reference) = batch.reference {
-            let f_ref = match level {
-                Some(level) => fused::mean_free_energy(level, self, reference)
-                    .unwrap_or_else(|e| panic!("{e}")),
-                None => plain(&self.rbm)
-                    .free_energy(reference.without_autodiff())
-                    .mean(),
-            };
-            out.free_energy_gap = out.free_energy_data.clone() - f_ref;
-        }
-        out
     }
 
     /// The gradients handed to the optimiser (descent direction; the weight penalties
@@ -208,39 +180,5 @@ impl CdModel {
         grads.register(self.rbm.visible_bias.id, g.visible_bias.clone().neg());
         grads.register(self.rbm.hidden_bias.id, g.hidden_bias.clone().neg());
         grads
-    }
-}
-
-impl TrainStep for CdModel {
-    type Input = CdBatch;
-    type Output = CdOutput;
-
-    fn step(&self, batch: CdBatch) -> TrainOutput<CdOutput> {
-        let mut noise = Noise::new(batch.seed);
-        if let Some(level) = self.kernel_level() {
-            let (chains, step_noise) = self.step_inputs(&batch.visible, &mut noise);
-            return fused::train_step(level, self, batch.visible, chains, step_noise)
-                .unwrap_or_else(|e| panic!("{e}"));
-        }
-        let (g, item) = self.cd_gradient(batch.visible, &mut noise);
-        if self.cd.persistent {
-            self.chains.update(g.negative.clone());
-            // Fold the update in now, so that a checkpoint written after this step records
-            // the chains it leaves (the running state otherwise lags one update).
-            let _ = self.chains.value_sync();
-        }
-        TrainOutput {
-            grads: self.optimiser_gradients(&g),
-            item,
-        }
-    }
-}
-
-impl InferenceStep for CdModel {
-    type Input = CdBatch;
-    type Output = CdOutput;
-
-    fn step(&self, batch: CdBatch) -> CdOutput {
-        self.evaluate(batch)
     }
 }

@@ -6,29 +6,21 @@
 //! implements [`Statistic`] (see `hidden_activation.rs`), and one line in [`register`] (with
 //! its `mod`); Burn's `Learner` then reports it per batch, per epoch and in the logs.
 
-use std::marker::PhantomData;
-use std::sync::Arc;
-
-use burn::prelude::*;
-use burn::tensor::TensorReadError;
 use burn::train::SupervisedTraining;
-use burn::train::metric::state::{FormatOptions, NumericMetricState};
-use burn::train::metric::{
-    Adaptor, Metric, MetricAttributes, MetricMetadata, MetricName, Numeric, NumericAttributes,
-    NumericEntry, SerializedEntry,
-};
 
-use super::{CdModel, CdOutput};
+use super::CdModel;
 
 mod free_energy;
 mod hidden_activation;
 mod pseudo_likelihood;
 mod reconstruction;
+mod statistic;
 
 pub use free_energy::{FreeEnergyData, FreeEnergyGap, FreeEnergyNegative};
 pub use hidden_activation::HiddenActivation;
 pub use pseudo_likelihood::PseudoLogLikelihood;
 pub use reconstruction::ReconstructionError;
+pub use statistic::{Statistic, StatisticInput, StatisticMetric};
 
 /// Registers the statistics a training run reports: on training and held-out batches the
 /// reconstruction error, the data's free energy and the mean hidden activation, and, when
@@ -53,118 +45,5 @@ pub fn register(
     match binary_data {
         true => training.metrics((StatisticMetric::<PseudoLogLikelihood>::new(),)),
         false => training,
-    }
-}
-
-/// A per-batch statistic of a CD step.
-pub trait Statistic: Send + Sync + 'static {
-    /// The name under which it is reported (and stored in the epoch logs).
-    const NAME: &'static str;
-    /// Whether larger values mean a better model.
-    const HIGHER_IS_BETTER: bool = false;
-    /// Its value for one batch, `[1]`.
-    fn of(output: &CdOutput) -> Tensor<1>;
-}
-
-/// The value of statistic `S` for one batch, as handed to its metric.
-pub struct StatisticInput<S> {
-    value: Tensor<1>,
-    batch_size: usize,
-    statistic: PhantomData<S>,
-}
-
-impl<S: Statistic> Adaptor<StatisticInput<S>> for CdOutput {
-    fn adapt(&self) -> StatisticInput<S> {
-        StatisticInput {
-            value: S::of(self),
-            batch_size: self.batch_size,
-            statistic: PhantomData,
-        }
-    }
-}
-
-/// The Burn metric of statistic `S`: its batch-size weighted mean.
-pub struct StatisticMetric<S> {
-    name: MetricName,
-    state: NumericMetricState,
-    statistic: PhantomData<S>,
-}
-
-impl<S: Statistic> StatisticMetric<S> {
-    /// The metric, with an empty state.
-    pub fn new() -> Self {
-        Self {
-            name: Arc::new(S::NAME.into()),
-            state: NumericMetricState::new(),
-            statistic: PhantomData,
-        }
-    }
-}
-
-impl<S: Statistic> Default for StatisticMetric<S> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<S> Clone for StatisticMetric<S> {
-    fn clone(&self) -> Self {
-        Self {
-            name: self.name.clone(),
-            state: self.state.clone(),
-            statistic: PhantomData,
-        }
-    }
-}
-
-impl<S: Statistic> Metric for StatisticMetric<S> {
-    type Input = StatisticInput<S>;
-
-    fn name(&self) -> MetricName {
-        self.name.clone()
-    }
-
-    fn attributes(&self) -> MetricAttributes {
-        NumericAttributes {
-            unit: None,
-            higher_is_better: S::HIGHER_IS_BETTER,
-        }
-        .into()
-    }
-
-    fn update(
-        &mut self,
-        item: &StatisticInput<S>,
-        _metadata: &MetricMetadata,
-    ) -> Result<SerializedEntry, TensorReadError> {
-        let value = item.value.clone().try_into_scalar::<f64>()?;
-        self.state.update(value, item.batch_size);
-        Ok(self
-            .state
-            .compute_update(FormatOptions::new(self.name()).precision(4)))
-    }
-
-    fn compute(&mut self) -> Result<SerializedEntry, TensorReadError> {
-        Ok(self
-            .state
-            .compute_final(FormatOptions::new(self.name()).precision(4)))
-    }
-
-    fn clear(&mut self) {
-        self.state.reset()
-    }
-}
-
-impl<S: Statistic> Numeric for StatisticMetric<S> {
-    fn value(&self) -> Option<NumericEntry> {
-        Some(self.state.current_value())
-    }
-
-    fn running_value(&self) -> Option<NumericEntry> {
-        Some(self.state.running_value())
-    }
-
-    fn final_value(&self) -> NumericEntry {
-        self.state.final_value()
     }
 }

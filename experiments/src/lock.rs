@@ -203,6 +203,29 @@ impl Drop for FileLock {
     }
 }
 
+/// Takes the lock of the run folder `dir` (the file `.{name}.lock` beside it, see
+/// [`try_acquire`]), so that no two processes write one run folder at once; it is
+/// released when the returned lock is dropped. Creates `dir`'s parent when missing.
+///
+/// # Errors
+/// If another live process holds it, naming that process; on I/O failure, naming the path.
+pub fn lock_run(dir: &Path) -> Result<FileLock> {
+    let name = dir
+        .file_name()
+        .with_context(|| format!("--out {} does not name a folder", dir.display()))?
+        .to_string_lossy();
+    let path = dir.with_file_name(format!(".{name}.lock"));
+    match try_acquire(&path).context("--out")? {
+        Acquire::Acquired(lock) => Ok(lock),
+        Acquire::Held(holder) => bail!(
+            "--out {} is in use by {} (its lock {}): wait for that run to end or stop it; nothing was changed",
+            dir.display(),
+            holder.map_or_else(|| "another process".to_string(), |h| h.to_string()),
+            path.display()
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,110 @@
+//! A step of CD on a [`CdModel`] and Burn's step traits, which choose between the two
+//! implementations: the fused CPU kernel ([`super::fused`]) where it applies, the tensor
+//! reference ([`super::reference`]) everywhere else. Both consume one [`StepNoise`] drawn here.
+
+use burn::prelude::*;
+use burn::train::{InferenceStep, TrainOutput, TrainStep};
+
+use super::model::{CdBatch, CdGradient, CdModel, plain};
+use super::output::CdOutput;
+use super::{fused, reference};
+use crate::noise::{Noise, StepNoise, StepShape};
+
+impl CdModel {
+    /// The persistent chains (PCD; read once) and every random number of a step on `v0`,
+    /// drawn from `noise` in the numbers the step's shape asks for.
+    fn step_inputs(&self, v0: &Tensor<2>, noise: &mut Noise) -> (Option<Tensor<2>>, StepNoise) {
+        let chains = self
+            .cd
+            .persistent
+            .then(|| self.chains.value_sync().without_autodiff());
+        let shape = StepShape {
+            n_visible: self.rbm.n_visible(),
+            n_hidden: self.rbm.n_hidden(),
+            batch: v0.dims()[0],
+            chains: chains.as_ref().map(|c| c.dims()[0]),
+            k: self.cd.k,
+            visible: self.rbm.visible_units.draw(),
+            hidden: self.rbm.hidden_units.draw(),
+        };
+        (chains, StepNoise::draw(noise, &shape))
+    }
+
+    /// The CD-k (or PCD) gradient estimate for the batch `v0` (see [`crate::train`]), with
+    /// the batch statistics, drawing every random number from `noise`.
+    ///
+    /// # Panics
+    /// If the device cannot hand the model's tensors to the fused kernel.
+    pub fn cd_gradient(&self, v0: Tensor<2>, noise: &mut Noise) -> (CdGradient, CdOutput) {
+        let (chains, step_noise) = self.step_inputs(&v0, noise);
+        if let Some(level) = self.kernel_level() {
+            return fused::cd_gradient(level, self, v0, chains, step_noise)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let v0 = v0.without_autodiff();
+        reference::cd_step(&plain(&self.rbm), v0, chains, self.cd.k, step_noise)
+    }
+
+    /// The statistics of a batch without a training step (held-out data): those of
+    /// [`CdModel::cd_gradient`], plus the free-energy gap against the batch's reference rows.
+    /// The persistent chains are read, not advanced.
+    ///
+    /// # Panics
+    /// As [`CdModel::cd_gradient`].
+    pub fn evaluate(&self, batch: CdBatch) -> CdOutput {
+        let mut noise = Noise::new(batch.seed);
+        let level = self.kernel_level();
+        let mut out = if let Some(level) = level {
+            let (chains, step_noise) = self.step_inputs(&batch.visible, &mut noise);
+            fused::statistics(level, self, batch.visible, chains, step_noise)
+                .unwrap_or_else(|e| panic!("{e}"))
+        } else {
+            self.cd_gradient(batch.visible, &mut noise).1
+        };
+        if let Some(reference) = batch.reference {
+            let f_ref = match level {
+                Some(level) => fused::mean_free_energy(level, self, reference)
+                    .unwrap_or_else(|e| panic!("{e}")),
+                None => plain(&self.rbm)
+                    .free_energy(reference.without_autodiff())
+                    .mean(),
+            };
+            out.free_energy_gap = out.free_energy_data.clone() - f_ref;
+        }
+        out
+    }
+}
+
+impl TrainStep for CdModel {
+    type Input = CdBatch;
+    type Output = CdOutput;
+
+    fn step(&self, batch: CdBatch) -> TrainOutput<CdOutput> {
+        let mut noise = Noise::new(batch.seed);
+        if let Some(level) = self.kernel_level() {
+            let (chains, step_noise) = self.step_inputs(&batch.visible, &mut noise);
+            return fused::train_step(level, self, batch.visible, chains, step_noise)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let (g, item) = self.cd_gradient(batch.visible, &mut noise);
+        if self.cd.persistent {
+            self.chains.update(g.negative.clone());
+            // Fold the update in now, so that a checkpoint written after this step records
+            // the chains it leaves (the running state otherwise lags one update).
+            let _ = self.chains.value_sync();
+        }
+        TrainOutput {
+            grads: self.optimiser_gradients(&g),
+            item,
+        }
+    }
+}
+
+impl InferenceStep for CdModel {
+    type Input = CdBatch;
+    type Output = CdOutput;
+
+    fn step(&self, batch: CdBatch) -> CdOutput {
+        self.evaluate(batch)
+    }
+}
