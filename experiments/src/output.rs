@@ -236,14 +236,17 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     folder::write_file_atomic(path, bytes).with_context(|| format!("writing {}", path.display()))
 }
 
-/// Reads a JSON file into `T`.
+/// Reads a JSON file into `T`, `null` read as NaN where `T` has a float (as the writers write
+/// NaN; see [`crate::json`]).
 ///
 /// # Errors
-/// Naming the file that cannot be read or parsed.
+/// Naming the file that cannot be read or parsed, and the field that does not fit.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    crate::json::from_value(value).map_err(|e| anyhow::anyhow!("parsing {}: {e}", path.display()))
 }
 
 /// The error of a run stopped by Ctrl-C, `SIGINT` or `SIGTERM`; [`main`] exits with

@@ -20,13 +20,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use burn::prelude::*;
 use ising_data::exact::{coupling_at_energy_2d, kaufman_thermo};
 use ising_data::lattice::magnetization_sum;
 use ising_data::observables::{MeasureOptions, Observables, measure};
 use ising_data::stats::{gelman_rubin, integrated_autocorrelation_time};
-use ising_data::{Estimate as Measured, Lattice, npy};
+use ising_data::{Estimate as Measured, Lattice};
 use rbm::eval::ais::{
     AisConfig, AisRepeated, ais_log_partition_repeated, ais_reverse_log_partition,
 };
@@ -37,7 +37,8 @@ use rbm::{Dbn, Propagation, Rbm};
 use serde::{Deserialize, Serialize};
 
 use crate::pretrain::quality::exact_entropy_per_spin;
-use crate::pretrain::{PretrainConfig, encoding_for, split_rows};
+use crate::pretrain::{encoding_for, split_rows};
+use crate::run::{load_run, load_run_dataset};
 use crate::streams::Stream;
 
 /// Settings of the analysis (the defaults fit the paper preset into a few minutes on two
@@ -289,190 +290,6 @@ pub struct QualityReport {
     pub seconds: BTreeMap<String, f64>,
 }
 
-/// A finished run: its config and its stack, read from `config.json` and `weights/*.npy`.
-///
-/// # Errors
-/// A folder that is not a finished fig3 run, or weights that do not fit the config.
-pub fn load_run(dir: &Path, device: &Device) -> Result<(PretrainConfig, Dbn)> {
-    let config_path = dir.join("config.json");
-    if !config_path.is_file() {
-        bail!(
-            "{} is not a fig3 run folder (no config.json)",
-            dir.display()
-        );
-    }
-    let config = PretrainConfig::read(&config_path)?;
-    config
-        .validate()
-        .with_context(|| config_path.display().to_string())?;
-    check_not_diverged(dir)?;
-    check_extra_layers(dir, &config)?;
-    let mut layers = Vec::new();
-    for (l, pair) in config.layers.windows(2).enumerate() {
-        let read = |name: String, shape: &[usize]| -> Result<Vec<f32>> {
-            let path = dir.join("weights").join(&name);
-            if !path.is_file() {
-                bail!(
-                    "{} is missing: {} is not a finished fig3 run (the weights are written at its end)",
-                    path.display(),
-                    dir.display()
-                );
-            }
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-            let (got, data) = npy::decode_f32(&path, &bytes)?;
-            if got != shape {
-                bail!(
-                    "{} has shape {got:?} but config.json's layers need {shape:?}",
-                    path.display()
-                );
-            }
-            check_finite(&path, shape, &data)?;
-            Ok(data)
-        };
-        let [nv, nh] = [pair[0], pair[1]];
-        let layer = l + 1;
-        let d = device;
-        layers.push(Rbm::from_parameters(
-            Tensor::from_data(
-                TensorData::new(read(format!("layer{layer}_W.npy"), &[nv, nh])?, [nv, nh]),
-                d,
-            ),
-            Tensor::from_data(
-                TensorData::new(read(format!("layer{layer}_visible_bias.npy"), &[nv])?, [nv]),
-                d,
-            ),
-            Tensor::from_data(
-                TensorData::new(read(format!("layer{layer}_hidden_bias.npy"), &[nh])?, [nh]),
-                d,
-            ),
-            config.units,
-            config.units,
-        ));
-    }
-    Ok((config, Dbn::new(layers)?))
-}
-
-/// Refuses a weight or bias file `path` of `shape` holding a NaN or an infinity, naming the
-/// first one's index.
-fn check_finite(path: &Path, shape: &[usize], data: &[f32]) -> Result<()> {
-    if let Some(i) = data.iter().position(|x| !x.is_finite()) {
-        let at = match shape {
-            [_, cols] => format!("row {}, column {}", i / cols, i % cols),
-            _ => format!("index {i}"),
-        };
-        bail!(
-            "{} holds {} at {at} (the first non-finite value): the run's training diverged or the file is damaged, so it is not analysed",
-            path.display(),
-            data[i]
-        );
-    }
-    Ok(())
-}
-
-/// Refuses weights beyond the layers `config.json` lists (a config edited or copied from
-/// another run), naming the first extra file.
-fn check_extra_layers(dir: &Path, config: &PretrainConfig) -> Result<()> {
-    let extra = config.layers.len();
-    let path = dir.join("weights").join(format!("layer{extra}_W.npy"));
-    if path.exists() {
-        bail!(
-            "{} exists, but config.json's layers {:?} stop before it: the config does not describe these weights",
-            path.display(),
-            config.layers
-        );
-    }
-    Ok(())
-}
-
-/// Refuses a run whose training diverged: a per-epoch metric of `metrics.json` that is not
-/// finite (written as `null`), naming the layer, epoch, split and metric.
-fn check_not_diverged(dir: &Path) -> Result<()> {
-    /// The part of `metrics.json` this reads: fig3's per-layer reports.
-    #[derive(Deserialize)]
-    struct Layers {
-        layers: Vec<crate::pretrain::LayerReport>,
-    }
-    let path = dir.join("metrics.json");
-    if !path.is_file() {
-        return Ok(());
-    }
-    let metrics: Layers = crate::output::read_json(&path)?;
-    for layer in &metrics.layers {
-        for epoch in &layer.epochs {
-            if let Some((name, _)) = epoch.values.iter().find(|(_, x)| !x.is_finite()) {
-                bail!(
-                    "{}: the run diverged (layer {}'s {name} is not finite at epoch {} of the {} split), so it is not analysed",
-                    path.display(),
-                    layer.layer,
-                    epoch.epoch,
-                    epoch.split
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The stored dataset the run in `dir` was trained on, from the folder `datasets`
-/// (`--datasets`), checked against the run's record of its data (`run.json`): a dataset of
-/// the same name made with other settings is refused, naming the field.
-///
-/// # Errors
-/// If the dataset folder is missing or invalid (the message names the flag), or is not the
-/// run's data.
-pub fn load_run_dataset(
-    dir: &Path,
-    config: &PretrainConfig,
-    datasets: &Path,
-) -> Result<ising_data::StoredDataset> {
-    let data_dir = datasets.join(crate::pretrain::dataset_name(&config.data));
-    let stored = ising_data::store::load_dataset(&data_dir).with_context(|| {
-        format!(
-            "the run's dataset {} (give its folder with --datasets)",
-            data_dir.display()
-        )
-    })?;
-    /// The part of `run.json` this reads: where the run's data came from.
-    #[derive(Deserialize)]
-    struct Record {
-        data: crate::pretrain::DataSource,
-    }
-    let record_path = dir.join("run.json");
-    if record_path.is_file() {
-        let recorded = crate::output::read_json::<Record>(&record_path)?.data;
-        let m = &stored.manifest;
-        let fields = [
-            (
-                "algorithm",
-                format!("{:?}", m.config.algorithm),
-                format!("{:?}", recorded.algorithm),
-            ),
-            (
-                "chains",
-                m.config.chains.to_string(),
-                recorded.chains.to_string(),
-            ),
-            (
-                "spins_sha256",
-                m.spins_sha256.clone(),
-                recorded.spins_sha256,
-            ),
-        ];
-        for (field, found, expected) in fields {
-            if found != expected {
-                bail!(
-                    "{} is not the data {} was trained on: {field} is {found} there but {expected} in {}; give the run's data with --datasets",
-                    data_dir.display(),
-                    dir.display(),
-                    record_path.display()
-                );
-            }
-        }
-    }
-    Ok(stored)
-}
-
 /// Observables of `chains` of the L×L lattice at coupling `k`, with G(r).
 fn observe(lattice: &Lattice, k: f64, chains: &[&[i8]]) -> Observables {
     measure(
@@ -653,7 +470,7 @@ pub struct Samples {
 /// a device that cannot hand results back.
 pub fn assess(
     dir: &Path,
-    datasets: &Path,
+    datasets: Option<&Path>,
     options: &QualityOptions,
     device: &Device,
     stage: &dyn Fn(&str),

@@ -213,17 +213,62 @@ impl DataLoader<CdBatch> for EpochLoader {
     }
 }
 
+/// The part of an epoch a record summarises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EpochSplit {
+    /// The training batches.
+    Train,
+    /// The held-out batches.
+    Valid,
+}
+
+impl EpochSplit {
+    /// The split of Burn's `split`, if it is one of ours (a test split is not).
+    fn of(split: &Split) -> Option<Self> {
+        match split {
+            Split::Train => Some(Self::Train),
+            Split::Valid => Some(Self::Valid),
+            Split::Test(_) => None,
+        }
+    }
+
+    /// Its name in files and lines: "train" or "valid".
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Valid => "valid",
+        }
+    }
+}
+
 /// The mean of every metric over one epoch of one split.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecord {
     /// 1-based epoch.
     pub epoch: usize,
-    /// "train" or "valid".
-    pub split: String,
-    /// Metric name → mean over the epoch's batches (weighted by batch size); NaN (a diverged
-    /// metric) is kept as `null`.
-    #[serde(with = "crate::output::float_map")]
+    /// Which batches.
+    pub split: EpochSplit,
+    /// Metric identifier ([`rbm::train::metric::Statistic::ID`], e.g. `reconstruction_error`)
+    /// → mean over the epoch's batches (weighted by batch size); NaN (a diverged metric) is
+    /// kept as `null`. Records written with the display names as keys are read with those
+    /// names turned into identifiers.
+    #[serde(
+        serialize_with = "crate::output::float_map::serialize",
+        deserialize_with = "metric_values"
+    )]
     pub values: BTreeMap<String, f64>,
+}
+
+/// Reads a record's values, display names of the statistics turned into their identifiers.
+fn metric_values<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, f64>, D::Error> {
+    let values = crate::output::float_map::deserialize(deserializer)?;
+    Ok(values
+        .into_iter()
+        .map(|(k, v)| (rbm::train::metric::id_of(&k).map_or(k, str::to_string), v))
+        .collect())
 }
 
 #[derive(Default)]
@@ -319,17 +364,6 @@ impl EpochLogger {
     }
 }
 
-fn split_name(split: &Split) -> String {
-    match split {
-        Split::Train => "train".into(),
-        Split::Valid => "valid".into(),
-        Split::Test(tag) => format!(
-            "test{}",
-            tag.as_ref().map_or(String::new(), |t| format!("-{t}"))
-        ),
-    }
-}
-
 impl MetricLogger for EpochLogger {
     fn log(&mut self, update: MetricsUpdate, epoch: usize, split: &Split) {
         let Ok(mut state) = self.state.lock() else {
@@ -413,7 +447,9 @@ impl MetricLogger for EpochLogger {
                 values.insert(name.clone(), sum / count);
             }
         }
-        let split = split_name(&summary.split);
+        let Some(split) = EpochSplit::of(&summary.split) else {
+            return;
+        };
         // After a stop the learner ends the split early and does not checkpoint the epoch:
         // its line is marked, and its record is dropped by `keep_up_to`.
         let stopping = match self.stop.as_ref().is_some_and(|s| s.requested()) {
@@ -422,9 +458,10 @@ impl MetricLogger for EpochLogger {
         };
         if !self.quiet {
             progress::info(format!(
-                "{} epoch {:>4} {split:<5}{stopping} {}",
+                "{} epoch {:>4} {:<5}{stopping} {}",
                 self.label,
                 summary.epoch_number,
+                split.name(),
                 values
                     .iter()
                     .map(|(k, v)| format!("{k}: {v:.5}"))
@@ -432,6 +469,15 @@ impl MetricLogger for EpochLogger {
                     .join(", ")
             ));
         }
+        let values = values
+            .into_iter()
+            .map(|(name, v)| {
+                (
+                    rbm::train::metric::id_of(&name).map_or(name, str::to_string),
+                    v,
+                )
+            })
+            .collect();
         state.records.push(EpochRecord {
             epoch: summary.epoch_number,
             split,

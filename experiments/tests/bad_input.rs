@@ -391,15 +391,17 @@ fn fig3_run_folders_record_their_data_keep_their_history_and_obey_force() {
 #[test]
 fn records_with_diverged_metrics_read_back() {
     // With valid_fraction 0 the metrics were NaN, layer.json held `null`, and --resume failed
-    // to read it. NaN is still possible (a diverged run); it now reads back as NaN.
+    // to read it. NaN is still possible (a diverged run); it now reads back as NaN. The record
+    // is keyed as runs before the metric identifiers were (by display name), and reads back
+    // keyed by identifier.
     use experiments::pretrain::LayerReport;
-    use experiments::training::EpochRecord;
+    use experiments::training::{EpochRecord, EpochSplit};
     let report = LayerReport {
         layer: 1,
         shape: [64, 16],
         epochs: vec![EpochRecord {
             epoch: 1,
-            split: "valid".into(),
+            split: EpochSplit::Valid,
             values: [("Reconstruction error".to_string(), f64::NAN)].into(),
         }],
         free_energy_gap: f64::NAN,
@@ -412,7 +414,8 @@ fn records_with_diverged_metrics_read_back() {
     assert!(text.contains("null"), "{text}");
     let back: LayerReport = serde_json::from_str(&text).unwrap();
     assert!(back.free_energy_gap.is_nan());
-    assert!(back.epochs[0].values["Reconstruction error"].is_nan());
+    assert!(back.epochs[0].values["reconstruction_error"].is_nan());
+    assert_eq!(back.epochs[0].split, EpochSplit::Valid);
     assert_eq!(back.valid_pseudo_log_likelihood_per_unit, -0.5);
 }
 

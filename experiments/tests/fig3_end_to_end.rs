@@ -76,7 +76,7 @@ fn small_stack_end_to_end() {
             .unwrap()
             .iter()
             .filter(|e| e["split"] == "valid")
-            .map(|e| e["values"]["Reconstruction error"].as_f64().unwrap())
+            .map(|e| e["values"]["reconstruction_error"].as_f64().unwrap())
             .collect();
         assert_eq!(valid.len(), 8);
         assert!(
@@ -98,7 +98,7 @@ fn small_stack_end_to_end() {
                 .map(|e| e["values"][name].as_f64().unwrap())
                 .collect()
         };
-        let gaps = series("Free-energy gap");
+        let gaps = series("free_energy_gap");
         assert!(
             gaps.iter().all(|g| g.is_finite() && g.abs() < 5.0),
             "{gaps:?}"
@@ -106,7 +106,7 @@ fn small_stack_end_to_end() {
         // The pseudo-likelihood is defined for binary data only: layer 1 (Ising samples),
         // not layer 2 (trained on layer 1's hidden probabilities).
         if layer["layer"] == 1 {
-            let pll = series("Pseudo-log-likelihood per unit");
+            let pll = series("pseudo_log_likelihood_per_unit");
             assert!(pll.iter().all(|p| *p < 0.0 && *p > -1.0), "{pll:?}");
             assert!(
                 pll[7] > pll[0],
@@ -119,7 +119,7 @@ fn small_stack_end_to_end() {
         } else {
             let first = &layer["epochs"][0]["values"];
             assert!(
-                first.get("Pseudo-log-likelihood per unit").is_none(),
+                first.get("pseudo_log_likelihood_per_unit").is_none(),
                 "{first}"
             );
             assert!(layer["valid_pseudo_log_likelihood_per_unit"].is_null());

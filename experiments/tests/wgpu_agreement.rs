@@ -65,8 +65,8 @@ fn the_wgpu_run_agrees_with_the_cpu_run() {
     assert_eq!(cpu.len(), gpu.len());
     for (c, g) in cpu.iter().zip(gpu) {
         let (rc, rg) = (
-            last_valid(c, "Reconstruction error"),
-            last_valid(g, "Reconstruction error"),
+            last_valid(c, "reconstruction_error"),
+            last_valid(g, "reconstruction_error"),
         );
         eprintln!(
             "layer {}: reconstruction error flex {rc:.5}, wgpu {rg:.5}",

@@ -14,18 +14,20 @@ use burn::prelude::Device;
 use clap::Parser;
 use experiments::interrupt::StopSignal;
 use experiments::lock::lock_run;
-use experiments::output::{RunFolder, check_out, clean_out, read_json, with_note};
+use experiments::output::{RunFolder, check_out, clean_out, with_note};
 use experiments::plot::{ColourScale, ImagePanel, Series, image_grid, line_chart};
 use experiments::pretrain::{
     DataSource, FirstLayerQuality, LayerFields, LayerReport, PretrainConfig, StackOptions,
     encoding_for, first_layer_quality, json_differences, load_or_generate, receptive_field_figures,
     split_rows, train_stack,
 };
+use experiments::run::{Metrics, RunHistory, RunPaths, RunRecord, WeightFile};
 use experiments::streams::Stream;
+use experiments::training::EpochSplit;
 use ising_data::{RowsDataset, StoredDataset, npy};
 use rbm::Dbn;
 use rbm::device::{available_devices, select_device};
-use serde::Serialize;
+use rbm::train::metric::{ReconstructionError, Statistic};
 
 #[derive(Parser)]
 #[command(about = "Fig. 3: greedy pretraining of an RBM stack on 2D Ising samples")]
@@ -102,11 +104,13 @@ fn with_overrides(mut config: PretrainConfig, args: &Args) -> PretrainConfig {
 /// The configuration of the run to resume: the folder's own, checked against whatever the
 /// flags ask for.
 fn resume_config(args: &Args) -> Result<PretrainConfig> {
-    let path = args.out.join("config.json");
+    let paths = RunPaths::new(&args.out);
+    let path = paths.config();
     if !path.is_file() {
         bail!(
-            "--resume: {} is not a run folder (no config.json)",
-            args.out.display()
+            "--resume: {} is not a run folder (no {})",
+            args.out.display(),
+            RunPaths::CONFIG
         );
     }
     let saved = PretrainConfig::read(&path)?;
@@ -135,9 +139,8 @@ fn resume_config(args: &Args) -> Result<PretrainConfig> {
             );
         }
     }
-    let run_json = args.out.join("run.json");
-    if run_json.exists() {
-        read_json::<serde_json::Map<String, serde_json::Value>>(&run_json).map_err(|e| {
+    if paths.record().exists() {
+        RunHistory::read(&paths.record()).map_err(|e| {
             anyhow::anyhow!(
                 "--resume: {e:#}; it holds the first run's record, which a resume keeps: restore it, or remove it to have this resume write a new record; nothing was changed"
             )
@@ -159,52 +162,28 @@ fn preset(name: &str) -> Result<PretrainConfig> {
     PretrainConfig::from_json(text).with_context(|| format!("the {name} preset"))
 }
 
-#[derive(Serialize)]
-struct Metrics {
-    layers: Vec<LayerReport>,
-    receptive_fields: Vec<LayerFields>,
-    first_layer_quality: FirstLayerQuality,
-}
-
-/// What one process of the run did (the first, or a `--resume`).
-#[derive(Serialize)]
-struct RunRecord {
-    resumed: bool,
-    device: String,
-    /// Where the CD step runs on the flex device (`RBM_KERNEL`, or the widest instruction set
-    /// of the fused kernel this CPU has): `avx512`, `avx2`, `neon` or `tensor`.
-    cpu_path: String,
-    devices_compiled: Vec<&'static str>,
-    crate_version: &'static str,
-    burn_version: &'static str,
-    data: DataSource,
-    layer_seconds: Vec<f64>,
-    figures_seconds: f64,
-    total_seconds: f64,
-}
-
 /// The files of a fig3 run folder of `config`, at every depth, for the marker that lets
 /// `--force` replace it: exact names or narrow patterns (so that a file a user adds, such as
 /// `layer_notes.txt` or `weights/notes.txt`, is never taken for ours), and the `quality` and
 /// `rg` folders, which carry their own markers.
 fn run_entries(config: &PretrainConfig) -> Vec<String> {
     let mut entries: Vec<String> = [
-        "config.json",
-        "metrics.json",
-        "run.json",
+        RunPaths::CONFIG,
+        RunPaths::METRICS,
+        RunPaths::RECORD,
         "fig3b_top_receptive_fields.png",
         "fig3c_middle_receptive_fields.png",
         "fig3d_receptive_field_size.png",
         "fig3e_reconstructions.png",
         "training_curves.png",
-        "quality",
-        "rg",
+        RunPaths::QUALITY,
+        RunPaths::RG,
     ]
     .map(String::from)
     .into();
     for l in 1..config.layers.len() {
-        for file in ["W", "visible_bias", "hidden_bias"] {
-            entries.push(format!("weights/layer{l}_{file}.npy"));
+        for file in WeightFile::ALL {
+            entries.push(file.relative(l));
         }
         for file in [
             "epochs.json",
@@ -262,7 +241,7 @@ fn run() -> Result<()> {
     } else {
         let folder = RunFolder::create("fig3", &args.out, run_entries(&config))?;
         folder
-            .write_json("config.json", &config)
+            .write_json(RunPaths::CONFIG, &config)
             .map_err(|e| with_note(e, folder.kept_note()))?;
         folder
     };
@@ -325,7 +304,7 @@ impl Trained<'_> {
         let figures_seconds = figures_start.elapsed().as_secs_f64();
         let quality = self.first_layer(&dbn, &valid)?;
         folder.write_json(
-            "metrics.json",
+            RunPaths::METRICS,
             &Metrics {
                 layers: reports.clone(),
                 receptive_fields: field_reports,
@@ -456,35 +435,22 @@ impl Trained<'_> {
             resumed: continued,
             device: args.device.clone(),
             cpu_path: rbm::CpuPath::from_env()?.to_string(),
-            devices_compiled: available_devices(),
-            crate_version: env!("CARGO_PKG_VERSION"),
-            burn_version: experiments::BURN_VERSION,
-            data: source,
+            devices_compiled: available_devices().iter().map(|d| d.to_string()).collect(),
+            crate_version: env!("CARGO_PKG_VERSION").into(),
+            burn_version: experiments::BURN_VERSION.into(),
+            data: source.seen_from(out),
             layer_seconds: reports.iter().map(|r| r.seconds).collect(),
             figures_seconds,
             total_seconds: start.elapsed().as_secs_f64(),
         };
-        let run_json = out.join("run.json");
-        let info = if run_json.exists() {
-            // A resumed finished run: keep the first record, add this one.
-            let mut first: serde_json::Value = read_json(&run_json)?;
-            let object = first
-                .as_object_mut()
-                .with_context(|| format!("{} is not a JSON object", run_json.display()))?;
-            let resumes = object
-                .entry("resumes")
-                .or_insert_with(|| serde_json::Value::Array(Vec::new()));
-            match resumes.as_array_mut() {
-                Some(list) => list.push(serde_json::to_value(&record)?),
-                None => bail!("{}: 'resumes' is not a list", run_json.display()),
-            }
-            first
-        } else {
-            let mut value = serde_json::to_value(&record)?;
-            value["resumes"] = serde_json::Value::Array(Vec::new());
-            value
+        let paths = RunPaths::new(out);
+        // A resumed finished run keeps the first record and adds this one.
+        let previous = match paths.record().exists() {
+            true => Some(RunHistory::read(&paths.record())?),
+            false => None,
         };
-        folder.write_json("run.json", &info)?;
+        let info = RunHistory::then(previous, record);
+        folder.write_json(RunPaths::RECORD, &info)?;
         Ok(())
     }
 }
@@ -493,26 +459,25 @@ impl Trained<'_> {
 fn write_weights(folder: &RunFolder, dbn: &Dbn) -> Result<()> {
     for (i, layer) in dbn.layers.iter().enumerate() {
         let [nv, nh] = [layer.n_visible(), layer.n_hidden()];
-        let put = |name: String, shape: &[usize], data: Vec<f32>| {
-            folder.write(&format!("weights/{name}"), &npy::encode_f32(shape, &data))
+        let put = |file: WeightFile, shape: &[usize], data: Vec<f32>| {
+            folder.write(&file.relative(i + 1), &npy::encode_f32(shape, &data))
         };
         put(
-            format!("layer{}_W.npy", i + 1),
+            WeightFile::Weights,
             &[nv, nh],
             to_vec::<f32, _>(layer.weights.val())?,
         )?;
         put(
-            format!("layer{}_visible_bias.npy", i + 1),
+            WeightFile::VisibleBias,
             &[nv],
             to_vec::<f32, _>(layer.visible_bias.val())?,
         )?;
         put(
-            format!("layer{}_hidden_bias.npy", i + 1),
+            WeightFile::HiddenBias,
             &[nh],
             to_vec::<f32, _>(layer.hidden_bias.val())?,
         )?;
     }
-
     Ok(())
 }
 
@@ -520,19 +485,20 @@ fn write_weights(folder: &RunFolder, dbn: &Dbn) -> Result<()> {
 fn training_curves(folder: &RunFolder, reports: &[LayerReport]) -> Result<()> {
     let mut curves = Vec::new();
     for r in reports {
-        for split in ["train", "valid"] {
+        for split in [EpochSplit::Train, EpochSplit::Valid] {
             let points: Vec<(f64, f64)> = r
                 .epochs
                 .iter()
                 .filter(|e| e.split == split)
                 .filter_map(|e| {
                     e.values
-                        .get("Reconstruction error")
+                        .get(ReconstructionError::ID)
                         .map(|&x| (e.epoch as f64, x))
                 })
                 .collect();
             if !points.is_empty() {
-                curves.push(Series::new(format!("layer {} {split}", r.layer), points));
+                let name = format!("layer {} {}", r.layer, split.name());
+                curves.push(Series::new(name, points));
             }
         }
     }

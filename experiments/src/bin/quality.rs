@@ -31,9 +31,11 @@ struct Args {
     /// Replace an existing output folder of this program.
     #[arg(long)]
     force: bool,
-    /// Where the run's dataset is found.
-    #[arg(long, default_value = "datasets")]
-    datasets: PathBuf,
+    /// The folder that holds the run's dataset. By default the dataset is found where the run
+    /// recorded it (relative to the run folder, so from any working directory), else in
+    /// ./datasets.
+    #[arg(long)]
+    datasets: Option<PathBuf>,
     /// Device (flex, or a backend compiled in with its Cargo feature).
     #[arg(long, default_value = "flex")]
     device: String,
@@ -159,7 +161,7 @@ fn run() -> Result<()> {
     };
     let (report, samples) = assess(
         &args.run,
-        &args.datasets,
+        args.datasets.as_deref(),
         &options,
         &device,
         &stage,

@@ -29,9 +29,11 @@ struct Args {
     /// Replace an existing output folder of this program.
     #[arg(long)]
     force: bool,
-    /// Where the run's dataset is found.
-    #[arg(long, default_value = "datasets")]
-    datasets: PathBuf,
+    /// The folder that holds the run's dataset. By default the dataset is found where the run
+    /// recorded it (relative to the run folder, so from any working directory), else in
+    /// ./datasets.
+    #[arg(long)]
+    datasets: Option<PathBuf>,
     /// Device (flex, or a backend compiled in with its Cargo feature).
     #[arg(long, default_value = "flex")]
     device: String,
@@ -102,7 +104,13 @@ fn run() -> Result<()> {
     let mut out = RunOutput::new("rg", &out_dir, args.force)?;
     let start = Instant::now();
     let stage = |name: &str| eprintln!("[{:6.1} s] {name}", start.elapsed().as_secs_f64());
-    let (report, fields) = analyse(&args.run, &args.datasets, &options, &device, &stage)?;
+    let (report, fields) = analyse(
+        &args.run,
+        args.datasets.as_deref(),
+        &options,
+        &device,
+        &stage,
+    )?;
     stage("figures");
     for (name, png) in figures(&report, &fields)? {
         out.add(&name, png);

@@ -26,7 +26,7 @@ use crate::interrupt::StopSignal;
 use crate::output::{Interrupted, read_json, write_file_atomic};
 use crate::progress;
 use crate::streams::Stream;
-use crate::training::{EpochLoader, EpochLogger, EpochRecord, QuietRenderer};
+use crate::training::{EpochLoader, EpochLogger, EpochRecord, EpochSplit, QuietRenderer};
 
 /// The error of a run stopped by a signal: what stopped, and how to continue.
 fn interrupted(what: &str, run_dir: &Path) -> anyhow::Error {
@@ -259,7 +259,7 @@ impl LayerRun<'_> {
             let recorded = EpochLogger::read_records(&files.epochs)?;
             let last_recorded = recorded
                 .iter()
-                .filter(|r| r.split == "valid")
+                .filter(|r| r.split == EpochSplit::Valid)
                 .map(|r| r.epoch)
                 .max()
                 .unwrap_or(0);
@@ -441,7 +441,7 @@ impl LayerRun<'_> {
         let done = logger
             .records()
             .iter()
-            .filter(|r| r.split == "valid")
+            .filter(|r| r.split == EpochSplit::Valid)
             .map(|r| r.epoch)
             .max();
         if self.options.stop.requested() && done != Some(tc.epochs) {

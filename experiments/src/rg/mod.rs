@@ -22,7 +22,7 @@ use rbm::tensor::to_vec;
 use rbm::{Propagation, Rbm};
 
 use crate::pretrain::{encoding_for, split_rows};
-use crate::quality::{load_run, load_run_dataset};
+use crate::run::{load_run, load_run_dataset};
 use crate::streams::Stream;
 use crate::torus::field_centre;
 use assign::assign;
@@ -187,7 +187,7 @@ fn analyse_layer(
 /// lattice dividing L, or the units are not two-valued.
 pub fn analyse(
     dir: &Path,
-    datasets: &Path,
+    datasets: Option<&Path>,
     options: &RgOptions,
     device: &Device,
     stage: &dyn Fn(&str),

@@ -15,6 +15,11 @@ use super::run::finished;
 use super::spec::value_text;
 use crate::output::read_json;
 use crate::plot::{Series, line_chart};
+use crate::quality::QualityReport;
+use crate::rg::{CoarseSpins, RgReport};
+use crate::run::{Metrics, RunPaths};
+use crate::training::EpochSplit;
+use rbm::train::metric::{ReconstructionError, Statistic};
 
 /// `DIR/summary.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,7 +45,7 @@ pub struct RunSummary {
     #[serde(with = "crate::output::float_map")]
     pub metrics: BTreeMap<String, f64>,
     /// The run's `quality/quality.json`, when there is one.
-    pub quality: Option<Value>,
+    pub quality: Option<QualityReport>,
     /// The run's effective couplings by depth from `rg/rg.json`, when there is one.
     #[serde(default)]
     pub flow: Option<RgFlow>,
@@ -66,66 +71,54 @@ pub struct RgFlow {
 /// The columns `rg.*` of a run's `rg.json` and its flow: per layer l, K_eff of the stack and
 /// of majority-rule blocking with their errors, the coarse spins' G₂ beside the Ising
 /// lattice's at K_eff, ⟨|m|⟩, the median unit-vs-block correlation and the mean displacement.
-fn rg_metrics(rg: &Value) -> (BTreeMap<String, f64>, RgFlow) {
+fn rg_metrics(rg: &RgReport) -> (BTreeMap<String, f64>, RgFlow) {
     let mut out = BTreeMap::new();
-    let number = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-    let fit = |c: &Value| c["coupling"]["k_eff"].as_f64();
-    let connected = |c: &Value| c["coupling_connected"]["k_eff"].as_f64();
-    let fit_error = |c: &Value| {
-        let f = &c["coupling"];
-        match (f["k_high"].as_f64(), f["k_low"].as_f64()) {
-            (Some(h), Some(l)) => 0.5 * (h - l),
-            _ => f64::NAN,
-        }
+    let fit = |c: &CoarseSpins| c.coupling.k_eff;
+    let connected = |c: &CoarseSpins| c.coupling_connected.k_eff;
+    let fit_error = |c: &CoarseSpins| match (c.coupling.k_high, c.coupling.k_low) {
+        (Some(h), Some(l)) => 0.5 * (h - l),
+        _ => f64::NAN,
     };
     out.insert(
         "rg.data_k_eff".to_string(),
-        fit(&rg["data"]).unwrap_or(f64::NAN),
+        fit(&rg.data).unwrap_or(f64::NAN),
     );
-    let mut stack = vec![fit(&rg["data"])];
-    let mut majority = vec![fit(&rg["data"])];
-    let mut stack_connected = vec![connected(&rg["data"])];
-    let mut majority_connected = vec![connected(&rg["data"])];
-    for layer in rg["layers"].as_array().into_iter().flatten() {
-        let l = layer["layer"].as_u64().unwrap_or(0);
-        for (name, c) in [
-            ("stack", &layer["rbm"]),
-            ("majority", &layer["majority_rule"]),
-        ] {
+    let mut stack = vec![fit(&rg.data)];
+    let mut majority = vec![fit(&rg.data)];
+    let mut stack_connected = vec![connected(&rg.data)];
+    let mut majority_connected = vec![connected(&rg.data)];
+    for layer in &rg.layers {
+        let l = layer.layer;
+        for (name, c) in [("stack", &layer.rbm), ("majority", &layer.majority_rule)] {
             let p = format!("rg.layer{l}_{name}");
             out.insert(format!("{p}_k_eff"), fit(c).unwrap_or(f64::NAN));
             out.insert(format!("{p}_k_eff_error"), fit_error(c));
             out.insert(
                 format!("{p}_k_eff_connected"),
-                c["coupling_connected"]["k_eff"]
-                    .as_f64()
-                    .unwrap_or(f64::NAN),
+                connected(c).unwrap_or(f64::NAN),
             );
-            out.insert(format!("{p}_g2"), number(&c["correlations"]["g2"]["mean"]));
+            out.insert(format!("{p}_g2"), c.correlations.g2.mean);
             out.insert(
                 format!("{p}_ising_g2"),
-                number(&c["ising_at_k_eff"]["g2"]["mean"]),
+                c.ising_at_k_eff.as_ref().map_or(f64::NAN, |i| i.g2.mean),
             );
-            out.insert(
-                format!("{p}_abs_m"),
-                number(&c["correlations"]["abs_magnetization"]["mean"]),
-            );
+            out.insert(format!("{p}_abs_m"), c.correlations.abs_magnetization.mean);
         }
         out.insert(
             format!("rg.layer{l}_unit_block_median"),
-            number(&layer["unit_block"]["mean_activation"]["median"]),
+            layer.unit_block.mean_activation.median,
         );
         out.insert(
             format!("rg.layer{l}_mean_displacement"),
-            number(&layer["assignment"]["mean_displacement"]),
+            layer.assignment.mean_displacement,
         );
-        stack.push(fit(&layer["rbm"]));
-        majority.push(fit(&layer["majority_rule"]));
-        stack_connected.push(connected(&layer["rbm"]));
-        majority_connected.push(connected(&layer["majority_rule"]));
+        stack.push(fit(&layer.rbm));
+        majority.push(fit(&layer.majority_rule));
+        stack_connected.push(connected(&layer.rbm));
+        majority_connected.push(connected(&layer.majority_rule));
     }
     let flow = RgFlow {
-        coupling: number(&rg["coupling"]),
+        coupling: rg.coupling,
         stack,
         majority,
         stack_connected,
@@ -138,47 +131,42 @@ fn rg_metrics(rg: &Value) -> (BTreeMap<String, f64>, RgFlow) {
 /// area and radius and the fraction inside the block (`layer{l}_half_max_area`, …) and the
 /// last held-out reconstruction error; the first layer's KL and NLL per spin (forward and
 /// reverse AIS, with standard errors).
-pub fn key_metrics(metrics: &Value) -> BTreeMap<String, f64> {
+pub fn key_metrics(metrics: &Metrics) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
-    let number = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-    for field in metrics["receptive_fields"].as_array().into_iter().flatten() {
-        let l = field["layer"].as_u64().unwrap_or(0);
-        for key in ["half_max_area", "half_max_radius", "block_fraction"] {
-            out.insert(format!("layer{l}_{key}"), number(&field[key]));
-        }
+    for field in &metrics.receptive_fields {
+        let (l, m) = (field.layer, &field.measures);
+        out.insert(format!("layer{l}_half_max_area"), m.half_max_area);
+        out.insert(format!("layer{l}_half_max_radius"), m.half_max_radius);
+        out.insert(format!("layer{l}_block_fraction"), m.block_fraction);
     }
-    for layer in metrics["layers"].as_array().into_iter().flatten() {
-        let l = layer["layer"].as_u64().unwrap_or(0);
-        let last = layer["epochs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|e| e["split"] == "valid")
-            .filter_map(|e| e["values"]["Reconstruction error"].as_f64())
+    for layer in &metrics.layers {
+        let last = layer
+            .epochs
+            .iter()
+            .filter(|e| e.split == EpochSplit::Valid)
+            .filter_map(|e| e.values.get(ReconstructionError::ID).copied())
             .next_back();
         out.insert(
-            format!("layer{l}_valid_reconstruction_error"),
+            format!("layer{}_valid_reconstruction_error", layer.layer),
             last.unwrap_or(f64::NAN),
         );
     }
-    let q = &metrics["first_layer_quality"];
-    for key in [
-        "kl_per_spin_forward",
-        "kl_per_spin_reverse",
-        "nll_per_spin_forward",
-        "nll_per_spin_reverse",
+    let q = &metrics.first_layer_quality;
+    for (key, estimate) in [
+        ("kl_per_spin_forward", &q.kl_per_spin_forward),
+        ("kl_per_spin_reverse", &q.kl_per_spin_reverse),
+        ("nll_per_spin_forward", &q.nll_per_spin_forward),
+        ("nll_per_spin_reverse", &q.nll_per_spin_reverse),
     ] {
-        if q.get(key).is_some() {
-            out.insert(key.to_string(), number(&q[key]["value"]));
-            out.insert(format!("{key}_error"), number(&q[key]["std_error"]));
-        }
+        out.insert(key.to_string(), estimate.value);
+        out.insert(format!("{key}_error"), estimate.std_error);
     }
     out
 }
 
-/// The numbers of `quality.json`'s `first_layer` and `z_scores` objects, flattened with dotted
-/// names under `quality.`.
-fn quality_metrics(quality: &Value) -> BTreeMap<String, f64> {
+/// The numbers of `quality.json`'s `first_layer` object, flattened with dotted names under
+/// `quality.first_layer.`.
+fn quality_metrics(quality: &QualityReport) -> Result<BTreeMap<String, f64>> {
     fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, f64>) {
         match v {
             Value::Number(n) => {
@@ -193,12 +181,9 @@ fn quality_metrics(quality: &Value) -> BTreeMap<String, f64> {
         }
     }
     let mut out = BTreeMap::new();
-    for key in ["first_layer", "z_scores"] {
-        if let Some(v) = quality.get(key) {
-            flatten(&format!("quality.{key}"), v, &mut out);
-        }
-    }
-    out
+    let first_layer = serde_json::to_value(&quality.first_layer)?;
+    flatten("quality.first_layer", &first_layer, &mut out);
+    Ok(out)
 }
 
 /// Gathers the summary of the sweep in `dir`.
@@ -215,20 +200,18 @@ pub fn summarise(dir: &Path) -> Result<Summary> {
             unfinished.push(entry.name.clone());
             continue;
         }
-        let metrics: Value = read_json(&run_dir.join("metrics.json"))?;
-        let mut values = key_metrics(&metrics);
-        let quality_path = run_dir.join("quality").join("quality.json");
-        let quality: Option<Value> = match quality_path.is_file() {
-            true => Some(read_json(&quality_path)?),
+        let paths = RunPaths::new(&run_dir);
+        let mut values = key_metrics(&Metrics::read(&paths.metrics())?);
+        let quality = match paths.quality_report().is_file() {
+            true => Some(read_json::<QualityReport>(&paths.quality_report())?),
             false => None,
         };
         if let Some(q) = &quality {
-            values.extend(quality_metrics(q));
+            values.extend(quality_metrics(q)?);
         }
-        let rg_path = run_dir.join("rg").join("rg.json");
-        let flow = match rg_path.is_file() {
+        let flow = match paths.rg_report().is_file() {
             true => {
-                let (columns, flow) = rg_metrics(&read_json(&rg_path)?);
+                let (columns, flow) = rg_metrics(&read_json(&paths.rg_report())?);
                 values.extend(columns);
                 Some(flow)
             }

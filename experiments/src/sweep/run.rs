@@ -18,10 +18,11 @@ use crate::interrupt::StopSignal;
 use crate::lock::{self, Acquire, Holder};
 use crate::output::Interrupted;
 use crate::progress;
+use crate::run::RunPaths;
 
-/// Whether the fig3 run in `run_dir` finished: it has `run.json` and `weights/`.
+/// Whether the fig3 run in `run_dir` finished ([`RunPaths::finished`]).
 pub fn finished(run_dir: &Path) -> bool {
-    run_dir.join("run.json").is_file() && run_dir.join("weights").is_dir()
+    RunPaths::new(run_dir).finished()
 }
 
 /// The `fig3` binary next to the running executable.

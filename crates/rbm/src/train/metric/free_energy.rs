@@ -10,6 +10,7 @@ pub struct FreeEnergyData;
 
 impl Statistic for FreeEnergyData {
     const NAME: &'static str = "Free energy (data)";
+    const ID: &'static str = "free_energy_data";
 
     fn of(output: &CdOutput) -> Tensor<1> {
         output.free_energy_data.clone()
@@ -21,6 +22,7 @@ pub struct FreeEnergyNegative;
 
 impl Statistic for FreeEnergyNegative {
     const NAME: &'static str = "Free energy (negative)";
+    const ID: &'static str = "free_energy_negative";
 
     fn of(output: &CdOutput) -> Tensor<1> {
         output.free_energy_negative.clone()
@@ -33,6 +35,7 @@ pub struct FreeEnergyGap;
 
 impl Statistic for FreeEnergyGap {
     const NAME: &'static str = "Free-energy gap";
+    const ID: &'static str = "free_energy_gap";
 
     fn of(output: &CdOutput) -> Tensor<1> {
         output.free_energy_gap.clone()

@@ -11,6 +11,7 @@ pub struct HiddenActivation;
 
 impl Statistic for HiddenActivation {
     const NAME: &'static str = "Mean hidden activation";
+    const ID: &'static str = "mean_hidden_activation";
 
     fn of(output: &CdOutput) -> Tensor<1> {
         output.hidden_mean.clone().mean()

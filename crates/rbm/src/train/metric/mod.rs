@@ -47,3 +47,21 @@ pub fn register(
         false => training,
     }
 }
+
+/// The (name, identifier) of every statistic [`register`] may report.
+pub const STATISTICS: [(&str, &str); 6] = [
+    (ReconstructionError::NAME, ReconstructionError::ID),
+    (FreeEnergyData::NAME, FreeEnergyData::ID),
+    (FreeEnergyNegative::NAME, FreeEnergyNegative::ID),
+    (FreeEnergyGap::NAME, FreeEnergyGap::ID),
+    (HiddenActivation::NAME, HiddenActivation::ID),
+    (PseudoLogLikelihood::NAME, PseudoLogLikelihood::ID),
+];
+
+/// The identifier of the statistic reported as `name` ([`Statistic::NAME`]), if it is one.
+pub fn id_of(name: &str) -> Option<&'static str> {
+    STATISTICS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, id)| *id)
+}

@@ -10,6 +10,7 @@ pub struct PseudoLogLikelihood;
 
 impl Statistic for PseudoLogLikelihood {
     const NAME: &'static str = "Pseudo-log-likelihood per unit";
+    const ID: &'static str = "pseudo_log_likelihood_per_unit";
     const HIGHER_IS_BETTER: bool = true;
 
     fn of(output: &CdOutput) -> Tensor<1> {

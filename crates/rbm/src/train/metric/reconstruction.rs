@@ -10,6 +10,7 @@ pub struct ReconstructionError;
 
 impl Statistic for ReconstructionError {
     const NAME: &'static str = "Reconstruction error";
+    const ID: &'static str = "reconstruction_error";
 
     fn of(output: &CdOutput) -> Tensor<1> {
         output.reconstruction_error.clone()

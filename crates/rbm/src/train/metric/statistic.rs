@@ -16,8 +16,10 @@ use crate::train::CdOutput;
 
 /// A per-batch statistic of a CD step.
 pub trait Statistic: Send + Sync + 'static {
-    /// The name under which it is reported (and stored in the epoch logs).
+    /// The name under which it is reported (Burn's dashboard, the epoch lines).
     const NAME: &'static str;
+    /// Its identifier in files (snake_case): the key of its per-epoch mean.
+    const ID: &'static str;
     /// Whether larger values mean a better model.
     const HIGHER_IS_BETTER: bool = false;
     /// Its value for one batch, `[1]`.
