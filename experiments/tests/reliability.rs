@@ -850,7 +850,7 @@ fn the_hint_after_an_interrupted_sweep_keeps_its_datasets_folder() {
 #[test]
 fn an_inverted_ln_z_bracket_is_not_reported_as_a_result() {
     // ln Z 1.26e12 ± 1.00 (forward) against 1.07e12 ± 1.00 (reverse) was printed as a result.
-    use experiments::pretrain::quality::bracket_inconsistency;
+    use experiments::pretrain::first_layer::bracket_inconsistency;
     use rbm::eval::ais::AisEstimate;
     let ais = |log_partition: f64, std_error: f64| AisEstimate {
         log_partition,

@@ -16,7 +16,7 @@ use clap::{Args as ClapArgs, Parser, Subcommand};
 use experiments::output::write_file_atomic;
 use experiments::rg::figures::{FlowRun, flow_figures};
 use experiments::sweep::{
-    self, Launcher, Manifest, Planned, Resources, SweepConfig, locate_fig3, slurm,
+    self, Launcher, Planned, Resources, SweepConfig, SweepPlan, locate_fig3, slurm,
 };
 
 #[derive(Parser)]
@@ -222,7 +222,7 @@ fn write_slurm(
     collect_after: bool,
 ) -> Result<()> {
     resources.validate()?;
-    let manifest = Manifest::read(dir)?;
+    let manifest = SweepPlan::read(dir)?;
     let dir = slurm::absolute(dir)?;
     let exe = std::env::current_exe().context("locating the running executable")?;
     locate_fig3()?;
@@ -278,7 +278,7 @@ fn analyse(dir: &std::path::Path, program: &str, datasets: &std::path::Path) -> 
     if !["rg", "quality"].contains(&program) {
         bail!("--with must be rg or quality, got '{program}'");
     }
-    let manifest = Manifest::read(dir)?;
+    let manifest = SweepPlan::read(dir)?;
     let exe = sweep::locate_sibling(program)?;
     let (mut done, mut failed) = (0, Vec::new());
     for (i, entry) in manifest.runs.iter().enumerate() {
@@ -333,7 +333,7 @@ fn analyse(dir: &std::path::Path, program: &str, datasets: &std::path::Path) -> 
 }
 
 fn collect(dir: &std::path::Path, metric: Option<String>, axis: Option<String>) -> Result<()> {
-    let manifest = Manifest::read(dir)?;
+    let manifest = SweepPlan::read(dir)?;
     let summary = sweep::summarise(dir)?;
     write_file_atomic(
         &dir.join("summary.json"),

@@ -7,18 +7,18 @@
 //! - [`stack`]: the training of the layers, with Burn's `Learner` and checkpoints;
 //! - [`fields`]: the measures of the receptive fields;
 //! - [`figures`]: Fig. 3b–d;
-//! - [`quality`]: the first layer's likelihood and KL per spin, in absolute terms.
+//! - [`first_layer`]: the first layer's likelihood and KL per spin, in absolute terms.
 
 pub mod config;
 pub mod data;
 pub mod fields;
 pub mod figures;
-pub mod quality;
+pub mod first_layer;
 pub mod stack;
 
 pub use config::{DataConfig, MIN_VALID_ROWS, PretrainConfig, json_differences};
 pub use data::{DataSource, dataset_name, encoding_for, load_or_generate, split_rows};
 pub use fields::{FieldMeasures, LayerFields, field_measures};
 pub use figures::{Figure, receptive_field_figures};
-pub use quality::{FirstLayerQuality, first_layer_quality};
+pub use first_layer::{FirstLayerQuality, first_layer_quality};
 pub use stack::{LayerFiles, LayerReport, StackOptions, train_stack};

@@ -64,7 +64,7 @@ pub struct LayerReport {
 }
 
 /// One check of the first layer's KL per spin during training: the end-of-run check
-/// ([`super::quality::first_layer_quality`]) on the model of an epoch.
+/// ([`super::first_layer::first_layer_quality`]) on the model of an epoch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KlCheck {
     /// The epoch whose model was checked.
@@ -578,7 +578,7 @@ fn kl_hook(
                 // Without autodiff: the check's thousands of AIS steps must not be recorded
                 // for a backward pass.
                 .valid();
-            let q = super::quality::first_layer_quality(
+            let q = super::first_layer::first_layer_quality(
                 &model.rbm,
                 &valid,
                 size,

@@ -168,6 +168,7 @@ fn locate_dataset(
         candidates.push(data.dir.clone());
     }
     candidates.push(Path::new("datasets").join(name));
+    candidates.dedup();
     match candidates.iter().find(|c| c.is_dir()) {
         Some(found) => Ok(found.clone()),
         None => bail!(

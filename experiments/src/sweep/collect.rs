@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::plan::Manifest;
+use super::plan::SweepPlan;
 use super::run::finished;
 use super::spec::value_text;
 use crate::output::read_json;
@@ -191,7 +191,7 @@ fn quality_metrics(quality: &QualityReport) -> Result<BTreeMap<String, f64>> {
 /// # Errors
 /// If `dir` is not a planned sweep, or a finished run's metrics.json cannot be read.
 pub fn summarise(dir: &Path) -> Result<Summary> {
-    let manifest = Manifest::read(dir)?;
+    let manifest = SweepPlan::read(dir)?;
     let mut runs = Vec::new();
     let mut unfinished = Vec::new();
     for (i, entry) in manifest.runs.iter().enumerate() {
@@ -290,7 +290,7 @@ impl Summary {
     /// # Errors
     /// An unknown metric or axis (naming the ones there are), an axis whose values are not
     /// numbers, or nothing to plot.
-    pub fn figure(&self, manifest: &Manifest, metric: &str, axis: &str) -> Result<Vec<u8>> {
+    pub fn figure(&self, manifest: &SweepPlan, metric: &str, axis: &str) -> Result<Vec<u8>> {
         if !self.metrics.iter().any(|m| m == metric) {
             bail!(
                 "--metric '{metric}' is not a column of the summary; it has: {}",

@@ -28,7 +28,7 @@ pub mod slurm;
 pub mod spec;
 
 pub use collect::{Summary, summarise};
-pub use plan::{Manifest, Planned, write_plan};
+pub use plan::{Planned, SweepPlan, write_plan};
 pub use run::{Launcher, finished, locate_fig3, locate_sibling, run_local, run_task};
 pub use slurm::Resources;
 pub use spec::{Axis, Base, PlannedRun, SweepConfig};

@@ -22,10 +22,10 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// Version of the manifest's layout.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// `DIR/manifest.json`.
+/// The plan of a sweep, `DIR/manifest.json`: its axes and every run with its values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Manifest {
+pub struct SweepPlan {
     /// [`FORMAT_VERSION`].
     pub format_version: u32,
     /// The sweep file as given.
@@ -71,7 +71,7 @@ pub fn config_sha256(config: &PretrainConfig) -> Result<String> {
     Ok(ising_data::store::sha256_hex(&canonical))
 }
 
-impl Manifest {
+impl SweepPlan {
     /// The manifest of an expanded sweep.
     ///
     /// # Errors
@@ -222,7 +222,7 @@ impl Manifest {
 
 /// The entries of a sweep folder, for its marker: the plan's files, what `run`, `slurm` and
 /// `collect` write, and the runs (temporaries of atomic writes are declared everywhere).
-pub fn marker_entries(manifest: &Manifest) -> Vec<String> {
+pub fn marker_entries(manifest: &SweepPlan) -> Vec<String> {
     let mut entries: Vec<String> = [
         MANIFEST_FILE,
         "logs/*.log",
@@ -272,7 +272,7 @@ pub fn write_plan(
     runs: &[PlannedRun],
     force: bool,
 ) -> Result<Planned> {
-    let manifest = Manifest::new(sweep, runs)?;
+    let manifest = SweepPlan::new(sweep, runs)?;
     crate::output::clean_out(dir)?;
     if dir.is_dir() {
         let ours = Marker::read(dir)
@@ -286,7 +286,7 @@ pub fn write_plan(
                 dir.display()
             );
         }
-        let held = match Manifest::read(dir) {
+        let held = match SweepPlan::read(dir) {
             Ok(existing) => {
                 let differences = existing.differences(&manifest);
                 if differences.is_empty() {

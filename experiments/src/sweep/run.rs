@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use super::plan::Manifest;
+use super::plan::SweepPlan;
 use crate::interrupt::StopSignal;
 use crate::lock::{self, Acquire, Holder};
 use crate::output::Interrupted;
@@ -97,7 +97,7 @@ impl Launcher {
     pub fn run_one(
         &self,
         dir: &Path,
-        manifest: &Manifest,
+        manifest: &SweepPlan,
         index: usize,
         on_start: &dyn Fn(),
     ) -> Result<Outcome> {
@@ -209,7 +209,7 @@ fn last_error_line(log: &Path) -> Option<String> {
 /// If runs failed (naming them and their logs), on [`Interrupted`] when a signal stopped the
 /// sweep, or on I/O failure.
 pub fn run_local(dir: &Path, launcher: &Launcher, jobs: usize) -> Result<()> {
-    let manifest = Manifest::read(dir)?;
+    let manifest = SweepPlan::read(dir)?;
     let total = manifest.runs.len();
     // Check every run's config before starting any.
     for i in 0..total {
@@ -395,7 +395,7 @@ fn lock_state(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
 /// # Errors
 /// If `index` is out of range, the run's fig3 fails or is interrupted, or on I/O failure.
 pub fn run_task(dir: &Path, launcher: &Launcher, index: usize) -> Result<()> {
-    let manifest = Manifest::read(dir)?;
+    let manifest = SweepPlan::read(dir)?;
     let total = manifest.runs.len();
     if index >= total {
         bail!(

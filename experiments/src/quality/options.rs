@@ -1,0 +1,139 @@
+//! The settings of a `quality` analysis ([`QualityOptions`]) and their checks.
+
+use anyhow::{Result, bail};
+use rbm::Propagation;
+use rbm::eval::generator::GibbsConfig;
+use rbm::eval::tempering::geometric_ladder;
+use serde::{Deserialize, Serialize};
+
+/// Settings of the analysis (the defaults fit the paper preset into a few minutes on two
+/// cores: parallel tempering of 40 replicas along the base-rate path from β = 0.2, which
+/// equilibrates the paper preset's bimodal first RBM, where a ladder tempering the whole
+/// energy did not).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QualityOptions {
+    /// The AIS ladder, `(end, steps)` segments from β = 0 (see [`AisConfig`]).
+    pub ladder: Vec<(f64, usize)>,
+    /// AIS runs per repetition (forward) or per group of starts (reverse).
+    pub ais_runs: usize,
+    /// Independent repetitions (forward) and disjoint groups of starts (reverse).
+    pub ais_repetitions: usize,
+    /// The generators' chains.
+    pub gibbs: GibbsConfig,
+    /// What the DBN passes down through its intermediate layers.
+    pub downward: Propagation,
+    /// Replicas of parallel tempering for each layer's own chains (the first RBM as a
+    /// generator, and every layer's reverse-AIS starts); 1 is plain block Gibbs.
+    pub replicas: usize,
+    /// The smallest inverse temperature of the geometric ladder, when `replicas` > 1.
+    pub beta_min: f64,
+    /// Temper along the base-rate path from the independent model fitted to the layer's data
+    /// (the AIS base) instead of tempering the whole energy (see `rbm::eval::tempering`).
+    #[serde(default)]
+    pub base_path: bool,
+    /// Seed of every random number of the analysis.
+    pub seed: u64,
+}
+
+impl Default for QualityOptions {
+    fn default() -> Self {
+        Self {
+            ladder: vec![(0.5, 300), (0.9, 1_200), (1.0, 2_500)],
+            ais_runs: 20,
+            ais_repetitions: 5,
+            gibbs: GibbsConfig {
+                chains: 8,
+                burn_in: 2_000,
+                sweeps: 6_000,
+                thin: 10,
+                seed: 0,
+            },
+            downward: Propagation::Mean,
+            replicas: 40,
+            beta_min: 0.2,
+            base_path: true,
+            seed: 1,
+        }
+    }
+}
+
+impl QualityOptions {
+    /// Checks the settings.
+    ///
+    /// # Errors
+    /// Naming the offending setting.
+    pub fn validate(&self) -> Result<()> {
+        if self.ais_repetitions < 2 {
+            bail!(
+                "AIS needs at least 2 repetitions for an error bar, got {}",
+                self.ais_repetitions
+            );
+        }
+        if self.ais_runs == 0 {
+            bail!("AIS needs at least one run per repetition");
+        }
+        self.gibbs.validate()?;
+        let records = self.gibbs.chains * self.gibbs.records();
+        if self.ais_runs * self.ais_repetitions > records {
+            bail!(
+                "reverse AIS starts from the generators' records: {records} records ({} chains × {}) are fewer than {} runs × {} repetitions",
+                self.gibbs.chains,
+                self.gibbs.records(),
+                self.ais_runs,
+                self.ais_repetitions
+            );
+        }
+        let ok = self.ladder.last().is_some_and(|s| s.0 == 1.0)
+            && self.ladder.windows(2).all(|w| w[0].0 < w[1].0)
+            && self.ladder.iter().all(|s| s.0 > 0.0 && s.1 > 0);
+        if !ok {
+            bail!(
+                "the AIS ladder must rise to 1 in segments with steps: {:?}",
+                self.ladder
+            );
+        }
+        if self.replicas == 0 {
+            bail!("replicas must be at least 1 (1 is plain block Gibbs)");
+        }
+        if self.replicas > 1 {
+            geometric_ladder(self.beta_min, self.replicas)?;
+        }
+        Ok(())
+    }
+}
+
+impl QualityOptions {
+    /// Refuses sampling that could not fit in memory for layers at most `units` wide, before
+    /// any allocation: the tempered replicas of every chain (states and probabilities), the
+    /// recorded configurations, and the AIS runs (four bytes a value).
+    ///
+    /// # Errors
+    /// Naming the settings and the bytes.
+    pub fn check_memory(&self, units: usize) -> Result<()> {
+        let g = &self.gibbs;
+        let units = units as u128;
+        let live = (self.replicas as u128)
+            .saturating_mul(g.chains as u128)
+            .saturating_mul(units)
+            .saturating_mul(16);
+        let records = (g.chains as u128)
+            .saturating_mul(g.records() as u128)
+            .saturating_mul(units)
+            .saturating_mul(4);
+        let ais = (self.ais_runs as u128)
+            .saturating_mul(self.ais_repetitions as u128)
+            .saturating_mul(units)
+            .saturating_mul(16);
+        let bytes = live.saturating_add(records).saturating_add(ais);
+        let what = format!(
+            "sampling {} chains × {} replicas, {} records each, and {} × {} AIS runs, for layers of up to {units} units",
+            g.chains,
+            self.replicas,
+            g.records(),
+            self.ais_runs,
+            self.ais_repetitions
+        );
+        ising_data::memory::check_fits(&what, (bytes < u128::MAX).then_some(bytes))?;
+        Ok(())
+    }
+}
