@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use burn::prelude::*;
 use experiments::isy::{
-    Start, flow_step, measure, rbm_flow, spins_from_bernoulli, temperature_fit,
+    Start, flow_step, rbm_flow, read_out, spins_from_bernoulli, temperature_fit,
 };
 use ising_data::exact::{coupling_at_energy_2d, kaufman_energy_per_spin};
 use ising_data::generate::{GenerateConfig, generate};
@@ -37,7 +37,7 @@ fn the_readout_recovers_the_coupling_of_wolff_samples() {
     for (k, seed) in [(0.3, 11), (0.44, 12), (0.6, 13)] {
         let config = GenerateConfig::new(Lattice::Square { l: 10 }, k, 4_000, seed);
         let spins = generate(&config, &|_| {}).unwrap().spins;
-        let readout = measure(10, &spins);
+        let readout = read_out(10, &spins);
         let fit = readout.fit.coupling_fit.expect("a finite fit");
         let t = readout.fit.temperature_fit.expect("a finite T_fit");
         eprintln!("K = {k}: K_fit {fit}, T_fit {t}");
@@ -77,21 +77,21 @@ fn the_readout_inverts_the_exact_energy_and_propagates_its_error() {
 
     // The limits: fully aligned configurations read T_fit = 0 with no finite K_fit; energies
     // at or above 0 (here the antiferromagnetic checkerboard, E/N = +2) have neither.
-    let up = measure(10, &[1i8; 300]);
+    let up = read_out(10, &[1i8; 300]);
     assert_eq!(up.energy_per_spin.mean, -2.0);
     assert_eq!(up.fit.coupling_fit, None);
     assert_eq!(up.fit.temperature_fit.map(|t| t.mean), Some(0.0));
     let checkerboard: Vec<i8> = (0..100)
         .map(|i| if (i / 10 + i % 10) % 2 == 0 { 1 } else { -1 })
         .collect();
-    let hot = measure(10, &checkerboard);
+    let hot = read_out(10, &checkerboard);
     assert_eq!(hot.energy_per_spin.mean, 2.0);
     assert_eq!(hot.fit.coupling_fit, None);
     assert_eq!(hot.fit.temperature_fit, None);
     // One flipped spin in 1 000 aligned configurations is no longer T = 0.
     let mut almost = vec![1i8; 100_000];
     almost[0] = -1;
-    let cold = measure(10, &almost);
+    let cold = read_out(10, &almost);
     let t = cold.fit.temperature_fit.unwrap().mean;
     assert!(t > 0.0 && t < 1.0, "{t}");
 }
@@ -106,7 +106,7 @@ fn with_no_couplings_the_flow_gives_independent_spins() {
     let mut noise = Noise::new(1);
     let v0 = Start::Cold.configurations(4_000, 100, &mut noise, &device);
     let v1 = flow_step(&rbm, v0, Propagation::Sample, &mut noise);
-    let r = measure(10, &spins_from_bernoulli(&to_vec::<f32, 2>(v1).unwrap()));
+    let r = read_out(10, &spins_from_bernoulli(&to_vec::<f32, 2>(v1).unwrap()));
     assert!(
         r.magnetization.sigmas_from(0.0) < 4.0,
         "{:?}",
@@ -132,7 +132,7 @@ fn with_no_couplings_the_flow_gives_independent_spins() {
     let mut noise = Noise::new(2);
     let v0 = Start::Hot.configurations(4_000, 100, &mut noise, &device);
     let v1 = flow_step(&rbm, v0, Propagation::Mean, &mut noise);
-    let r = measure(10, &spins_from_bernoulli(&to_vec::<f32, 2>(v1).unwrap()));
+    let r = read_out(10, &spins_from_bernoulli(&to_vec::<f32, 2>(v1).unwrap()));
     let s = 0.5f64.tanh();
     assert!(
         r.magnetization.sigmas_from(s) < 4.0,

@@ -1,0 +1,187 @@
+//! The flow's figure.
+
+use anyhow::Result;
+
+use super::options::critical_temperature;
+use super::readout::TemperatureFit;
+use super::report::IsyReport;
+
+/// T_fit as text: "2.271 ± 0.012", "0", "∞", or, when K_fit is within two standard errors of
+/// 0, "≈ ∞ (K_fit 0.0016 ± 0.0022)".
+pub fn format_temperature(fit: &TemperatureFit) -> String {
+    match (fit.temperature_fit, fit.coupling_fit) {
+        (Some(t), _) if t.mean == 0.0 => "0".into(),
+        (_, Some(k)) if k.mean <= 2.0 * k.error => {
+            format!("≈ ∞ (K_fit {:.4} ± {:.4})", k.mean, k.error)
+        }
+        (Some(t), _) => format!("{:.3} ± {:.3}", t.mean, t.error),
+        (None, _) => "∞".into(),
+    }
+}
+
+/// One line of the figure: a label, (iteration, value, error) points, a colour index and
+/// whether it is dashed (the control).
+pub(super) struct Line {
+    name: String,
+    points: Vec<(f64, f64, f64)>,
+    colour: usize,
+    dashed: bool,
+}
+
+/// The lines of [`flow_figure`]'s two panels, T_fit (points above `t_max` or without a
+/// finite T_fit left out and counted in the name) and mean |m|, one per model and start.
+pub(super) fn flow_lines(report: &IsyReport, t_max: f64) -> (Vec<Line>, Vec<Line>) {
+    let mut t_lines = Vec::new();
+    let mut m_lines = Vec::new();
+    for (m, model) in report.models.iter().enumerate() {
+        for (s, flow) in model.flows.iter().enumerate() {
+            let label = match model.name.as_str() {
+                "all" => "all T".to_string(),
+                _ => format!("T ≤ {} only", report.options.control_max_t),
+            };
+            let name = format!("{label}, from {}", flow.start.label());
+            let mut hidden = 0;
+            let mut points = Vec::new();
+            for p in &flow.points {
+                match p.readout.fit.temperature_fit {
+                    Some(t) if t.mean <= t_max => {
+                        points.push((p.iteration as f64, t.mean, t.error))
+                    }
+                    _ => hidden += 1,
+                }
+            }
+            let colour = 2 * m + s;
+            let dashed = m > 0;
+            t_lines.push(Line {
+                name: if hidden > 0 {
+                    format!("{name} ({hidden} off scale)")
+                } else {
+                    name.clone()
+                },
+                points,
+                colour,
+                dashed,
+            });
+            m_lines.push(Line {
+                name,
+                points: flow
+                    .points
+                    .iter()
+                    .map(|p| {
+                        let a = p.readout.abs_magnetization;
+                        (p.iteration as f64, a.mean, a.error)
+                    })
+                    .collect(),
+                colour,
+                dashed,
+            });
+        }
+    }
+    (t_lines, m_lines)
+}
+
+/// The figure: T_fit (left) and ⟨|m|⟩ (right) of the flowed configurations against the
+/// iteration, both starts of both models (the control dashed), with T_c as a horizontal
+/// line. The T axis ends at the hottest training temperature plus ½: points above it
+/// (the random start's first steps) and points without a finite T_fit (T = ∞) are left out,
+/// and the legend says how many. Returns PNG bytes.
+///
+/// # Errors
+/// If drawing fails.
+pub fn flow_figure(report: &IsyReport) -> Result<Vec<u8>> {
+    use plotters::prelude::*;
+
+    let t_max = report
+        .options
+        .temperatures
+        .iter()
+        .copied()
+        .fold(critical_temperature(), f64::max)
+        + 0.5;
+    let x_max = report.options.iterations as f64;
+    let (t_lines, m_lines) = flow_lines(report, t_max);
+    let t_c = report.critical_temperature;
+    let l = report.options.size;
+    let e = |e: &dyn std::fmt::Display| anyhow::anyhow!("{e}");
+    crate::plot::render((1500, 650), |root| {
+        let root = root
+            .titled(
+                &format!(
+                    "RBM flow (Iso, Shiba & Yokoo) of {l}×{l} Ising configurations, {} epochs",
+                    report.options.epochs
+                ),
+                ("sans-serif", 24),
+            )
+            .map_err(|x| e(&x))?;
+        let panels = root.split_evenly((1, 2));
+        let axes = [
+            (
+                &t_lines,
+                "T_fit (from the exact energy)",
+                0.0..t_max,
+                Some(t_c),
+            ),
+            (&m_lines, "mean |m|", 0.0..1.02, None),
+        ];
+        for (panel, (lines, y_label, y_range, t_c)) in panels.iter().zip(axes) {
+            // The T panel's lines end low, the |m| panel's high.
+            let legend = match t_c {
+                Some(_) => SeriesLabelPosition::UpperRight,
+                None => SeriesLabelPosition::LowerRight,
+            };
+            let mut chart = ChartBuilder::on(panel)
+                .margin(15)
+                .x_label_area_size(45)
+                .y_label_area_size(60)
+                .build_cartesian_2d(-0.5..x_max + 0.5, y_range)
+                .map_err(|x| e(&x))?;
+            chart
+                .configure_mesh()
+                .x_desc("iteration")
+                .y_desc(y_label)
+                .label_style(("sans-serif", 16))
+                .draw()
+                .map_err(|x| e(&x))?;
+            if let Some(t_c) = t_c {
+                chart
+                    .draw_series(LineSeries::new(
+                        vec![(-0.5, t_c), (x_max + 0.5, t_c)],
+                        BLACK.stroke_width(1),
+                    ))
+                    .map_err(|x| e(&x))?
+                    .label(format!("T_c = {t_c:.3}"))
+                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
+            }
+            for line in lines.iter() {
+                let c = crate::plot::colour(line.colour);
+                let xy: Vec<(f64, f64)> = line.points.iter().map(|p| (p.0, p.1)).collect();
+                let style = c.stroke_width(2);
+                let series = if line.dashed {
+                    chart.draw_series(DashedLineSeries::new(xy.clone(), 6, 4, style))
+                } else {
+                    chart.draw_series(LineSeries::new(xy.clone(), style))
+                };
+                series
+                    .map_err(|x| e(&x))?
+                    .label(line.name.clone())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
+                    });
+                chart
+                    .draw_series(line.points.iter().map(|&(x, y, err)| {
+                        ErrorBar::new_vertical(x, y - err, y, y + err, c.filled(), 6)
+                    }))
+                    .map_err(|x| e(&x))?;
+            }
+            chart
+                .configure_series_labels()
+                .position(legend)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .label_font(("sans-serif", 14))
+                .draw()
+                .map_err(|x| e(&x))?;
+        }
+        Ok(())
+    })
+}
