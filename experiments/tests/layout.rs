@@ -36,13 +36,18 @@ fn sources() -> Vec<PathBuf> {
             let path = entry.expect("an entry").path();
             if path.is_dir() {
                 dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if path.extension().is_some_and(|e| e == "rs") && !is_test_file(&path) {
                 files.push(path);
             }
         }
     }
     files.sort();
     files
+}
+
+/// Whether `path` is a test module in a file of its own (`#[cfg(test)] mod tests;`).
+fn is_test_file(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "tests.rs")
 }
 
 /// The name of the function a line declares, when it opens a body (`fn name(…` not ending
@@ -368,7 +373,7 @@ fn library_files(src: &Path) -> BTreeMap<Vec<String>, PathBuf> {
             let path = entry.expect("an entry").path();
             if path.is_dir() && !path.ends_with("bin") {
                 dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if path.extension().is_some_and(|e| e == "rs") && !is_test_file(&path) {
                 files.push(path);
             }
         }
