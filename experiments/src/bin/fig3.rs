@@ -3,31 +3,16 @@
 //!
 //! `cargo run --release -p experiments --bin fig3 -- --preset paper --out runs/fig3`
 
-use rbm::tensor::to_vec;
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use burn::data::dataset::Dataset;
-use burn::prelude::Device;
 use clap::Parser;
-use experiments::interrupt::StopSignal;
 use experiments::lock::lock_run;
 use experiments::output::{RunFolder, check_out, clean_out, with_note};
-use experiments::plot::{ColourScale, ImagePanel, Series, image_grid, line_chart};
-use experiments::pretrain::{
-    DataSource, FirstLayerQuality, LayerFields, LayerReport, PretrainConfig, StackOptions,
-    encoding_for, first_layer_quality, json_differences, load_or_generate, receptive_field_figures,
-    split_rows, train_stack,
-};
-use experiments::run::{Metrics, RunHistory, RunPaths, RunRecord, WeightFile};
-use experiments::streams::Stream;
-use experiments::training::EpochSplit;
-use ising_data::{RowsDataset, StoredDataset, npy};
-use rbm::Dbn;
+use experiments::pretrain::{PretrainConfig, json_differences, load_or_generate};
+use experiments::run::{RunHistory, RunJob, RunPaths};
 use rbm::device::{available_devices, select_device};
-use rbm::train::metric::{ReconstructionError, Statistic};
 
 #[derive(Parser)]
 #[command(about = "Fig. 3: greedy pretraining of an RBM stack on 2D Ising samples")]
@@ -162,44 +147,6 @@ fn preset(name: &str) -> Result<PretrainConfig> {
     PretrainConfig::from_json(text).with_context(|| format!("the {name} preset"))
 }
 
-/// The files of a fig3 run folder of `config`, at every depth, for the marker that lets
-/// `--force` replace it: exact names or narrow patterns (so that a file a user adds, such as
-/// `layer_notes.txt` or `weights/notes.txt`, is never taken for ours), and the `quality` and
-/// `rg` folders, which carry their own markers.
-fn run_entries(config: &PretrainConfig) -> Vec<String> {
-    let mut entries: Vec<String> = [
-        RunPaths::CONFIG,
-        RunPaths::METRICS,
-        RunPaths::RECORD,
-        "fig3b_top_receptive_fields.png",
-        "fig3c_middle_receptive_fields.png",
-        "fig3d_receptive_field_size.png",
-        "fig3e_reconstructions.png",
-        "training_curves.png",
-        RunPaths::QUALITY,
-        RunPaths::RG,
-    ]
-    .map(String::from)
-    .into();
-    for l in 1..config.layers.len() {
-        for file in WeightFile::ALL {
-            entries.push(file.relative(l));
-        }
-        for file in [
-            "epochs.json",
-            "kl_during_training.json",
-            "model.bpk",
-            "layer.json",
-        ] {
-            entries.push(format!("layer{l}/{file}"));
-        }
-        for record in experiments::checkpoint::RECORDS {
-            entries.push(format!("layer{l}/checkpoint/{record}-*.bpk"));
-        }
-    }
-    entries
-}
-
 fn main() -> std::process::ExitCode {
     experiments::output::main(run)
 }
@@ -234,12 +181,12 @@ fn run() -> Result<()> {
     let (stored, source) = load_or_generate(&config.data, &args.datasets)?;
     // A --resume of a folder that holds only its config (a run `sweep plan` prepared) starts
     // the run; it continues one only when a layer has been started.
-    let continued = args.resume
-        && (1..config.layers.len()).any(|l| args.out.join(format!("layer{l}")).exists());
+    let continued =
+        args.resume && (1..config.layers.len()).any(|l| RunPaths::new(&args.out).layer(l).exists());
     let folder = if args.resume {
-        RunFolder::reopen("fig3", &args.out, run_entries(&config))?
+        RunFolder::reopen("fig3", &args.out, RunPaths::marker_entries(&config))?
     } else {
-        let folder = RunFolder::create("fig3", &args.out, run_entries(&config))?;
+        let folder = RunFolder::create("fig3", &args.out, RunPaths::marker_entries(&config))?;
         folder
             .write_json(RunPaths::CONFIG, &config)
             .map_err(|e| with_note(e, folder.kept_note()))?;
@@ -247,15 +194,17 @@ fn run() -> Result<()> {
     };
     // Until the run finishes, every error says where the run it replaces is kept.
     let kept = folder.kept_note();
-    let trained = Trained {
-        args: &args,
+    let job = RunJob {
         config: &config,
         folder: &folder,
         device: &device,
+        device_name: &args.device,
+        resume: args.resume,
         continued,
+        kl_every: args.kl_every.map(|n| n as usize),
         start,
     };
-    match trained.train(stored, source).and_then(|()| folder.finish()) {
+    match job.train(stored, source).and_then(|()| folder.finish()) {
         Ok(out) => {
             println!(
                 "wrote {} in {:.1} s",
@@ -266,253 +215,4 @@ fn run() -> Result<()> {
         }
         Err(e) => Err(with_note(e, kept)),
     }
-}
-
-/// A run from its open folder on: training, then every output.
-struct Trained<'a> {
-    args: &'a Args,
-    config: &'a PretrainConfig,
-    folder: &'a RunFolder,
-    device: &'a Device,
-    continued: bool,
-    start: Instant,
-}
-
-impl Trained<'_> {
-    /// Trains the stack on `stored` and writes the weights, figures, metrics and record.
-    fn train(&self, stored: StoredDataset, source: DataSource) -> Result<()> {
-        let (config, folder, device) = (self.config, self.folder, self.device);
-        let (train, valid) = split_rows(
-            stored,
-            encoding_for(config.units),
-            config.data.valid_fraction,
-            config.data.seed,
-        )?;
-        let options = StackOptions {
-            resume: self.args.resume,
-            dashboard: std::io::stdout().is_terminal(),
-            stop: StopSignal::install()?,
-            kl_every: self.args.kl_every.map(|n| n as usize),
-        };
-        let (dbn, reports) =
-            train_stack(config, train, valid.clone(), device, folder.dir(), options)?;
-        let figures_start = Instant::now();
-        write_weights(folder, &dbn)?;
-        let field_reports = self.field_figures(&dbn)?;
-        self.reconstructions(&dbn, &valid)?;
-        training_curves(folder, &reports)?;
-        let figures_seconds = figures_start.elapsed().as_secs_f64();
-        let quality = self.first_layer(&dbn, &valid)?;
-        folder.write_json(
-            RunPaths::METRICS,
-            &Metrics {
-                layers: reports.clone(),
-                receptive_fields: field_reports,
-                first_layer_quality: quality,
-            },
-        )?;
-        self.record(&reports, source, figures_seconds)
-    }
-
-    /// Receptive fields r(l) (Appendix B), their measured size and locality, and figures.
-    fn field_figures(&self, dbn: &Dbn) -> Result<Vec<LayerFields>> {
-        let l = self.config.data.size;
-        let folder = self.folder;
-        let (field_reports, figures) = receptive_field_figures(&dbn.receptive_fields(), l)?;
-        for f in &field_reports {
-            let m = &f.measures;
-            println!(
-                "layer {}: {} fields, half-maximum area {:.0} sites (radius {:.2}), {:.1}% of |r| inside the {b}×{b} block (uniform: {:.1}%)",
-                f.layer,
-                f.units,
-                m.half_max_area,
-                m.half_max_radius,
-                100.0 * m.block_fraction,
-                100.0 * m.uniform_block_fraction,
-                b = m.block_side,
-            );
-        }
-        for (name, bytes) in &figures {
-            folder.write(name, bytes)?;
-        }
-
-        Ok(field_reports)
-    }
-
-    /// Three held-out samples and their reconstructions from the top layer (validation
-    /// guarantees at least three held-out rows).
-    fn reconstructions(&self, dbn: &Dbn, valid: &RowsDataset) -> Result<()> {
-        let (l, device, folder) = (self.config.data.size, self.device, self.folder);
-        let encoding = encoding_for(self.config.units);
-        let shown = valid.len().min(3);
-        let v = valid.to_tensor(device).slice([0..shown, 0..l * l]);
-        let recon = to_vec::<f32, _>(dbn.reconstruct(v.clone()))?;
-        let v = to_vec::<f32, _>(v)?;
-        let (lo, hi) = match encoding {
-            ising_data::SpinEncoding::ZeroOne => (0.0, 1.0),
-            ising_data::SpinEncoding::PlusMinusOne => (-1.0, 1.0),
-        };
-        let mut panels = Vec::new();
-        for s in 0..shown {
-            panels.push(ImagePanel {
-                caption: format!("sample {}", s + 1),
-                l,
-                values: v[s * l * l..(s + 1) * l * l].to_vec(),
-                scale: ColourScale::Grey { lo, hi },
-            });
-        }
-        for s in 0..shown {
-            panels.push(ImagePanel {
-                caption: format!("reconstruction {}", s + 1),
-                l,
-                values: recon[s * l * l..(s + 1) * l * l].to_vec(),
-                scale: ColourScale::Grey { lo, hi },
-            });
-        }
-        folder.write(
-            "fig3e_reconstructions.png",
-            &image_grid(
-                "Held-out samples (top) and their reconstructions from the top layer (black: up)",
-                &panels,
-                3,
-                240,
-            )?,
-        )?;
-
-        Ok(())
-    }
-
-    /// The first layer in absolute terms: ln Z bracketed by forward and reverse AIS, and the
-    /// held-out NLL and KL per spin.
-    fn first_layer(&self, dbn: &Dbn, valid: &RowsDataset) -> Result<FirstLayerQuality> {
-        let config = self.config;
-        let quality = first_layer_quality(
-            &dbn.layers[0],
-            valid,
-            config.data.size,
-            config.data.coupling,
-            Stream::FinalCheck.key(config.training.seed),
-            self.device,
-        )?;
-        if let Some(why) = &quality.inconsistent {
-            println!("layer 1: no likelihood result: {why}");
-            return Ok(quality);
-        }
-        let (f, r) = (
-            &quality.log_partition_forward,
-            &quality.log_partition_reverse,
-        );
-        let (kf, kr) = (&quality.kl_per_spin_forward, &quality.kl_per_spin_reverse);
-        println!(
-            "layer 1: ln Z = {:.2} ± {:.2} by forward AIS (a lower bound in expectation), {:.2} ± {:.2} by reverse AIS from held-out data; held-out KL per spin from the exact Ising distribution {:.4} ± {:.4} (forward, biased low), {:.4} ± {:.4} (reverse) nats ({} runs each way, a ladder of {} steps, {:.1} s)",
-            f.log_partition,
-            f.std_error,
-            r.log_partition,
-            r.std_error,
-            kf.value,
-            kf.std_error,
-            kr.value,
-            kr.std_error,
-            quality.runs,
-            quality.ladder.iter().map(|s| s.1).sum::<usize>(),
-            quality.seconds,
-        );
-        Ok(quality)
-    }
-
-    /// Writes run.json: this process's record, added to the first one's when a finished run
-    /// is resumed.
-    fn record(
-        &self,
-        reports: &[LayerReport],
-        source: DataSource,
-        figures_seconds: f64,
-    ) -> Result<()> {
-        let (args, folder, out) = (self.args, self.folder, self.folder.dir());
-        let continued = self.continued;
-        let start = self.start;
-        let record = RunRecord {
-            resumed: continued,
-            device: args.device.clone(),
-            cpu_path: rbm::CpuPath::from_env()?.to_string(),
-            devices_compiled: available_devices().iter().map(|d| d.to_string()).collect(),
-            crate_version: env!("CARGO_PKG_VERSION").into(),
-            burn_version: experiments::BURN_VERSION.into(),
-            data: source.seen_from(out),
-            layer_seconds: reports.iter().map(|r| r.seconds).collect(),
-            figures_seconds,
-            total_seconds: start.elapsed().as_secs_f64(),
-        };
-        let paths = RunPaths::new(out);
-        // A resumed finished run keeps the first record and adds this one.
-        let previous = match paths.record().exists() {
-            true => Some(RunHistory::read(&paths.record())?),
-            false => None,
-        };
-        let info = RunHistory::then(previous, record);
-        folder.write_json(RunPaths::RECORD, &info)?;
-        Ok(())
-    }
-}
-
-/// The weights and biases of every layer, as `.npy` files in `weights/`.
-fn write_weights(folder: &RunFolder, dbn: &Dbn) -> Result<()> {
-    for (i, layer) in dbn.layers.iter().enumerate() {
-        let [nv, nh] = [layer.n_visible(), layer.n_hidden()];
-        let put = |file: WeightFile, shape: &[usize], data: Vec<f32>| {
-            folder.write(&file.relative(i + 1), &npy::encode_f32(shape, &data))
-        };
-        put(
-            WeightFile::Weights,
-            &[nv, nh],
-            to_vec::<f32, _>(layer.weights.val())?,
-        )?;
-        put(
-            WeightFile::VisibleBias,
-            &[nv],
-            to_vec::<f32, _>(layer.visible_bias.val())?,
-        )?;
-        put(
-            WeightFile::HiddenBias,
-            &[nh],
-            to_vec::<f32, _>(layer.hidden_bias.val())?,
-        )?;
-    }
-    Ok(())
-}
-
-/// Training curves: reconstruction error per epoch, train and held-out, per layer.
-fn training_curves(folder: &RunFolder, reports: &[LayerReport]) -> Result<()> {
-    let mut curves = Vec::new();
-    for r in reports {
-        for split in [EpochSplit::Train, EpochSplit::Valid] {
-            let points: Vec<(f64, f64)> = r
-                .epochs
-                .iter()
-                .filter(|e| e.split == split)
-                .filter_map(|e| {
-                    e.values
-                        .get(ReconstructionError::ID)
-                        .map(|&x| (e.epoch as f64, x))
-                })
-                .collect();
-            if !points.is_empty() {
-                let name = format!("layer {} {}", r.layer, split.name());
-                curves.push(Series::new(name, points));
-            }
-        }
-    }
-    if !curves.is_empty() {
-        folder.write(
-            "training_curves.png",
-            &line_chart(
-                "Reconstruction error per unit during training",
-                "epoch",
-                "mean squared error",
-                &curves,
-                true,
-            )?,
-        )?;
-    }
-    Ok(())
 }

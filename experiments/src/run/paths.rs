@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::pretrain::PretrainConfig;
+
 /// The paths of a Fig. 3 run folder: the one place that names its files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunPaths {
@@ -106,6 +108,44 @@ impl RunPaths {
     /// `rg`'s report, where `rg` wrote into the run.
     pub fn rg_report(&self) -> PathBuf {
         self.rg_dir().join(Self::RG_REPORT)
+    }
+
+    /// The files of a fig3 run folder of `config`, at every depth, for the marker that lets
+    /// `--force` replace it: exact names or narrow patterns (so that a file a user adds, such as
+    /// `layer_notes.txt` or `weights/notes.txt`, is never taken for ours), and the `quality` and
+    /// `rg` folders, which carry their own markers.
+    pub fn marker_entries(config: &PretrainConfig) -> Vec<String> {
+        let mut entries: Vec<String> = [
+            RunPaths::CONFIG,
+            RunPaths::METRICS,
+            RunPaths::RECORD,
+            "fig3b_top_receptive_fields.png",
+            "fig3c_middle_receptive_fields.png",
+            "fig3d_receptive_field_size.png",
+            "fig3e_reconstructions.png",
+            "training_curves.png",
+            RunPaths::QUALITY,
+            RunPaths::RG,
+        ]
+        .map(String::from)
+        .into();
+        for l in 1..config.layers.len() {
+            for file in WeightFile::ALL {
+                entries.push(file.relative(l));
+            }
+            for file in [
+                "epochs.json",
+                "kl_during_training.json",
+                "model.bpk",
+                "layer.json",
+            ] {
+                entries.push(format!("layer{l}/{file}"));
+            }
+            for record in crate::checkpoint::RECORDS {
+                entries.push(format!("layer{l}/checkpoint/{record}-*.bpk"));
+            }
+        }
+        entries
     }
 
     /// Whether the run finished: its record and weights exist (both are written at its end).
