@@ -264,7 +264,9 @@ fn check_rg(run: &Path, datasets: &Path) {
             .collect();
         sites.sort_unstable();
         assert_eq!(sites, (0..units).collect::<Vec<u64>>());
-        let g1 = layer["rbm"]["correlations"]["g1"]["mean"].as_f64().unwrap();
+        let g1 = layer["rbm"]["correlations"]["g1"]["value"]
+            .as_f64()
+            .unwrap();
         assert!((-1.0..=1.0).contains(&g1));
     }
     let before = std::fs::read(dir.join("rg.json")).unwrap();
@@ -369,12 +371,12 @@ fn check_quality(run: &Path, datasets: &Path) {
                 "{key}: {g}"
             );
         }
-        assert!(g["coupling_fit"]["mean"].as_f64().unwrap() > 0.0, "{g}");
+        assert!(g["coupling_fit"]["value"].as_f64().unwrap() > 0.0, "{g}");
         assert!(g["tau_int_energy_sweeps"].as_f64().unwrap() > 0.0);
     }
     // The data are measured the same way: the exact energy within 4 standard errors.
-    let data = q["data"]["energy_per_spin"]["mean"].as_f64().unwrap();
-    let error = q["data"]["energy_per_spin"]["error"].as_f64().unwrap();
+    let data = q["data"]["energy_per_spin"]["value"].as_f64().unwrap();
+    let error = q["data"]["energy_per_spin"]["std_error"].as_f64().unwrap();
     let exact = q["exact"]["energy_per_spin"].as_f64().unwrap();
     assert!(
         (data - exact).abs() < 4.0 * error,

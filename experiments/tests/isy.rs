@@ -41,9 +41,12 @@ fn the_readout_recovers_the_coupling_of_wolff_samples() {
         let fit = readout.fit.coupling_fit.expect("a finite fit");
         let t = readout.fit.temperature_fit.expect("a finite T_fit");
         eprintln!("K = {k}: K_fit {fit}, T_fit {t}");
-        assert!(fit.error > 0.0 && fit.error < 0.01, "K = {k}: {fit}");
+        assert!(
+            fit.std_error > 0.0 && fit.std_error < 0.01,
+            "K = {k}: {fit}"
+        );
         assert!(fit.sigmas_from(k) < 4.0, "K = {k}: K_fit {fit}");
-        assert!((t.mean * fit.mean - 1.0).abs() < 1e-12);
+        assert!((t.value * fit.value - 1.0).abs() < 1e-12);
         assert!(t.sigmas_from(1.0 / k) < 4.0, "K = {k}: T_fit {t}");
     }
 }
@@ -56,43 +59,43 @@ fn the_readout_inverts_the_exact_energy_and_propagates_its_error() {
     let fit = temperature_fit(
         10,
         Estimate {
-            mean: u,
-            error: 1e-3,
+            value: u,
+            std_error: 1e-3,
         },
     );
     let k = fit.coupling_fit.unwrap();
-    assert!((k.mean - 0.4).abs() < 1e-9, "{k}");
+    assert!((k.value - 0.4).abs() < 1e-9, "{k}");
     let h = 1e-5;
     let slope = (coupling_at_energy_2d(10, 10, u - h).unwrap()
         - coupling_at_energy_2d(10, 10, u + h).unwrap())
         / (2.0 * h);
     assert!(
-        (k.error - 1e-3 * slope).abs() < 1e-3 * slope * 1e-4,
+        (k.std_error - 1e-3 * slope).abs() < 1e-3 * slope * 1e-4,
         "{} vs {}",
-        k.error,
+        k.std_error,
         1e-3 * slope
     );
     let t = fit.temperature_fit.unwrap();
-    assert!((t.error - k.error / 0.16).abs() < 1e-12 * t.error.max(1.0) + 1e-12);
+    assert!((t.std_error - k.std_error / 0.16).abs() < 1e-12 * t.std_error.max(1.0) + 1e-12);
 
     // The limits: fully aligned configurations read T_fit = 0 with no finite K_fit; energies
     // at or above 0 (here the antiferromagnetic checkerboard, E/N = +2) have neither.
     let up = read_out(10, &[1i8; 300]);
-    assert_eq!(up.energy_per_spin.mean, -2.0);
+    assert_eq!(up.energy_per_spin.value, -2.0);
     assert_eq!(up.fit.coupling_fit, None);
-    assert_eq!(up.fit.temperature_fit.map(|t| t.mean), Some(0.0));
+    assert_eq!(up.fit.temperature_fit.map(|t| t.value), Some(0.0));
     let checkerboard: Vec<i8> = (0..100)
         .map(|i| if (i / 10 + i % 10) % 2 == 0 { 1 } else { -1 })
         .collect();
     let hot = read_out(10, &checkerboard);
-    assert_eq!(hot.energy_per_spin.mean, 2.0);
+    assert_eq!(hot.energy_per_spin.value, 2.0);
     assert_eq!(hot.fit.coupling_fit, None);
     assert_eq!(hot.fit.temperature_fit, None);
     // One flipped spin in 1 000 aligned configurations is no longer T = 0.
     let mut almost = vec![1i8; 100_000];
     almost[0] = -1;
     let cold = read_out(10, &almost);
-    let t = cold.fit.temperature_fit.unwrap().mean;
+    let t = cold.fit.temperature_fit.unwrap().value;
     assert!(t > 0.0 && t < 1.0, "{t}");
 }
 
@@ -160,14 +163,14 @@ fn a_strong_visible_bias_flows_to_all_up_at_t_zero() {
         assert_eq!(points.len(), 4);
         if start == Start::Hot {
             let r = &points[0].readout;
-            assert!(r.abs_magnetization.mean < 0.2, "a random start: {:?}", r);
+            assert!(r.abs_magnetization.value < 0.2, "a random start: {:?}", r);
         }
         for p in &points[1..] {
             let r = &p.readout;
-            assert_eq!(r.energy_per_spin.mean, -2.0);
-            assert_eq!(r.abs_magnetization.mean, 1.0);
+            assert_eq!(r.energy_per_spin.value, -2.0);
+            assert_eq!(r.abs_magnetization.value, 1.0);
             assert_eq!(r.fit.coupling_fit, None);
-            assert_eq!(r.fit.temperature_fit.map(|t| t.mean), Some(0.0));
+            assert_eq!(r.fit.temperature_fit.map(|t| t.value), Some(0.0));
         }
     }
 }
@@ -271,22 +274,22 @@ fn a_tiny_run_writes_the_report_and_the_figure() {
                 assert_eq!(p["iteration"], i);
                 for key in ["energy_per_spin", "abs_magnetization", "magnetization"] {
                     assert!(
-                        finite(&p[key]["mean"]) && finite(&p[key]["error"]),
+                        finite(&p[key]["value"]) && finite(&p[key]["std_error"]),
                         "{key}: {p}"
                     );
                 }
                 for key in ["temperature_fit", "coupling_fit"] {
                     let v = &p[key];
                     assert!(
-                        v.is_null() || (finite(&v["mean"]) && finite(&v["error"])),
+                        v.is_null() || (finite(&v["value"]) && finite(&v["std_error"])),
                         "{key}: {p}"
                     );
                 }
             }
             // The cold start is all up: T_fit = 0 and |m| = 1.
             if flow["start"] == "cold" {
-                assert_eq!(points[0]["temperature_fit"]["mean"], 0.0);
-                assert_eq!(points[0]["abs_magnetization"]["mean"], 1.0);
+                assert_eq!(points[0]["temperature_fit"]["value"], 0.0);
+                assert_eq!(points[0]["abs_magnetization"]["value"], 1.0);
             }
         }
     }

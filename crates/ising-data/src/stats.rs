@@ -3,27 +3,31 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A measured value with its one-standard-error uncertainty.
+/// A value with its one-standard-error uncertainty: the workspace's one estimate type (Monte
+/// Carlo measurements here, likelihoods and AIS in `rbm`). Files written before it was one
+/// type, with `mean` and `error`, read the same.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     /// The estimate.
-    pub mean: f64,
+    #[serde(alias = "mean")]
+    pub value: f64,
     /// Its standard error.
-    pub error: f64,
+    #[serde(alias = "error")]
+    pub std_error: f64,
 }
 
 impl Estimate {
     /// How many standard errors `self` lies from `reference` (∞ for a zero error and a
     /// nonzero difference).
     pub fn sigmas_from(&self, reference: f64) -> f64 {
-        let d = (self.mean - reference).abs();
-        if d == 0.0 { 0.0 } else { d / self.error }
+        let d = (self.value - reference).abs();
+        if d == 0.0 { 0.0 } else { d / self.std_error }
     }
 }
 
 impl std::fmt::Display for Estimate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:.6} ± {:.6}", self.mean, self.error)
+        write!(f, "{:.6} ± {:.6}", self.value, self.std_error)
     }
 }
 
@@ -128,8 +132,8 @@ pub fn jackknife(means: &[f64], weights: &[f64], q: usize, f: impl Fn(&[f64]) ->
     let estimate = f(&full);
     if nb < 2 {
         return Estimate {
-            mean: estimate,
-            error: f64::NAN,
+            value: estimate,
+            std_error: f64::NAN,
         };
     }
     let mut loo = vec![0.0; q];
@@ -146,8 +150,8 @@ pub fn jackknife(means: &[f64], weights: &[f64], q: usize, f: impl Fn(&[f64]) ->
     let var =
         leave_out.iter().map(|x| (x - avg).powi(2)).sum::<f64>() * (nb as f64 - 1.0) / nb as f64;
     Estimate {
-        mean: estimate,
-        error: var.sqrt(),
+        value: estimate,
+        std_error: var.sqrt(),
     }
 }
 
@@ -184,6 +188,16 @@ pub fn gelman_rubin(chains: &[&[f64]]) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    /// Manifests and reports written before the workspace had one estimate type named its
+    /// fields `mean` and `error`; they read the same, and are written with the new names.
+    #[test]
+    fn an_estimate_written_with_mean_and_error_reads_back() {
+        let old: super::Estimate = serde_json::from_str(r#"{"mean": 1.5, "error": 0.25}"#).unwrap();
+        assert_eq!((old.value, old.std_error), (1.5, 0.25));
+        let text = serde_json::to_string(&old).unwrap();
+        assert_eq!(text, r#"{"value":1.5,"std_error":0.25}"#);
+    }
+
     #[test]
     fn gelman_rubin_is_near_one_for_one_distribution_and_large_for_two_modes() {
         // Four chains of the same i.i.d. uniform numbers (a fixed LCG): R̂ ≈ 1 (its sampling
@@ -263,9 +277,9 @@ mod tests {
         let est = jackknife(&m, &w, 1, |v| v[0]);
         let exact = ((1.0 / (1.0 - a * a)) * (1.0 + a) / (1.0 - a) / n as f64).sqrt();
         assert!(
-            (est.error - exact).abs() < 0.15 * exact,
+            (est.std_error - exact).abs() < 0.15 * exact,
             "{} vs {exact}",
-            est.error
+            est.std_error
         );
     }
 
@@ -278,7 +292,7 @@ mod tests {
         let est = jackknife(&m, &w, 1, |v| v[0] * v[0]);
         let mean = x.iter().sum::<f64>() / x.len() as f64;
         let delta = 2.0 * mean * (1.0f64 / 12.0 / x.len() as f64).sqrt();
-        assert!((est.mean - mean * mean).abs() < 1e-12);
-        assert!((est.error - delta).abs() < 0.2 * delta);
+        assert!((est.value - mean * mean).abs() < 1e-12);
+        assert!((est.std_error - delta).abs() < 0.2 * delta);
     }
 }

@@ -41,7 +41,7 @@ fn check(what: &str, est: ising_data::Estimate, exact: f64) {
     );
     // Guard against a vacuous pass through a huge error bar.
     assert!(
-        est.error < 0.05 * exact.abs().max(0.1),
+        est.std_error < 0.05 * exact.abs().max(0.1),
         "{what}: error bar {est} too large"
     );
 }

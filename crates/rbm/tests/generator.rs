@@ -78,7 +78,7 @@ fn check(what: &str, est: Estimate, exact: f64) {
         "{what}: generated {est}, exact {exact:.6} ({z:.1} σ)"
     );
     assert!(
-        est.error < 0.05 * exact.abs().max(0.1),
+        est.std_error < 0.05 * exact.abs().max(0.1),
         "{what}: error bar {est} too large to test anything"
     );
 }

@@ -153,11 +153,11 @@ fn print_tables(report: &IsyReport) {
                     model.name,
                     flow.start.label(),
                     p.iteration,
-                    r.energy_per_spin.mean,
-                    r.energy_per_spin.error,
+                    r.energy_per_spin.value,
+                    r.energy_per_spin.std_error,
                     format_temperature(&r.fit),
-                    r.abs_magnetization.mean,
-                    r.abs_magnetization.error,
+                    r.abs_magnetization.value,
+                    r.abs_magnetization.std_error,
                     r.energy_std
                 );
             }
@@ -169,11 +169,11 @@ fn print_tables(report: &IsyReport) {
         println!(
             "| {:.2} | {:.4} ± {:.4} ({:.4}) | {} | {:.3} |",
             d.temperature,
-            d.readout.energy_per_spin.mean,
-            d.readout.energy_per_spin.error,
+            d.readout.energy_per_spin.value,
+            d.readout.energy_per_spin.std_error,
             d.exact_energy_per_spin,
             format_temperature(&d.readout.fit),
-            d.readout.abs_magnetization.mean
+            d.readout.abs_magnetization.value
         );
     }
 }

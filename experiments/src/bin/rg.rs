@@ -63,18 +63,18 @@ fn fit(f: &CouplingFit, g1: f64) -> String {
 
 fn describe(c: &CoarseSpins) -> String {
     let g2 = match &c.ising_at_k_eff {
-        Some(i) => format!(" (Ising at K_eff: {:.4})", i.g2.mean),
+        Some(i) => format!(" (Ising at K_eff: {:.4})", i.g2.value),
         None => String::new(),
     };
     format!(
         "G₁ {:.4} ± {:.4}, K_eff {} (connected: {}), G₂ {:.4} ± {:.4}{g2}, |m| {:.3}",
-        c.correlations.g1.mean,
-        c.correlations.g1.error,
-        fit(&c.coupling, c.correlations.g1.mean),
-        fit(&c.coupling_connected, c.correlations.g1_connected.mean),
-        c.correlations.g2.mean,
-        c.correlations.g2.error,
-        c.correlations.abs_magnetization.mean
+        c.correlations.g1.value,
+        c.correlations.g1.std_error,
+        fit(&c.coupling, c.correlations.g1.value),
+        fit(&c.coupling_connected, c.correlations.g1_connected.value),
+        c.correlations.g2.value,
+        c.correlations.g2.std_error,
+        c.correlations.abs_magnetization.value
     )
 }
 

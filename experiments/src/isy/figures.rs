@@ -10,11 +10,11 @@ use super::report::IsyReport;
 /// 0, "≈ ∞ (K_fit 0.0016 ± 0.0022)".
 pub fn format_temperature(fit: &TemperatureFit) -> String {
     match (fit.temperature_fit, fit.coupling_fit) {
-        (Some(t), _) if t.mean == 0.0 => "0".into(),
-        (_, Some(k)) if k.mean <= 2.0 * k.error => {
-            format!("≈ ∞ (K_fit {:.4} ± {:.4})", k.mean, k.error)
+        (Some(t), _) if t.value == 0.0 => "0".into(),
+        (_, Some(k)) if k.value <= 2.0 * k.std_error => {
+            format!("≈ ∞ (K_fit {:.4} ± {:.4})", k.value, k.std_error)
         }
-        (Some(t), _) => format!("{:.3} ± {:.3}", t.mean, t.error),
+        (Some(t), _) => format!("{:.3} ± {:.3}", t.value, t.std_error),
         (None, _) => "∞".into(),
     }
 }
@@ -44,8 +44,8 @@ pub(super) fn flow_lines(report: &IsyReport, t_max: f64) -> (Vec<Line>, Vec<Line
             let mut points = Vec::new();
             for p in &flow.points {
                 match p.readout.fit.temperature_fit {
-                    Some(t) if t.mean <= t_max => {
-                        points.push((p.iteration as f64, t.mean, t.error))
+                    Some(t) if t.value <= t_max => {
+                        points.push((p.iteration as f64, t.value, t.std_error))
                     }
                     _ => hidden += 1,
                 }
@@ -69,7 +69,7 @@ pub(super) fn flow_lines(report: &IsyReport, t_max: f64) -> (Vec<Line>, Vec<Line
                     .iter()
                     .map(|p| {
                         let a = p.readout.abs_magnetization;
-                        (p.iteration as f64, a.mean, a.error)
+                        (p.iteration as f64, a.value, a.std_error)
                     })
                     .collect(),
                 colour,

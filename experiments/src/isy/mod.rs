@@ -73,9 +73,9 @@ fn monte_carlo_data(
         let readout = read_out(l, &generated.spins);
         log(&format!(
             "data T = {t:.2}: E/N {:.4} (exact {:.4}), |m| {:.3}, τ_int {:.2}/{:.2} sweeps",
-            readout.energy_per_spin.mean,
+            readout.energy_per_spin.value,
             kaufman_energy_per_spin(l, l, 1.0 / t),
-            readout.abs_magnetization.mean,
+            readout.abs_magnetization.value,
             generated.tau.sweeps.energy,
             generated.tau.sweeps.abs_magnetization
         ));
@@ -132,9 +132,9 @@ fn model_flows(
             "  '{name}' flow from {}: after {} iterations E/N {:.4}, T_fit {}, |m| {:.3}",
             start.label(),
             options.iterations,
-            last.energy_per_spin.mean,
+            last.energy_per_spin.value,
             format_temperature(&last.fit),
-            last.abs_magnetization.mean
+            last.abs_magnetization.value
         ));
         flows.push(Flow { start, points });
     }

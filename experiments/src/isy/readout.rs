@@ -57,30 +57,30 @@ pub fn temperature_fit(l: usize, energy: Estimate) -> TemperatureFit {
         coupling_fit: None,
         temperature_fit: None,
     };
-    let u = energy.mean;
+    let u = energy.value;
     if !u.is_finite() || u >= 0.0 {
         return none;
     }
     match coupling_at_energy_2d(l, l, u) {
         Some(k) => {
             let c = kaufman_thermo(l, l, k).specific_heat_per_spin;
-            let error_t = energy.error / c;
+            let error_t = energy.std_error / c;
             TemperatureFit {
                 coupling_fit: Some(Estimate {
-                    mean: k,
-                    error: k * k * error_t,
+                    value: k,
+                    std_error: k * k * error_t,
                 }),
                 temperature_fit: Some(Estimate {
-                    mean: 1.0 / k,
-                    error: error_t,
+                    value: 1.0 / k,
+                    std_error: error_t,
                 }),
             }
         }
         None if u < kaufman_energy_per_spin(l, l, MAX_FIT_COUPLING) => TemperatureFit {
             coupling_fit: None,
             temperature_fit: Some(Estimate {
-                mean: 0.0,
-                error: 0.0,
+                value: 0.0,
+                std_error: 0.0,
             }),
         },
         // Between the energy at K = 10⁻⁹ and 0: hot beyond resolution.
@@ -99,8 +99,8 @@ pub(super) fn mean_and_error(values: &[f64]) -> (Estimate, f64) {
     };
     (
         Estimate {
-            mean,
-            error: (var / n).sqrt(),
+            value: mean,
+            std_error: (var / n).sqrt(),
         },
         var.sqrt(),
     )
@@ -130,8 +130,8 @@ pub fn read_out(l: usize, spins: &[i8]) -> Readout {
     let (energy_per_spin, energy_std) = mean_and_error(&energies);
     let fit = temperature_fit(l, energy_per_spin);
     let canonical_energy_std = fit.coupling_fit.map(|k| {
-        let c = kaufman_thermo(l, l, k.mean).specific_heat_per_spin;
-        (c / n as f64).sqrt() / k.mean
+        let c = kaufman_thermo(l, l, k.value).specific_heat_per_spin;
+        (c / n as f64).sqrt() / k.value
     });
     Readout {
         configurations: energies.len(),

@@ -46,9 +46,9 @@ pub fn figures(report: &QualityReport, samples: &Samples) -> Result<Vec<(String,
                 .correlation
                 .iter()
                 .enumerate()
-                .map(|(r, g)| (r as f64, g.mean))
+                .map(|(r, g)| (r as f64, g.value))
                 .collect(),
-            errors: Some(o.correlation.iter().map(|g| g.error).collect()),
+            errors: Some(o.correlation.iter().map(|g| g.std_error).collect()),
         })
         .collect();
     let mut out = vec![(

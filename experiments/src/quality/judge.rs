@@ -7,7 +7,7 @@ use ising_data::exact::{coupling_at_energy_2d, kaufman_thermo};
 use ising_data::lattice::magnetization_sum;
 use ising_data::observables::{MeasureOptions, Observables, measure};
 use ising_data::stats::{gelman_rubin, integrated_autocorrelation_time};
-use ising_data::{Estimate as Measured, Lattice};
+use ising_data::{Estimate, Lattice};
 use rbm::eval::generator::{Chains, GibbsConfig};
 
 use super::options::QualityOptions;
@@ -85,14 +85,17 @@ pub(super) fn judge(
         && r_hat_magnetization < 1.1;
     let e = o.energy_per_spin;
     let fit = |u: f64| coupling_at_energy_2d(l, l, u);
-    let coupling_fit = fit(e.mean).map(|mean| {
+    let coupling_fit = fit(e.value).map(|mean| {
         // The energy falls with K: the fit's error from the energy's, both ways, averaged.
-        let (lo, hi) = (fit(e.mean + e.error), fit(e.mean - e.error));
+        let (lo, hi) = (fit(e.value + e.std_error), fit(e.value - e.std_error));
         let error = match (lo, hi) {
             (Some(lo), Some(hi)) => 0.5 * (hi - lo).abs(),
             _ => f64::NAN,
         };
-        Measured { mean, error }
+        Estimate {
+            value: mean,
+            std_error: error,
+        }
     });
     let z = z_scores(&o, exact, data);
     GeneratorReport {
@@ -140,7 +143,7 @@ pub(super) fn z_scores(
         ("susceptibility", o.susceptibility, data.susceptibility),
     ];
     for (key, g, d) in pairs {
-        z.insert(key.into(), signed_z(g, d.mean, d.error));
+        z.insert(key.into(), signed_z(g, d.value, d.std_error));
     }
     let optional = [
         (
@@ -156,7 +159,7 @@ pub(super) fn z_scores(
     ];
     for (key, g, d) in optional {
         if let (Some(g), Some(d)) = (g, d) {
-            z.insert(key.into(), signed_z(g, d.mean, d.error));
+            z.insert(key.into(), signed_z(g, d.value, d.std_error));
         }
     }
     for (r, (g, d)) in o
@@ -166,14 +169,17 @@ pub(super) fn z_scores(
         .enumerate()
         .skip(1)
     {
-        z.insert(format!("correlation_{r}"), signed_z(*g, d.mean, d.error));
+        z.insert(
+            format!("correlation_{r}"),
+            signed_z(*g, d.value, d.std_error),
+        );
     }
     z
 }
 
 /// (generated − reference) / √(σ_gen² + σ_ref²).
-pub(super) fn signed_z(g: Measured, reference: f64, reference_error: f64) -> f64 {
-    (g.mean - reference) / g.error.hypot(reference_error)
+pub(super) fn signed_z(g: Estimate, reference: f64, reference_error: f64) -> f64 {
+    (g.value - reference) / g.std_error.hypot(reference_error)
 }
 
 /// The run's data as Monte Carlo chains, their observables, and Kaufman's exact energy and

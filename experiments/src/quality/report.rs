@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use ising_data::Estimate as Measured;
 use ising_data::observables::Observables;
 use rbm::eval::ais::AisRepeated;
 use rbm::eval::generator::Chains;
@@ -90,7 +89,7 @@ pub struct GeneratorReport {
     pub equilibrated: bool,
     /// The coupling of the 40×40 torus whose exact energy equals the samples' (Kaufman),
     /// with the error propagated from the energy's.
-    pub coupling_fit: Option<Measured>,
+    pub coupling_fit: Option<Estimate>,
     /// z-scores against the exact values (`energy_per_spin`, `specific_heat`) and the Monte
     /// Carlo data (the rest; G(r) as `correlation_r`).
     pub z_scores: BTreeMap<String, f64>,

@@ -76,8 +76,8 @@ pub fn blocked_mean(values: &[f64]) -> Estimate {
     let blocks = if n >= 40 { 20 } else { n };
     if blocks < 2 {
         return Estimate {
-            mean,
-            error: f64::NAN,
+            value: mean,
+            std_error: f64::NAN,
         };
     }
     let size = n / blocks;
@@ -87,8 +87,8 @@ pub fn blocked_mean(values: &[f64]) -> Estimate {
     let grand = means.iter().sum::<f64>() / blocks as f64;
     let var = means.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / (blocks - 1) as f64;
     Estimate {
-        mean,
-        error: (var / blocks as f64).sqrt(),
+        value: mean,
+        std_error: (var / blocks as f64).sqrt(),
     }
 }
 
@@ -151,8 +151,8 @@ pub fn coarse_correlations(configs: &[Vec<i8>], m: usize) -> CoarseCorrelations 
         g2: blocked_mean(&g2),
         abs_magnetization: blocked_mean(&am),
         g1_connected: Estimate {
-            mean: g1.mean - bias,
-            error: g1.error,
+            value: g1.value - bias,
+            std_error: g1.std_error,
         },
     }
 }
@@ -182,9 +182,9 @@ impl CouplingFit {
 pub fn coupling_fit(m: usize, g1: Estimate) -> CouplingFit {
     let k = |g: f64| coupling_at_energy_2d(m, m, -2.0 * g);
     CouplingFit {
-        k_eff: k(g1.mean),
-        k_low: k(g1.mean - g1.error),
-        k_high: k(g1.mean + g1.error),
+        k_eff: k(g1.value),
+        k_low: k(g1.value - g1.std_error),
+        k_high: k(g1.value + g1.std_error),
     }
 }
 
@@ -251,7 +251,7 @@ mod tests {
         let up = vec![vec![1i8; 16]];
         let c = coarse_correlations(&up, 4);
         assert_eq!(
-            (c.g1.mean, c.g2.mean, c.abs_magnetization.mean),
+            (c.g1.value, c.g2.value, c.abs_magnetization.value),
             (1.0, 1.0, 1.0)
         );
         let board: Vec<i8> = (0..16)
@@ -259,7 +259,7 @@ mod tests {
             .collect();
         let c = coarse_correlations(&[board], 4);
         assert_eq!(
-            (c.g1.mean, c.g2.mean, c.abs_magnetization.mean),
+            (c.g1.value, c.g2.value, c.abs_magnetization.value),
             (-1.0, 1.0, 0.0)
         );
     }
@@ -277,9 +277,9 @@ mod tests {
             })
             .collect();
         let c = coarse_correlations(&configs, 8);
-        assert!((c.g1.mean - 0.64).abs() < 4.0 * c.g1.error, "{}", c.g1);
+        assert!((c.g1.value - 0.64).abs() < 4.0 * c.g1.std_error, "{}", c.g1);
         assert!(
-            c.g1_connected.mean.abs() < 4.0 * c.g1.error,
+            c.g1_connected.value.abs() < 4.0 * c.g1.std_error,
             "{}",
             c.g1_connected
         );
@@ -292,8 +292,8 @@ mod tests {
             let fit = coupling_fit(
                 m,
                 Estimate {
-                    mean: g1,
-                    error: 1e-3,
+                    value: g1,
+                    std_error: 1e-3,
                 },
             );
             assert!((fit.k_eff.unwrap() - k).abs() < 1e-9, "m = {m}, K = {k}");
@@ -302,8 +302,8 @@ mod tests {
         let none = coupling_fit(
             10,
             Estimate {
-                mean: -0.1,
-                error: 0.01,
+                value: -0.1,
+                std_error: 0.01,
             },
         );
         assert_eq!((none.k_eff, none.error()), (None, None));
@@ -322,9 +322,9 @@ mod tests {
                 .map(|i| if state >> i & 1 == 1 { 1 } else { -1 })
                 .collect();
             let c = coarse_correlations(&[s], m);
-            let w = (k * 2.0 * 16.0 * c.g1.mean).exp();
+            let w = (k * 2.0 * 16.0 * c.g1.value).exp();
             z += w;
-            g2 += w * c.g2.mean;
+            g2 += w * c.g2.value;
         }
         let exact_g2 = g2 / z;
         assert!(
@@ -338,6 +338,6 @@ mod tests {
             measured.g2
         );
         // A real test: the errors are small enough to tell G₁ from G₂.
-        assert!(measured.g1.error < 0.01 && (exact_g1 - exact_g2).abs() > 0.05);
+        assert!(measured.g1.std_error < 0.01 && (exact_g1 - exact_g2).abs() > 0.05);
     }
 }

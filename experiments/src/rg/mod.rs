@@ -345,8 +345,11 @@ mod tests {
         assert!(u.baseline_sampled.median < u.sampled.q1 - 0.2, "{u:?}");
         let (s, r) = (&report.rbm.correlations, &report.majority_rule.correlations);
         for (name, a, b) in [("G1", s.g1, r.g1), ("G2", s.g2, r.g2)] {
-            let sigma = (a.error.powi(2) + b.error.powi(2)).sqrt();
-            assert!((a.mean - b.mean).abs() < 4.0 * sigma, "{name}: {a} vs {b}");
+            let sigma = (a.std_error.powi(2) + b.std_error.powi(2)).sqrt();
+            assert!(
+                (a.value - b.value).abs() < 4.0 * sigma,
+                "{name}: {a} vs {b}"
+            );
         }
         let (ks, kr) = (
             report.rbm.coupling.k_eff.unwrap(),

@@ -97,12 +97,12 @@ fn rg_metrics(rg: &RgReport) -> (BTreeMap<String, f64>, RgFlow) {
                 format!("{p}_k_eff_connected"),
                 connected(c).unwrap_or(f64::NAN),
             );
-            out.insert(format!("{p}_g2"), c.correlations.g2.mean);
+            out.insert(format!("{p}_g2"), c.correlations.g2.value);
             out.insert(
                 format!("{p}_ising_g2"),
-                c.ising_at_k_eff.as_ref().map_or(f64::NAN, |i| i.g2.mean),
+                c.ising_at_k_eff.as_ref().map_or(f64::NAN, |i| i.g2.value),
             );
-            out.insert(format!("{p}_abs_m"), c.correlations.abs_magnetization.mean);
+            out.insert(format!("{p}_abs_m"), c.correlations.abs_magnetization.value);
         }
         out.insert(
             format!("rg.layer{l}_unit_block_median"),

@@ -208,14 +208,7 @@ pub fn ising_kl_per_spin_exact(rbm: &HostRbm, lattice: &Lattice, k: f64) -> Resu
     Ok(kl / n as f64)
 }
 
-/// A value with its standard error.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Estimate {
-    /// The estimate.
-    pub value: f64,
-    /// Its standard error.
-    pub std_error: f64,
-}
+pub use ising_data::stats::Estimate;
 
 /// The mean free energy of the rows of `samples` with its standard error over the rows
 /// (independent rows assumed).
