@@ -222,7 +222,7 @@ pub fn check_out(dir: &Path, force: bool, program: &str) -> Result<()> {
 /// As [`folder::clean_stale_siblings`], with `--out` as context.
 pub fn clean_out(dir: &Path) -> Result<()> {
     for note in folder::clean_stale_siblings(dir).context("--out")? {
-        progress::note(format!("{note}"));
+        progress::note(note);
     }
     Ok(())
 }

@@ -69,6 +69,21 @@ fn declared_function(line: &str) -> Option<&str> {
     None
 }
 
+/// The index of the line after the `#[cfg(test)]` item that starts at line `at`: one line
+/// ending in `;` (`mod tests;`), or up to the closing brace at its indent.
+fn after_test_item(lines: &[&str], at: usize) -> usize {
+    let Some(first) = lines.get(at) else {
+        return at;
+    };
+    if first.trim_end().ends_with(';') {
+        return at + 1;
+    }
+    let close = format!("{}}}", " ".repeat(first.len() - first.trim_start().len()));
+    (at + 1..lines.len())
+        .find(|&j| lines[j].trim_end() == close)
+        .map_or(at, |j| j + 1)
+}
+
 /// Every function outside `#[cfg(test)]` modules: (name, first line, length in lines).
 fn functions(text: &str) -> Vec<(String, usize, usize)> {
     let lines: Vec<&str> = text.lines().collect();
@@ -81,10 +96,7 @@ fn functions(text: &str) -> Vec<(String, usize, usize)> {
     while i < lines.len() {
         let line = lines[i];
         if line.trim() == "#[cfg(test)]" {
-            // Skip the test module (or item) that follows.
-            let next = i + 1;
-            i = closing(next, indent(lines.get(next).copied().unwrap_or("")))
-                .map_or(next, |j| j + 1);
+            i = after_test_item(&lines, i + 1);
             continue;
         }
         if let Some(name) = declared_function(line)
@@ -144,17 +156,12 @@ const LIBRARIES: &[&str] = &["crates/ising-data", "crates/rbm", "experiments"];
 /// A source file's code: `//` comments and `#[cfg(test)]` items removed.
 fn library_code(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let indent = |l: &str| l.len() - l.trim_start().len();
     let mut out = String::new();
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
         if line.trim() == "#[cfg(test)]" {
-            let next = i + 1;
-            let ind = indent(lines.get(next).copied().unwrap_or(""));
-            let closing = (next..lines.len())
-                .find(|&j| lines[j].trim_end() == format!("{}}}", " ".repeat(ind)));
-            i = closing.map_or(next, |j| j + 1);
+            i = after_test_item(&lines, i + 1);
             continue;
         }
         let code = line.find("//").map_or(line, |k| &line[..k]);
@@ -445,7 +452,7 @@ fn import_graph(src: &Path) -> Graph {
     for (module, file) in &files {
         let mut edges = BTreeMap::new();
         for path in &parsed[module].used {
-            if let Some(target) = absolute(module, path, &files).and_then(|abs| resolve(abs))
+            if let Some(target) = absolute(module, path, &files).and_then(&resolve)
                 && target != file
             {
                 edges

@@ -10,7 +10,8 @@
 //!
 //! Here the temperature of a set of flowed configurations is read from their mean energy per
 //! spin alone ([`temperature_fit`]): T_fit is the temperature at which the exact mean energy of
-//! the periodic 10×10 lattice (Kaufman 1949, [`coupling_at_energy_2d`]) equals theirs. Iso et
+//! the periodic 10×10 lattice (Kaufman 1949,
+//! [`coupling_at_energy_2d`](ising_data::exact::coupling_at_energy_2d)) equals theirs. Iso et
 //! al. measured it instead with a separately trained neural-network classifier of
 //! temperatures; the two readouts agree on equilibrium samples (the data's own readout is in
 //! the report, [`DataReadout`]) but need not agree on configurations that are not

@@ -15,7 +15,7 @@ pub fn critical_temperature() -> f64 {
 }
 
 /// The largest coupling the temperature readout resolves: configurations colder than the
-/// exact energy at K = 10 read as T_fit = 0 (see [`temperature_fit`]).
+/// exact energy at K = 10 read as T_fit = 0 (see [`temperature_fit`](super::temperature_fit)).
 pub const MAX_FIT_COUPLING: f64 = 10.0;
 
 /// The temperatures of Iso et al., T = 0.25, 0.5, …, 6.

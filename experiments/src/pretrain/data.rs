@@ -12,7 +12,7 @@ use ising_data::{Lattice, RowsDataset, SpinEncoding};
 use rbm::Units;
 use serde::{Deserialize, Serialize};
 
-use super::config::{DataConfig, json_differences};
+use super::config::{DataConfig, PretrainConfig, json_differences};
 use crate::lock::{Acquire, try_acquire};
 use crate::progress;
 
@@ -123,7 +123,7 @@ pub fn load_or_generate(
     progress::info(format!("data: generating {} ...", dir.display()));
     let generated = generate(&config, &|_| {})?;
     for w in &generated.warnings {
-        progress::warn(format!("{w}"));
+        progress::warn(w);
     }
     let measured = measure(
         &lattice,
@@ -199,6 +199,19 @@ pub fn split_rows(
     let ds = ising_data::IsingDataset::from_stored(stored);
     let (train, valid) = ds.split(valid_fraction, seed)?;
     Ok((train.rows(encoding), valid.rows(encoding)))
+}
+
+/// The training and held-out rows of a run of `config` from `stored`, in the encoding of its
+/// units (the split the run trained on).
+///
+/// # Errors
+/// If the validation fraction is invalid.
+pub fn run_rows(
+    config: &PretrainConfig,
+    stored: StoredDataset,
+) -> Result<(RowsDataset, RowsDataset)> {
+    let (fraction, seed) = (config.data.valid_fraction, config.data.seed);
+    split_rows(stored, encoding_for(config.units), fraction, seed)
 }
 
 /// The visible encoding matching a unit type.

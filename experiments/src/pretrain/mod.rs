@@ -17,7 +17,7 @@ pub mod first_layer;
 pub mod stack;
 
 pub use config::{DataConfig, MIN_VALID_ROWS, PretrainConfig, json_differences};
-pub use data::{DataSource, dataset_name, encoding_for, load_or_generate, split_rows};
+pub use data::{DataSource, dataset_name, encoding_for, load_or_generate, run_rows, split_rows};
 pub use fields::{FieldMeasures, LayerFields, field_measures};
 pub use figures::{Figure, receptive_field_figures};
 pub use first_layer::{FirstLayerQuality, first_layer_quality};

@@ -30,11 +30,10 @@ use std::time::Instant;
 use anyhow::Result;
 use burn::prelude::*;
 use ising_data::Lattice;
-use rbm::eval::generator::{GibbsConfig, dbn_chains};
+use rbm::eval::generator::dbn_chains;
 
-use crate::pretrain::{encoding_for, split_rows};
+use crate::pretrain::run_rows;
 use crate::run::{load_run, load_run_dataset};
-use crate::streams::Stream;
 use judge::{Reference, data_and_exact, judge_generators};
 use partition::{first_layer_likelihood, layer_bases, layer_partition};
 use sampling::sample_layer;
@@ -76,24 +75,12 @@ pub fn assess(
     let (l, k) = (config.data.size, config.data.coupling);
     let lattice = Lattice::Square { l };
     let (data_chains, data, exact) = data_and_exact(&stored, &lattice, k);
-    let (train, valid) = split_rows(
-        stored,
-        encoding_for(config.units),
-        config.data.valid_fraction,
-        config.data.seed,
-    )?;
+    let (train, valid) = run_rows(&config, stored)?;
     lap("data", &mut seconds);
 
     // Generators: the first RBM alone, then the DBN; every layer's own chains give its
     // reverse-AIS starts.
-    let gibbs = |chains: u64| GibbsConfig {
-        seed: Stream::QualityGibbs {
-            gibbs_seed: options.gibbs.seed,
-            chains,
-        }
-        .key(options.seed),
-        ..options.gibbs.clone()
-    };
+    let gibbs = |chains: u64| options.gibbs_of(chains);
     let held_out = valid.to_tensor(device);
     let bases = layer_bases(&dbn, held_out.clone(), config.propagation);
     let first = &dbn.layers[0];

@@ -6,13 +6,16 @@ use rbm::eval::generator::GibbsConfig;
 use rbm::eval::tempering::geometric_ladder;
 use serde::{Deserialize, Serialize};
 
+use crate::streams::Stream;
+
 /// Settings of the analysis (the defaults fit the paper preset into a few minutes on two
 /// cores: parallel tempering of 40 replicas along the base-rate path from β = 0.2, which
 /// equilibrates the paper preset's bimodal first RBM, where a ladder tempering the whole
 /// energy did not).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QualityOptions {
-    /// The AIS ladder, `(end, steps)` segments from β = 0 (see [`AisConfig`]).
+    /// The AIS ladder, `(end, steps)` segments from β = 0 (see
+    /// [`AisConfig`](rbm::eval::ais::AisConfig)).
     pub ladder: Vec<(f64, usize)>,
     /// AIS runs per repetition (forward) or per group of starts (reverse).
     pub ais_runs: usize,
@@ -58,6 +61,19 @@ impl Default for QualityOptions {
 }
 
 impl QualityOptions {
+    /// The Gibbs settings of the set of chains `chains` ([`Stream::QualityGibbs`]: 1 the first
+    /// RBM's, 2 the DBN's, 100 + i layer index i's own), seeded from the analysis' seed.
+    pub fn gibbs_of(&self, chains: u64) -> GibbsConfig {
+        GibbsConfig {
+            seed: Stream::QualityGibbs {
+                gibbs_seed: self.gibbs.seed,
+                chains,
+            }
+            .key(self.seed),
+            ..self.gibbs.clone()
+        }
+    }
+
     /// Checks the settings.
     ///
     /// # Errors

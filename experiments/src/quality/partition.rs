@@ -6,7 +6,7 @@ use burn::prelude::*;
 use rbm::eval::ais::{
     AisConfig, AisRepeated, ais_log_partition_repeated, ais_reverse_log_partition,
 };
-use rbm::eval::generator::{Chains, GibbsConfig};
+use rbm::eval::generator::Chains;
 use rbm::eval::likelihood::{Estimate, mean_free_energy, nll_per_unit};
 use rbm::{Dbn, Propagation, Rbm};
 
@@ -63,14 +63,7 @@ pub(super) fn layer_partition(
     options: &QualityOptions,
     device: &Device,
 ) -> Result<LayerPartition> {
-    let gibbs = |chains: u64| GibbsConfig {
-        seed: Stream::QualityGibbs {
-            gibbs_seed: options.gibbs.seed,
-            chains,
-        }
-        .key(options.seed),
-        ..options.gibbs.clone()
-    };
+    let gibbs = |chains: u64| options.gibbs_of(chains);
     let base = base.clone();
     let ais = AisConfig {
         runs: options.ais_runs,

@@ -35,7 +35,8 @@ pub struct LayerPartition {
     pub log_partition_exact: Option<f64>,
 }
 
-/// The widest layer side whose states [`assess`] enumerates for the exact ln Z (2²⁰ states).
+/// The widest layer side whose states [`assess`](super::assess) enumerates for the exact ln Z (2²⁰
+/// states).
 pub const EXACT_UNITS: usize = 20;
 
 /// The first layer as a model of the Ising distribution.

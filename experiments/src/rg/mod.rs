@@ -21,7 +21,7 @@ use rbm::noise::Noise;
 use rbm::tensor::to_vec;
 use rbm::{Propagation, Rbm};
 
-use crate::pretrain::{encoding_for, split_rows};
+use crate::pretrain::run_rows;
 use crate::run::{load_run, load_run_dataset};
 use crate::streams::Stream;
 use crate::torus::field_centre;
@@ -48,7 +48,8 @@ fn midpoint(units: rbm::Units, what: &str) -> Result<f32> {
     }
 }
 
-/// Coarse spins' correlations, K_eff and the lattice at K_eff ([`Stream::RgLattice`] `stream` keys its sampler).
+/// Coarse spins' correlations, K_eff and the lattice at K_eff (its sampler keyed by
+/// [`Stream::RgLattice`] `stream`).
 fn coarse_spins(
     configs: &[Vec<i8>],
     m: usize,
@@ -201,13 +202,7 @@ pub fn analyse(
     if stored.manifest.config.lattice.dim() != 2 {
         bail!("rg needs a run trained on the 2D square lattice");
     }
-    let encoding = encoding_for(config.units);
-    let (_, valid) = split_rows(
-        stored,
-        encoding,
-        config.data.valid_fraction,
-        config.data.seed,
-    )?;
+    let (_, valid) = run_rows(&config, stored)?;
     let mut v = valid.to_tensor(device);
     let total_rows = v.dims()[0];
     let rows = options.rows.map_or(total_rows, |r| r.min(total_rows));

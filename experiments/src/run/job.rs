@@ -20,7 +20,7 @@ use crate::output::RunFolder;
 use crate::plot::{ColourScale, ImagePanel, Series, image_grid, line_chart};
 use crate::pretrain::{
     DataSource, FirstLayerQuality, LayerFields, LayerReport, PretrainConfig, StackOptions,
-    encoding_for, first_layer_quality, receptive_field_figures, split_rows, train_stack,
+    encoding_for, first_layer_quality, receptive_field_figures, run_rows, train_stack,
 };
 use crate::progress;
 use crate::streams::Stream;
@@ -55,12 +55,7 @@ impl RunJob<'_> {
     /// Training's and writing's; an interrupted run as [`crate::output::Interrupted`].
     pub fn train(&self, stored: StoredDataset, source: DataSource) -> Result<()> {
         let (config, folder, device) = (self.config, self.folder, self.device);
-        let (train, valid) = split_rows(
-            stored,
-            encoding_for(config.units),
-            config.data.valid_fraction,
-            config.data.seed,
-        )?;
+        let (train, valid) = run_rows(config, stored)?;
         let options = StackOptions {
             resume: self.resume,
             dashboard: std::io::stdout().is_terminal(),

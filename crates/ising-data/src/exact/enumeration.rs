@@ -100,7 +100,8 @@ pub fn boltzmann_energy_distribution(m: usize, n: usize, k: f64) -> Vec<(i64, f6
 /// convention): `ln Z` by log-sum-exp over the density of states, `u = ⟨E⟩/N`,
 /// `c = K² var(E)/N` and `s = ln Z/N + K u`.
 ///
-/// Independent of [`kaufman_thermo`], which it is used to check. To evaluate many
+/// Independent of [`kaufman_thermo`](crate::exact::kaufman_thermo), which it is used to check. To
+/// evaluate many
 /// couplings, enumerate once with [`energy_histogram_square`] and call
 /// [`thermo_from_density_of_states`] for each.
 ///

@@ -257,7 +257,8 @@ pub(super) fn kaufman_log_partition_jet(m: usize, n: usize, k: f64) -> (f64, f64
 /// `γ_0 = 2K + ln tanh K`, which keeps its sign (negative above `T_c`, so `Z4 < 0` there).
 ///
 /// The result is symmetric in `m ↔ n` up to rounding, and agrees with brute-force
-/// enumeration ([`enumerate_square`]) of the torus in which every site `(i, j)` is bonded
+/// enumeration ([`enumerate_square`](crate::exact::enumerate_square)) of the torus in which every
+/// site `(i, j)` is bonded
 /// to `(i+1 mod m, j)` and `(i, j+1 mod n)`. For `m = 2` or `n = 2` that torus has two
 /// parallel bonds between the same pair of spins, and Kaufman's formula counts both
 /// (it always describes `2mn` bonds).
@@ -266,7 +267,8 @@ pub(super) fn kaufman_log_partition_jet(m: usize, n: usize, k: f64) -> (f64, f64
 /// analytically alongside `ln Z` (not by finite differences): every factor is carried in
 /// log space with its log-derivatives, the possibly vanishing factor `2 sinh(m γ_0 / 2)`
 /// as a scaled value jet, and the four sums are combined by a signed log-sum-exp centred
-/// on a common slope. This is accurate to rounding at [`K_C`] (where `γ_0 = 0`) and does
+/// on a common slope. This is accurate to rounding at [`K_C`](crate::exact::K_C) (where `γ_0 = 0`)
+/// and does
 /// not overflow for lattices of any practical size (tested for `L ≤ 512` and
 /// `0.05 ≤ K ≤ 2`).
 ///
@@ -299,7 +301,7 @@ pub fn kaufman_energy_per_spin(m: usize, n: usize, k: f64) -> f64 {
 }
 
 /// Specific heat per spin `c = K² (∂² ln Z / ∂K²) / mn` of the periodic `m × n` square
-/// lattice (Kaufman 1949); see [`kaufman_thermo`]. At [`K_C`] it grows like
+/// lattice (Kaufman 1949); see [`kaufman_thermo`]. At [`K_C`](crate::exact::K_C) it grows like
 /// `(8/π) K_c² ln L` on `L × L` lattices (Ferdinand & Fisher 1969).
 ///
 /// # Panics

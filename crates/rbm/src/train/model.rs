@@ -26,7 +26,8 @@ pub struct CdModel {
     /// process's choice ([`CpuPath::from_env`]: `RBM_KERNEL`, by default the widest
     /// instruction set of the fused kernel this CPU has), or a path forced for this model.
     /// The fused kernel (the crate-private `kernel` module) applies to Bernoulli visible and
-    /// hidden units on flex; it consumes the same [`StepNoise`] as the tensor reference and
+    /// hidden units on flex; it consumes the same [`StepNoise`](crate::noise::StepNoise) as the
+    /// tensor reference and
     /// computes its update up to float rounding. Elsewhere the step is the tensor reference.
     #[module(skip)]
     pub cpu_path: Option<CpuPath>,

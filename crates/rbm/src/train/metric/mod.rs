@@ -2,7 +2,8 @@
 //! [`StatisticMetric<S>`], with its own input type [`StatisticInput<S>`] (Burn's
 //! `LossMetric`/`LossInput` pattern), batch-size weighted over an epoch.
 //!
-//! Adding a statistic of what a step reports ([`CdOutput`]) is one file here, a type that
+//! Adding a statistic of what a step reports ([`CdOutput`](crate::train::CdOutput)) is one file
+//! here, a type that
 //! implements [`Statistic`] (see `hidden_activation.rs`), and one line in [`register`] (with
 //! its `mod`); Burn's `Learner` then reports it per batch, per epoch and in the logs.
 
