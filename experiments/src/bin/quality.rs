@@ -16,6 +16,7 @@ use anyhow::{Result, bail};
 use clap::Parser;
 use experiments::output::RunOutput;
 use experiments::quality::{QualityOptions, QualityReport, assess, figures};
+use experiments::run::RunPaths;
 use rbm::Propagation;
 use rbm::device::select_device;
 
@@ -127,14 +128,17 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     let args = Args::parse();
     let options = options(&args)?;
-    if !args.run.join("config.json").is_file() {
+    if !RunPaths::new(&args.run).config().is_file() {
         bail!(
             "--run {}: not a fig3 run folder (no config.json)",
             args.run.display()
         );
     }
     let device = select_device(&args.device)?;
-    let out_dir = args.out.clone().unwrap_or_else(|| args.run.join("quality"));
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| RunPaths::new(&args.run).quality_dir());
     let mut out = RunOutput::new("quality", &out_dir, args.force)?;
     let start = Instant::now();
     let terminal = std::io::stderr().is_terminal();
@@ -171,7 +175,7 @@ fn run() -> Result<()> {
     for (name, png) in figures(&report, &samples)? {
         out.add(&name, png);
     }
-    out.add_json("quality.json", &report)?;
+    out.add_json(RunPaths::QUALITY_REPORT, &report)?;
     let written = out.write()?;
 
     print_summary(&report);

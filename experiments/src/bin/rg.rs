@@ -15,6 +15,7 @@ use clap::Parser;
 use experiments::output::RunOutput;
 use experiments::rg::coarse::CouplingFit;
 use experiments::rg::{CoarseSpins, RgOptions, analyse, figures};
+use experiments::run::RunPaths;
 use rbm::device::select_device;
 
 #[derive(Parser)]
@@ -93,14 +94,17 @@ fn run() -> Result<()> {
     if let Err(e) = options.validate() {
         bail!("--{}", e.to_string().replace('_', "-"));
     }
-    if !args.run.join("config.json").is_file() {
+    if !RunPaths::new(&args.run).config().is_file() {
         bail!(
             "--run {}: not a fig3 run folder (no config.json)",
             args.run.display()
         );
     }
     let device = select_device(&args.device)?;
-    let out_dir = args.out.clone().unwrap_or_else(|| args.run.join("rg"));
+    let out_dir = args
+        .out
+        .clone()
+        .unwrap_or_else(|| RunPaths::new(&args.run).rg_dir());
     let mut out = RunOutput::new("rg", &out_dir, args.force)?;
     let start = Instant::now();
     let stage = |name: &str| eprintln!("[{:6.1} s] {name}", start.elapsed().as_secs_f64());
@@ -115,7 +119,7 @@ fn run() -> Result<()> {
     for (name, png) in figures(&report, &fields)? {
         out.add(&name, png);
     }
-    out.add_json("rg.json", &report)?;
+    out.add_json(RunPaths::RG_REPORT, &report)?;
     let written = out.write()?;
 
     println!(
