@@ -22,6 +22,7 @@ pub mod json;
 pub mod lock;
 pub mod mapping;
 pub mod output;
+pub mod plain;
 pub mod plot;
 pub mod pretrain;
 pub mod progress;

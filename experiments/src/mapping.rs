@@ -13,16 +13,15 @@
 //!   P-average of Tr_h e^T is 1, not that every Tr_h e^T is 1, so the "only if" of Eq. 8 fails.
 
 use anyhow::Result;
-use burn::data::dataloader::DataLoader;
 use burn::prelude::*;
-use burn::train::TrainStep;
 use ising_data::RowsDataset;
+use ising_data::config::{Checked, ConfigError, Valid};
 use rbm::eval::exact::{HostRbm, state};
 use rbm::{CdModel, RbmConfig, TrainingConfig, Units};
 use serde::{Deserialize, Serialize};
 
+use crate::plain::train_plain;
 use crate::streams::Stream;
-use crate::training::EpochLoader;
 
 /// A run of the `mapping` binary: the random RBM on a random Hamiltonian, and the training of
 /// an RBM on samples of a periodic ring, checked after every epoch.
@@ -49,56 +48,82 @@ pub struct MappingConfig {
     pub training: TrainingConfig,
 }
 
+/// The largest coupling of the ring whose enumeration stays finite (beyond, e^H overflows).
+pub const MAX_COUPLING: f64 = 10.0;
+
+impl Checked for MappingConfig {
+    /// A ring of 4 to 12 spins and 1 to 12 hidden units (exact enumeration), a coupling in
+    /// [0, [`MAX_COUPLING`]], 100 samples at least and the training's own checks (under
+    /// `training`).
+    fn check(&self) -> std::result::Result<(), ConfigError> {
+        if !(4..=12).contains(&self.ring) {
+            return Err(ConfigError::invalid(
+                "ring",
+                "in 4..=12 (exact enumeration)",
+                self.ring,
+            ));
+        }
+        if !(1..=12).contains(&self.hidden) {
+            return Err(ConfigError::invalid(
+                "hidden",
+                "in 1..=12 (exact enumeration)",
+                self.hidden,
+            ));
+        }
+        if !(self.coupling.is_finite() && (0.0..=MAX_COUPLING).contains(&self.coupling)) {
+            return Err(ConfigError::invalid(
+                "coupling",
+                format!("between 0 and {MAX_COUPLING}"),
+                self.coupling,
+            )
+            .because("beyond, e^H overflows in the enumeration"));
+        }
+        if self.samples < 100 {
+            return Err(ConfigError::invalid(
+                "samples",
+                "at least 100",
+                self.samples,
+            ));
+        }
+        self.training.check().map_err(|e| e.within("training"))
+    }
+}
+
 /// Trains an RBM of ±1 units on `rows` (the ring's samples, ±1) as `config` says — its
 /// optimiser, learning-rate schedule, batch size and epochs — from initial weights of standard
 /// deviation `init_std`, every random number drawn from the streams of `config.seed`
 /// ([`Stream`]'s `Mapping…` streams): the batches in a keyed random order per epoch
-/// ([`EpochLoader`]).
-/// Calls `after_epoch` with 0 and the initial model, then after every epoch with its number
-/// (an error it returns ends the training)
-/// and the model.
+/// ([`train_plain`]). Calls `after_epoch` with 0 and the initial model, then after every epoch
+/// with its number (an error it returns ends the training) and the model.
 ///
 /// # Errors
-/// If the configuration is invalid or a batch cannot be served.
+/// If a batch cannot be served, or `after_epoch`'s.
 pub fn train_on_ring(
-    config: &TrainingConfig,
+    config: &Valid<TrainingConfig>,
     rows: &RowsDataset,
     hidden: usize,
     init_std: f64,
     device: &Device,
     mut after_epoch: impl FnMut(usize, &CdModel) -> Result<()>,
 ) -> Result<CdModel> {
-    config.validate()?;
     let rbm = RbmConfig::new(rows.width(), hidden)
         .with_visible_units(Units::Spin)
         .with_hidden_units(Units::Spin)
         .with_init_std(init_std)
-        .init_seeded(device, Stream::MappingInitialWeights.key(config.seed));
-    let mut model = config
+        .init_seeded(device, Stream::MappingInitialWeights.key(config.seed))?;
+    let model = config
         .cd
-        .clone()
-        .init_seeded(rbm, Stream::MappingChains.key(config.seed));
-    let loader = EpochLoader::new(
+        .init_seeded(rbm, Stream::MappingChains.key(config.seed))?;
+    after_epoch(0, &model)?;
+    train_plain(
+        model,
         rows.clone(),
-        config.batch_size,
-        true,
+        config,
         Stream::MappingBatches.key(config.seed),
         1,
         device,
-    );
-    let batches = loader.num_items().div_ceil(config.batch_size);
-    let mut scheduler = config.lr_scheduler(batches * config.epochs)?;
-    let mut optimizer = config.optimizer();
-    after_epoch(0, &model)?;
-    for epoch in 1..=config.epochs {
-        for batch in loader.iter() {
-            let batch = batch.map_err(|e| anyhow::anyhow!("serving a batch: {e}"))?;
-            let grads = TrainStep::step(&model, batch).grads;
-            model = optimizer.step(scheduler.step(), model, grads);
-        }
-        after_epoch(epoch, &model)?;
-    }
-    Ok(model)
+        |epoch, _, model| after_epoch(epoch, model),
+    )
 }
 
 /// Largest number of visible plus hidden units enumerated jointly.

@@ -4,7 +4,8 @@
 use std::sync::Once;
 
 use anyhow::{Context, Result, anyhow};
-use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 static FONTS: Once = Once::new();
@@ -110,6 +111,116 @@ pub fn render(
     encode_png(buf, size)
 }
 
+/// The frame of a chart: caption, label areas, axis descriptions, fonts and mesh, drawn by
+/// [`framed`]; every chart of the workspace is built through it.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'t> {
+    /// The caption above the chart, if any, and its font size.
+    pub caption: Option<(&'t str, u32)>,
+    /// The heights of the x label area and widths of the y label area, in pixels.
+    pub label_areas: (u32, u32),
+    /// The axes' descriptions, if any.
+    pub x_desc: Option<&'t str>,
+    /// The y axis' description, if any.
+    pub y_desc: Option<&'t str>,
+    /// The tick labels' font size.
+    pub label_size: u32,
+    /// Whether the grid lines are drawn.
+    pub mesh: bool,
+}
+
+impl<'t> Frame<'t> {
+    /// A frame with a caption of size 24, label areas of 50 and 80 pixels, both axes
+    /// described, tick labels of size 16 and the grid.
+    pub fn new(caption: &'t str, x_desc: &'t str, y_desc: &'t str) -> Self {
+        Self {
+            caption: Some((caption, 24)),
+            label_areas: (50, 80),
+            x_desc: Some(x_desc),
+            y_desc: Some(y_desc),
+            label_size: 16,
+            mesh: true,
+        }
+    }
+}
+
+/// A drawing error of plotters as an [`anyhow::Error`].
+pub fn failed(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("{e}")
+}
+
+/// A chart on a bitmap with the coordinates `X` and `Y` (what [`framed`] returns).
+pub type Chart<'a, 'b, X, Y> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<X, Y>>;
+
+/// The chart of `frame` on `area` over the ranges `x` and `y`, its frame drawn (margin 15).
+///
+/// # Errors
+/// If drawing fails.
+pub fn framed<'a, 'b, X, Y>(
+    area: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+    frame: &Frame<'_>,
+    x: X,
+    y: Y,
+) -> Result<Chart<'a, 'b, X::CoordDescType, Y::CoordDescType>>
+where
+    X: AsRangedCoord,
+    Y: AsRangedCoord,
+    X::CoordDescType: ValueFormatter<<X::CoordDescType as Ranged>::ValueType>,
+    Y::CoordDescType: ValueFormatter<<Y::CoordDescType as Ranged>::ValueType>,
+{
+    let mut builder = ChartBuilder::on(area);
+    if let Some((caption, size)) = frame.caption {
+        builder.caption(caption, ("sans-serif", size));
+    }
+    let mut chart = builder
+        .margin(15)
+        .x_label_area_size(frame.label_areas.0)
+        .y_label_area_size(frame.label_areas.1)
+        .build_cartesian_2d(x, y)
+        .map_err(failed)?;
+    let mut mesh = chart.configure_mesh();
+    if !frame.mesh {
+        mesh.disable_mesh();
+    }
+    if let Some(d) = frame.x_desc {
+        mesh.x_desc(d);
+    }
+    if let Some(d) = frame.y_desc {
+        mesh.y_desc(d);
+    }
+    mesh.label_style(("sans-serif", frame.label_size))
+        .draw()
+        .map_err(failed)?;
+    Ok(chart)
+}
+
+/// Draws the legend of `chart`'s labelled series: a bordered box on a white background of
+/// opacity `opacity`, labels of size `font`, at `position` (plotters' default: upper right).
+///
+/// # Errors
+/// If drawing fails.
+pub fn legend<'a, 'b: 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, BitMapBackend<'b>, CT>,
+    font: u32,
+    opacity: f64,
+    position: Option<SeriesLabelPosition>,
+) -> Result<()> {
+    let mut labels = chart.configure_series_labels();
+    labels
+        .background_style(WHITE.mix(opacity))
+        .border_style(BLACK)
+        .label_font(("sans-serif", font));
+    if let Some(position) = position {
+        labels.position(position);
+    }
+    labels.draw().map_err(failed)
+}
+
+/// The legend's mark of a line of colour `c` and width `width`.
+pub fn legend_line(c: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(width))
+}
+
 /// A line chart of `series`, with optional logarithmic y axis. Returns PNG bytes.
 ///
 /// # Errors
@@ -125,86 +236,45 @@ pub fn line_chart(
     // Points that are not finite (a diverged metric) are left out, with their error bars.
     let series: Vec<Series> = series.iter().map(Series::finite).collect();
     let series = &series[..];
+    let frame = Frame::new(title, x_label, y_label);
     render((900, 620), |root| {
-        let mut builder = ChartBuilder::on(root);
-        builder
-            .caption(title, ("sans-serif", 24))
-            .margin(15)
-            .x_label_area_size(50)
-            .y_label_area_size(80);
-        let e = |e: &dyn std::fmt::Display| anyhow!("{e}");
         if log_y {
-            let mut chart = builder
-                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
-                .map_err(|x| e(&x))?;
-            chart
-                .configure_mesh()
-                .x_desc(x_label)
-                .y_desc(y_label)
-                .label_style(("sans-serif", 16))
-                .draw()
-                .map_err(|x| e(&x))?;
+            let mut chart = framed(root, &frame, x0..x1, (y0..y1).log_scale())?;
             for (i, s) in series.iter().enumerate() {
                 let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.1 > 0.0).collect();
                 let c = colour(i);
                 chart
                     .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
-                    .map_err(|x| e(&x))?
+                    .map_err(failed)?
                     .label(s.name.clone())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                    });
+                    .legend(legend_line(c, 2));
                 chart
                     .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
-                    .map_err(|x| e(&x))?;
+                    .map_err(failed)?;
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 16))
-                .draw()
-                .map_err(|x| e(&x))?;
+            legend(&mut chart, 16, 0.8, None)
         } else {
-            let mut chart = builder
-                .build_cartesian_2d(x0..x1, y0..y1)
-                .map_err(|x| e(&x))?;
-            chart
-                .configure_mesh()
-                .x_desc(x_label)
-                .y_desc(y_label)
-                .label_style(("sans-serif", 16))
-                .draw()
-                .map_err(|x| e(&x))?;
+            let mut chart = framed(root, &frame, x0..x1, y0..y1)?;
             for (i, s) in series.iter().enumerate() {
                 let c = colour(i);
                 chart
                     .draw_series(LineSeries::new(s.points.clone(), c.stroke_width(2)))
-                    .map_err(|x| e(&x))?
+                    .map_err(failed)?
                     .label(s.name.clone())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                    });
+                    .legend(legend_line(c, 2));
                 chart
                     .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled())))
-                    .map_err(|x| e(&x))?;
+                    .map_err(failed)?;
                 if let Some(errs) = &s.errors {
                     chart
                         .draw_series(s.points.iter().zip(errs).map(|(&(x, y), &err)| {
                             ErrorBar::new_vertical(x, y - err, y, y + err, c.filled(), 8)
                         }))
-                        .map_err(|x| e(&x))?;
+                        .map_err(failed)?;
                 }
             }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 16))
-                .draw()
-                .map_err(|x| e(&x))?;
+            legend(&mut chart, 16, 0.8, None)
         }
-        Ok(())
     })
 }
 

@@ -430,7 +430,7 @@ fn an_invalid_kernel_switch_is_refused_before_anything_is_created() {
         .find(|isa| !isa.available())
         .expect("no CPU has both x86 and ARM instruction sets");
     for (value, needle) in [
-        ("avx1024", "RBM_KERNEL=\"avx1024\" is not one of"),
+        ("avx1024", "RBM_KERNEL must be one of avx512"),
         (lacking.name(), "this CPU lacks"),
     ] {
         let o = Command::new(FIG3)
@@ -476,12 +476,15 @@ fn quality_refuses_what_is_not_a_finished_run_and_bad_settings_before_writing() 
 
     for (flags, needle) in [
         (&["--replicas", "0"][..], "replicas must be at least 1"),
-        (&["--beta-min", "1.5"][..], "beta_min"),
+        (&["--beta-min", "1.5"][..], "--beta-min must be in (0, 1)"),
         (
             &["--downward", "up"][..],
             "--downward must be mean or sample",
         ),
-        (&["--ais-repetitions", "1"][..], "at least 2 repetitions"),
+        (
+            &["--ais-repetitions", "1"][..],
+            "--ais-repetitions must be at least 2",
+        ),
         (
             &["--chains", "2", "--sweeps", "10", "--thin", "10"][..],
             "reverse AIS starts",

@@ -10,6 +10,7 @@ use burn::prelude::*;
 use experiments::isy::{
     Start, flow_step, rbm_flow, read_out, spins_from_bernoulli, temperature_fit,
 };
+use ising_data::config::Checked;
 use ising_data::exact::{coupling_at_energy_2d, kaufman_energy_per_spin};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{Estimate, Lattice};
@@ -36,7 +37,7 @@ fn the_readout_recovers_the_coupling_of_wolff_samples() {
     // within 4 standard errors of K, and the error small enough to mean something.
     for (k, seed) in [(0.3, 11), (0.44, 12), (0.6, 13)] {
         let config = GenerateConfig::new(Lattice::Square { l: 10 }, k, 4_000, seed);
-        let spins = generate(&config, &|_| {}).unwrap().spins;
+        let spins = generate(&config.validated().unwrap(), &|_| {}).spins;
         let readout = read_out(10, &spins);
         let fit = readout.fit.coupling_fit.expect("a finite fit");
         let t = readout.fit.temperature_fit.expect("a finite T_fit");

@@ -247,7 +247,8 @@ fn runs_are_reproducible_and_resume_bit_for_bit() {
     let other = CdConfig::new()
         .with_persistent(true)
         .with_chains(100)
-        .init(RbmConfig::new(256, 32).init(&device));
+        .init(RbmConfig::new(256, 32).init(&device).unwrap())
+        .unwrap();
     let error = verify_checkpoint(&c.join("layer1/checkpoint"), interrupted, other)
         .unwrap_err()
         .to_string();
@@ -255,7 +256,8 @@ fn runs_are_reproducible_and_resume_bit_for_bit() {
     let same = CdConfig::new()
         .with_persistent(true)
         .with_chains(100)
-        .init(RbmConfig::new(256, 64).init(&device));
+        .init(RbmConfig::new(256, 64).init(&device).unwrap())
+        .unwrap();
     verify_checkpoint(&c.join("layer1/checkpoint"), interrupted, same).unwrap();
 
     // Resume, and kill again in the middle of layer 2.

@@ -158,11 +158,11 @@ fn bad_sweep_files_are_refused_naming_the_fault() {
         ),
         (
             r#"{"base": {"preset": "quick"}, "axis": [], "axes": [{"key": "data.coupling", "values": [0.3]}]}"#,
-            "unknown field `axis`",
+            "unknown key 'axis' (did you mean 'axes'?)",
         ),
         (
             r#"{"base": {"preset": "quick"}, "axes": [{"key": "data.coupling", "values": [0.3], "value": 1}]}"#,
-            "unknown field `value`",
+            "unknown key 'axes[0].value' (did you mean 'values'?)",
         ),
         (
             r#"{"base": {"preset": "quick"}, "axes": [{"key": "training.seed", "values": []}]}"#,
@@ -507,13 +507,9 @@ fn the_slurm_script_carries_the_array_and_the_resources() {
     // Bad resources are refused before anything is written.
     std::fs::remove_file(dir.join("sweep.sbatch")).unwrap();
     for (flag, value, needle) in [
-        ("--time", "2h", "--time '2h' is not a Slurm time"),
-        ("--mem", "lots", "--mem 'lots' is not a Slurm memory size"),
-        (
-            "--partition",
-            "a b",
-            "--partition 'a b' is not a Slurm name",
-        ),
+        ("--time", "2h", "--time must be a Slurm time"),
+        ("--mem", "lots", "--mem must be a Slurm memory size"),
+        ("--partition", "a b", "--partition must be a Slurm name"),
         ("--max-parallel", "0", "--max-parallel must be at least 1"),
     ] {
         assert_refused(&sweep(&["slurm", s(&dir), flag, value]), needle);

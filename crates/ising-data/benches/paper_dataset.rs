@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use ising_data::config::Checked;
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{Algorithm, Lattice};
 
@@ -14,10 +15,12 @@ fn main() {
     // Under `cargo test --benches` only check that it runs, on a small problem.
     let quick = std::env::args().all(|a| a != "--bench");
     let (l, samples) = if quick { (16, 800) } else { (40, 40_000) };
-    let config = GenerateConfig::new(Lattice::Square { l }, 0.408, samples, 7);
+    let config = GenerateConfig::new(Lattice::Square { l }, 0.408, samples, 7)
+        .validated()
+        .expect("valid paper configuration");
     assert_eq!(config.algorithm, Algorithm::Wolff);
     let start = Instant::now();
-    let out = generate(&config, &|_| {}).expect("valid paper configuration");
+    let out = generate(&config, &|_| {});
     let seconds = start.elapsed().as_secs_f64();
     let flips = config.total_sweeps() as f64 * config.lattice.n_sites() as f64;
     println!(

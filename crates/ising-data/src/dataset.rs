@@ -20,6 +20,7 @@ use burn::data::dataset::{Dataset, DatasetError};
 use burn::prelude::{Device, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use crate::config::ConfigError;
 use crate::error::{IsingDataError, Result};
 use crate::lattice::Lattice;
 use crate::rng::Xoshiro256pp;
@@ -64,7 +65,7 @@ impl IsingDataset {
     pub fn new(lattice: Lattice, spins: Vec<i8>) -> Result<Self> {
         let n = lattice.n_sites();
         if !spins.len().is_multiple_of(n) {
-            return Err(IsingDataError::Config(format!(
+            return Err(IsingDataError::Request(format!(
                 "{} spins are not a whole number of configurations of {n} sites",
                 spins.len()
             )));
@@ -116,9 +117,7 @@ impl IsingDataset {
     /// If `valid_fraction` is not in [0, 1).
     pub fn split(&self, valid_fraction: f64, seed: u64) -> Result<(Self, Self)> {
         if !(0.0..1.0).contains(&valid_fraction) {
-            return Err(IsingDataError::Config(format!(
-                "validation fraction must be in [0, 1), got {valid_fraction}"
-            )));
+            return Err(ConfigError::invalid("valid_fraction", "in [0, 1)", valid_fraction).into());
         }
         let mut order = self.indices.clone();
         let mut rng = Xoshiro256pp::stream(seed, 0x5EED_5B17);
@@ -229,7 +228,7 @@ impl RowsDataset {
 impl Dataset<Vec<f32>> for RowsDataset {
     fn get(&self, index: usize) -> std::result::Result<Vec<f32>, DatasetError> {
         if index >= self.len() {
-            return Err(DatasetError::new(IsingDataError::Config(format!(
+            return Err(DatasetError::new(IsingDataError::Request(format!(
                 "row {index} is out of range for {} rows",
                 self.len()
             ))));

@@ -7,9 +7,13 @@ use std::path::PathBuf;
 /// panic instead and are documented under `# Panics`.
 #[derive(Debug, thiserror::Error)]
 pub enum IsingDataError {
-    /// A generation or loading configuration is invalid.
-    #[error("invalid configuration: {0}")]
-    Config(String),
+    /// A generation or loading configuration is invalid (the error names the field).
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    /// A request the data or the file system cannot serve (a row out of range, a parent that
+    /// is not a folder, a manifest that would not read back).
+    #[error("{0}")]
+    Request(String),
     /// An I/O error while reading or writing `path`.
     #[error("{}: {cause}", path.display())]
     Io {
@@ -62,6 +66,16 @@ impl IsingDataError {
         Self::Format {
             path: path.into(),
             reason: reason.into(),
+        }
+    }
+}
+
+impl From<IsingDataError> for crate::config::ConfigError {
+    /// A memory refusal ([`crate::memory::check_fits`]) or a part's configuration error.
+    fn from(e: IsingDataError) -> Self {
+        match e {
+            IsingDataError::Config(e) => e,
+            other => crate::config::ConfigError::TooLarge(other.to_string()),
         }
     }
 }

@@ -394,7 +394,7 @@ pub fn check_destination(dir: &Path, force: bool, program: &str) -> Result<()> {
     };
     let existing = nearest_existing(parent);
     if !existing.is_dir() {
-        return Err(IsingDataError::Config(format!(
+        return Err(IsingDataError::Request(format!(
             "{} is not a folder, so {} cannot be created",
             existing.display(),
             dir.display()

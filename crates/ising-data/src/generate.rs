@@ -4,7 +4,8 @@
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{IsingDataError, Result};
+use crate::config::{Checked, ConfigError, Valid};
+use crate::error::Result;
 use crate::exact_values::ExactValues;
 use crate::lattice::{Lattice, magnetization_sum};
 use crate::rng::Xoshiro256pp;
@@ -102,81 +103,12 @@ impl GenerateConfig {
         self
     }
 
-    /// Checks the configuration.
+    /// Checks the configuration ([`Checked::check`]).
     ///
     /// # Errors
-    /// [`IsingDataError::Config`] naming the offending parameter.
+    /// [`crate::IsingDataError::Config`] naming the offending field.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(IsingDataError::Config(m));
-        self.lattice.validate()?;
-        if !self.coupling.is_finite() || self.coupling < 0.0 {
-            return bad(format!(
-                "coupling must be a finite number ≥ 0 (ferromagnet), got {}",
-                self.coupling
-            ));
-        }
-        if !self.field.is_finite() {
-            return bad(format!("field must be finite, got {}", self.field));
-        }
-        if self.field != 0.0 && self.coupling == 0.0 {
-            return bad(format!(
-                "a field (here {}) needs a coupling > 0: energies are in units of J = K kT",
-                self.field
-            ));
-        }
-        if self.samples == 0 {
-            return bad("samples must be at least 1".into());
-        }
-        let sites = self.lattice.n_sites() as u128;
-        crate::memory::check_fits(
-            &format!(
-                "samples = {} of {sites} spins (one byte each)",
-                self.samples
-            ),
-            (self.samples as u128).checked_mul(sites),
-        )?;
-        if self.chains == 0 || self.chains > self.samples {
-            return bad(format!(
-                "chains must be between 1 and the number of samples ({}), got {}",
-                self.samples, self.chains
-            ));
-        }
-        if self.burn_in_sweeps < MIN_BURN_IN {
-            return bad(format!(
-                "burn-in must be at least {MIN_BURN_IN} sweeps, got {}",
-                self.burn_in_sweeps
-            ));
-        }
-        if self.spacing_sweeps == 0 {
-            return bad("spacing must be at least 1 sweep".into());
-        }
-        if !exact_values_finite(self, self.coupling) {
-            // Bisect for the largest coupling whose exact values are finite.
-            let (mut lo, mut hi) = (0.0, self.coupling);
-            for _ in 0..60 {
-                let mid = 0.5 * (lo + hi);
-                if exact_values_finite(self, mid) {
-                    lo = mid;
-                } else {
-                    hi = mid;
-                }
-            }
-            return bad(format!(
-                "coupling {} is too large: the exact values of the {} overflow in double precision there, so the dataset could not record them; couplings up to about {:.2} work",
-                self.coupling,
-                self.lattice,
-                (lo * 100.0f64).floor() / 100.0
-            ));
-        }
-        match (self.algorithm, self.lattice) {
-            (Algorithm::Wolff, _) if self.field != 0.0 => {
-                bad("the Wolff sampler supports zero field only; use metropolis".into())
-            }
-            (Algorithm::ExactRing, Lattice::Square { .. }) => {
-                bad("the exact sampler exists for the 1D ring only".into())
-            }
-            _ => Ok(()),
-        }
+        Ok(self.check()?)
     }
 
     /// Number of samples chain `c` produces.
@@ -345,11 +277,7 @@ pub fn chain_slices<'a>(config: &GenerateConfig, spins: &'a [i8]) -> Vec<&'a [i8
 
 /// Generates a dataset: runs `config.chains` independent chains in parallel (on the current
 /// rayon pool) and measures autocorrelation times.
-///
-/// # Errors
-/// If the configuration is invalid.
-pub fn generate(config: &GenerateConfig, progress: &(dyn Fn(u64) + Sync)) -> Result<Generated> {
-    config.validate()?;
+pub fn generate(config: &Valid<GenerateConfig>, progress: &(dyn Fn(u64) + Sync)) -> Generated {
     let outputs: Vec<ChainOutput> = (0..config.chains)
         .into_par_iter()
         .map(|c| run_chain(config, c, progress))
@@ -405,8 +333,8 @@ pub fn generate(config: &GenerateConfig, progress: &(dyn Fn(u64) + Sync)) -> Res
     for o in &outputs {
         spins.extend_from_slice(&o.spins);
     }
-    Ok(Generated {
-        config: config.clone(),
+    Generated {
+        config: GenerateConfig::clone(config),
         spins,
         tau: Autocorrelation {
             sweeps,
@@ -414,7 +342,7 @@ pub fn generate(config: &GenerateConfig, progress: &(dyn Fn(u64) + Sync)) -> Res
             window_c: crate::stats::SOKAL_WINDOW_C,
         },
         warnings,
-    })
+    }
 }
 
 /// Whether the exact values that a dataset of `config` at coupling `k` records are finite.
@@ -422,4 +350,110 @@ fn exact_values_finite(config: &GenerateConfig, k: f64) -> bool {
     let mut at = config.clone();
     at.coupling = k;
     at.exact_values().is_none_or(|e| e.is_finite())
+}
+
+impl Checked for GenerateConfig {
+    /// The lattice, the coupling and field (finite, a field only with a coupling, exact values
+    /// that double precision holds), the counts, and a sampler that supports the model.
+    fn check(&self) -> std::result::Result<(), ConfigError> {
+        self.lattice.check().map_err(|e| e.within("lattice"))?;
+        if !self.coupling.is_finite() || self.coupling < 0.0 {
+            return Err(ConfigError::invalid(
+                "coupling",
+                "a finite number ≥ 0 (ferromagnet)",
+                self.coupling,
+            ));
+        }
+        if !self.field.is_finite() {
+            return Err(ConfigError::invalid("field", "finite", self.field));
+        }
+        if self.field != 0.0 && self.coupling == 0.0 {
+            return Err(ConfigError::inconsistent(
+                &["field", "coupling"],
+                format!(
+                    "a field (here {}) needs a coupling > 0: energies are in units of J = K kT",
+                    self.field
+                ),
+            ));
+        }
+        self.check_counts()?;
+        self.check_exact_values()?;
+        match (self.algorithm, self.lattice) {
+            (Algorithm::Wolff, _) if self.field != 0.0 => Err(ConfigError::inconsistent(
+                &["algorithm", "field"],
+                "the Wolff sampler supports zero field only; use metropolis",
+            )),
+            (Algorithm::ExactRing, Lattice::Square { .. }) => Err(ConfigError::inconsistent(
+                &["algorithm", "lattice"],
+                "the exact sampler exists for the 1D ring only",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl GenerateConfig {
+    /// The samples (in memory), chains, burn-in and spacing.
+    fn check_counts(&self) -> std::result::Result<(), ConfigError> {
+        if self.samples == 0 {
+            return Err(ConfigError::invalid("samples", "at least 1", 0));
+        }
+        let sites = self.lattice.n_sites() as u128;
+        crate::memory::check_fits(
+            &format!(
+                "samples = {} of {sites} spins (one byte each)",
+                self.samples
+            ),
+            (self.samples as u128).checked_mul(sites),
+        )?;
+        if self.chains == 0 || self.chains > self.samples {
+            return Err(ConfigError::invalid(
+                "chains",
+                format!("between 1 and the number of samples ({})", self.samples),
+                self.chains,
+            ));
+        }
+        if self.burn_in_sweeps < MIN_BURN_IN {
+            return Err(ConfigError::invalid(
+                "burn_in_sweeps",
+                format!("at least {MIN_BURN_IN} sweeps"),
+                self.burn_in_sweeps,
+            ));
+        }
+        if self.spacing_sweeps == 0 {
+            return Err(ConfigError::invalid(
+                "spacing_sweeps",
+                "at least 1 sweep",
+                0,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a coupling whose exact values overflow in double precision, naming the largest
+    /// one that works.
+    fn check_exact_values(&self) -> std::result::Result<(), ConfigError> {
+        if exact_values_finite(self, self.coupling) {
+            return Ok(());
+        }
+        // Bisect for the largest coupling whose exact values are finite.
+        let (mut lo, mut hi) = (0.0, self.coupling);
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if exact_values_finite(self, mid) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Err(ConfigError::inconsistent(
+            &["coupling", "lattice"],
+            format!(
+                "coupling {} is too large: the exact values of the {} overflow in double precision there, so the dataset could not record them; couplings up to about {:.2} work",
+                self.coupling,
+                self.lattice,
+                (lo * 100.0f64).floor() / 100.0
+            ),
+        ))
+    }
 }

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{IsingDataError, Result};
+use crate::config::{Checked, ConfigError};
+use crate::error::Result;
 
 /// The geometry of an Ising system: a periodic 1D ring or a periodic square lattice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,13 +41,9 @@ impl Lattice {
         let lattice = match dim {
             1 => Lattice::Ring { n: size },
             2 => Lattice::Square { l: size },
-            _ => {
-                return Err(IsingDataError::Config(format!(
-                    "dimension must be 1 or 2, got {dim}"
-                )));
-            }
+            _ => return Err(ConfigError::invalid("dimension", "1 or 2", dim).into()),
         };
-        lattice.validate()?;
+        lattice.check()?;
         Ok(lattice)
     }
 
@@ -55,23 +52,29 @@ impl Lattice {
     /// # Errors
     /// If the lattice is too small or too large.
     pub fn validate(&self) -> Result<()> {
-        let (size, what) = match *self {
-            Lattice::Ring { n } => (n, "ring size"),
-            Lattice::Square { l } => (l, "lattice size L"),
+        Ok(self.check()?)
+    }
+}
+
+impl Checked for Lattice {
+    /// The size: at least 3 (periodic neighbours distinct), at most 2³² sites.
+    fn check(&self) -> std::result::Result<(), ConfigError> {
+        let (size, field) = match *self {
+            Lattice::Ring { n } => (n, "n"),
+            Lattice::Square { l } => (l, "l"),
         };
         if size < 3 {
-            return Err(IsingDataError::Config(format!(
-                "{what} must be at least 3 (periodic neighbours must be distinct), got {size}"
-            )));
+            return Err(ConfigError::invalid(field, "at least 3", size)
+                .because("periodic neighbours must be distinct"));
         }
         if self.checked_sites().is_none_or(|n| n > u32::MAX as usize) {
-            return Err(IsingDataError::Config(format!(
-                "{what} {size} is too large"
-            )));
+            return Err(ConfigError::invalid(field, "at most 2³² sites", size));
         }
         Ok(())
     }
+}
 
+impl Lattice {
     fn checked_sites(&self) -> Option<usize> {
         match *self {
             Lattice::Ring { n } => Some(n),

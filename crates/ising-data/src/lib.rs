@@ -5,13 +5,15 @@
 //! square lattice, sampled at dimensionless coupling K = J/kT.
 //!
 //! ```
+//! use ising_data::config::Checked;
 //! use ising_data::{exact, generate, Lattice, GenerateConfig, observables};
 //!
 //! // 4 000 Wolff samples of the 8×8 lattice at K = 0.3, compared with Kaufman's exact
-//! // finite-lattice energy.
+//! // finite-lattice energy. A configuration is checked once ([`config`]) before it runs.
 //! let mut config = GenerateConfig::new(Lattice::Square { l: 8 }, 0.3, 4000, 1);
 //! config.spacing_sweeps = 2;
-//! let run = generate::generate(&config, &|_| {}).unwrap();
+//! let config = config.validated().unwrap();
+//! let run = generate::generate(&config, &|_| {});
 //! let obs = observables::measure(&config.lattice, &run.chains(), observables::MeasureOptions {
 //!     coupling: 0.3, field: 0.0, correlation: false, bins_per_chain: 8,
 //! });
@@ -20,6 +22,7 @@
 //! ```
 
 pub mod cli;
+pub mod config;
 pub mod dataset;
 pub mod error;
 pub mod exact;

@@ -13,6 +13,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use ising_data::config::{Checked, Valid};
 use ising_data::exact;
 use ising_data::generate::{self, GenerateConfig, MIN_BURN_IN};
 use ising_data::observables::{self, MeasureOptions, Observables};
@@ -125,7 +126,7 @@ fn run(cli: Cli) -> Result<()> {
             config.burn_in_sweeps = burn_in;
             config.spacing_sweeps = spacing;
             config.chains = chains;
-            config.validate()?;
+            let config = config.validated().map_err(|e| e.renamed(flag_of))?;
             for note in ising_data::folder::clean_stale_siblings(&out).context("--out")? {
                 eprintln!("note: {note}");
             }
@@ -145,7 +146,17 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn run_generate(config: &GenerateConfig, out: &std::path::Path, force: bool) -> Result<()> {
+/// The flag that sets a field of [`GenerateConfig`].
+fn flag_of(field: &str) -> String {
+    match field {
+        "lattice.l" | "lattice.n" => "--size".into(),
+        "burn_in_sweeps" => "--burn-in".into(),
+        "spacing_sweeps" => "--spacing".into(),
+        other => format!("--{other}"),
+    }
+}
+
+fn run_generate(config: &Valid<GenerateConfig>, out: &std::path::Path, force: bool) -> Result<()> {
     let start = Instant::now();
     let bar = ProgressBar::new(config.total_sweeps()).with_style(
         ProgressStyle::with_template(
@@ -153,7 +164,7 @@ fn run_generate(config: &GenerateConfig, out: &std::path::Path, force: bool) -> 
         )
         .context("progress template")?,
     );
-    let generated = generate::generate(config, &|d| bar.inc(d))?;
+    let generated = generate::generate(config, &|d| bar.inc(d));
     bar.finish_and_clear();
     let mc_seconds = start.elapsed().as_secs_f64();
     let measured = observables::measure(

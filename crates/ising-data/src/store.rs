@@ -99,16 +99,16 @@ pub fn write_dataset(
         warnings: generated.warnings.clone(),
     };
     let json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| IsingDataError::Config(format!("cannot serialise manifest: {e}")))?;
+        .map_err(|e| IsingDataError::Request(format!("cannot serialise manifest: {e}")))?;
     // A folder we write must load: the manifest must read back as it was written (a value
     // that JSON cannot hold, such as an infinite exact value, would not).
     let reread: Manifest = serde_json::from_slice(&json).map_err(|e| {
-        IsingDataError::Config(format!(
+        IsingDataError::Request(format!(
             "the manifest would not read back ({e}); nothing was written"
         ))
     })?;
     if reread != manifest {
-        return Err(IsingDataError::Config(
+        return Err(IsingDataError::Request(
             "the manifest would not read back as written (a value is not finite); nothing was written"
                 .into(),
         ));

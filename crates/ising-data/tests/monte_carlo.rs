@@ -3,6 +3,7 @@
 //! (binned jackknife errors, bins ≫ τ_int), so a correct sampler fails a given check with
 //! probability ≈ 6×10⁻⁵; the seeds are fixed, so the outcome is reproducible.
 
+use ising_data::config::{Checked, Valid};
 use ising_data::exact::{self, K_C};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::observables::{MeasureOptions, Observables, measure};
@@ -20,7 +21,7 @@ fn run(
     config.algorithm = algorithm;
     config.spacing_sweeps = spacing;
     config.chains = 4;
-    let out = generate(&config, &|_| {}).expect("valid config");
+    let out = generate(&config.validated().expect("valid config"), &|_| {});
     measure(
         &lattice,
         &out.chains(),
@@ -190,7 +191,7 @@ fn visited_configurations_follow_the_boltzmann_distribution_on_3x3() {
         let mut config = GenerateConfig::new(lattice, k, 100_000, seed);
         config.algorithm = alg;
         config.spacing_sweeps = 10;
-        let out = generate(&config, &|_| {}).expect("valid config");
+        let out = generate(&config.validated().expect("valid config"), &|_| {});
         let mut counts = vec![0u64; 512];
         for s in out.spins.chunks(9) {
             let c: usize = s
@@ -217,19 +218,21 @@ fn output_is_independent_of_the_thread_count() {
     let mut config = GenerateConfig::new(Lattice::Square { l: 8 }, 0.4, 600, 99);
     config.chains = 6;
     config.spacing_sweeps = 3;
-    let with = |config: &GenerateConfig, threads| {
+    let config = config.validated().expect("valid config");
+    let with = |config: &Valid<GenerateConfig>, threads| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
             .expect("pool")
-            .install(|| generate(config, &|_| {}).expect("valid config").spins)
+            .install(|| generate(config, &|_| {}).spins)
     };
     let one = with(&config, 1);
     assert_eq!(one, with(&config, 2));
     assert_eq!(one, with(&config, 3));
     // And a different seed gives different samples.
-    config.seed = 100;
-    assert_ne!(one, with(&config, 2));
+    let mut other = config.into_inner();
+    other.seed = 100;
+    assert_ne!(one, with(&other.validated().unwrap(), 2));
 }
 
 #[test]
@@ -243,7 +246,7 @@ fn ring_energy_and_magnetisation_in_a_field_match_the_transfer_matrix() {
     let mut config = GenerateConfig::new(Lattice::Ring { n }, k, 40_000, 11);
     config.field = h;
     config.chains = 4;
-    let out = generate(&config, &|_| {}).expect("valid config");
+    let out = generate(&config.clone().validated().expect("valid config"), &|_| {});
     let obs = measure(
         &config.lattice,
         &out.chains(),

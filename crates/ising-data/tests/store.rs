@@ -5,6 +5,7 @@ use std::path::Path;
 
 use burn::data::dataset::Dataset;
 use burn::prelude::Device;
+use ising_data::config::Checked;
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::observables::{MeasureOptions, measure};
 use ising_data::store::{self, MANIFEST_FILE, SPINS_FILE};
@@ -18,7 +19,7 @@ fn small_config(seed: u64) -> GenerateConfig {
 
 fn write(dir: &Path, seed: u64, force: bool) -> ising_data::Result<store::Manifest> {
     let config = small_config(seed);
-    let generated = generate(&config, &|_| {})?;
+    let generated = generate(&config.clone().validated()?, &|_| {});
     let measured = measure(
         &config.lattice,
         &generated.chains(),
@@ -40,7 +41,7 @@ fn round_trip_preserves_samples_and_manifest() {
     let loaded = store::load_dataset(&dir).unwrap();
     assert_eq!(loaded.manifest, manifest);
     assert_eq!(loaded.manifest.shape, vec![40, 6, 6]);
-    let again = generate(&small_config(1), &|_| {}).unwrap();
+    let again = generate(&small_config(1).validated().unwrap(), &|_| {});
     assert_eq!(loaded.spins, again.spins);
     // The manifest records the exact finite-lattice energy (Kaufman) for 2D data.
     let exact = manifest

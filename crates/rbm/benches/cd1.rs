@@ -22,7 +22,8 @@ fn cd1(c: &mut Criterion) {
     for (name, kernel) in [("flex", true), ("flex_tensor_ops", false)] {
         let mut model = CdConfig::new()
             .with_l1(2e-4)
-            .init(RbmConfig::new(1600, 400).init(&device))
+            .init(RbmConfig::new(1600, 400).init(&device).unwrap())
+            .unwrap()
             .with_cpu_kernel(kernel);
         let mut optim = sgd_with_momentum(0.5);
         bench_step(&mut group, name, &v, &mut model, &mut optim);

@@ -52,9 +52,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data: Vec<Tensor<2>> = (0..8)
         .map(|_| Tensor::random([batch, nv], Distribution::Bernoulli(0.5), &device))
         .collect();
-    let rbm = RbmConfig::new(nv, nh).init(&device);
+    let rbm = RbmConfig::new(nv, nh).init(&device).unwrap();
     let cd = CdConfig::new().with_k(1).with_l1(2e-4);
-    let mut model = cd.init(rbm).with_cpu_kernel(!generic);
+    let mut model = cd.init(rbm).unwrap().with_cpu_kernel(!generic);
     let kernel = match model.effective_cpu_path() {
         rbm::CpuPath::Kernel(isa) => format!("fused CPU kernel, {isa}"),
         rbm::CpuPath::Tensor => "tensor operations".to_string(),

@@ -32,11 +32,11 @@ impl Dbn {
     /// If the stack is empty or the widths or unit types of adjacent layers disagree.
     pub fn new(layers: Vec<Rbm>) -> Result<Self> {
         if layers.is_empty() {
-            return Err(RbmError::Config("a DBN needs at least one layer".into()));
+            return Err(RbmError::Mismatch("a DBN needs at least one layer".into()));
         }
         for (l, pair) in layers.windows(2).enumerate() {
             if pair[0].n_hidden() != pair[1].n_visible() {
-                return Err(RbmError::Config(format!(
+                return Err(RbmError::Mismatch(format!(
                     "layer {} has {} hidden units but layer {} has {} visible units",
                     l + 1,
                     pair[0].n_hidden(),
@@ -45,7 +45,7 @@ impl Dbn {
                 )));
             }
             if pair[0].hidden_units != pair[1].visible_units {
-                return Err(RbmError::Config(format!(
+                return Err(RbmError::Mismatch(format!(
                     "layer {} has {:?} hidden units but layer {} has {:?} visible units",
                     l + 1,
                     pair[0].hidden_units,

@@ -2,7 +2,7 @@
 
 use burn::prelude::Device;
 
-use crate::error::{RbmError, Result};
+use crate::error::Result;
 
 /// The device names this build supports, in the order `select_device` documents.
 pub fn available_devices() -> Vec<&'static str> {
@@ -22,7 +22,7 @@ pub fn available_devices() -> Vec<&'static str> {
 /// The device called `name` (`flex`, or `ndarray`, `wgpu`, `cuda` when compiled in).
 ///
 /// # Errors
-/// [`RbmError::Config`] naming the compiled-in devices when `name` is not one of them.
+/// [`crate::RbmError::Config`] naming the compiled-in devices when `name` is not one of them.
 pub fn select_device(name: &str) -> Result<Device> {
     match name {
         "flex" => Ok(Device::flex()),
@@ -33,9 +33,14 @@ pub fn select_device(name: &str) -> Result<Device> {
         "wgpu" => Ok(Device::wgpu(Default::default())),
         #[cfg(feature = "cuda")]
         "cuda" => Ok(Device::cuda(0)),
-        other => Err(RbmError::Config(format!(
-            "unknown or not compiled-in device '{other}'; this build has: {}",
-            available_devices().join(", ")
-        ))),
+        other => Err(ising_data::config::ConfigError::invalid(
+            "device",
+            format!(
+                "a device this build has ({})",
+                available_devices().join(", ")
+            ),
+            format!("'{other}'"),
+        )
+        .into()),
     }
 }

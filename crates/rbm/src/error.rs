@@ -4,9 +4,12 @@
 /// exact computation.
 #[derive(Debug, thiserror::Error)]
 pub enum RbmError {
-    /// An invalid configuration.
-    #[error("invalid configuration: {0}")]
-    Config(String),
+    /// An invalid configuration, naming the field.
+    #[error("{0}")]
+    Config(#[from] ising_data::config::ConfigError),
+    /// Input that does not fit the model (layers of a stack, rows, a base of another width).
+    #[error("{0}")]
+    Mismatch(String),
     /// A computation that is not possible for this model (e.g. exact enumeration of too many
     /// units).
     #[error("{0}")]

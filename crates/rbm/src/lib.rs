@@ -11,7 +11,8 @@
 //! let rbm = RbmConfig::new(6, 3)
 //!     .with_visible_units(Units::Spin)
 //!     .with_init_std(0.5)
-//!     .init(&device);
+//!     .init(&device)
+//!     .unwrap();
 //! // p(v) = e^{−F(v)} / Z sums to one over all 2^6 visible configurations.
 //! let host = HostRbm::from_rbm(&rbm).unwrap();
 //! let log_z = host.log_partition_exact().unwrap();
@@ -59,6 +60,6 @@ pub use noise::Noise;
 pub use rbm::{Rbm, RbmConfig};
 pub use train::{
     CdBatch, CdConfig, CdModel, CdOutput, CdSgd, LrSchedule, PenaltyConvention, TrainingConfig,
-    sgd_with_momentum,
+    lr_scheduler, sgd_with_momentum,
 };
 pub use units::Units;

@@ -15,7 +15,8 @@ use burn::module::Param;
 use burn::prelude::*;
 use burn::tensor::Distribution;
 
-use crate::error::RbmError;
+use ising_data::config::{Checked, ConfigError};
+
 use crate::units::Units;
 
 /// Configuration of an [`Rbm`].
@@ -41,59 +42,41 @@ impl RbmConfig {
     /// Checks the configuration.
     ///
     /// # Errors
-    /// [`RbmError::Config`] for empty layers, Gaussian visible units or a negative or
+    /// [`crate::RbmError::Config`] for empty layers, Gaussian visible units or a negative or
     /// non-finite initial standard deviation.
     pub fn validate(&self) -> crate::Result<()> {
-        if self.n_visible == 0 || self.n_hidden == 0 {
-            return Err(RbmError::Config(format!(
-                "layers must not be empty (n_visible = {}, n_hidden = {})",
-                self.n_visible, self.n_hidden
-            )));
-        }
-        if self.visible_units == Units::Gaussian {
-            return Err(RbmError::Config(
-                "Gaussian units are supported in the hidden layer only".into(),
-            ));
-        }
-        if !(self.init_std.is_finite() && self.init_std >= 0.0) {
-            return Err(RbmError::Config(format!(
-                "init_std must be finite and ≥ 0, got {}",
-                self.init_std
-            )));
-        }
-        Ok(())
+        Ok(self.check()?)
     }
 
     /// An RBM with weights drawn from N(0, init_std²) with the device's random stream, and
     /// zero biases.
     ///
-    /// # Panics
+    /// # Errors
     /// If the configuration is invalid (see [`RbmConfig::validate`]).
-    pub fn init(&self, device: &Device) -> Rbm {
+    pub fn init(&self, device: &Device) -> crate::Result<Rbm> {
+        self.validate()?;
         let weights = Tensor::random(
             [self.n_visible, self.n_hidden],
             Distribution::Normal(0.0, self.init_std),
             device,
         );
-        self.with_weights(weights, device)
+        Ok(self.with_weights(weights, device))
     }
 
     /// The RBM with its initial weights drawn from the keyed stream `seed` (see
     /// [`crate::noise`]) instead of the device's generator: the same numbers on every backend
     /// and independent of any other draw in the process.
     ///
-    /// # Panics
-    /// If the configuration is invalid.
-    pub fn init_seeded(&self, device: &Device, seed: u64) -> Rbm {
+    /// # Errors
+    /// If the configuration is invalid (see [`RbmConfig::validate`]).
+    pub fn init_seeded(&self, device: &Device, seed: u64) -> crate::Result<Rbm> {
+        self.validate()?;
         let shape = [self.n_visible, self.n_hidden];
         let weights = crate::Noise::new(seed).normal_tensor(shape, device) * self.init_std;
-        self.with_weights(weights, device)
+        Ok(self.with_weights(weights, device))
     }
 
     fn with_weights(&self, weights: Tensor<2>, device: &Device) -> Rbm {
-        if let Err(e) = self.validate() {
-            panic!("{e}");
-        }
         Rbm {
             weights: Param::from_tensor(weights),
             visible_bias: Param::from_tensor(Tensor::zeros([self.n_visible], device)),
@@ -101,6 +84,31 @@ impl RbmConfig {
             visible_units: self.visible_units,
             hidden_units: self.hidden_units,
         }
+    }
+}
+
+impl Checked for RbmConfig {
+    /// Non-empty layers, discrete visible units, a finite initial standard deviation ≥ 0.
+    fn check(&self) -> Result<(), ConfigError> {
+        for (field, n) in [("n_visible", self.n_visible), ("n_hidden", self.n_hidden)] {
+            if n == 0 {
+                return Err(ConfigError::invalid(field, "at least 1", n));
+            }
+        }
+        if self.visible_units == Units::Gaussian {
+            return Err(
+                ConfigError::invalid("visible_units", "bernoulli or spin", "gaussian")
+                    .because("Gaussian units are supported in the hidden layer only"),
+            );
+        }
+        if !(self.init_std.is_finite() && self.init_std >= 0.0) {
+            return Err(ConfigError::invalid(
+                "init_std",
+                "finite and ≥ 0",
+                self.init_std,
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@ mod common;
 use burn::module::Module;
 use burn::prelude::*;
 use burn::train::TrainStep;
+use ising_data::config::Checked;
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{IsingDataset, Lattice, SpinEncoding, exact as ising_exact};
 use rbm::eval::ais::{AisConfig, ais_log_partition};
@@ -22,7 +23,14 @@ fn pcd_model_round_trips_with_its_chains() {
     let device = Device::flex();
     let _rng = common::seeded(4);
     let cd = CdConfig::new().with_persistent(true).with_chains(7);
-    let mut model = cd.init(RbmConfig::new(10, 4).with_init_std(0.3).init(&device));
+    let mut model = cd
+        .init(
+            RbmConfig::new(10, 4)
+                .with_init_std(0.3)
+                .init(&device)
+                .unwrap(),
+        )
+        .unwrap();
     let mut optim = rbm::sgd_with_momentum(0.5);
     let data = Tensor::<2>::random(
         [20, 10],
@@ -38,7 +46,9 @@ fn pcd_model_round_trips_with_its_chains() {
     // `valid()` commits the chains' last update before the record is taken.
     let saved = model.valid();
     saved.clone().save_file(&path).unwrap();
-    let fresh = cd.init(RbmConfig::new(10, 4).init(&device));
+    let fresh = cd
+        .init(RbmConfig::new(10, 4).init(&device).unwrap())
+        .unwrap();
     let loaded = fresh.try_load_file(&path).unwrap();
     // A storage round trip must be bit-exact, so these comparisons are exact.
     assert_eq!(
@@ -57,14 +67,17 @@ fn pcd_model_round_trips_with_its_chains() {
     assert_ne!(
         values(loaded.chains.value_sync()),
         values(
-            cd.init(RbmConfig::new(10, 4).init(&device))
+            cd.init(RbmConfig::new(10, 4).init(&device).unwrap())
+                .unwrap()
                 .chains
                 .value_sync()
         )
     );
 
     // Another architecture: a clear error, not a panic.
-    let other = cd.init(RbmConfig::new(10, 5).init(&device));
+    let other = cd
+        .init(RbmConfig::new(10, 5).init(&device).unwrap())
+        .unwrap();
     let err = other.try_load_file(&path).unwrap_err().to_string();
     assert!(err.contains("shape"), "{err}");
 }
@@ -83,27 +96,27 @@ fn training_config_round_trips_and_schedules_follow_their_formulas() {
     assert!((back.cd.l1 - 2e-4).abs() < 1e-18);
     assert_eq!(back.schedule, LrSchedule::Linear { final_lr: 0.01 });
     // Linear over 3 steps: 0.1, 0.07, 0.04, 0.01.
-    let mut s = config.lr_scheduler(3).unwrap();
+    let mut s = rbm::lr_scheduler(&config.clone().validated().unwrap(), 3).unwrap();
     let lrs: Vec<f64> = (0..4).map(|_| s.step().base()).collect();
     for (got, want) in lrs.iter().zip([0.1, 0.07, 0.04, 0.01]) {
         assert!((got - want).abs() < 1e-12, "{lrs:?}");
     }
-    let mut e = config
+    let exponential = config
         .clone()
         .with_schedule(LrSchedule::Exponential { gamma: 0.5 })
-        .lr_scheduler(10)
+        .validated()
         .unwrap();
+    let mut e = rbm::lr_scheduler(&exponential, 10).unwrap();
     let lrs: Vec<f64> = (0..3).map(|_| e.step().base()).collect();
     for (got, want) in lrs.iter().zip([0.1, 0.05, 0.025]) {
         assert!((got - want).abs() < 1e-12, "{lrs:?}");
     }
     assert!(config.clone().with_momentum(1.0).validate().is_err());
-    assert!(
-        config
-            .with_schedule(LrSchedule::Exponential { gamma: 0.0 })
-            .validate()
-            .is_err()
-    );
+    let e = config
+        .with_schedule(LrSchedule::Exponential { gamma: 0.0 })
+        .validated()
+        .unwrap_err();
+    assert_eq!(e.field(), Some("schedule.gamma"), "{e}");
 }
 
 #[test]
@@ -115,7 +128,7 @@ fn sampled_kl_estimate_agrees_with_the_exact_kl() {
     let (lattice, k) = (Lattice::Square { l: 3 }, 0.4);
     let mut config = GenerateConfig::new(lattice, k, 20_000, 9);
     config.spacing_sweeps = 2;
-    let spins = generate(&config, &|_| {}).unwrap().spins;
+    let spins = generate(&config.validated().unwrap(), &|_| {}).spins;
     let device = Device::flex();
     let _rng = common::seeded(5);
     let samples = IsingDataset::new(lattice, spins)
@@ -124,7 +137,8 @@ fn sampled_kl_estimate_agrees_with_the_exact_kl() {
     let rbm = RbmConfig::new(9, 6)
         .with_visible_units(Units::Spin)
         .with_init_std(0.4)
-        .init(&device);
+        .init(&device)
+        .unwrap();
     let host = HostRbm::from_rbm(&rbm).unwrap();
     let exact_kl = ising_kl_per_spin_exact(&host, &lattice, k).unwrap();
     let s = ising_exact::enumerate_square(3, 3, k).entropy_per_spin;

@@ -17,8 +17,14 @@ fn close(a: Tensor<2>, b: Tensor<2>, tol: f64) -> bool {
 fn upward_map_reconstruction_and_receptive_fields_compose_the_layers() {
     let device = Device::flex();
     let _rng = common::seeded(3);
-    let l1 = RbmConfig::new(12, 6).with_init_std(0.5).init(&device);
-    let l2 = RbmConfig::new(6, 3).with_init_std(0.5).init(&device);
+    let l1 = RbmConfig::new(12, 6)
+        .with_init_std(0.5)
+        .init(&device)
+        .unwrap();
+    let l2 = RbmConfig::new(6, 3)
+        .with_init_std(0.5)
+        .init(&device)
+        .unwrap();
     let dbn = Dbn::new(vec![l1.clone(), l2.clone()]).unwrap();
     let v = Tensor::<2>::random([5, 12], burn::tensor::Distribution::Bernoulli(0.5), &device);
 
@@ -58,8 +64,8 @@ fn upward_map_reconstruction_and_receptive_fields_compose_the_layers() {
 fn mismatched_stacks_are_refused() {
     let _rng = common::seeded(0);
     let device = Device::flex();
-    let l1 = RbmConfig::new(12, 6).init(&device);
-    let wrong_width = RbmConfig::new(5, 3).init(&device);
+    let l1 = RbmConfig::new(12, 6).init(&device).unwrap();
+    let wrong_width = RbmConfig::new(5, 3).init(&device).unwrap();
     let err = Dbn::new(vec![l1.clone(), wrong_width])
         .unwrap_err()
         .to_string();
@@ -69,7 +75,8 @@ fn mismatched_stacks_are_refused() {
     );
     let wrong_units = RbmConfig::new(6, 3)
         .with_visible_units(Units::Spin)
-        .init(&device);
+        .init(&device)
+        .unwrap();
     assert!(Dbn::new(vec![l1, wrong_units]).is_err());
     assert!(Dbn::new(vec![]).is_err());
 }

@@ -68,7 +68,7 @@ fn run(
 /// A trainable model (parameters on flex's autodiff device) of a random RBM.
 fn model(seed: u64) -> CdModel {
     let rbm = common::random_rbm(200, 120, Units::Bernoulli, Units::Bernoulli, 0.1, seed);
-    CdConfig::new().init(rbm)
+    CdConfig::new().init(rbm).unwrap()
 }
 
 #[test]

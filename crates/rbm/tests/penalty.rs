@@ -37,7 +37,7 @@ fn config(penalty: Option<&str>, momentum: f64, l1: f64, l2: f64) -> TrainingCon
 /// CPU path `path` (`None`: the process's choice).
 fn model(tc: &TrainingConfig, nv: usize, nh: usize, seed: u64, path: Option<CpuPath>) -> CdModel {
     let rbm = common::random_rbm(nv, nh, Units::Bernoulli, Units::Bernoulli, 0.3, seed);
-    tc.cd.init(rbm).with_cpu_path(path)
+    tc.cd.init(rbm).unwrap().with_cpu_path(path)
 }
 
 /// Twelve distinct visible rows of n_v units.

@@ -361,28 +361,28 @@ fn validate_names_the_field_at_fault() {
                 betas: vec![0.5, 0.5, 1.0],
                 ..good.clone()
             },
-            "strictly increasing",
+            "betas",
         ),
         (
             TemperingConfig {
                 betas: vec![0.7, 0.5, 1.0],
                 ..good.clone()
             },
-            "strictly increasing",
+            "betas",
         ),
         (
             TemperingConfig {
                 betas: vec![0.5, 0.9],
                 ..good.clone()
             },
-            "end at 1",
+            "betas",
         ),
         (
             TemperingConfig {
                 betas: vec![0.5, 2.0],
                 ..good.clone()
             },
-            "end at 1",
+            "betas",
         ),
         (
             TemperingConfig {
@@ -415,8 +415,8 @@ fn validate_names_the_field_at_fault() {
     ];
     for (config, field) in cases {
         match config.validate() {
-            Err(RbmError::Config(message)) => {
-                assert!(message.contains(field), "{field}: {message}")
+            Err(RbmError::Config(e)) => {
+                assert_eq!(e.field(), Some(field), "{e}");
             }
             other => panic!("{config:?}: expected a configuration error, got {other:?}"),
         }

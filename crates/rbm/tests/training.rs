@@ -8,6 +8,7 @@ mod common;
 use burn::prelude::*;
 use burn::train::TrainStep;
 use common::{rows_tensor as rows, values};
+use ising_data::config::Checked;
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{IsingDataset, Lattice, SpinEncoding, exact as ising_exact};
 use rbm::eval::ais::{AisConfig, ais_log_partition, ais_reverse_log_partition};
@@ -24,7 +25,7 @@ fn sigmoid(x: f64) -> f64 {
 /// A 5×3 RBM with weights of size 0.8, drawn from the (seeded) device stream.
 fn small_rbm() -> Rbm {
     let d = Device::flex();
-    RbmConfig::new(5, 3).with_init_std(0.8).init(&d)
+    RbmConfig::new(5, 3).with_init_std(0.8).init(&d).unwrap()
 }
 
 #[test]
@@ -35,7 +36,8 @@ fn the_update_is_the_analytic_cd_gradient_and_the_surrogate_gradient() {
         .with_k(2)
         .with_l1(0.01)
         .with_l2(0.02)
-        .init(rbm);
+        .init(rbm)
+        .unwrap();
     let v0: Vec<Vec<f64>> = (0..7u64)
         .map(|i| state(Units::Bernoulli, 5, i * 3 + 1))
         .collect();
@@ -103,7 +105,7 @@ fn the_update_is_the_analytic_cd_gradient_and_the_surrogate_gradient() {
 fn momentum_has_no_dampening() {
     let _rng = common::seeded(2);
     // Two identical gradients G with μ = 0.5: steps −εG then −ε(1.5 G).
-    let model = CdConfig::new().init(small_rbm());
+    let model = CdConfig::new().init(small_rbm()).unwrap();
     let v0 = rows(&[state(Units::Bernoulli, 5, 9)]);
     let (g, _) = model.cd_gradient(v0, &mut Noise::new(2));
     let mut optim = sgd_with_momentum(0.5);
@@ -147,7 +149,7 @@ fn cd_with_many_steps_approaches_the_exact_gradient() {
     // CD-50 on 6 000 copies of the data: the negative phase then samples p(v) to within a
     // standard error ≤ 0.5/√6000 ≈ 0.0065 per entry; allow 0.03 (4.6σ).
     let batch: Vec<Vec<f64>> = (0..6000).map(|r| data[r % data.len()].clone()).collect();
-    let long = CdConfig::new().with_k(50).init(rbm.clone());
+    let long = CdConfig::new().with_k(50).init(rbm.clone()).unwrap();
     let g = values(long.cd_gradient(rows(&batch), &mut Noise::new(3)).0.weights);
     let worst = g
         .iter()
@@ -159,7 +161,7 @@ fn cd_with_many_steps_approaches_the_exact_gradient() {
         "CD-50 differs from the exact gradient by {worst}"
     );
     // CD-1 is visibly biased on this model (the reason to test with large k).
-    let short = CdConfig::new().with_k(1).init(rbm);
+    let short = CdConfig::new().with_k(1).init(rbm).unwrap();
     let g1 = values(
         short
             .cd_gradient(rows(&batch), &mut Noise::new(4))
@@ -185,7 +187,7 @@ fn training_on_3x3_ising_samples_lowers_the_exact_kl_below_001() {
     let (lattice, k) = (Lattice::Square { l: 3 }, 0.4);
     let mut config = GenerateConfig::new(lattice, k, 20_000, 5);
     config.spacing_sweeps = 2;
-    let samples = generate(&config, &|_| {}).unwrap().spins;
+    let samples = generate(&config.validated().unwrap(), &|_| {}).spins;
     let device = Device::flex();
     // With device seed 11 (initial weights), chains from key 0 and step keys
     // (11, epoch, batch) it ends at 0.0009 nats per spin.
@@ -197,7 +199,8 @@ fn training_on_3x3_ising_samples_lowers_the_exact_kl_below_001() {
         .with_visible_units(Units::Spin)
         .with_hidden_units(Units::Spin)
         .with_init_std(0.1)
-        .init(&device);
+        .init(&device)
+        .unwrap();
     let kl_start = ising_kl_per_spin_exact(&HostRbm::from_rbm(&rbm).unwrap(), &lattice, k).unwrap();
     let initial_entropy_gap =
         std::f64::consts::LN_2 - ising_exact::enumerate_square(3, 3, k).entropy_per_spin;
@@ -207,7 +210,8 @@ fn training_on_3x3_ising_samples_lowers_the_exact_kl_below_001() {
         .with_k(1)
         .with_persistent(true)
         .with_chains(200)
-        .init(rbm);
+        .init(rbm)
+        .unwrap();
     let mut optim = sgd_with_momentum(0.5);
     let batch = 100;
     for epoch in 0..40 {
@@ -254,9 +258,12 @@ fn training_on_3x3_ising_samples_lowers_the_exact_kl_below_001() {
     let reverse = ais_reverse_log_partition(&trained, None, &ais, start).unwrap();
     let mut fresh = GenerateConfig::new(lattice, k, 20_000, 6);
     fresh.spacing_sweeps = 5;
-    let fresh = IsingDataset::new(lattice, generate(&fresh, &|_| {}).unwrap().spins)
-        .unwrap()
-        .to_tensor(SpinEncoding::PlusMinusOne, &device);
+    let fresh = IsingDataset::new(
+        lattice,
+        generate(&fresh.validated().unwrap(), &|_| {}).spins,
+    )
+    .unwrap()
+    .to_tensor(SpinEncoding::PlusMinusOne, &device);
     let entropy = ising_exact::enumerate_square(3, 3, k).entropy_per_spin;
     // E_P[F(v)] by enumeration isolates the AIS error: (E_P[F] + ln Ẑ)/N − s against the
     // exact KL within 4 standard errors of ln Ẑ (and 10⁻³).
@@ -303,7 +310,7 @@ fn a_step_is_a_function_of_the_model_the_batch_and_its_key() {
     // The step draws from its own keyed stream, not from the device's: reseeding or draining
     // the device generator in between changes nothing, and another key changes the sample.
     let _rng = common::seeded(5);
-    let model = CdConfig::new().with_k(3).init(small_rbm());
+    let model = CdConfig::new().with_k(3).init(small_rbm()).unwrap();
     let v0 = rows(
         &(0..9u64)
             .map(|i| state(Units::Bernoulli, 5, i))
@@ -340,7 +347,7 @@ fn the_batch_pseudo_likelihood_is_unbiased_and_the_gap_is_exact() {
         let rbm = common::random_rbm(8, 4, vu, hu, 0.9, seed);
         let rows_v: Vec<Vec<f64>> = (0..12u64).map(|i| state(vu, 8, 17 * i + 3)).collect();
         let exact = rbm::eval::likelihood::pseudo_log_likelihood(&rbm, rows(&rows_v)).unwrap();
-        let model = CdConfig::new().init(rbm.clone());
+        let model = CdConfig::new().init(rbm.clone()).unwrap();
         let draws: Vec<f64> = (0..3000u64)
             .map(|key| {
                 let out = model.evaluate(CdBatch::new(rows(&rows_v), key));
@@ -437,8 +444,12 @@ fn fused_step_matches_tensor_step(isa: Isa) {
         let fused = cd
             .clone()
             .init_seeded(rbm.clone(), 7)
+            .unwrap()
             .with_cpu_path(Some(CpuPath::Kernel(isa)));
-        let tensor = cd.init_seeded(rbm, 7).with_cpu_path(Some(CpuPath::Tensor));
+        let tensor = cd
+            .init_seeded(rbm, 7)
+            .unwrap()
+            .with_cpu_path(Some(CpuPath::Tensor));
         assert_eq!(fused.effective_cpu_path(), CpuPath::Kernel(isa));
         assert_eq!(tensor.effective_cpu_path(), CpuPath::Tensor);
         let case = format!("{isa}: {nv}x{nh}, batch {batch}, k {k}, persistent {persistent}");
@@ -580,6 +591,7 @@ fn the_mean_hidden_activation_metric_reports_the_mean_of_the_hidden_probabilitie
         let kernel = path != CpuPath::Tensor;
         let model = CdConfig::new()
             .init_seeded(rbm.clone(), 1)
+            .unwrap()
             .with_cpu_path(Some(path));
         assert_eq!(model.effective_cpu_path(), path);
         let out = model.evaluate(CdBatch::new(rows(&v0), 9));

@@ -12,6 +12,7 @@ use experiments::output::RunOutput;
 use experiments::plot::{Series, SpinPanel, line_chart, spin_panels};
 use experiments::streams::Stream;
 use ising_data::Lattice;
+use ising_data::config::Checked;
 use ising_data::exact::K_C;
 use ising_data::generate::{GenerateConfig, generate};
 use serde::Serialize;
@@ -171,7 +172,7 @@ fn run() -> Result<()> {
         config.spacing_sweeps = 20;
         // Fewer samples than the default chain count: one sample per chain.
         config.chains = config.chains.min(args.samples);
-        let data = generate(&config, &|_| {})?;
+        let data = generate(&config.validated()?, &|_| {});
         for w in &data.warnings {
             eprintln!("warning ({label}): {w}");
         }

@@ -14,6 +14,7 @@ use experiments::decimation::{
 use experiments::output::RunOutput;
 use experiments::plot::{Series, line_chart};
 use experiments::streams::Stream;
+use ising_data::config::Checked;
 use ising_data::exact::{decimation_prefactor, ring_correlation, ring_log_partition};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{IsingDataset, Lattice, SpinEncoding};
@@ -218,7 +219,7 @@ fn sampling_checks(args: &Args, out: &mut RunOutput) -> Result<Vec<SamplingCheck
         args.samples,
         args.seed,
     );
-    let data = generate(&config, &|_| {})?;
+    let data = generate(&config.clone().validated()?, &|_| {});
     let mut v = IsingDataset::new(config.lattice, data.spins)?
         .to_tensor(SpinEncoding::PlusMinusOne, &device);
     let couplings = flow(args.j0, args.ring.trailing_zeros() as usize);

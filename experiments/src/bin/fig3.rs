@@ -12,6 +12,8 @@ use experiments::lock::lock_run;
 use experiments::output::{RunFolder, check_out, clean_out, with_note};
 use experiments::pretrain::{PretrainConfig, json_differences, load_or_generate};
 use experiments::run::{RunHistory, RunJob, RunPaths};
+use experiments::sweep::spec::preset_text;
+use ising_data::config::{Checked, Valid};
 use rbm::device::{available_devices, select_device};
 
 #[derive(Parser)]
@@ -62,13 +64,14 @@ struct Args {
 }
 
 /// The configuration the flags ask for: a preset or a file, with the overrides applied.
-fn requested_config(args: &Args) -> Result<PretrainConfig> {
+fn requested_config(args: &Args) -> Result<Valid<PretrainConfig>> {
     let config = match &args.config {
         Some(path) => PretrainConfig::read(path).context("--config")?,
         None => preset(args.preset.as_deref().unwrap_or("paper"))?,
     };
-    let config = with_overrides(config, args);
-    config.validate().context("configuration")?;
+    let config = with_overrides(config, args)
+        .validated()
+        .context("configuration")?;
     Ok(config)
 }
 
@@ -88,7 +91,7 @@ fn with_overrides(mut config: PretrainConfig, args: &Args) -> PretrainConfig {
 
 /// The configuration of the run to resume: the folder's own, checked against whatever the
 /// flags ask for.
-fn resume_config(args: &Args) -> Result<PretrainConfig> {
+fn resume_config(args: &Args) -> Result<Valid<PretrainConfig>> {
     let paths = RunPaths::new(&args.out);
     let path = paths.config();
     if !path.is_file() {
@@ -98,9 +101,8 @@ fn resume_config(args: &Args) -> Result<PretrainConfig> {
             RunPaths::CONFIG
         );
     }
-    let saved = PretrainConfig::read(&path)?;
-    saved
-        .validate()
+    let saved = PretrainConfig::read(&path)?
+        .validated()
         .with_context(|| format!("{}", path.display()))?;
     let explicit = args.preset.is_some()
         || args.config.is_some()
@@ -111,8 +113,8 @@ fn resume_config(args: &Args) -> Result<PretrainConfig> {
         // Overrides alone are compared against the run's own configuration; a preset or a
         // file, with the overrides applied, against the whole of it.
         let wanted = match args.preset.is_some() || args.config.is_some() {
-            true => requested_config(args)?,
-            false => with_overrides(saved.clone(), args),
+            true => requested_config(args)?.into_inner(),
+            false => with_overrides(saved.clone().into_inner(), args),
         };
         let wanted = serde_json::to_value(wanted)?;
         let differences = json_differences("", &serde_json::to_value(&saved)?, &wanted);
@@ -139,12 +141,7 @@ fn resume_config(args: &Args) -> Result<PretrainConfig> {
 }
 
 fn preset(name: &str) -> Result<PretrainConfig> {
-    let text = match name {
-        "paper" => include_str!("../../configs/paper.json"),
-        "quick" => include_str!("../../configs/quick.json"),
-        other => bail!("unknown preset '{other}' (paper or quick)"),
-    };
-    PretrainConfig::from_json(text).with_context(|| format!("the {name} preset"))
+    PretrainConfig::from_json(preset_text(name)?).with_context(|| format!("the {name} preset"))
 }
 
 fn main() -> std::process::ExitCode {

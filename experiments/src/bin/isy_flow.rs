@@ -15,6 +15,7 @@ use anyhow::{Result, bail};
 use clap::Parser;
 use experiments::isy::{IsyOptions, IsyReport, flow_figure, format_temperature, run};
 use experiments::output::RunOutput;
+use ising_data::config::{Checked, Valid};
 use rbm::Propagation;
 use rbm::device::select_device;
 
@@ -70,7 +71,7 @@ struct Args {
     flow_hidden: String,
 }
 
-fn options(args: &Args) -> Result<IsyOptions> {
+fn options(args: &Args) -> Result<Valid<IsyOptions>> {
     let mut o = IsyOptions::default();
     let set = |target: &mut usize, value: Option<usize>| {
         if let Some(v) = value {
@@ -103,8 +104,15 @@ fn options(args: &Args) -> Result<IsyOptions> {
         "mean" => Propagation::Mean,
         other => bail!("--flow-hidden must be sample or mean, got '{other}'"),
     };
-    o.validate()?;
-    Ok(o)
+    Ok(o.validated().map_err(|e| e.renamed(flag_of))?)
+}
+
+/// The flag that sets a field of [`IsyOptions`].
+fn flag_of(field: &str) -> String {
+    match field {
+        "samples_per_temperature" => "--samples".into(),
+        other => format!("--{}", other.replace('_', "-")),
+    }
 }
 
 fn main() -> std::process::ExitCode {

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use burn::prelude::*;
 use clap::Parser;
 use experiments::mapping::{
@@ -14,14 +14,12 @@ use experiments::mapping::{
 use experiments::output::RunOutput;
 use experiments::plot::{Series, line_chart};
 use experiments::streams::Stream;
+use ising_data::config::Checked;
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{IsingDataset, Lattice, SpinEncoding};
 use rbm::eval::exact::HostRbm;
 use rbm::{CdConfig, LrSchedule, RbmConfig, TrainingConfig, Units};
 use serde::Serialize;
-
-/// The largest coupling of the ring whose enumeration stays finite.
-const MAX_COUPLING: f64 = 10.0;
 
 #[derive(Parser)]
 #[command(about = "Exact checks of the variational RG ↔ RBM mapping by enumeration")]
@@ -103,24 +101,12 @@ fn config(args: &Args) -> MappingConfig {
     )
 }
 
-/// The flags' limits, checked before any work.
-fn check_args(args: &Args) -> Result<()> {
-    if !(4..=12).contains(&args.ring) || !(1..=12).contains(&args.hidden) {
-        bail!("--ring must be in 4..=12 and --hidden in 1..=12 (exact enumeration)");
+/// The flag that sets a field of [`MappingConfig`].
+fn flag_of(field: &str) -> String {
+    match field {
+        "training.epochs" => "--epochs".into(),
+        other => format!("--{other}"),
     }
-    if !(args.coupling.is_finite() && (0.0..=MAX_COUPLING).contains(&args.coupling)) {
-        bail!(
-            "--coupling must be between 0 and {MAX_COUPLING} (beyond, e^H overflows in the enumeration), got {}",
-            args.coupling
-        );
-    }
-    if args.samples < 100 {
-        bail!("--samples must be at least 100, got {}", args.samples);
-    }
-    if args.epochs == 0 {
-        bail!("--epochs must be at least 1");
-    }
-    Ok(())
 }
 
 /// A random RBM on a random Hamiltonian: the RBM, H\[v\] and the mapping's report.
@@ -132,7 +118,7 @@ fn random_case(
         .with_visible_units(Units::Spin)
         .with_hidden_units(Units::Spin)
         .with_init_std(config.random_init_std)
-        .init_seeded(device, Stream::MappingRandomRbm.key(config.seed));
+        .init_seeded(device, Stream::MappingRandomRbm.key(config.seed))?;
     let random_host = HostRbm::from_rbm(&random)?;
     let mut rng = Stream::MappingRandomHamiltonian.rng(config.seed);
     let random_h: Vec<f64> = (0..1 << config.ring)
@@ -159,11 +145,11 @@ fn train_and_check(config: &MappingConfig, device: &Device) -> Result<Vec<Epoch>
         config.samples,
         config.seed,
     );
-    let spins = generate(&generate_config, &|_| {})?.spins;
+    let spins = generate(&generate_config.clone().validated()?, &|_| {}).spins;
     let rows = IsingDataset::new(generate_config.lattice, spins)?.rows(SpinEncoding::PlusMinusOne);
     let mut training = Vec::new();
     train_on_ring(
-        &config.training,
+        &config.training.clone().validated()?,
         &rows,
         config.hidden,
         config.init_std,
@@ -227,12 +213,7 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let args = Args::parse();
-    check_args(&args)?;
-    let config = config(&args);
-    config
-        .training
-        .validate()
-        .context("training configuration")?;
+    let config = config(&args).validated().map_err(|e| e.renamed(flag_of))?;
     let mut out = RunOutput::new("mapping", &args.out, args.force)?;
     let device = Device::flex();
 

@@ -9,37 +9,22 @@
 
 use std::cell::Cell;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
 use clap::Parser;
 use experiments::output::RunOutput;
 use experiments::quality::{QualityOptions, QualityReport, assess, figures};
-use experiments::run::RunPaths;
+use experiments::run::{RunArgs, RunPaths};
+use ising_data::config::{Checked, Valid};
 use rbm::Propagation;
 use rbm::device::select_device;
 
 #[derive(Parser)]
 #[command(about = "Likelihood, KL per spin and the physics of generated samples of a fig3 run")]
 struct Args {
-    /// A finished fig3 run folder.
-    #[arg(long)]
-    run: PathBuf,
-    /// Output folder (default: `RUN/quality`); must not exist unless --force.
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Replace an existing output folder of this program.
-    #[arg(long)]
-    force: bool,
-    /// The folder that holds the run's dataset. By default the dataset is found where the run
-    /// recorded it (relative to the run folder, so from any working directory), else in
-    /// ./datasets.
-    #[arg(long)]
-    datasets: Option<PathBuf>,
-    /// Device (flex, or a backend compiled in with its Cargo feature).
-    #[arg(long, default_value = "flex")]
-    device: String,
+    #[command(flatten)]
+    common: RunArgs,
     /// Chains of each generator (also the reverse-AIS starts).
     #[arg(long)]
     chains: Option<usize>,
@@ -79,7 +64,7 @@ struct Args {
     seed: Option<u64>,
 }
 
-fn options(args: &Args) -> Result<QualityOptions> {
+fn options(args: &Args) -> Result<Valid<QualityOptions>> {
     let mut o = QualityOptions::default();
     let set = |target: &mut usize, value: Option<usize>| {
         if let Some(v) = value {
@@ -117,8 +102,19 @@ fn options(args: &Args) -> Result<QualityOptions> {
         "sample" => Propagation::Sample,
         other => bail!("--downward must be mean or sample, got '{other}'"),
     };
-    o.validate()?;
-    Ok(o)
+    Ok(o.validated().map_err(|e| e.renamed(flag_of))?)
+}
+
+/// The flag that sets a field of [`QualityOptions`].
+fn flag_of(field: &str) -> String {
+    match field {
+        "gibbs.chains" => "--chains".into(),
+        "gibbs.burn_in" => "--burn-in".into(),
+        "gibbs.sweeps" => "--sweeps".into(),
+        "gibbs.thin" => "--thin".into(),
+        "ladder" => "--ais-scale".into(),
+        other => format!("--{}", other.replace('_', "-")),
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -128,18 +124,11 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     let args = Args::parse();
     let options = options(&args)?;
-    if !RunPaths::new(&args.run).config().is_file() {
-        bail!(
-            "--run {}: not a fig3 run folder (no config.json)",
-            args.run.display()
-        );
-    }
-    let device = select_device(&args.device)?;
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| RunPaths::new(&args.run).quality_dir());
-    let mut out = RunOutput::new("quality", &out_dir, args.force)?;
+    let common = &args.common;
+    common.paths()?;
+    let device = select_device(&common.device)?;
+    let out_dir = common.out_dir(RunPaths::quality_dir);
+    let mut out = RunOutput::new("quality", &out_dir, common.force)?;
     let start = Instant::now();
     let terminal = std::io::stderr().is_terminal();
     let total_sweeps = (options.gibbs.burn_in + options.gibbs.sweeps) as f64;
@@ -164,8 +153,8 @@ fn run() -> Result<()> {
         }
     };
     let (report, samples) = assess(
-        &args.run,
-        args.datasets.as_deref(),
+        &common.run,
+        common.datasets.as_deref(),
         &options,
         &device,
         &stage,

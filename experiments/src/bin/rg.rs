@@ -7,37 +7,22 @@
 //!
 //! Writes `rg.json` and PNG figures to `RUN/rg` (or `--out`).
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Parser;
 use experiments::output::RunOutput;
 use experiments::rg::coarse::CouplingFit;
 use experiments::rg::{CoarseSpins, RgOptions, analyse, figures};
-use experiments::run::RunPaths;
+use experiments::run::{RunArgs, RunPaths};
+use ising_data::config::Checked;
 use rbm::device::select_device;
 
 #[derive(Parser)]
 #[command(about = "Effective couplings and block-spin correlations of a fig3 run's layers")]
 struct Args {
-    /// A finished fig3 run folder.
-    #[arg(long)]
-    run: PathBuf,
-    /// Output folder (default: `RUN/rg`); must not exist unless --force.
-    #[arg(long)]
-    out: Option<PathBuf>,
-    /// Replace an existing output folder of this program.
-    #[arg(long)]
-    force: bool,
-    /// The folder that holds the run's dataset. By default the dataset is found where the run
-    /// recorded it (relative to the run folder, so from any working directory), else in
-    /// ./datasets.
-    #[arg(long)]
-    datasets: Option<PathBuf>,
-    /// Device (flex, or a backend compiled in with its Cargo feature).
-    #[arg(long, default_value = "flex")]
-    device: String,
+    #[command(flatten)]
+    common: RunArgs,
     /// Held-out rows to use (default: all).
     #[arg(long)]
     rows: Option<usize>,
@@ -91,26 +76,19 @@ fn run() -> Result<()> {
     if let Some(seed) = args.seed {
         options.seed = seed;
     }
-    if let Err(e) = options.validate() {
-        bail!("--{}", e.to_string().replace('_', "-"));
-    }
-    if !RunPaths::new(&args.run).config().is_file() {
-        bail!(
-            "--run {}: not a fig3 run folder (no config.json)",
-            args.run.display()
-        );
-    }
-    let device = select_device(&args.device)?;
-    let out_dir = args
-        .out
-        .clone()
-        .unwrap_or_else(|| RunPaths::new(&args.run).rg_dir());
-    let mut out = RunOutput::new("rg", &out_dir, args.force)?;
+    let options = options
+        .validated()
+        .map_err(|e| e.renamed(|f| format!("--{}", f.replace('_', "-"))))?;
+    let common = &args.common;
+    common.paths()?;
+    let device = select_device(&common.device)?;
+    let out_dir = common.out_dir(RunPaths::rg_dir);
+    let mut out = RunOutput::new("rg", &out_dir, common.force)?;
     let start = Instant::now();
     let stage = |name: &str| eprintln!("[{:6.1} s] {name}", start.elapsed().as_secs_f64());
     let (report, fields) = analyse(
-        &args.run,
-        args.datasets.as_deref(),
+        &common.run,
+        common.datasets.as_deref(),
         &options,
         &device,
         &stage,

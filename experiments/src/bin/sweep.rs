@@ -18,6 +18,7 @@ use experiments::rg::figures::{FlowRun, flow_figures};
 use experiments::sweep::{
     self, Launcher, Planned, Resources, SweepConfig, SweepPlan, locate_fig3, slurm,
 };
+use ising_data::config::Checked;
 
 #[derive(Parser)]
 #[command(about = "Sweeps of Fig. 3 runs: plan, run locally or on Slurm, collect")]
@@ -221,7 +222,11 @@ fn write_slurm(
     submit: bool,
     collect_after: bool,
 ) -> Result<()> {
-    resources.validate()?;
+    let resources = resources
+        .clone()
+        .validated()
+        .map_err(|e| e.renamed(|f| format!("--{}", f.replace('_', "-"))))?;
+    let resources = &resources;
     let manifest = SweepPlan::read(dir)?;
     let dir = slurm::absolute(dir)?;
     let exe = std::env::current_exe().context("locating the running executable")?;

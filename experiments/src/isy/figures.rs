@@ -89,6 +89,7 @@ pub(super) fn flow_lines(report: &IsyReport, t_max: f64) -> (Vec<Line>, Vec<Line
 /// # Errors
 /// If drawing fails.
 pub fn flow_figure(report: &IsyReport) -> Result<Vec<u8>> {
+    use crate::plot::{Frame, framed, legend, legend_line};
     use plotters::prelude::*;
 
     let t_max = report
@@ -125,23 +126,16 @@ pub fn flow_figure(report: &IsyReport) -> Result<Vec<u8>> {
         ];
         for (panel, (lines, y_label, y_range, t_c)) in panels.iter().zip(axes) {
             // The T panel's lines end low, the |m| panel's high.
-            let legend = match t_c {
+            let position = match t_c {
                 Some(_) => SeriesLabelPosition::UpperRight,
                 None => SeriesLabelPosition::LowerRight,
             };
-            let mut chart = ChartBuilder::on(panel)
-                .margin(15)
-                .x_label_area_size(45)
-                .y_label_area_size(60)
-                .build_cartesian_2d(-0.5..x_max + 0.5, y_range)
-                .map_err(|x| e(&x))?;
-            chart
-                .configure_mesh()
-                .x_desc("iteration")
-                .y_desc(y_label)
-                .label_style(("sans-serif", 16))
-                .draw()
-                .map_err(|x| e(&x))?;
+            let frame = Frame {
+                caption: None,
+                label_areas: (45, 60),
+                ..Frame::new("", "iteration", y_label)
+            };
+            let mut chart = framed(panel, &frame, -0.5..x_max + 0.5, y_range)?;
             if let Some(t_c) = t_c {
                 chart
                     .draw_series(LineSeries::new(
@@ -164,23 +158,14 @@ pub fn flow_figure(report: &IsyReport) -> Result<Vec<u8>> {
                 series
                     .map_err(|x| e(&x))?
                     .label(line.name.clone())
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                    });
+                    .legend(legend_line(c, 2));
                 chart
                     .draw_series(line.points.iter().map(|&(x, y, err)| {
                         ErrorBar::new_vertical(x, y - err, y, y + err, c.filled(), 6)
                     }))
                     .map_err(|x| e(&x))?;
             }
-            chart
-                .configure_series_labels()
-                .position(legend)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .label_font(("sans-serif", 14))
-                .draw()
-                .map_err(|x| e(&x))?;
+            legend(&mut chart, 14, 0.85, Some(position))?;
         }
         Ok(())
     })

@@ -39,6 +39,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use burn::data::dataset::Dataset;
 use burn::prelude::*;
+use ising_data::config::{Checked, Valid};
 use ising_data::exact::kaufman_energy_per_spin;
 use ising_data::generate::generate;
 use ising_data::{RowsDataset, SpinEncoding};
@@ -65,9 +66,11 @@ fn monte_carlo_data(
     let mut blocks = Vec::with_capacity(options.temperatures.len());
     let mut data = Vec::with_capacity(options.temperatures.len());
     for (i, &t) in options.temperatures.iter().enumerate() {
-        let config = options.generate_config(i, t);
-        let generated = generate(&config, &|_| {})
-            .with_context(|| format!("generating the data at T = {t}"))?;
+        let config = options
+            .generate_config(i, t)
+            .validated()
+            .with_context(|| format!("the data at T = {t}"))?;
+        let generated = generate(&config, &|_| {});
         for w in &generated.warnings {
             log(&format!("warning (T = {t}): {w}"));
         }
@@ -146,9 +149,8 @@ fn model_flows(
 /// happens, one line at a time (progress for standard error).
 ///
 /// # Errors
-/// Invalid options, or a device that cannot hand results back.
-pub fn run(options: &IsyOptions, device: &Device, log: &dyn Fn(&str)) -> Result<IsyReport> {
-    options.validate()?;
+/// A device that cannot hand results back.
+pub fn run(options: &Valid<IsyOptions>, device: &Device, log: &dyn Fn(&str)) -> Result<IsyReport> {
     let clock = Instant::now();
     let mut seconds = BTreeMap::new();
     let l = options.size;
@@ -208,7 +210,7 @@ pub fn run(options: &IsyOptions, device: &Device, log: &dyn Fn(&str)) -> Result<
     }
     seconds.insert("total".to_string(), clock.elapsed().as_secs_f64());
     Ok(IsyReport {
-        options: options.clone(),
+        options: IsyOptions::clone(options),
         critical_temperature: critical_temperature(),
         ground_state: format!(
             "T ≈ 0 is {} rows of the two ground states in each model's training rows: {} all up, {} all down",

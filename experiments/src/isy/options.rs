@@ -1,7 +1,8 @@
 //! The settings of the flow ([`IsyOptions`]) and the temperatures of the paper.
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use ising_data::Lattice;
+use ising_data::config::{Checked, ConfigError};
 use ising_data::generate::GenerateConfig;
 use rbm::Propagation;
 use serde::{Deserialize, Serialize};
@@ -113,26 +114,36 @@ impl IsyOptions {
             .collect()
     }
 
-    /// Checks the settings; each message names the flag of `isy_flow` at fault.
+    /// Checks the settings ([`Checked::check`]).
     ///
     /// # Errors
-    /// Naming the offending setting.
+    /// Naming the offending field.
     pub fn validate(&self) -> Result<()> {
+        Ok(self.check()?)
+    }
+
+    /// The counts: at least one of each, two flow chains, one sample per Monte Carlo chain,
+    /// and a model that fits in memory.
+    fn check_counts(&self) -> std::result::Result<(), ConfigError> {
         let positive = [
-            ("--samples", self.samples_per_temperature),
-            ("--hidden", self.hidden),
-            ("--epochs", self.epochs),
-            ("--batch-size", self.batch_size),
-            ("--iterations", self.iterations),
-            ("--starts", self.starts),
+            ("samples_per_temperature", self.samples_per_temperature),
+            ("hidden", self.hidden),
+            ("epochs", self.epochs),
+            ("batch_size", self.batch_size),
+            ("iterations", self.iterations),
+            ("starts", self.starts),
         ];
-        for (flag, value) in positive {
+        for (field, value) in positive {
             if value == 0 {
-                bail!("{flag} must be at least 1, got 0");
+                return Err(ConfigError::invalid(field, "at least 1", 0));
             }
         }
         if self.starts < 2 {
-            bail!("--starts must be at least 2 for an error bar, got 1");
+            return Err(ConfigError::invalid(
+                "starts",
+                "at least 2 for an error bar",
+                1,
+            ));
         }
         let units = (self.size as u128).pow(2);
         let model = units
@@ -152,55 +163,84 @@ impl IsyOptions {
             (model < u128::MAX).then_some(model),
         )?;
         if self.samples_per_temperature < self.chains {
-            bail!(
-                "--samples must be at least {} (one sample per independent Monte Carlo chain at each temperature), got {}",
-                self.chains,
-                self.samples_per_temperature
-            );
+            return Err(ConfigError::invalid(
+                "samples_per_temperature",
+                format!(
+                    "at least {} (one sample per independent Monte Carlo chain at each temperature)",
+                    self.chains
+                ),
+                self.samples_per_temperature,
+            ));
         }
+        Ok(())
+    }
+
+    /// The lattice, the temperatures and the control model's share of them.
+    fn check_temperatures(&self) -> std::result::Result<(), ConfigError> {
         if self.size < 2 {
-            bail!("the lattice size must be at least 2, got {}", self.size);
+            return Err(ConfigError::invalid("size", "at least 2", self.size));
         }
         if self.temperatures.is_empty() {
-            bail!("--temperatures must name at least one temperature");
+            return Err(ConfigError::invalid(
+                "temperatures",
+                "at least one temperature",
+                "none",
+            ));
         }
         if let Some(t) = self
             .temperatures
             .iter()
             .find(|t| !(t.is_finite() && **t > 0.0))
         {
-            bail!("--temperatures must be finite and > 0, got {t}");
+            return Err(ConfigError::invalid("temperatures", "finite and > 0", t));
         }
+        let control = self.control_temperatures().len();
+        if !self.control_max_t.is_finite() || control == 0 || control == self.temperatures.len() {
+            return Err(ConfigError::invalid(
+                "control_max_t",
+                format!(
+                    "a temperature that keeps some of the temperatures {:?} and drops others",
+                    self.temperatures
+                ),
+                self.control_max_t,
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Checked for IsyOptions {
+    /// The counts, the temperatures, the training's rates and the Monte Carlo data of every
+    /// temperature.
+    fn check(&self) -> std::result::Result<(), ConfigError> {
+        self.check_counts()?;
+        self.check_temperatures()?;
         if !(self.learning_rate.is_finite()
             && self.learning_rate > 0.0
             && self.learning_rate <= 1.0)
         {
-            bail!(
-                "--learning-rate must be above 0 and at most 1, got {}",
-                self.learning_rate
-            );
+            return Err(ConfigError::invalid(
+                "learning_rate",
+                "above 0 and at most 1",
+                self.learning_rate,
+            ));
         }
         if !(0.0..1.0).contains(&self.momentum) {
-            bail!("--momentum must be in [0, 1), got {}", self.momentum);
+            return Err(ConfigError::invalid("momentum", "in [0, 1)", self.momentum));
         }
         if !(self.init_std.is_finite() && self.init_std >= 0.0) {
-            bail!(
-                "the initial weights' std must be ≥ 0, got {}",
-                self.init_std
-            );
-        }
-        let control = self.control_temperatures().len();
-        if !self.control_max_t.is_finite() || control == 0 || control == self.temperatures.len() {
-            bail!(
-                "--control-max-t {} must keep some of the temperatures {:?} and drop others",
-                self.control_max_t,
-                self.temperatures
-            );
+            return Err(ConfigError::invalid("init_std", "≥ 0", self.init_std));
         }
         for (i, &t) in self.temperatures.iter().enumerate() {
-            self.generate_config(i, t)
-                .validate()
-                .with_context(|| format!("the Monte Carlo data at T = {t}"))?;
+            self.generate_config(i, t).check().map_err(|e| match e {
+                ConfigError::Invalid { .. } | ConfigError::Inconsistent { .. } => {
+                    ConfigError::inconsistent(
+                        &["temperatures"],
+                        format!("the Monte Carlo data at T = {t}: {e}"),
+                    )
+                }
+                other => other,
+            })?;
         }
         Ok(())
     }

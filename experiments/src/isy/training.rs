@@ -1,15 +1,14 @@
 //! Training the flow's RBM on the data of every temperature.
 
 use anyhow::Result;
-use burn::data::dataloader::DataLoader;
 use burn::prelude::*;
-use burn::train::TrainStep;
 use ising_data::RowsDataset;
+use ising_data::config::Checked;
 use rbm::{CdConfig, Rbm, RbmConfig, TrainingConfig, Units};
 
 use super::options::IsyOptions;
+use crate::plain::train_plain;
 use crate::streams::Stream;
-use crate::training::EpochLoader;
 
 /// Trains an RBM with `n` visible and `options.hidden` hidden Bernoulli units on `rows` by
 /// CD-1 and SGD (the options' learning rate, momentum and batch size), every random number
@@ -31,40 +30,28 @@ pub fn train_rbm(
         .with_batch_size(options.batch_size)
         .with_epochs(options.epochs)
         .with_seed(stream);
-    training.validate()?;
+    let training = training.validated()?;
     let rbm = RbmConfig::new(rows.width(), options.hidden)
         .with_visible_units(Units::Bernoulli)
         .with_hidden_units(Units::Bernoulli)
         .with_init_std(options.init_std)
-        .init_seeded(device, Stream::IsyInit.key(stream));
-    let mut model = training.cd.init_seeded(rbm, Stream::IsyChains.key(stream));
-    let mut optimizer = training.optimizer();
-    let loader = EpochLoader::new(
+        .init_seeded(device, Stream::IsyInit.key(stream))?;
+    let model = training
+        .cd
+        .init_seeded(rbm, Stream::IsyChains.key(stream))?;
+    let mut errors = Vec::with_capacity(options.epochs);
+    let model = train_plain(
+        model,
         rows,
-        options.batch_size,
-        true,
+        &training,
         Stream::IsyBatches.key(stream),
         0,
         device,
-    );
-    let mut errors = Vec::with_capacity(options.epochs);
-    for epoch in 1..=options.epochs {
-        let (mut sum, mut count) = (None::<Tensor<1>>, 0usize);
-        for batch in loader.iter() {
-            let batch = batch.map_err(|e| anyhow::anyhow!("serving a batch: {e:?}"))?;
-            let out = TrainStep::step(&model, batch);
-            let weighted = out.item.reconstruction_error * out.item.batch_size as f64;
-            count += out.item.batch_size;
-            sum = Some(match sum {
-                Some(s) => s + weighted,
-                None => weighted,
-            });
-            model = optimizer.step(options.learning_rate, model, out.grads);
-        }
-        let total = sum.map_or(f64::NAN, |s| s.into_scalar::<f64>());
-        let error = total / count as f64;
-        errors.push(error);
-        progress(epoch, error);
-    }
+        |epoch, error, _| {
+            errors.push(error);
+            progress(epoch, error);
+            Ok(())
+        },
+    )?;
     Ok((model.valid().rbm, errors))
 }

@@ -1,11 +1,13 @@
 //! The configuration of a pretraining run: the data, the stack and its training, read from
-//! JSON that refuses unknown keys, and the comparison of two configurations.
+//! JSON that refuses unknown keys ([`ising_data::config`]: checked into a
+//! [`Valid`](ising_data::config::Valid) configuration), and the comparison of two configurations.
 
 use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use burn::prelude::*;
 use ising_data::Lattice;
+use ising_data::config::{self, Checked, ConfigError};
 use rbm::{Propagation, TrainingConfig, Units};
 
 /// The data of a pretraining run.
@@ -59,25 +61,39 @@ pub struct PretrainConfig {
 }
 
 impl PretrainConfig {
-    /// Checks the configuration.
+    /// Checks the configuration ([`Checked::check`]).
     ///
     /// # Errors
     /// Naming the offending field.
     pub fn validate(&self) -> Result<()> {
-        self.training.validate()?;
+        Ok(self.check()?)
+    }
+
+    /// The data's own fields: the lattice, coupling, held-out fraction and samples (and
+    /// their rows in memory).
+    fn check_data(&self) -> std::result::Result<(), ConfigError> {
         let d = &self.data;
-        Lattice::new(2, d.size)?;
+        Lattice::new(2, d.size).map_err(|e| {
+            ConfigError::from(e).renamed(|field| {
+                if field == "l" {
+                    "size".into()
+                } else {
+                    field.into()
+                }
+            })
+        })?;
         if !(d.coupling.is_finite() && d.coupling >= 0.0) {
-            bail!("data.coupling must be ≥ 0, got {}", d.coupling);
+            return Err(ConfigError::invalid("coupling", "≥ 0", d.coupling));
         }
         if !(0.0..0.9).contains(&d.valid_fraction) {
-            bail!(
-                "data.valid_fraction must be in [0, 0.9), got {}",
-                d.valid_fraction
-            );
+            return Err(ConfigError::invalid(
+                "valid_fraction",
+                "in [0, 0.9)",
+                d.valid_fraction,
+            ));
         }
         if d.samples < 10 {
-            bail!("data.samples must be at least 10, got {}", d.samples);
+            return Err(ConfigError::invalid("samples", "at least 10", d.samples));
         }
         // The samples (one byte a spin) and their rows for training (four bytes a spin).
         let sites = (d.size as u128) * (d.size as u128);
@@ -88,49 +104,75 @@ impl PretrainConfig {
             ),
             (d.samples as u128).checked_mul(sites * 5),
         )?;
-        self.check_model_memory()?;
+        Ok(())
+    }
+
+    /// The stack's fields: the initial weights, the layers and their units.
+    fn check_stack(&self) -> std::result::Result<(), ConfigError> {
+        let d = &self.data;
         if !(self.init_std.is_finite() && (0.0..=MAX_INIT_STD).contains(&self.init_std)) {
-            bail!(
-                "init_std must be between 0 and {MAX_INIT_STD}, got {}: larger initial weights saturate every unit, and the likelihood estimates lose their meaning",
-                self.init_std
-            );
+            return Err(ConfigError::invalid(
+                "init_std",
+                format!("between 0 and {MAX_INIT_STD}"),
+                self.init_std,
+            )
+            .because("larger initial weights saturate every unit, and the likelihood estimates lose their meaning"));
         }
         if self.layers.len() < 2 || self.layers.contains(&0) {
-            bail!(
-                "layers needs at least two non-zero widths, got {:?}",
-                self.layers
-            );
+            return Err(ConfigError::invalid(
+                "layers",
+                "at least two non-zero widths",
+                format!("{:?}", self.layers),
+            ));
         }
         if self.layers[0] != d.size * d.size {
-            bail!(
-                "the first layer must have L² = {} units for L = {}, got {}",
-                d.size * d.size,
-                d.size,
-                self.layers[0]
-            );
+            return Err(ConfigError::inconsistent(
+                &["layers", "data.size"],
+                format!(
+                    "the first layer must have L² = {} units for L = {}, got {}",
+                    d.size * d.size,
+                    d.size,
+                    self.layers[0]
+                ),
+            ));
         }
         if self.units == Units::Gaussian {
-            bail!("units must be bernoulli or spin (layers are stacked, so each is visible once)");
+            return Err(
+                ConfigError::invalid("units", "bernoulli or spin", "gaussian")
+                    .because("layers are stacked, so each is visible once"),
+            );
         }
         if self.held_out_rows_per_epoch == Some(0) {
-            bail!(
-                "held_out_rows_per_epoch must be at least 1 (or null for all held-out rows), got 0"
-            );
+            return Err(ConfigError::invalid(
+                "held_out_rows_per_epoch",
+                "at least 1 (or null for all held-out rows)",
+                0,
+            ));
         }
+        Ok(())
+    }
+
+    /// The split: enough held-out rows, and a full batch of training rows.
+    fn check_split(&self) -> std::result::Result<(), ConfigError> {
+        let d = &self.data;
         let (n_train, n_valid) = self.split_sizes();
         if n_valid < MIN_VALID_ROWS {
-            bail!(
-                "data.valid_fraction = {} of data.samples = {} holds out {n_valid} rows; a run needs at least {MIN_VALID_ROWS} held-out rows (for the held-out metrics and the reconstructions of Fig. 3e): raise data.samples or data.valid_fraction",
-                d.valid_fraction,
-                d.samples
-            );
+            return Err(ConfigError::inconsistent(
+                &["data.valid_fraction", "data.samples"],
+                format!(
+                    "data.valid_fraction = {} of data.samples = {} holds out {n_valid} rows; a run needs at least {MIN_VALID_ROWS} held-out rows (for the held-out metrics and the reconstructions of Fig. 3e): raise data.samples or data.valid_fraction",
+                    d.valid_fraction, d.samples
+                ),
+            ));
         }
         if n_train < self.training.batch_size {
-            bail!(
-                "data.samples = {} leaves {n_train} training rows, fewer than training.batch_size = {}: there would be no full batch per epoch, and the layers would barely move from their initial weights; raise data.samples (--samples) or lower training.batch_size",
-                d.samples,
-                self.training.batch_size
-            );
+            return Err(ConfigError::inconsistent(
+                &["data.samples", "training.batch_size"],
+                format!(
+                    "data.samples = {} leaves {n_train} training rows, fewer than training.batch_size = {}: there would be no full batch per epoch, and the layers would barely move from their initial weights; raise data.samples (--samples) or lower training.batch_size",
+                    d.samples, self.training.batch_size
+                ),
+            ));
         }
         Ok(())
     }
@@ -139,7 +181,7 @@ impl PretrainConfig {
     /// layer its parameters with their gradients, optimiser state and copies (eight times four
     /// bytes a weight), the rows it hands to the next layer, the persistent chains and the
     /// random numbers of one step (k Gibbs steps of a batch).
-    fn check_model_memory(&self) -> Result<()> {
+    fn check_model_memory(&self) -> std::result::Result<(), ConfigError> {
         let tc = &self.training;
         let mut bytes: u128 = 0;
         for pair in self.layers.windows(2) {
@@ -185,20 +227,9 @@ impl PretrainConfig {
     /// # Errors
     /// Naming the key or field at fault.
     pub fn from_json(text: &str) -> Result<Self> {
-        let given: serde_json::Value = serde_json::from_str(text).context("not valid JSON")?;
-        let config: Self = match serde_json::from_value(given.clone()) {
-            Ok(config) => config,
-            Err(e) => {
-                // A misspelt key shows up as a missing field: name the misspelling.
-                let reference: serde_json::Value =
-                    serde_json::from_str(include_str!("../../configs/paper.json"))?;
-                unknown_keys("", &given, &reference)?;
-                return Err(locate_error(text, e));
-            }
-        };
-        let known = serde_json::to_value(&config)?;
-        unknown_keys("", &given, &known)?;
-        Ok(config)
+        let reference: serde_json::Value =
+            serde_json::from_str(include_str!("../../configs/paper.json"))?;
+        Ok(config::from_json(text, Some(&reference))?)
     }
 
     /// Reads a configuration file ([`PretrainConfig::from_json`]).
@@ -212,28 +243,16 @@ impl PretrainConfig {
     }
 }
 
-/// The error of reading `text` as a configuration, naming the key (its dotted path) and the
-/// line and column where the value at fault stands.
-fn locate_error(text: &str, fallback: serde_json::Error) -> anyhow::Error {
-    let mut de = serde_json::Deserializer::from_str(text);
-    match serde_path_to_error::deserialize::<_, PretrainConfig>(&mut de) {
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            anyhow::anyhow!(
-                "key '{path}' (line {}, column {}): {}",
-                inner.line(),
-                inner.column(),
-                strip_position(&inner.to_string())
-            )
-        }
-        Ok(_) => fallback.into(),
+impl Checked for PretrainConfig {
+    /// The data (under `data`), the stack, the training of every layer (under `training`),
+    /// the split and the memory the run needs.
+    fn check(&self) -> std::result::Result<(), ConfigError> {
+        self.training.check().map_err(|e| e.within("training"))?;
+        self.check_data().map_err(|e| e.within("data"))?;
+        self.check_model_memory()?;
+        self.check_stack()?;
+        self.check_split()
     }
-}
-
-/// A serde_json message without its trailing " at line L column C".
-fn strip_position(message: &str) -> &str {
-    message.rsplit_once(" at line ").map_or(message, |(m, _)| m)
 }
 
 /// The fewest held-out rows a run accepts: the reconstructions of Fig. 3e show three.
@@ -242,67 +261,6 @@ pub const MIN_VALID_ROWS: usize = 3;
 /// The largest `init_std` accepted: the standard deviation of the initial weights, beyond
 /// which every unit starts saturated.
 pub const MAX_INIT_STD: f64 = 1.0;
-
-/// Refuses the first key of `given` that `known` (the same configuration serialised back)
-/// lacks, naming the nearest key that exists at that place.
-fn unknown_keys(path: &str, given: &serde_json::Value, known: &serde_json::Value) -> Result<()> {
-    use serde_json::Value;
-    match (given, known) {
-        // Variants of a tagged enum (e.g. a schedule's kind) have different keys.
-        (Value::Object(g), Value::Object(k))
-            if g.get("kind")
-                .is_some_and(|kind| Some(kind) != k.get("kind")) =>
-        {
-            Ok(())
-        }
-        (Value::Object(g), Value::Object(k)) => {
-            for (key, value) in g {
-                let here = if path.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{path}.{key}")
-                };
-                match k.get(key) {
-                    Some(sub) => unknown_keys(&here, value, sub)?,
-                    None => {
-                        let nearest = k
-                            .keys()
-                            .min_by_key(|candidate| edit_distance(key, candidate))
-                            .map(|n| format!(" (did you mean '{n}'?)"))
-                            .unwrap_or_default();
-                        bail!("unknown key '{here}'{nearest}");
-                    }
-                }
-            }
-            Ok(())
-        }
-        (Value::Array(g), Value::Array(k)) => {
-            for (a, b) in g.iter().zip(k) {
-                unknown_keys(path, a, b)?;
-            }
-            Ok(())
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Levenshtein distance between two strings (in chars), for "did you mean" suggestions.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (diagonal + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
 
 /// The paths at which two JSON values differ (e.g. `training.epochs (10 vs 20)`).
 pub fn json_differences(path: &str, a: &serde_json::Value, b: &serde_json::Value) -> Vec<String> {

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::config::{DataConfig, PretrainConfig, json_differences};
 use crate::lock::{Acquire, try_acquire};
 use crate::progress;
+use ising_data::config::Checked;
 
 /// Where the samples came from.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,7 +122,7 @@ pub fn load_or_generate(
         return load_existing(&dir, &config, start);
     }
     progress::info(format!("data: generating {} ...", dir.display()));
-    let generated = generate(&config, &|_| {})?;
+    let generated = generate(&config.clone().validated()?, &|_| {});
     for w in &generated.warnings {
         progress::warn(w);
     }

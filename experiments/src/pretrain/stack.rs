@@ -27,6 +27,7 @@ use crate::output::{Interrupted, read_json, write_file_atomic};
 use crate::progress;
 use crate::streams::Stream;
 use crate::training::{EpochLoader, EpochLogger, EpochRecord, EpochSplit, QuietRenderer};
+use ising_data::config::{Checked, Valid};
 
 /// The error of a run stopped by a signal: what stopped, and how to continue.
 fn interrupted(what: &str, run_dir: &Path) -> anyhow::Error {
@@ -139,7 +140,7 @@ impl LayerFiles {
 /// If a layer's training fails, or (resuming) a finished layer cannot be loaded or the
 /// newest checkpoint is corrupt or does not fit; nothing in the folder is removed then.
 pub fn train_stack(
-    config: &PretrainConfig,
+    config: &Valid<PretrainConfig>,
     mut train: RowsDataset,
     mut valid: RowsDataset,
     device: &Device,
@@ -161,7 +162,7 @@ pub fn train_stack(
             start: Instant::now(),
         };
         let train_tensor = train.to_tensor(device);
-        let model = layer.build(train_tensor.clone());
+        let model = layer.build(train_tensor.clone())?;
         let (trained, report) = if options.resume && layer.files.report.exists() {
             layer.load_finished(model)?
         } else {
@@ -185,7 +186,7 @@ pub fn train_stack(
 
 /// One layer of [`train_stack`]: its place in the stack and what it needs to be trained.
 struct LayerRun<'a> {
-    config: &'a PretrainConfig,
+    config: &'a Valid<PretrainConfig>,
     /// 1-based.
     layer: usize,
     shape: [usize; 2],
@@ -200,7 +201,7 @@ struct LayerRun<'a> {
 impl LayerRun<'_> {
     /// The untrained model: initial weights from [`Stream::InitialWeights`], the visible bias
     /// from the training rows when asked, persistent chains from [`Stream::PersistentChains`].
-    fn build(&self, train_tensor: Tensor<2>) -> rbm::CdModel {
+    fn build(&self, train_tensor: Tensor<2>) -> Result<rbm::CdModel> {
         let (config, tc) = (self.config, &self.config.training);
         let mut rbm = RbmConfig::new(self.shape[0], self.shape[1])
             .with_visible_units(config.units)
@@ -209,14 +210,14 @@ impl LayerRun<'_> {
             .init_seeded(
                 self.device,
                 Stream::InitialWeights { layer: self.layer }.key(tc.seed),
-            );
+            )?;
         if config.visible_bias_from_data {
             rbm = rbm.with_visible_bias_from_data(train_tensor);
         }
-        tc.cd.clone().init_seeded(
+        Ok(tc.cd.init_seeded(
             rbm,
             Stream::PersistentChains { layer: self.layer }.key(tc.seed),
-        )
+        )?)
     }
 
     /// Whether the layer's data are binary: the first layer's, and those of layers fed
@@ -359,7 +360,7 @@ impl LayerRun<'_> {
         let (tc, files, options) = (&self.config.training, &self.files, self.options);
         let first_epoch = resume_from.unwrap_or(0) + 1;
         let batches_per_epoch = train.len().div_ceil(tc.batch_size);
-        let scheduler = tc.lr_scheduler(batches_per_epoch * tc.epochs)?;
+        let scheduler = rbm::lr_scheduler(&tc.clone().validated()?, batches_per_epoch * tc.epochs)?;
         let learner = Learner::new(model, tc.optimizer(), scheduler);
         let layer = self.layer;
         let train_loader = EpochLoader::new(

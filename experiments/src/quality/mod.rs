@@ -30,6 +30,7 @@ use std::time::Instant;
 use anyhow::Result;
 use burn::prelude::*;
 use ising_data::Lattice;
+use ising_data::config::Valid;
 use rbm::eval::generator::dbn_chains;
 
 use crate::pretrain::run_rows;
@@ -50,17 +51,16 @@ pub use report::{
 /// the sweeps of the generators as they are done.
 ///
 /// # Errors
-/// A folder that is not a finished run, a missing or different dataset, invalid options, or
-/// a device that cannot hand results back.
+/// A folder that is not a finished run, a missing or different dataset, or a device that
+/// cannot hand results back.
 pub fn assess(
     dir: &Path,
     datasets: Option<&Path>,
-    options: &QualityOptions,
+    options: &Valid<QualityOptions>,
     device: &Device,
     stage: &dyn Fn(&str),
     progress: &dyn Fn(usize),
 ) -> Result<(QualityReport, Samples)> {
-    options.validate()?;
     let mut seconds = BTreeMap::new();
     let mut clock = Instant::now();
     let mut lap = |name: &str, seconds: &mut BTreeMap<String, f64>| {
@@ -121,7 +121,7 @@ pub fn assess(
 
     let report = QualityReport {
         run: dir.display().to_string(),
-        options: options.clone(),
+        options: QualityOptions::clone(options),
         size: l,
         coupling: k,
         log_partition,

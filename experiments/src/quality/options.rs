@@ -1,9 +1,9 @@
 //! The settings of a `quality` analysis ([`QualityOptions`]) and their checks.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
+use ising_data::config::{Checked, ConfigError};
 use rbm::Propagation;
 use rbm::eval::generator::GibbsConfig;
-use rbm::eval::tempering::geometric_ladder;
 use serde::{Deserialize, Serialize};
 
 use crate::streams::Stream;
@@ -74,45 +74,63 @@ impl QualityOptions {
         }
     }
 
-    /// Checks the settings.
+    /// Checks the settings ([`Checked::check`]).
     ///
     /// # Errors
     /// Naming the offending setting.
     pub fn validate(&self) -> Result<()> {
+        Ok(self.check()?)
+    }
+}
+
+impl Checked for QualityOptions {
+    /// AIS with an error bar from records the generators hold, a ladder rising to 1 in
+    /// segments with steps, the generators' own checks (under `gibbs`) and a tempering ladder.
+    fn check(&self) -> std::result::Result<(), ConfigError> {
         if self.ais_repetitions < 2 {
-            bail!(
-                "AIS needs at least 2 repetitions for an error bar, got {}",
-                self.ais_repetitions
-            );
+            return Err(ConfigError::invalid(
+                "ais_repetitions",
+                "at least 2 for an error bar",
+                self.ais_repetitions,
+            ));
         }
         if self.ais_runs == 0 {
-            bail!("AIS needs at least one run per repetition");
+            return Err(ConfigError::invalid("ais_runs", "at least 1", 0));
         }
-        self.gibbs.validate()?;
+        self.gibbs.check().map_err(|e| e.within("gibbs"))?;
         let records = self.gibbs.chains * self.gibbs.records();
         if self.ais_runs * self.ais_repetitions > records {
-            bail!(
-                "reverse AIS starts from the generators' records: {records} records ({} chains × {}) are fewer than {} runs × {} repetitions",
-                self.gibbs.chains,
-                self.gibbs.records(),
-                self.ais_runs,
-                self.ais_repetitions
-            );
+            return Err(ConfigError::inconsistent(
+                &["ais_runs", "ais_repetitions", "gibbs.chains"],
+                format!(
+                    "reverse AIS starts from the generators' records: {records} records ({} chains × {}) are fewer than {} runs × {} repetitions",
+                    self.gibbs.chains,
+                    self.gibbs.records(),
+                    self.ais_runs,
+                    self.ais_repetitions
+                ),
+            ));
         }
         let ok = self.ladder.last().is_some_and(|s| s.0 == 1.0)
             && self.ladder.windows(2).all(|w| w[0].0 < w[1].0)
             && self.ladder.iter().all(|s| s.0 > 0.0 && s.1 > 0);
         if !ok {
-            bail!(
-                "the AIS ladder must rise to 1 in segments with steps: {:?}",
-                self.ladder
-            );
+            return Err(ConfigError::invalid(
+                "ladder",
+                "rising to 1 in segments with steps",
+                format!("{:?}", self.ladder),
+            ));
         }
         if self.replicas == 0 {
-            bail!("replicas must be at least 1 (1 is plain block Gibbs)");
+            return Err(ConfigError::invalid(
+                "replicas",
+                "at least 1 (1 is plain block Gibbs)",
+                0,
+            ));
         }
-        if self.replicas > 1 {
-            geometric_ladder(self.beta_min, self.replicas)?;
+        if self.replicas > 1 && !(self.beta_min > 0.0 && self.beta_min < 1.0) {
+            // The geometric ladder's own condition (`rbm::eval::tempering::geometric_ladder`).
+            return Err(ConfigError::invalid("beta_min", "in (0, 1)", self.beta_min));
         }
         Ok(())
     }

@@ -8,6 +8,7 @@
 //! diagonal correlation) of the coarse spins beside the Ising lattice's G₂ at K_eff shows how
 //! far from nearest-neighbour Ising it is.
 
+use ising_data::config::Checked;
 use ising_data::exact::coupling_at_energy_2d;
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::rng::Xoshiro256pp;
@@ -202,7 +203,7 @@ pub fn ising_correlations(
 ) -> anyhow::Result<CoarseCorrelations> {
     let lattice = Lattice::Square { l: m };
     let config = GenerateConfig::new(lattice, k, samples, seed);
-    let generated = generate(&config, &|_| {})?;
+    let generated = generate(&config.validated()?, &|_| {});
     let configs: Vec<Vec<i8>> = generated.spins.chunks(m * m).map(<[i8]>::to_vec).collect();
     Ok(coarse_correlations(&configs, m))
 }

@@ -5,7 +5,7 @@ use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
 use super::report::{CoarseSpins, LayerRg, RgReport};
-use crate::plot::{Series, colour, line_chart, render};
+use crate::plot::{Frame, Series, colour, framed, legend, legend_line, line_chart, render};
 
 /// The critical coupling of the square lattice, ½ ln(1 + √2).
 pub const K_C: f64 = 0.440_686_793_509_771_7;
@@ -25,21 +25,17 @@ fn assignment_figure(layer: &LayerRg, l: usize, fields: &[f32]) -> Result<Vec<u8
         "layer {}: {} units on the {}×{} coarse lattice (b = {}); mean displacement {:.2}",
         layer.layer, units, a.coarse_side, a.coarse_side, a.block_side, a.mean_displacement
     );
+    let frame = Frame {
+        caption: Some((&title, 20)),
+        label_areas: (30, 40),
+        x_desc: None,
+        y_desc: None,
+        label_size: 14,
+        mesh: false,
+    };
     render((820, 860), |root| {
         let e = |x: &dyn std::fmt::Display| anyhow!("{x}");
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 20))
-            .margin(15)
-            .x_label_area_size(30)
-            .y_label_area_size(40)
-            .build_cartesian_2d(0.0..lf, lf..0.0)
-            .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .label_style(("sans-serif", 14))
-            .draw()
-            .map_err(|x| e(&x))?;
+        let mut chart = framed(root, &frame, 0.0..lf, lf..0.0)?;
         let grey = RGBColor(200, 200, 200);
         for k in 0..=a.coarse_side {
             let t = (k * a.block_side) as f64;
@@ -242,24 +238,14 @@ type Flows = [(f64, Vec<Option<f64>>)];
 fn flow_png(stack: &Flows, majority: &Flows, range: (f64, f64), what: &str) -> Result<Vec<u8>> {
     let (lo, hi) = range;
     let e = |x: &dyn std::fmt::Display| anyhow!("{x}");
+    let caption = format!("the flow of {what}: layer l+1 against layer l (0: data)");
+    let frame = Frame {
+        caption: Some((&caption, 22)),
+        label_areas: (50, 70),
+        ..Frame::new("", "K_eff at layer l", "K_eff at layer l + 1")
+    };
     render((900, 820), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!("the flow of {what}: layer l+1 against layer l (0: data)"),
-                ("sans-serif", 22),
-            )
-            .margin(15)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(lo..hi, lo..hi)
-            .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
-            .x_desc("K_eff at layer l")
-            .y_desc("K_eff at layer l + 1")
-            .label_style(("sans-serif", 16))
-            .draw()
-            .map_err(|x| e(&x))?;
+        let mut chart = framed(root, &frame, lo..hi, lo..hi)?;
         let grey = RGBColor(150, 150, 150);
         chart
             .draw_series([
@@ -278,9 +264,7 @@ fn flow_png(stack: &Flows, majority: &Flows, range: (f64, f64), what: &str) -> R
                 .draw_series(LineSeries::new(ps.clone(), c.stroke_width(2)))
                 .map_err(|x| e(&x))?
                 .label(format!("K = {k}: stack"))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
+                .legend(legend_line(c, 2));
             chart
                 .draw_series(ps.iter().map(|&p| Circle::new(p, 4, c.filled())))
                 .map_err(|x| e(&x))?;
@@ -299,15 +283,7 @@ fn flow_png(stack: &Flows, majority: &Flows, range: (f64, f64), what: &str) -> R
                 }))
                 .map_err(|x| e(&x))?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|x| e(&x))?;
-        Ok(())
+        legend(&mut chart, 14, 0.8, Some(SeriesLabelPosition::UpperLeft))
     })
 }
 
@@ -321,24 +297,14 @@ fn by_layer_png(
 ) -> Result<Vec<u8>> {
     let (lo, hi) = range;
     let e = |x: &dyn std::fmt::Display| anyhow!("{x}");
+    let caption = format!("{what} by layer: stack (solid) and majority rule (thin)");
+    let frame = Frame {
+        caption: Some((&caption, 22)),
+        label_areas: (50, 70),
+        ..Frame::new("", "layer (0: data)", "K_eff")
+    };
     render((900, 620), |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!("{what} by layer: stack (solid) and majority rule (thin)"),
-                ("sans-serif", 22),
-            )
-            .margin(15)
-            .x_label_area_size(50)
-            .y_label_area_size(70)
-            .build_cartesian_2d(-0.1..(depth as f64 - 0.9), lo..hi)
-            .map_err(|x| e(&x))?;
-        chart
-            .configure_mesh()
-            .x_desc("layer (0: data)")
-            .y_desc("K_eff")
-            .label_style(("sans-serif", 16))
-            .draw()
-            .map_err(|x| e(&x))?;
+        let mut chart = framed(root, &frame, -0.1..(depth as f64 - 0.9), lo..hi)?;
         chart
             .draw_series([PathElement::new(
                 vec![(-0.1, K_C), (depth as f64 - 0.9, K_C)],
@@ -358,9 +324,7 @@ fn by_layer_png(
                 .draw_series(LineSeries::new(ps.clone(), c.stroke_width(2)))
                 .map_err(|x| e(&x))?
                 .label(format!("K = {k}"))
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2))
-                });
+                .legend(legend_line(c, 2));
             chart
                 .draw_series(ps.iter().map(|&p| Circle::new(p, 4, c.filled())))
                 .map_err(|x| e(&x))?;
@@ -368,14 +332,6 @@ fn by_layer_png(
                 .draw_series(LineSeries::new(pm, c.mix(0.6).stroke_width(1)))
                 .map_err(|x| e(&x))?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .label_font(("sans-serif", 14))
-            .position(SeriesLabelPosition::UpperLeft)
-            .draw()
-            .map_err(|x| e(&x))?;
-        Ok(())
+        legend(&mut chart, 14, 0.8, Some(SeriesLabelPosition::UpperLeft))
     })
 }

@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::*;
+use ising_data::config::Valid;
 use rbm::noise::Noise;
 use rbm::tensor::to_vec;
 use rbm::{Propagation, Rbm};
@@ -189,11 +190,10 @@ fn analyse_layer(
 pub fn analyse(
     dir: &Path,
     datasets: Option<&Path>,
-    options: &RgOptions,
+    options: &Valid<RgOptions>,
     device: &Device,
     stage: &dyn Fn(&str),
 ) -> Result<(RgReport, Vec<Vec<f32>>)> {
-    options.validate()?;
     let start = Instant::now();
     stage("reading the run and its data");
     let (config, dbn) = load_run(dir, device)?;
@@ -253,7 +253,7 @@ pub fn analyse(
         rows,
         data: data_spins,
         layers,
-        options: options.clone(),
+        options: RgOptions::clone(options),
         seconds: start.elapsed().as_secs_f64(),
     };
     Ok((report, host_fields))
@@ -272,6 +272,7 @@ fn up(rbm: &Rbm, x: Tensor<2>, noise: &mut Noise) -> (Tensor<2>, Tensor<2>) {
 mod tests {
     use super::*;
     use ising_data::Lattice;
+    use ising_data::config::Checked;
     use ising_data::generate::{GenerateConfig, generate};
 
     /// A layer built to be 2×2 majority-rule blocking — each hidden unit sees its own block
@@ -283,11 +284,8 @@ mod tests {
     #[test]
     fn a_layer_that_is_majority_rule_has_majority_rules_coupling() {
         let (l, b, k) = (16, 2, 0.42);
-        let generated = generate(
-            &GenerateConfig::new(Lattice::Square { l }, k, 4_000, 17),
-            &|_| {},
-        )
-        .unwrap();
+        let config = GenerateConfig::new(Lattice::Square { l }, k, 4_000, 17);
+        let generated = generate(&config.validated().unwrap(), &|_| {});
         let data: Vec<Vec<i8>> = generated.spins.chunks(l * l).map(<[i8]>::to_vec).collect();
         let m = l / b;
         let units = m * m;

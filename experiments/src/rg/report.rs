@@ -1,6 +1,7 @@
 //! What `rg` measures on a run, as written to `rg.json` ([`RgReport`]), and its settings.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
+use ising_data::config::{Checked, ConfigError};
 use rbm::Propagation;
 use serde::{Deserialize, Serialize};
 
@@ -29,22 +30,31 @@ impl Default for RgOptions {
 }
 
 impl RgOptions {
-    /// Checks the settings.
+    /// Checks the settings ([`Checked::check`]).
     ///
     /// # Errors
-    /// Naming the setting: `rows` below 40 (too few for errors from 20 blocks),
-    /// `lattice_samples` below 800 (100 per chain of the sampler's 8).
+    /// Naming the setting.
     pub fn validate(&self) -> Result<()> {
+        Ok(self.check()?)
+    }
+}
+
+impl Checked for RgOptions {
+    /// `rows` at least 40 (errors come from 20 blocks of rows), `lattice_samples` at least 800
+    /// (100 per chain of the sampler's 8).
+    fn check(&self) -> std::result::Result<(), ConfigError> {
         if let Some(rows) = self.rows
             && rows < 40
         {
-            bail!("rows must be at least 40 (errors come from 20 blocks of rows), got {rows}");
+            return Err(ConfigError::invalid("rows", "at least 40", rows)
+                .because("errors come from 20 blocks of rows"));
         }
         if self.lattice_samples < 800 {
-            bail!(
-                "lattice_samples must be at least 800, got {}",
-                self.lattice_samples
-            );
+            return Err(ConfigError::invalid(
+                "lattice_samples",
+                "at least 800",
+                self.lattice_samples,
+            ));
         }
         Ok(())
     }

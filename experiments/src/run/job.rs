@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::Result;
 use burn::data::dataset::Dataset;
 use burn::prelude::*;
+use ising_data::config::Valid;
 use ising_data::{RowsDataset, StoredDataset, npy};
 use rbm::Dbn;
 use rbm::device::available_devices;
@@ -31,7 +32,7 @@ use crate::training::EpochSplit;
 /// `metrics.json` and `run.json`.
 pub struct RunJob<'a> {
     /// The run's configuration.
-    pub config: &'a PretrainConfig,
+    pub config: &'a Valid<PretrainConfig>,
     /// The open run folder.
     pub folder: &'a RunFolder,
     /// The device it trains on.

@@ -11,12 +11,13 @@ use rbm::{Dbn, Rbm};
 use super::paths::{RunPaths, WeightFile};
 use super::record::{Metrics, RunHistory, check_not_diverged};
 use crate::pretrain::{DataSource, PretrainConfig, dataset_name};
+use ising_data::config::{Checked, Valid};
 
 /// A finished run: its config and its stack, read from `config.json` and `weights/*.npy`.
 ///
 /// # Errors
 /// A folder that is not a finished fig3 run, or weights that do not fit the config.
-pub fn load_run(dir: &Path, device: &Device) -> Result<(PretrainConfig, Dbn)> {
+pub fn load_run(dir: &Path, device: &Device) -> Result<(Valid<PretrainConfig>, Dbn)> {
     let paths = RunPaths::new(dir);
     let config_path = paths.config();
     if !config_path.is_file() {
@@ -26,9 +27,8 @@ pub fn load_run(dir: &Path, device: &Device) -> Result<(PretrainConfig, Dbn)> {
             RunPaths::CONFIG
         );
     }
-    let config = PretrainConfig::read(&config_path)?;
-    config
-        .validate()
+    let config = PretrainConfig::read(&config_path)?
+        .validated()
         .with_context(|| config_path.display().to_string())?;
     if paths.metrics().is_file() {
         check_not_diverged(&Metrics::read(&paths.metrics())?, &paths.metrics())?;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use ising_data::config::{Checked, ConfigError};
 
 /// The resources of each array task, and the array's throttle.
 #[derive(Debug, Clone)]
@@ -25,16 +26,23 @@ pub struct Resources {
 }
 
 impl Resources {
-    /// Checks each value's form (so that nothing odd reaches the script).
+    /// Checks each value's form ([`Checked::check`]).
     ///
     /// # Errors
-    /// Naming the flag and the form it needs.
+    /// Naming the field and the form it needs.
     pub fn validate(&self) -> Result<()> {
+        Ok(self.check()?)
+    }
+}
+
+impl Checked for Resources {
+    /// Each value's form, so that nothing odd reaches the script.
+    fn check(&self) -> std::result::Result<(), ConfigError> {
         if self.cpus_per_task == 0 {
-            bail!("--cpus-per-task must be at least 1");
+            return Err(ConfigError::invalid("cpus_per_task", "at least 1", 0));
         }
         if self.max_parallel == Some(0) {
-            bail!("--max-parallel must be at least 1");
+            return Err(ConfigError::invalid("max_parallel", "at least 1", 0));
         }
         if let Some(mem) = &self.mem {
             let digits = mem.trim_end_matches(['K', 'M', 'G', 'T']);
@@ -42,29 +50,34 @@ impl Resources {
                 || !digits.bytes().all(|b| b.is_ascii_digit())
                 || mem.len() - digits.len() > 1
             {
-                bail!(
-                    "--mem '{mem}' is not a Slurm memory size (a number, optionally with K, M, G or T, e.g. 4G)"
-                );
+                return Err(ConfigError::invalid(
+                    "mem",
+                    "a Slurm memory size (a number, optionally with K, M, G or T, e.g. 4G)",
+                    format!("'{mem}'"),
+                ));
             }
         }
         if let Some(time) = &self.time
             && !valid_time(time)
         {
-            bail!(
-                "--time '{time}' is not a Slurm time (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS)"
-            );
+            return Err(ConfigError::invalid(
+                "time",
+                "a Slurm time (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS)",
+                format!("'{time}'"),
+            ));
         }
-        for (flag, value) in [
-            ("--partition", &self.partition),
-            ("--account", &self.account),
-        ] {
+        for (field, value) in [("partition", &self.partition), ("account", &self.account)] {
             if let Some(v) = value
                 && (v.is_empty()
                     || !v
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ',')))
             {
-                bail!("{flag} '{v}' is not a Slurm name (letters, digits, '_', '-', '.', ',')");
+                return Err(ConfigError::invalid(
+                    field,
+                    "a Slurm name (letters, digits, '_', '-', '.', ',')",
+                    format!("'{v}'"),
+                ));
             }
         }
         Ok(())

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::pretrain::PretrainConfig;
-use crate::pretrain::config::edit_distance;
+use ising_data::config::{self, Checked, ConfigError, Valid};
 
 /// A sweep: every run is the base configuration with the overrides and one value of each axis
 /// applied.
@@ -86,7 +86,7 @@ pub struct PlannedRun {
     /// Its value of each axis, by axis name.
     pub values: BTreeMap<String, Value>,
     /// Its full configuration, validated.
-    pub config: PretrainConfig,
+    pub config: Valid<PretrainConfig>,
 }
 
 /// The names of a sweep's presets.
@@ -111,7 +111,12 @@ impl SweepConfig {
     /// # Errors
     /// Naming the key at fault.
     pub fn from_json(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))
+        let every_key = serde_json::json!({
+            "base": {"preset": "paper"},
+            "overrides": {},
+            "axes": [{"key": "", "name": "", "values": [], "with": {}}]
+        });
+        Ok(config::from_json(text, Some(&every_key))?)
     }
 
     /// Reads a sweep file and expands it ([`SweepConfig::expand`]), a `config` base being
@@ -130,58 +135,12 @@ impl SweepConfig {
         Ok((sweep, runs))
     }
 
-    /// Checks what can be checked without the base: at least one axis, no empty axis, `with`
-    /// lists as long as their axis, axis names distinct and usable in folder names, and no
-    /// key set twice.
+    /// Checks what can be checked without the base ([`Checked::check`]).
     ///
     /// # Errors
     /// Naming the axis and the fault.
     pub fn validate(&self) -> Result<()> {
-        if self.axes.is_empty() {
-            bail!("axes is empty: a sweep needs at least one axis");
-        }
-        let mut keys: BTreeSet<&str> = self.overrides.keys().map(String::as_str).collect();
-        let mut names = BTreeSet::new();
-        for (i, axis) in self.axes.iter().enumerate() {
-            let at = format!("axes[{i}] ({})", axis.key);
-            if axis.key.is_empty() {
-                bail!("axes[{i}].key is empty");
-            }
-            if axis.values.is_empty() {
-                bail!("{at}: values is empty; an axis needs at least one value");
-            }
-            let label = axis.label();
-            if label.is_empty() || sanitise(&label) != label {
-                let fix = match &axis.name {
-                    Some(_) => "change its \"name\"".to_string(),
-                    None => format!(
-                        "give the axis a \"name\" (e.g. \"name\": \"{}\"), since the key's last part is used by default",
-                        sanitise(&label.replace('_', "-"))
-                    ),
-                };
-                bail!(
-                    "{at}: the name '{label}' cannot be part of a folder name (use letters, digits, '.', '+' and '-'): {fix}"
-                );
-            }
-            if !names.insert(label.clone()) {
-                bail!("{at}: the name '{label}' is used by another axis; give one a \"name\"");
-            }
-            for key in std::iter::once(&axis.key).chain(axis.with.keys()) {
-                if !keys.insert(key) {
-                    bail!("{at}: the key '{key}' is set twice (by overrides or another axis)");
-                }
-            }
-            for (key, list) in &axis.with {
-                if list.len() != axis.values.len() {
-                    bail!(
-                        "{at}: with.{key} has {} values, the axis {}; give one per value of the axis",
-                        list.len(),
-                        axis.values.len()
-                    );
-                }
-            }
-        }
-        Ok(())
+        Ok(self.check()?)
     }
 
     /// The base configuration as JSON, every field present (defaults filled in).
@@ -256,7 +215,7 @@ impl SweepConfig {
             }
             let name = parts.join("_");
             let config = PretrainConfig::from_json(&json.to_string())
-                .and_then(|c| c.validate().map(|()| c))
+                .and_then(|c| Ok(c.validated()?))
                 .with_context(|| format!("run {name}"))?;
             if let Some(&other) = seen.get(&name) {
                 bail!(
@@ -272,6 +231,85 @@ impl SweepConfig {
             });
         }
         Ok(runs)
+    }
+}
+
+impl Checked for SweepConfig {
+    /// At least one axis, no empty axis, `with` lists as long as their axis, axis names
+    /// distinct and usable in folder names, and no key set twice (what can be checked without
+    /// the base).
+    fn check(&self) -> std::result::Result<(), ConfigError> {
+        if self.axes.is_empty() {
+            return Err(ConfigError::inconsistent(
+                &["axes"],
+                "axes is empty: a sweep needs at least one axis",
+            ));
+        }
+        let mut keys: BTreeSet<&str> = self.overrides.keys().map(String::as_str).collect();
+        let mut names = BTreeSet::new();
+        for (i, axis) in self.axes.iter().enumerate() {
+            let at = format!("axes[{i}] ({})", axis.key);
+            if axis.key.is_empty() {
+                return Err(ConfigError::invalid(
+                    &format!("axes[{i}].key"),
+                    "a key",
+                    "\"\"",
+                ));
+            }
+            if axis.values.is_empty() {
+                return Err(ConfigError::inconsistent(
+                    &[&format!("axes[{i}].values")],
+                    format!("{at}: values is empty; an axis needs at least one value"),
+                ));
+            }
+            let label = axis.label();
+            if label.is_empty() || sanitise(&label) != label {
+                let fix = match &axis.name {
+                    Some(_) => "change its \"name\"".to_string(),
+                    None => format!(
+                        "give the axis a \"name\" (e.g. \"name\": \"{}\"), since the key's last part is used by default",
+                        sanitise(&label.replace('_', "-"))
+                    ),
+                };
+                return Err(ConfigError::inconsistent(
+                    &[&format!("axes[{i}].name")],
+                    format!(
+                        "{at}: the name '{label}' cannot be part of a folder name (use letters, digits, '.', '+' and '-'): {fix}"
+                    ),
+                ));
+            }
+            if !names.insert(label.clone()) {
+                return Err(ConfigError::inconsistent(
+                    &[&format!("axes[{i}].name")],
+                    format!(
+                        "{at}: the name '{label}' is used by another axis; give one a \"name\""
+                    ),
+                ));
+            }
+            for key in std::iter::once(&axis.key).chain(axis.with.keys()) {
+                if !keys.insert(key) {
+                    return Err(ConfigError::inconsistent(
+                        &[&format!("axes[{i}].key")],
+                        format!(
+                            "{at}: the key '{key}' is set twice (by overrides or another axis)"
+                        ),
+                    ));
+                }
+            }
+            for (key, list) in &axis.with {
+                if list.len() != axis.values.len() {
+                    return Err(ConfigError::inconsistent(
+                        &[&format!("axes[{i}].with.{key}")],
+                        format!(
+                            "{at}: with.{key} has {} values, the axis {}; give one per value of the axis",
+                            list.len(),
+                            axis.values.len()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -320,9 +358,7 @@ fn set_key(json: &mut Value, key: &str, value: &Value) -> Result<()> {
         match at.get_mut(part) {
             Some(next) => at = next,
             None => {
-                let nearest = all
-                    .iter()
-                    .min_by_key(|k| edit_distance(key, k))
+                let nearest = config::nearest(key, &all)
                     .map(|k| format!(" (did you mean '{k}'?)"))
                     .unwrap_or_default();
                 bail!("unknown key '{key}': the configuration has no such field{nearest}");

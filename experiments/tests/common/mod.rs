@@ -105,7 +105,10 @@ pub fn other_dataset(dir: &std::path::Path, force: bool) {
     let mut other =
         ising_data::GenerateConfig::new(ising_data::Lattice::Square { l: 8 }, 0.408, 3000, 3);
     other.chains = 4;
-    let generated = ising_data::generate::generate(&other, &|_| {}).unwrap();
+    let generated = ising_data::generate::generate(
+        &ising_data::config::Checked::validated(other.clone()).unwrap(),
+        &|_| {},
+    );
     let measured = ising_data::observables::measure(
         &other.lattice,
         &generated.chains(),

@@ -111,9 +111,12 @@ pub fn ais_log_partition_repeated(
     repetitions: usize,
 ) -> Result<AisRepeated> {
     if repetitions < 2 {
-        return Err(crate::RbmError::Config(format!(
-            "an error bar from repetitions needs at least two, got {repetitions}"
-        )));
+        return Err(ising_data::config::ConfigError::invalid(
+            "repetitions",
+            "at least 2 (for an error bar)",
+            repetitions,
+        )
+        .into());
     }
     let estimates = (0..repetitions as u64)
         .map(|r| {

@@ -21,6 +21,7 @@
 //! in chain order for that).
 
 use burn::prelude::*;
+use ising_data::config::{Checked, ConfigError};
 use serde::{Deserialize, Serialize};
 
 use crate::dbn::{Dbn, Propagation};
@@ -46,6 +47,26 @@ pub struct GibbsConfig {
     pub seed: u64,
 }
 
+impl Checked for GibbsConfig {
+    /// At least one chain, `thin` ≥ 1 and one record per chain at least.
+    fn check(&self) -> std::result::Result<(), ConfigError> {
+        if self.chains == 0 {
+            return Err(ConfigError::invalid("chains", "at least 1", 0));
+        }
+        if self.thin == 0 {
+            return Err(ConfigError::invalid("thin", "at least 1 sweep", 0));
+        }
+        if self.sweeps < self.thin {
+            return Err(ConfigError::invalid(
+                "sweeps",
+                format!("at least thin ({}) for one record per chain", self.thin),
+                self.sweeps,
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl GibbsConfig {
     /// Checks the settings.
     ///
@@ -53,20 +74,7 @@ impl GibbsConfig {
     /// [`RbmError::Config`] naming the field: no chains, `thin` = 0, or fewer sweeps than
     /// one record needs.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(RbmError::Config(m));
-        if self.chains == 0 {
-            return bad("the generator needs at least one chain (chains = 0)".into());
-        }
-        if self.thin == 0 {
-            return bad("thin must be at least 1 sweep, got 0".into());
-        }
-        if self.sweeps < self.thin {
-            return bad(format!(
-                "sweeps ({}) must be at least thin ({}) for one record per chain",
-                self.sweeps, self.thin
-            ));
-        }
-        Ok(())
+        Ok(self.check()?)
     }
 
     /// Records per chain: ⌊sweeps / thin⌋ (0 for `thin` = 0, which `validate` refuses).
@@ -119,7 +127,7 @@ impl Chains {
     /// Stores record `r` of every chain from the rows of `v` (one row per chain).
     fn store(&mut self, r: usize, v: &[f32], units: Units) -> Result<()> {
         let [lower, upper] = units.values().ok_or_else(|| {
-            RbmError::Config("a generator of configurations needs discrete units".into())
+            RbmError::Mismatch("a generator of configurations needs discrete units".into())
         })?;
         let middle = (0.5 * (lower + upper)) as f32;
         for (c, row) in v.chunks_exact(self.units).enumerate() {

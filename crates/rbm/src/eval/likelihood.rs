@@ -178,7 +178,7 @@ pub fn ising_kl_per_spin_exact(rbm: &HostRbm, lattice: &Lattice, k: f64) -> Resu
         )));
     }
     if rbm.n_visible != n {
-        return Err(RbmError::Config(format!(
+        return Err(RbmError::Mismatch(format!(
             "the RBM has {} visible units, the lattice {n} spins",
             rbm.n_visible
         )));
@@ -218,7 +218,7 @@ pub use ising_data::stats::Estimate;
 pub fn mean_free_energy(rbm: &Rbm, samples: Tensor<2>) -> Result<Estimate> {
     let f: Vec<f64> = to_vec(rbm.free_energy(samples))?;
     if f.len() < 2 {
-        return Err(RbmError::Config(format!(
+        return Err(RbmError::Mismatch(format!(
             "a mean with an error bar needs at least two rows, got {}",
             f.len()
         )));

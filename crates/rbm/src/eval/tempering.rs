@@ -49,6 +49,7 @@
 //! the start.
 
 use burn::prelude::*;
+use ising_data::config::{Checked, ConfigError};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{RbmError, Result};
@@ -95,14 +96,15 @@ fn one() -> usize {
 /// [`RbmError::Config`] if `beta_min` is not in (0, 1) or `n < 2`.
 pub fn geometric_ladder(beta_min: f64, n: usize) -> Result<Vec<f64>> {
     if !(beta_min > 0.0 && beta_min < 1.0) {
-        return Err(RbmError::Config(format!(
-            "beta_min of a geometric ladder must be in (0, 1), got {beta_min}"
-        )));
+        return Err(ConfigError::invalid("beta_min", "in (0, 1)", beta_min).into());
     }
     if n < 2 {
-        return Err(RbmError::Config(format!(
-            "a geometric ladder needs at least 2 inverse temperatures, got {n}"
-        )));
+        return Err(ConfigError::invalid(
+            "replicas",
+            "at least 2 inverse temperatures for a ladder",
+            n,
+        )
+        .into());
     }
     let mut betas: Vec<f64> = (0..n)
         .map(|k| beta_min.powf((n - 1 - k) as f64 / (n - 1) as f64))
@@ -149,38 +151,49 @@ impl TemperingConfig {
         }
     }
 
-    /// Checks the configuration.
+    /// Checks the configuration ([`Checked::check`]).
     ///
     /// # Errors
     /// [`RbmError::Config`], naming the field, if `betas` has fewer than two entries, an
     /// entry that is not finite and > 0, is not strictly increasing or does not end at 1;
     /// if `chains`, `sweeps` or `thin` is 0; or if `thin > sweeps` (nothing recorded).
     pub fn validate(&self) -> Result<()> {
+        Ok(self.check()?)
+    }
+
+    /// The number of recorded sweeps, ⌊sweeps / thin⌋.
+    pub fn recorded(&self) -> usize {
+        self.sweeps / self.thin
+    }
+}
+
+impl Checked for TemperingConfig {
+    /// See [`TemperingConfig::validate`].
+    fn check(&self) -> std::result::Result<(), ConfigError> {
         let b = &self.betas;
         if b.len() < 2 {
-            return Err(RbmError::Config(format!(
-                "betas: parallel tempering needs at least 2 inverse temperatures, got {}",
-                b.len()
-            )));
+            return Err(ConfigError::invalid(
+                "betas",
+                "at least 2 inverse temperatures",
+                format!("{}", b.len()),
+            ));
         }
         if let Some(bad) = b.iter().find(|&&x| !(x.is_finite() && x > 0.0)) {
-            return Err(RbmError::Config(format!(
-                "betas: every inverse temperature must be finite and > 0, got {bad}"
-            )));
+            return Err(ConfigError::invalid("betas", "finite and > 0 each", bad));
         }
         if let Some(k) = (1..b.len()).find(|&k| b[k] <= b[k - 1]) {
-            return Err(RbmError::Config(format!(
-                "betas must be strictly increasing, but betas[{}] = {} ≥ betas[{k}] = {}",
-                k - 1,
-                b[k - 1],
-                b[k]
-            )));
+            return Err(ConfigError::invalid(
+                "betas",
+                "strictly increasing",
+                format!("betas[{}] = {} ≥ betas[{k}] = {}", k - 1, b[k - 1], b[k]),
+            ));
         }
         if b[b.len() - 1] != 1.0 {
-            return Err(RbmError::Config(format!(
-                "betas must end at 1 (the model), got {}",
-                b[b.len() - 1]
-            )));
+            return Err(ConfigError::invalid(
+                "betas",
+                "ending at 1 (the model)",
+                b[b.len() - 1],
+            ));
         }
         for (name, value) in [
             ("chains", self.chains),
@@ -188,21 +201,18 @@ impl TemperingConfig {
             ("thin", self.thin),
         ] {
             if value == 0 {
-                return Err(RbmError::Config(format!("{name} must be ≥ 1, got 0")));
+                return Err(ConfigError::invalid(name, "≥ 1", 0));
             }
         }
         if self.thin > self.sweeps {
-            return Err(RbmError::Config(format!(
-                "thin ({}) must not exceed sweeps ({}): nothing would be recorded",
-                self.thin, self.sweeps
-            )));
+            return Err(ConfigError::invalid(
+                "thin",
+                format!("at most sweeps ({})", self.sweeps),
+                self.thin,
+            )
+            .because("nothing would be recorded"));
         }
         Ok(())
-    }
-
-    /// The number of recorded sweeps, ⌊sweeps / thin⌋.
-    pub fn recorded(&self) -> usize {
-        self.sweeps / self.thin
     }
 }
 
@@ -293,14 +303,14 @@ fn base_path(
         None => None,
         Some(bias) => {
             if bias.len() != rbm.n_visible() {
-                return Err(RbmError::Config(format!(
+                return Err(RbmError::Mismatch(format!(
                     "base_visible_bias has {} entries but the RBM has {} visible units",
                     bias.len(),
                     rbm.n_visible()
                 )));
             }
             if !rbm.hidden_units.is_discrete() || !rbm.visible_units.is_discrete() {
-                return Err(RbmError::Config(format!(
+                return Err(RbmError::Mismatch(format!(
                     "the base-rate path needs discrete units, got {:?} visible and {:?} hidden",
                     rbm.visible_units, rbm.hidden_units
                 )));

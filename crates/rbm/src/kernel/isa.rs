@@ -10,6 +10,7 @@
 use std::fmt;
 use std::sync::OnceLock;
 
+use ising_data::config::ConfigError;
 use macerator::{Arch, Simd, WithSimd};
 
 use crate::error::{RbmError, Result};
@@ -127,20 +128,26 @@ impl CpuPath {
             return Ok(CpuPath::Tensor);
         }
         let Some(isa) = Isa::ALL.into_iter().find(|i| i.name() == wanted) else {
-            return Err(RbmError::Config(format!(
-                "{KERNEL_VARIABLE}={value:?} is not one of avx512, avx2, neon, tensor, auto"
-            )));
+            return Err(ConfigError::invalid(
+                KERNEL_VARIABLE,
+                "one of avx512, avx2, neon, tensor, auto",
+                format!("{value:?}"),
+            )
+            .into());
         };
         if !isa.available() {
-            return Err(RbmError::Config(format!(
-                "{KERNEL_VARIABLE}={value}: this CPU lacks the {} instruction set{}; it has: {}",
-                isa.name(),
-                match isa {
-                    Isa::Avx512 => " (AVX-512F/BW/CD/DQ/VL with FMA)",
-                    Isa::Avx2 => " (AVX2 with FMA, BMI1/2, LZCNT, F16C)",
-                    Isa::Neon => " (aarch64 NEON)",
-                },
-                describe_cpu()
+            return Err(RbmError::Config(ConfigError::inconsistent(
+                &[KERNEL_VARIABLE],
+                format!(
+                    "{KERNEL_VARIABLE}={value}: this CPU lacks the {} instruction set{}; it has: {}",
+                    isa.name(),
+                    match isa {
+                        Isa::Avx512 => " (AVX-512F/BW/CD/DQ/VL with FMA)",
+                        Isa::Avx2 => " (AVX2 with FMA, BMI1/2, LZCNT, F16C)",
+                        Isa::Neon => " (aarch64 NEON)",
+                    },
+                    describe_cpu()
+                ),
             )));
         }
         Ok(CpuPath::Kernel(isa))
@@ -156,9 +163,9 @@ impl CpuPath {
             .get_or_init(|| match std::env::var(KERNEL_VARIABLE) {
                 Ok(value) => CpuPath::parse(&value).map_err(|e| e.to_string()),
                 Err(std::env::VarError::NotPresent) => Ok(CpuPath::best()),
-                Err(std::env::VarError::NotUnicode(v)) => Err(format!(
-                    "invalid configuration: {KERNEL_VARIABLE}={v:?} is not Unicode"
-                )),
+                Err(std::env::VarError::NotUnicode(v)) => {
+                    Err(format!("{KERNEL_VARIABLE}={v:?} is not Unicode"))
+                }
             })
             .clone()
             .map_err(RbmError::Unsupported)

@@ -7,7 +7,7 @@ use macerator::{Simd, WithSimd};
 use super::isa::within_once;
 use super::math::{sigmoid_in_place, sigmoid_into, softplus_in_place, softplus_into, sum_lanes};
 use super::matmul::{Operand, Term, matmul_new};
-use super::params::{HostStep, KernelParams, StepRequest, pad16};
+use super::params::{GradientForm, HostStep, KernelParams, StepRequest, pad16};
 use super::team;
 use crate::math::softplus as softplus64;
 use crate::noise::StepNoise;
@@ -433,48 +433,7 @@ fn cd_step<S: Simd>(
             .scaled
             .as_deref()
             .expect("requested with the gradient");
-        // Gᵢⱼ = Σ_b v⁰_bi p⁰_bj + Σ_c v^k_ci p^k_cj: A(i, b) = v[b, i].
-        let terms = [
-            Term {
-                k: batch,
-                a: Operand::new(v0, 1, nv),
-                b: p0,
-                b_stride: nhp,
-            },
-            Term {
-                k: rows,
-                a: Operand::new(&v, 1, nv),
-                b: pk,
-                b_stride: nhp,
-            },
-        ];
-        let mut g = matmul_new::<S>(nv, nhp, &terms);
-        let (l1, l2) = if form.descent {
-            (form.l1, form.l2)
-        } else {
-            (0.0, 0.0)
-        };
-        if l1 != 0.0 || l2 != 0.0 {
-            team::for_each_rows(&mut g, nhp, 1, |rows, g| {
-                // SAFETY: the task runs within this function's level `S`, whose instruction sets
-                // are therefore present.
-                unsafe {
-                    within_once!(S, {
-                        let w = &rbm.w[rows.start * nhp..][..g.len()];
-                        add_penalties(g, w, l1, l2)
-                    })
-                }
-            });
-        }
-        if nhp == nh {
-            g
-        } else {
-            let mut out = vec![0.0f32; nv * nh];
-            for (dst, src) in out.chunks_exact_mut(nh).zip(g.chunks_exact(nhp)) {
-                dst.copy_from_slice(&src[..nh]);
-            }
-            out
-        }
+        weight_gradient::<S>(rbm, form, (v0, p0, batch), (&v, pk, rows))
     });
     let (visible_bias, _) = bias_gradient::<S>(v0, &v, nv, nv, s0, sk);
     let (hidden_bias, hidden_sums) = bias_gradient::<S>(ph0, phk, nhp, nh, s0, sk);
@@ -493,6 +452,53 @@ fn cd_step<S: Simd>(
         free_energy_data,
         free_energy_negative,
         pseudo_log_likelihood,
+    }
+}
+
+/// The weights' gradient Gᵢⱼ = Σ_b v⁰_bi p⁰_bj + Σ_c v^k_ci p^k_cj of the data's rows
+/// `positive` and the negative rows `negative` (each: rows `[n, nv]`, their scaled hidden
+/// means `[n, nhp]`, n), with the penalties of `form` added when it descends, `[nv, nh]`.
+#[inline(always)]
+fn weight_gradient<S: Simd>(
+    rbm: &KernelParams,
+    form: GradientForm,
+    positive: (&[f32], &[f32], usize),
+    negative: (&[f32], &[f32], usize),
+) -> Vec<f32> {
+    let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
+    // A(i, b) = v[b, i].
+    let terms = [positive, negative].map(|(v, p, k)| Term {
+        k,
+        a: Operand::new(v, 1, nv),
+        b: p,
+        b_stride: nhp,
+    });
+    let mut g = matmul_new::<S>(nv, nhp, &terms);
+    let (l1, l2) = if form.descent {
+        (form.l1, form.l2)
+    } else {
+        (0.0, 0.0)
+    };
+    if l1 != 0.0 || l2 != 0.0 {
+        team::for_each_rows(&mut g, nhp, 1, |rows, g| {
+            // SAFETY: the task runs within this function's level `S`, whose instruction sets
+            // are therefore present.
+            unsafe {
+                within_once!(S, {
+                    let w = &rbm.w[rows.start * nhp..][..g.len()];
+                    add_penalties(g, w, l1, l2)
+                })
+            }
+        });
+    }
+    if nhp == nh {
+        g
+    } else {
+        let mut out = vec![0.0f32; nv * nh];
+        for (dst, src) in out.chunks_exact_mut(nh).zip(g.chunks_exact(nhp)) {
+            dst.copy_from_slice(&src[..nh]);
+        }
+        out
     }
 }
 

@@ -5,6 +5,7 @@ use burn::lr_scheduler::linear::LinearLrSchedulerConfig;
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::optim::ModuleOptimizer;
 use burn::prelude::*;
+use ising_data::config::{Checked, ConfigError, Valid};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// The largest L1 or L2 penalty strength accepted (per unit of learning rate).
@@ -82,26 +83,12 @@ impl<'de> Deserialize<'de> for PenaltyConvention {
 }
 
 impl CdConfig {
-    /// Checks the settings.
+    /// Checks the settings ([`Checked::check`]).
     ///
     /// # Errors
     /// For k = 0, no persistent chains, or negative or non-finite penalties.
     pub fn validate(&self) -> crate::Result<()> {
-        let bad = |m: String| Err(crate::RbmError::Config(m));
-        if self.k == 0 {
-            return bad("CD needs k ≥ 1 Gibbs steps".into());
-        }
-        if self.persistent && self.chains == 0 {
-            return bad("PCD needs at least one persistent chain".into());
-        }
-        for (name, x) in [("l1", self.l1), ("l2", self.l2)] {
-            if !(x.is_finite() && (0.0..=MAX_PENALTY).contains(&x)) {
-                return bad(format!(
-                    "{name} must be between 0 and {MAX_PENALTY}, got {x} (a larger penalty than the data's pull shrinks the weights past zero each step)"
-                ));
-            }
-        }
-        Ok(())
+        Ok(self.check()?)
     }
 
     /// The (λ₁, λ₂) that the CD step adds to the weight gradient: the configured strengths
@@ -121,6 +108,29 @@ impl CdConfig {
             PenaltyConvention::Gradient => (0.0, 0.0),
             PenaltyConvention::Decoupled => (self.l1, self.l2),
         }
+    }
+}
+
+impl Checked for CdConfig {
+    /// k ≥ 1, at least one chain for PCD, penalties in [0, `MAX_PENALTY`] (1).
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.k == 0 {
+            return Err(ConfigError::invalid(
+                "k",
+                "at least 1 (Gibbs steps of CD-k)",
+                0,
+            ));
+        }
+        if self.persistent && self.chains == 0 {
+            return Err(ConfigError::invalid("chains", "at least 1 for PCD", 0));
+        }
+        for (name, x) in [("l1", self.l1), ("l2", self.l2)] {
+            if !(x.is_finite() && (0.0..=MAX_PENALTY).contains(&x)) {
+                return Err(ConfigError::invalid(name, format!("between 0 and {MAX_PENALTY}"), x)
+                    .because("a larger penalty than the data's pull shrinks the weights past zero each step"));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -180,37 +190,12 @@ pub struct TrainingConfig {
 }
 
 impl TrainingConfig {
-    /// Checks the settings.
+    /// Checks the settings ([`Checked::check`]).
     ///
     /// # Errors
     /// [`crate::RbmError::Config`] naming the offending field.
     pub fn validate(&self) -> crate::Result<()> {
-        self.cd.validate()?;
-        let bad = |m: String| Err(crate::RbmError::Config(m));
-        if !(self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
-            return bad(format!(
-                "learning_rate must be in (0, 1], got {}",
-                self.learning_rate
-            ));
-        }
-        if !(0.0..1.0).contains(&self.momentum) {
-            return bad(format!("momentum must be in [0, 1), got {}", self.momentum));
-        }
-        if self.batch_size == 0 {
-            return bad("batch_size must be at least 1, got 0".into());
-        }
-        if self.epochs == 0 {
-            return bad("epochs must be at least 1, got 0".into());
-        }
-        match self.schedule {
-            LrSchedule::Linear { final_lr } if !(final_lr > 0.0 && final_lr <= 1.0) => {
-                bad(format!("final_lr must be in (0, 1], got {final_lr}"))
-            }
-            LrSchedule::Exponential { gamma } if !(gamma > 0.0 && gamma <= 1.0) => {
-                bad(format!("gamma must be in (0, 1], got {gamma}"))
-            }
-            _ => Ok(()),
-        }
+        Ok(self.check()?)
     }
 
     /// The optimiser: SGD with momentum and no dampening ([`super::CdSgd`]), which under
@@ -222,22 +207,62 @@ impl TrainingConfig {
             .with_decoupled_penalty(l1, l2)
             .init()
     }
+}
 
-    /// The learning-rate scheduler for a run of `steps` optimiser steps.
-    ///
-    /// # Errors
-    /// If the schedule's parameters are invalid.
-    pub fn lr_scheduler(&self, steps: usize) -> crate::Result<ModuleLrScheduler> {
-        self.validate()?;
-        let scheduler = match self.schedule {
-            LrSchedule::Constant => Ok(ModuleLrScheduler::from(self.learning_rate)),
-            LrSchedule::Linear { final_lr } => {
-                LinearLrSchedulerConfig::new(self.learning_rate, final_lr, steps.max(1)).init()
+/// The learning-rate scheduler for a run of `steps` optimiser steps (the schedule's
+/// parameters were checked with the rest: [`Checked::validated`]).
+///
+/// # Errors
+/// If Burn refuses the schedule's parameters.
+pub fn lr_scheduler(
+    config: &Valid<TrainingConfig>,
+    steps: usize,
+) -> crate::Result<ModuleLrScheduler> {
+    let scheduler = match config.schedule {
+        LrSchedule::Constant => Ok(ModuleLrScheduler::from(config.learning_rate)),
+        LrSchedule::Linear { final_lr } => {
+            LinearLrSchedulerConfig::new(config.learning_rate, final_lr, steps.max(1)).init()
+        }
+        LrSchedule::Exponential { gamma } => {
+            ExponentialLrSchedulerConfig::new(config.learning_rate, gamma).init()
+        }
+    };
+    scheduler
+        .map_err(|e| ConfigError::inconsistent(&["schedule"], format!("the schedule: {e}")).into())
+}
+
+impl Checked for TrainingConfig {
+    /// The CD settings (under `cd`), a learning rate in (0, 1], momentum in [0, 1), a batch
+    /// and an epoch at least, and the schedule's own parameter in (0, 1].
+    fn check(&self) -> Result<(), ConfigError> {
+        self.cd.check().map_err(|e| e.within("cd"))?;
+        let rate = |x: f64| x > 0.0 && x <= 1.0;
+        if !rate(self.learning_rate) {
+            return Err(ConfigError::invalid(
+                "learning_rate",
+                "in (0, 1]",
+                self.learning_rate,
+            ));
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(ConfigError::invalid("momentum", "in [0, 1)", self.momentum));
+        }
+        if self.batch_size == 0 {
+            return Err(ConfigError::invalid("batch_size", "at least 1", 0));
+        }
+        if self.epochs == 0 {
+            return Err(ConfigError::invalid("epochs", "at least 1", 0));
+        }
+        match self.schedule {
+            LrSchedule::Linear { final_lr } if !rate(final_lr) => Err(ConfigError::invalid(
+                "schedule.final_lr",
+                "in (0, 1]",
+                final_lr,
+            )),
+            LrSchedule::Exponential { gamma } if !rate(gamma) => {
+                Err(ConfigError::invalid("schedule.gamma", "in (0, 1]", gamma))
             }
-            LrSchedule::Exponential { gamma } => {
-                ExponentialLrSchedulerConfig::new(self.learning_rate, gamma).init()
-            }
-        };
-        scheduler.map_err(crate::RbmError::Config)
+            _ => Ok(()),
+        }
     }
 }

@@ -65,7 +65,9 @@ mod output;
 mod reference;
 mod step;
 
-pub use config::{CdConfig, LrSchedule, PenaltyConvention, TrainingConfig, sgd_with_momentum};
+pub use config::{
+    CdConfig, LrSchedule, PenaltyConvention, TrainingConfig, lr_scheduler, sgd_with_momentum,
+};
 pub use model::{CdBatch, CdGradient, CdModel};
 pub use optim::{CdSgd, CdSgdState, Velocity};
 pub use output::CdOutput;

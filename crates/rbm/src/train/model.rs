@@ -95,9 +95,9 @@ impl CdConfig {
     /// the RBM's visible layer from zero hidden input with the keyed stream 0; see
     /// [`CdConfig::init_seeded`].
     ///
-    /// # Panics
-    /// If the settings are invalid.
-    pub fn init(&self, rbm: Rbm) -> CdModel {
+    /// # Errors
+    /// If the settings are invalid ([`CdConfig::validate`]).
+    pub fn init(&self, rbm: Rbm) -> crate::Result<CdModel> {
         self.init_seeded(rbm, 0)
     }
 
@@ -105,12 +105,10 @@ impl CdConfig {
     /// [`Noise`] stream `seed` (never from the device's generator, so that a training run is
     /// a function of its seeds).
     ///
-    /// # Panics
-    /// If the settings are invalid.
-    pub fn init_seeded(&self, rbm: Rbm, seed: u64) -> CdModel {
-        if let Err(e) = self.validate() {
-            panic!("{e}");
-        }
+    /// # Errors
+    /// If the settings are invalid ([`CdConfig::validate`]).
+    pub fn init_seeded(&self, rbm: Rbm, seed: u64) -> crate::Result<CdModel> {
+        self.validate()?;
         let device = rbm.weights.val().device();
         let rbm = rbm.train();
         let chains = if self.persistent { self.chains } else { 1 };
@@ -119,12 +117,12 @@ impl CdConfig {
         let start = base
             .visible_units
             .sample_with(base.visible_input(zeros), &mut Noise::new(seed));
-        CdModel {
+        Ok(CdModel {
             rbm,
             chains: RunningState::new(start),
             cd: self.clone(),
             cpu_path: None,
-        }
+        })
     }
 }
 

@@ -1,0 +1,56 @@
+//! The flags every analysis of a finished run shares (`quality`, `rg`): the run, where the
+//! analysis is written, the dataset's folder and the device.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+
+use super::paths::RunPaths;
+
+/// The flags of an analysis of a run, flattened into the analysis' own (`#[command(flatten)]`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// A finished fig3 run folder.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Output folder (default: a folder named after the analysis inside the run); must not
+    /// exist unless --force.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace an existing output folder of this program.
+    #[arg(long)]
+    pub force: bool,
+    /// The folder that holds the run's dataset. By default the dataset is found where the run
+    /// recorded it (relative to the run folder, so from any working directory), else in
+    /// ./datasets.
+    #[arg(long)]
+    pub datasets: Option<PathBuf>,
+    /// Device (flex, or a backend compiled in with its Cargo feature).
+    #[arg(long, default_value = "flex")]
+    pub device: String,
+}
+
+impl RunArgs {
+    /// The run's paths, once `--run` is known to be a run folder.
+    ///
+    /// # Errors
+    /// If `--run` holds no configuration.
+    pub fn paths(&self) -> Result<RunPaths> {
+        let paths = RunPaths::new(&self.run);
+        if !paths.config().is_file() {
+            bail!(
+                "--run {}: not a fig3 run folder (no {})",
+                self.run.display(),
+                RunPaths::CONFIG
+            );
+        }
+        Ok(paths)
+    }
+
+    /// `--out`, or the analysis' folder in the run (`default` of its paths).
+    pub fn out_dir(&self, default: impl Fn(&RunPaths) -> PathBuf) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| default(&RunPaths::new(&self.run)))
+    }
+}
