@@ -3,14 +3,16 @@
 //!
 //! `cargo run --release -p experiments --bin fig3 -- --preset paper --out runs/fig3`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use experiments::lock::lock_run;
 use experiments::output::{RunFolder, check_out, clean_out, with_note};
-use experiments::pretrain::{PretrainConfig, json_differences, load_or_generate};
+use experiments::pretrain::{
+    Override, PretrainConfig, apply_overrides, json_differences, load_or_generate,
+};
 use experiments::run::{RunHistory, RunJob, RunPaths};
 use experiments::sweep::spec::preset_text;
 use ising_data::config::{Checked, Valid};
@@ -30,8 +32,8 @@ struct Args {
     #[arg(long)]
     config: Option<PathBuf>,
     /// Run folder (must not exist, unless --resume or --force).
-    #[arg(long)]
-    out: PathBuf,
+    #[arg(long, required_unless_present = "print_config")]
+    out: Option<PathBuf>,
     /// Replace an existing run folder that fig3 wrote (it is removed once the new run
     /// finishes); any other folder is refused.
     #[arg(long, conflicts_with = "resume")]
@@ -61,6 +63,39 @@ struct Args {
     /// training; each check runs beside the next epoch.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     kl_every: Option<u64>,
+    /// Coupling K of the data (data.coupling), e.g. 0.4407 for the critical point.
+    #[arg(long)]
+    coupling: Option<f64>,
+    /// Linear size L of the lattice (data.size); the first layer becomes L² units.
+    #[arg(long)]
+    size: Option<usize>,
+    /// The hidden layers' widths after the L² visible units, comma-separated (e.g. 64,16 for a
+    /// 256-64-16 stack on 16×16); rg analyses widths m² with m dividing L.
+    #[arg(long, value_delimiter = ',', value_name = "N,...")]
+    hidden: Option<Vec<usize>>,
+    /// Learning rate of every layer (training.learning_rate, above 0 to 1).
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    /// Mini-batch size (training.batch_size).
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Gibbs steps of CD-k (training.cd.k).
+    #[arg(long)]
+    cd_k: Option<usize>,
+    /// Persistent chains (PCD: training.cd.persistent) instead of CD.
+    #[arg(long)]
+    persistent: bool,
+    /// Any setting by its dotted key, as in sweep files (repeatable, applied after the flags
+    /// above): --set training.momentum=0.9 --set propagation=sample.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<Override>,
+    /// Print the resolved configuration (the JSON that --config reads back) and exit.
+    #[arg(long, conflicts_with = "resume")]
+    print_config: bool,
+    /// Train an architecture that rg cannot analyse (hidden widths that are not m×m coarse
+    /// lattices with m dividing L).
+    #[arg(long)]
+    no_rg: bool,
 }
 
 /// The configuration the flags ask for: a preset or a file, with the overrides applied.
@@ -69,52 +104,88 @@ fn requested_config(args: &Args) -> Result<Valid<PretrainConfig>> {
         Some(path) => PretrainConfig::read(path).context("--config")?,
         None => preset(args.preset.as_deref().unwrap_or("paper"))?,
     };
-    let config = with_overrides(config, args)
+    let config = with_overrides(&config, args)?
         .validated()
         .context("configuration")?;
+    if !args.no_rg {
+        experiments::rg::check_architecture(config.data.size, &config.layers).map_err(|e| {
+            anyhow::anyhow!("{e}; add --no-rg to train it anyway (rg will refuse the run)")
+        })?;
+    }
     Ok(config)
 }
 
-/// `config` with the flags' overrides (seed, epochs, samples) applied.
-fn with_overrides(mut config: PretrainConfig, args: &Args) -> PretrainConfig {
-    if let Some(seed) = args.seed {
-        config.training.seed = seed;
+/// `config` with the flags' overrides applied: the named flags, then every --set.
+fn with_overrides(config: &PretrainConfig, args: &Args) -> Result<PretrainConfig> {
+    let mut o = Vec::new();
+    let mut set = |key: &str, value: Option<serde_json::Value>| {
+        if let Some(value) = value {
+            o.push(Override::new(key, value));
+        }
+    };
+    set("training.seed", args.seed.map(Into::into));
+    set("training.epochs", args.epochs.map(Into::into));
+    set("data.samples", args.samples.map(Into::into));
+    set("data.coupling", args.coupling.map(Into::into));
+    set("data.size", args.size.map(Into::into));
+    if args.size.is_some() || args.hidden.is_some() {
+        let l = args.size.unwrap_or(config.data.size);
+        let hidden = match &args.hidden {
+            Some(h) => h.clone(),
+            None => config.layers.get(1..).unwrap_or_default().to_vec(),
+        };
+        let layers: Vec<usize> = std::iter::once(l.saturating_mul(l)).chain(hidden).collect();
+        set("layers", Some(layers.into()));
     }
-    if let Some(epochs) = args.epochs {
-        config.training.epochs = epochs;
-    }
-    if let Some(samples) = args.samples {
-        config.data.samples = samples;
-    }
-    config
+    set("training.learning_rate", args.learning_rate.map(Into::into));
+    set("training.batch_size", args.batch_size.map(Into::into));
+    set("training.cd.k", args.cd_k.map(Into::into));
+    set(
+        "training.cd.persistent",
+        args.persistent.then_some(true.into()),
+    );
+    o.extend(args.set.iter().cloned());
+    apply_overrides(config, &o).context("the flags")
+}
+
+/// Whether any flag asks for a setting (a preset, a file or an override).
+fn asks_for_settings(args: &Args) -> bool {
+    args.preset.is_some()
+        || args.config.is_some()
+        || args.seed.is_some()
+        || args.epochs.is_some()
+        || args.samples.is_some()
+        || args.coupling.is_some()
+        || args.size.is_some()
+        || args.hidden.is_some()
+        || args.learning_rate.is_some()
+        || args.batch_size.is_some()
+        || args.cd_k.is_some()
+        || args.persistent
+        || !args.set.is_empty()
 }
 
 /// The configuration of the run to resume: the folder's own, checked against whatever the
 /// flags ask for.
-fn resume_config(args: &Args) -> Result<Valid<PretrainConfig>> {
-    let paths = RunPaths::new(&args.out);
+fn resume_config(args: &Args, out: &Path) -> Result<Valid<PretrainConfig>> {
+    let paths = RunPaths::new(out);
     let path = paths.config();
     if !path.is_file() {
         bail!(
             "--resume: {} is not a run folder (no {})",
-            args.out.display(),
+            out.display(),
             RunPaths::CONFIG
         );
     }
     let saved = PretrainConfig::read(&path)?
         .validated()
         .with_context(|| format!("{}", path.display()))?;
-    let explicit = args.preset.is_some()
-        || args.config.is_some()
-        || args.seed.is_some()
-        || args.epochs.is_some()
-        || args.samples.is_some();
-    if explicit {
+    if asks_for_settings(args) {
         // Overrides alone are compared against the run's own configuration; a preset or a
         // file, with the overrides applied, against the whole of it.
         let wanted = match args.preset.is_some() || args.config.is_some() {
             true => requested_config(args)?.into_inner(),
-            false => with_overrides(saved.clone().into_inner(), args),
+            false => with_overrides(&saved, args)?,
         };
         let wanted = serde_json::to_value(wanted)?;
         let differences = json_differences("", &serde_json::to_value(&saved)?, &wanted);
@@ -134,7 +205,7 @@ fn resume_config(args: &Args) -> Result<Valid<PretrainConfig>> {
         })?;
         println!(
             "note: {} finished earlier; its outputs are rewritten from the saved layers, and run.json keeps the first run's record",
-            args.out.display()
+            out.display()
         );
     }
     Ok(saved)
@@ -151,21 +222,27 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     let args = Args::parse();
     let start = Instant::now();
+    if args.print_config {
+        let config = requested_config(&args)?;
+        println!("{}", serde_json::to_string_pretty(&config)?);
+        return Ok(());
+    }
+    let out = args.out.clone().context("--out is required")?;
     let device = select_device(&args.device)?;
     let config = if args.resume {
-        let lock = lock_run(&args.out)?;
-        clean_out(&args.out)?;
-        (resume_config(&args)?, lock)
+        let lock = lock_run(&out)?;
+        clean_out(&out)?;
+        (resume_config(&args, &out)?, lock)
     } else {
         let config = requested_config(&args)?;
-        if args.out.is_dir() && !args.force {
+        if out.is_dir() && !args.force {
             bail!(
                 "{} already exists; choose a new --out folder, add --resume to continue it, or --force to replace it",
-                args.out.display()
+                out.display()
             );
         }
-        check_out(&args.out, args.force, "fig3")?;
-        (config, lock_run(&args.out)?)
+        check_out(&out, args.force, "fig3")?;
+        (config, lock_run(&out)?)
     };
     let (config, _lock) = config;
     println!(
@@ -179,11 +256,11 @@ fn run() -> Result<()> {
     // A --resume of a folder that holds only its config (a run `sweep plan` prepared) starts
     // the run; it continues one only when a layer has been started.
     let continued =
-        args.resume && (1..config.layers.len()).any(|l| RunPaths::new(&args.out).layer(l).exists());
+        args.resume && (1..config.layers.len()).any(|l| RunPaths::new(&out).layer(l).exists());
     let folder = if args.resume {
-        RunFolder::reopen("fig3", &args.out, RunPaths::marker_entries(&config))?
+        RunFolder::reopen("fig3", &out, RunPaths::marker_entries(&config))?
     } else {
-        let folder = RunFolder::create("fig3", &args.out, RunPaths::marker_entries(&config))?;
+        let folder = RunFolder::create("fig3", &out, RunPaths::marker_entries(&config))?;
         folder
             .write_json(RunPaths::CONFIG, &config)
             .map_err(|e| with_note(e, folder.kept_note()))?;

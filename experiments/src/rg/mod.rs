@@ -78,6 +78,18 @@ fn coarse_spins(
     })
 }
 
+/// Whether `rg` can analyse a stack of `layers` (visible first) on the L×L lattice: every
+/// hidden layer an m×m coarse lattice with m dividing L.
+///
+/// # Errors
+/// Naming the first layer that does not tile the lattice.
+pub fn check_architecture(l: usize, layers: &[usize]) -> Result<()> {
+    for (i, &units) in layers.iter().enumerate().skip(1) {
+        block_side(l, units, i)?;
+    }
+    Ok(())
+}
+
 /// The block side of a layer of `units` units on the L×L lattice: b with (L/b)² = units.
 fn block_side(l: usize, units: usize, layer: usize) -> Result<usize> {
     let m = (units as f64).sqrt().round() as usize;

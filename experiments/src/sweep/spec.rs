@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::pretrain::PretrainConfig;
+use crate::pretrain::overrides::set_key;
 use ising_data::config::{self, Checked, ConfigError, Valid};
 
 /// A sweep: every run is the base configuration with the overrides and one value of each axis
@@ -334,64 +335,6 @@ pub fn sanitise(text: &str) -> String {
             _ => '-',
         })
         .collect()
-}
-
-/// The JSON kind of a value, for messages.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_u64() || n.is_i64() => "an integer",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// Sets the dotted `key` of `json` to `value`; the key must exist, and the value must be of
-/// its kind (an integer where the configuration has one, a number for a number, …).
-fn set_key(json: &mut Value, key: &str, value: &Value) -> Result<()> {
-    let all = dotted_keys(json);
-    let mut at = &mut *json;
-    for part in key.split('.') {
-        match at.get_mut(part) {
-            Some(next) => at = next,
-            None => {
-                let nearest = config::nearest(key, &all)
-                    .map(|k| format!(" (did you mean '{k}'?)"))
-                    .unwrap_or_default();
-                bail!("unknown key '{key}': the configuration has no such field{nearest}");
-            }
-        }
-    }
-    let fits = match (&*at, value) {
-        (Value::Number(old), Value::Number(new)) => {
-            !(old.is_u64() || old.is_i64()) || new.is_u64() || new.is_i64()
-        }
-        (old, new) => std::mem::discriminant(old) == std::mem::discriminant(new),
-    };
-    if !fits {
-        bail!(
-            "{key} = {value} is {}, but {key} is {} (as {at} in the base)",
-            kind(value),
-            kind(at)
-        );
-    }
-    *at = value.clone();
-    Ok(())
-}
-
-/// Every dotted key of a JSON object (objects and leaves), for suggestions.
-fn dotted_keys(json: &Value) -> Vec<String> {
-    let mut keys = Vec::new();
-    if let Value::Object(map) = json {
-        for (k, v) in map {
-            keys.push(k.clone());
-            keys.extend(dotted_keys(v).into_iter().map(|sub| format!("{k}.{sub}")));
-        }
-    }
-    keys
 }
 
 #[cfg(test)]
