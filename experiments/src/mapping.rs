@@ -15,7 +15,7 @@
 use anyhow::Result;
 use burn::prelude::*;
 use ising_data::RowsDataset;
-use ising_data::config::{Checked, ConfigError, Valid};
+use ising_data::config::{Checked, ConfigError, Contains, Valid};
 use rbm::eval::exact::{HostRbm, state};
 use rbm::{CdModel, RbmConfig, TrainingConfig, Units};
 use serde::{Deserialize, Serialize};
@@ -86,6 +86,13 @@ impl Checked for MappingConfig {
             ));
         }
         self.training.check().map_err(|e| e.within("training"))
+    }
+}
+
+impl Contains<TrainingConfig> for MappingConfig {
+    /// The ring's training, checked under `training`.
+    fn part(&self) -> &TrainingConfig {
+        &self.training
     }
 }
 

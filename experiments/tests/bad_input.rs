@@ -10,17 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn run(binary: &str, args: &[&str], cwd: &Path) -> Output {
-    Command::new(binary)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{run, stderr};
 
 fn assert_ok(o: &Output) {
     assert!(o.status.success(), "failed: {}", stderr(o));

@@ -3,23 +3,15 @@
 //! cannot analyse are refused before any work (unless `--no-rg`), and a small experiment of
 //! one's own trains and is read by `rg`.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use common::{run, stderr};
 
 const FIG3: &str = env!("CARGO_BIN_EXE_fig3");
 const RG: &str = env!("CARGO_BIN_EXE_rg");
-
-fn run(binary: &str, args: &[&str], cwd: &Path) -> Output {
-    Command::new(binary)
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn assert_refused(o: &Output, needle: &str) {
     let e = stderr(o);

@@ -172,6 +172,13 @@ pub trait Checked: Sized {
     }
 }
 
+/// A configuration whose check includes the whole check of a nested part `U` (a field checked
+/// with `U::check`), so that the part of a [`Valid`] one is valid too ([`Valid::part`]).
+pub trait Contains<U>: Checked {
+    /// The part.
+    fn part(&self) -> &U;
+}
+
 /// A configuration that passed its [`Checked::check`]: what the code that runs it takes, so
 /// that it never meets an unchecked value. Read through `Deref`; change it by taking it apart
 /// ([`Valid::into_inner`]) and validating again.
@@ -183,6 +190,14 @@ impl<T> Valid<T> {
     /// The configuration itself, to change it (and validate it again).
     pub fn into_inner(self) -> T {
         self.0
+    }
+
+    /// A copy of the part `U`, valid without a second check since `T`'s check includes it.
+    pub fn part<U: Clone>(&self) -> Valid<U>
+    where
+        T: Contains<U>,
+    {
+        Valid(self.0.part().clone())
     }
 }
 

@@ -46,14 +46,6 @@ impl Lattice {
         lattice.check()?;
         Ok(lattice)
     }
-
-    /// Checks the size (see [`Lattice::new`]).
-    ///
-    /// # Errors
-    /// If the lattice is too small or too large.
-    pub fn validate(&self) -> Result<()> {
-        Ok(self.check()?)
-    }
 }
 
 impl Checked for Lattice {

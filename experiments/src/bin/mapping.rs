@@ -14,7 +14,7 @@ use experiments::mapping::{
 use experiments::output::RunOutput;
 use experiments::plot::{Series, line_chart};
 use experiments::streams::Stream;
-use ising_data::config::Checked;
+use ising_data::config::{Checked, Valid};
 use ising_data::generate::{GenerateConfig, generate};
 use ising_data::{IsingDataset, Lattice, SpinEncoding};
 use rbm::eval::exact::HostRbm;
@@ -136,7 +136,7 @@ fn random_case(
 }
 
 /// Trains the RBM on samples of the ring, checking the mapping after every epoch.
-fn train_and_check(config: &MappingConfig, device: &Device) -> Result<Vec<Epoch>> {
+fn train_and_check(config: &Valid<MappingConfig>, device: &Device) -> Result<Vec<Epoch>> {
     let hamiltonian = ring_hamiltonian(config.ring, config.coupling);
     // A ring's default sampler is the exact one (independent samples).
     let generate_config = GenerateConfig::new(
@@ -149,7 +149,7 @@ fn train_and_check(config: &MappingConfig, device: &Device) -> Result<Vec<Epoch>
     let rows = IsingDataset::new(generate_config.lattice, spins)?.rows(SpinEncoding::PlusMinusOne);
     let mut training = Vec::new();
     train_on_ring(
-        &config.training.clone().validated()?,
+        &config.part(),
         &rows,
         config.hidden,
         config.init_std,

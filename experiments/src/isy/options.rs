@@ -1,6 +1,5 @@
 //! The settings of the flow ([`IsyOptions`]) and the temperatures of the paper.
 
-use anyhow::Result;
 use ising_data::Lattice;
 use ising_data::config::{Checked, ConfigError};
 use ising_data::generate::GenerateConfig;
@@ -112,14 +111,6 @@ impl IsyOptions {
             .copied()
             .filter(|&t| t <= self.control_max_t)
             .collect()
-    }
-
-    /// Checks the settings ([`Checked::check`]).
-    ///
-    /// # Errors
-    /// Naming the offending field.
-    pub fn validate(&self) -> Result<()> {
-        Ok(self.check()?)
     }
 
     /// The counts: at least one of each, two flow chains, one sample per Monte Carlo chain,

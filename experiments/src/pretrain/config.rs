@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use burn::prelude::*;
 use ising_data::Lattice;
-use ising_data::config::{self, Checked, ConfigError};
+use ising_data::config::{self, Checked, ConfigError, Contains};
 use rbm::{Propagation, TrainingConfig, Units};
 
 /// The data of a pretraining run.
@@ -61,27 +61,13 @@ pub struct PretrainConfig {
 }
 
 impl PretrainConfig {
-    /// Checks the configuration ([`Checked::check`]).
-    ///
-    /// # Errors
-    /// Naming the offending field.
-    pub fn validate(&self) -> Result<()> {
-        Ok(self.check()?)
-    }
-
     /// The data's own fields: the lattice, coupling, held-out fraction and samples (and
     /// their rows in memory).
     fn check_data(&self) -> std::result::Result<(), ConfigError> {
         let d = &self.data;
-        Lattice::new(2, d.size).map_err(|e| {
-            ConfigError::from(e).renamed(|field| {
-                if field == "l" {
-                    "size".into()
-                } else {
-                    field.into()
-                }
-            })
-        })?;
+        Lattice::Square { l: d.size }
+            .check()
+            .map_err(|e| e.renamed(|_| "size".into()))?;
         if !(d.coupling.is_finite() && d.coupling >= 0.0) {
             return Err(ConfigError::invalid("coupling", "≥ 0", d.coupling));
         }
@@ -221,7 +207,7 @@ impl PretrainConfig {
     }
 
     /// Parses a configuration from JSON text, refusing keys it does not know (naming the
-    /// nearest valid one). It is not [validated](PretrainConfig::validate) here, since
+    /// nearest valid one). It is not [checked](Checked::check) here, since
     /// callers apply overrides first.
     ///
     /// # Errors
@@ -252,6 +238,13 @@ impl Checked for PretrainConfig {
         self.check_model_memory()?;
         self.check_stack()?;
         self.check_split()
+    }
+}
+
+impl Contains<TrainingConfig> for PretrainConfig {
+    /// Every layer's training, checked under `training`.
+    fn part(&self) -> &TrainingConfig {
+        &self.training
     }
 }
 

@@ -27,7 +27,7 @@ use crate::output::{Interrupted, read_json, write_file_atomic};
 use crate::progress;
 use crate::streams::Stream;
 use crate::training::{EpochLoader, EpochLogger, EpochRecord, EpochSplit, QuietRenderer};
-use ising_data::config::{Checked, Valid};
+use ising_data::config::Valid;
 
 /// The error of a run stopped by a signal: what stopped, and how to continue.
 fn interrupted(what: &str, run_dir: &Path) -> anyhow::Error {
@@ -360,7 +360,7 @@ impl LayerRun<'_> {
         let (tc, files, options) = (&self.config.training, &self.files, self.options);
         let first_epoch = resume_from.unwrap_or(0) + 1;
         let batches_per_epoch = train.len().div_ceil(tc.batch_size);
-        let scheduler = rbm::lr_scheduler(&tc.clone().validated()?, batches_per_epoch * tc.epochs)?;
+        let scheduler = rbm::lr_scheduler(&self.config.part(), batches_per_epoch * tc.epochs)?;
         let learner = Learner::new(model, tc.optimizer(), scheduler);
         let layer = self.layer;
         let train_loader = EpochLoader::new(

@@ -4,6 +4,7 @@ use anyhow::Result;
 use ising_data::config::{Checked, ConfigError};
 use rbm::Propagation;
 use rbm::eval::generator::GibbsConfig;
+use rbm::eval::tempering::check_ladder;
 use serde::{Deserialize, Serialize};
 
 use crate::streams::Stream;
@@ -73,14 +74,6 @@ impl QualityOptions {
             ..self.gibbs.clone()
         }
     }
-
-    /// Checks the settings ([`Checked::check`]).
-    ///
-    /// # Errors
-    /// Naming the offending setting.
-    pub fn validate(&self) -> Result<()> {
-        Ok(self.check()?)
-    }
 }
 
 impl Checked for QualityOptions {
@@ -128,9 +121,8 @@ impl Checked for QualityOptions {
                 0,
             ));
         }
-        if self.replicas > 1 && !(self.beta_min > 0.0 && self.beta_min < 1.0) {
-            // The geometric ladder's own condition (`rbm::eval::tempering::geometric_ladder`).
-            return Err(ConfigError::invalid("beta_min", "in (0, 1)", self.beta_min));
+        if self.replicas > 1 {
+            check_ladder(self.beta_min, self.replicas)?;
         }
         Ok(())
     }

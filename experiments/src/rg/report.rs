@@ -1,6 +1,5 @@
 //! What `rg` measures on a run, as written to `rg.json` ([`RgReport`]), and its settings.
 
-use anyhow::Result;
 use ising_data::config::{Checked, ConfigError};
 use rbm::Propagation;
 use serde::{Deserialize, Serialize};
@@ -26,16 +25,6 @@ impl Default for RgOptions {
             lattice_samples: 8_000,
             seed: 0,
         }
-    }
-}
-
-impl RgOptions {
-    /// Checks the settings ([`Checked::check`]).
-    ///
-    /// # Errors
-    /// Naming the setting.
-    pub fn validate(&self) -> Result<()> {
-        Ok(self.check()?)
     }
 }
 

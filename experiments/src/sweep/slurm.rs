@@ -25,16 +25,6 @@ pub struct Resources {
     pub max_parallel: Option<usize>,
 }
 
-impl Resources {
-    /// Checks each value's form ([`Checked::check`]).
-    ///
-    /// # Errors
-    /// Naming the field and the form it needs.
-    pub fn validate(&self) -> Result<()> {
-        Ok(self.check()?)
-    }
-}
-
 impl Checked for Resources {
     /// Each value's form, so that nothing odd reaches the script.
     fn check(&self) -> std::result::Result<(), ConfigError> {

@@ -107,7 +107,7 @@ pub fn preset_text(name: &str) -> Result<&'static str> {
 
 impl SweepConfig {
     /// Parses a sweep from JSON text, refusing unknown keys. Not yet checked: see
-    /// [`SweepConfig::validate`] and [`SweepConfig::expand`].
+    /// [`Checked::check`] and [`SweepConfig::expand`].
     ///
     /// # Errors
     /// Naming the key at fault.
@@ -136,14 +136,6 @@ impl SweepConfig {
         Ok((sweep, runs))
     }
 
-    /// Checks what can be checked without the base ([`Checked::check`]).
-    ///
-    /// # Errors
-    /// Naming the axis and the fault.
-    pub fn validate(&self) -> Result<()> {
-        Ok(self.check()?)
-    }
-
     /// The base configuration as JSON, every field present (defaults filled in).
     ///
     /// # Errors
@@ -169,11 +161,11 @@ impl SweepConfig {
     /// with its folder name and validated configuration.
     ///
     /// # Errors
-    /// As [`SweepConfig::validate`]; a key the configuration does not have (naming the
+    /// As [`Checked::check`]; a key the configuration does not have (naming the
     /// nearest one), a value of the wrong type, an invalid resulting configuration or two
     /// runs with the same folder name, naming the run and the fault.
     pub fn expand(&self, folder: &Path) -> Result<Vec<PlannedRun>> {
-        self.validate()?;
+        self.check()?;
         let mut base = self.base_json(folder)?;
         for (key, value) in &self.overrides {
             set_key(&mut base, key, value).with_context(|| format!("overrides.{key}"))?;

@@ -2,6 +2,7 @@
 
 /// The small Fig. 3 stack of the end-to-end and GPU tests: an 8×8 lattice, layers 64-16-4,
 /// CD-1, 8 epochs per layer.
+#[allow(dead_code)]
 pub const SMALL_CONFIG: &str = r#"{
   "data": {"size": 8, "coupling": 0.408, "samples": 3000, "seed": 3, "valid_fraction": 0.2},
   "layers": [64, 16, 4],
@@ -120,4 +121,20 @@ pub fn other_dataset(dir: &std::path::Path, force: bool) {
         },
     );
     ising_data::store::write_dataset(dir, &generated, measured, force).unwrap();
+}
+
+/// Runs `binary` with `args` in `cwd` and waits for it.
+#[allow(dead_code)]
+pub fn run(binary: &str, args: &[&str], cwd: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(binary)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs")
+}
+
+/// What `o` wrote to standard error.
+#[allow(dead_code)]
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }

@@ -93,24 +93,33 @@ fn one() -> usize {
 /// acceptance roughly even along the ladder when the heat capacity varies slowly.
 ///
 /// # Errors
-/// [`RbmError::Config`] if `beta_min` is not in (0, 1) or `n < 2`.
+/// [`RbmError::Config`] if `beta_min` is not in (0, 1) or `n < 2` ([`check_ladder`]).
 pub fn geometric_ladder(beta_min: f64, n: usize) -> Result<Vec<f64>> {
+    check_ladder(beta_min, n)?;
+    let mut betas: Vec<f64> = (0..n)
+        .map(|k| beta_min.powf((n - 1 - k) as f64 / (n - 1) as f64))
+        .collect();
+    betas[n - 1] = 1.0;
+    Ok(betas)
+}
+
+/// Checks the settings of a [`geometric_ladder`]: `beta_min` in (0, 1) and `n` (the
+/// `replicas`) at least 2.
+///
+/// # Errors
+/// Naming `beta_min` or `replicas`.
+pub fn check_ladder(beta_min: f64, n: usize) -> std::result::Result<(), ConfigError> {
     if !(beta_min > 0.0 && beta_min < 1.0) {
-        return Err(ConfigError::invalid("beta_min", "in (0, 1)", beta_min).into());
+        return Err(ConfigError::invalid("beta_min", "in (0, 1)", beta_min));
     }
     if n < 2 {
         return Err(ConfigError::invalid(
             "replicas",
             "at least 2 inverse temperatures for a ladder",
             n,
-        )
-        .into());
+        ));
     }
-    let mut betas: Vec<f64> = (0..n)
-        .map(|k| beta_min.powf((n - 1 - k) as f64 / (n - 1) as f64))
-        .collect();
-    betas[n - 1] = 1.0;
-    Ok(betas)
+    Ok(())
 }
 
 impl TemperingConfig {
