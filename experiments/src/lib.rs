@@ -15,6 +15,7 @@
 
 pub mod blocking;
 pub mod checkpoint;
+pub mod cli;
 pub mod decimation;
 pub mod interrupt;
 pub mod isy;
@@ -22,6 +23,7 @@ pub mod json;
 pub mod lock;
 pub mod mapping;
 pub mod output;
+pub mod pace;
 pub mod plain;
 pub mod plot;
 pub mod pretrain;

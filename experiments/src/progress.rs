@@ -1,7 +1,7 @@
 //! How library code reports what it is doing: lines of progress, warnings and notes go to one
 //! process-wide sink, the terminal unless a program or a test sets another (the way the `log`
 //! crate's logger works, without Burn's training logger capturing the lines into a file).
-//! This is the one library file that writes to the terminal.
+//! This is the one library file that writes to the terminal ([`Meter`] draws its bar there).
 //!
 //! ```
 //! use experiments::progress::{self, Kind};
@@ -80,5 +80,84 @@ fn terminal(kind: Kind, line: &str) {
         Kind::Info => println!("{line}"),
         Kind::Warning => eprintln!("warning: {line}"),
         Kind::Note => eprintln!("note: {line}"),
+    }
+}
+
+/// Progress through the units of one stage of work (a sampler's sweeps), with the time left:
+/// an `indicatif` bar on standard error when it is a terminal and no sink is set, otherwise
+/// a line at most every [`Meter::EVERY`] seconds, and at the end, through [`info`].
+#[derive(Debug)]
+pub struct Meter {
+    label: String,
+    unit: String,
+    total: u64,
+    done: u64,
+    last_line: std::time::Instant,
+    started: std::time::Instant,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Meter {
+    /// A meter of `total` `unit`s of the stage `label` (e.g. "sampling the DBN", "sweeps").
+    pub fn new(label: &str, total: u64, unit: &str) -> Self {
+        use std::io::IsTerminal;
+        let sink_set = SINK.read().map(|s| s.is_some()).unwrap_or(true);
+        let bar = (!sink_set && std::io::stderr().is_terminal()).then(|| {
+            let template =
+                format!("  {{wide_bar}} {{pos}}/{{len}} {unit} ({{elapsed}}, about {{eta}} left)");
+            let style = indicatif::ProgressStyle::with_template(&template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            indicatif::ProgressBar::new(total).with_style(style)
+        });
+        Self {
+            label: label.into(),
+            unit: unit.into(),
+            total: total.max(1),
+            done: 0,
+            last_line: std::time::Instant::now(),
+            started: std::time::Instant::now(),
+            bar,
+        }
+    }
+
+    /// Counts `n` more units done. Piped, a line says how far the stage is at most every
+    /// [`Meter::EVERY`] seconds, and once when it is done.
+    pub fn inc(&mut self, n: u64) {
+        let before = self.done;
+        self.done = (self.done + n).min(self.total);
+        if let Some(bar) = &self.bar {
+            bar.set_position(self.done);
+            return;
+        }
+        let finished = self.done == self.total && before < self.total;
+        if !(finished || self.last_line.elapsed().as_secs_f64() >= Self::EVERY) {
+            return;
+        }
+        self.last_line = std::time::Instant::now();
+        let spent = self.started.elapsed().as_secs_f64();
+        let left = spent / self.done.max(1) as f64 * (self.total - self.done) as f64;
+        let tail = match finished {
+            true => String::new(),
+            false => format!(", about {} left", crate::pace::duration(left)),
+        };
+        info(format!(
+            "  {}: {}% of {} {} in {}{tail}",
+            self.label,
+            self.done * 100 / self.total,
+            self.total,
+            self.unit,
+            crate::pace::duration(spent)
+        ));
+    }
+
+    /// Seconds between two lines of a piped meter.
+    pub const EVERY: f64 = 10.0;
+}
+
+impl Drop for Meter {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
     }
 }

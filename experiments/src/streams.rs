@@ -1,7 +1,7 @@
 //! Every keyed random stream of the experiments, in one place.
 //!
 //! A stream is named by a [`Stream`] and derived from a *root*: the seed of the program that
-//! draws it (the training seed of a stack, the seed of `quality`, `rg`, `isy_flow`, `fig1`,
+//! draws it (the training seed of a stack, the seed of `quality`, `rg_analysis`, `isy_flow`, `fig1`,
 //! `fig2` or `mapping`), or for the streams under a data loader the key of the loader. The
 //! derivation is fixed — results are reproducible from the seeds a run records — so the
 //! numbers below never change; [`Stream::parts`] states them and a unit test pins them.
@@ -20,7 +20,7 @@
 //! | `quality` | [`QualityGibbs`](Stream::QualityGibbs) (chains 1: first RBM, 2: DBN, 100 + i: layer i's own) | (seed, gibbs seed, chains) |
 //! | | [`QualityAis`](Stream::QualityAis) (forward AIS of layer index i) | (seed, 10, i) |
 //! | a forward AIS key | [`ReverseAis`](Stream::ReverseAis) (repetition r) | (key, 1, r) |
-//! | `rg` | [`RgLattice`](Stream::RgLattice) (Ising lattice at K_eff: 0 data, 2l RBM, 2l + 1 majority rule) | (seed, n) |
+//! | `rg_analysis` | [`RgLattice`](Stream::RgLattice) (Ising lattice at K_eff: 0 data, 2l RBM, 2l + 1 majority rule) | (seed, n) |
 //! | | [`RgSampling`](Stream::RgSampling) (the stack's samples) | (seed, 100) |
 //! | | [`RgMajorityTies`](Stream::RgMajorityTies) (ties of the majority rule, layer l) | xoshiro (seed, l) |
 //! | `isy_flow` | [`IsyData`](Stream::IsyData) (Monte Carlo at temperature index i) | (seed, 1, i) |
@@ -123,15 +123,15 @@ pub enum Stream {
         /// The repetition, from 0.
         repetition: usize,
     },
-    /// `rg`'s Ising lattice sampled at a fitted K_eff: 0 for the data, 2l for layer l's
+    /// `rg_analysis`'s Ising lattice sampled at a fitted K_eff: 0 for the data, 2l for layer l's
     /// coarse spins, 2l + 1 for the majority rule's blocks beside it.
     RgLattice {
         /// Which lattice.
         n: u64,
     },
-    /// `rg`'s samples of the stack.
+    /// `rg_analysis`'s samples of the stack.
     RgSampling,
-    /// `rg`'s ties of the majority rule at layer `layer` (a xoshiro stream).
+    /// `rg_analysis`'s ties of the majority rule at layer `layer` (a xoshiro stream).
     RgMajorityTies {
         /// The layer, from 1.
         layer: usize,

@@ -22,6 +22,7 @@ use rbm::{CdBatch, Noise};
 use serde::{Deserialize, Serialize};
 
 use crate::output::{read_json, write_file_atomic};
+use crate::pace::Pace;
 use crate::progress;
 use crate::streams::Stream;
 
@@ -276,6 +277,8 @@ struct LoggerState {
     names: HashMap<MetricId, String>,
     entries: HashMap<(String, usize, Split), Vec<NumericEntry>>,
     records: Vec<EpochRecord>,
+    /// The training split's means of the latest epoch, for its line with the held-out ones.
+    train_of_epoch: Option<(usize, BTreeMap<String, f64>)>,
 }
 
 /// A [`MetricLogger`] that keeps every numeric entry in memory (Burn's checkpointing reads
@@ -288,6 +291,7 @@ pub struct EpochLogger {
     quiet: bool,
     file: Option<PathBuf>,
     stop: Option<crate::interrupt::StopSignal>,
+    pace: Option<Pace>,
     state: Arc<Mutex<LoggerState>>,
 }
 
@@ -299,6 +303,7 @@ impl EpochLogger {
             quiet: false,
             file: None,
             stop: None,
+            pace: None,
             state: Arc::new(Mutex::new(LoggerState::default())),
         }
     }
@@ -307,6 +312,13 @@ impl EpochLogger {
     /// split early and does not checkpoint the epoch, so the summary may cover part of it.
     pub fn with_stop(mut self, stop: crate::interrupt::StopSignal) -> Self {
         self.stop = Some(stop);
+        self
+    }
+
+    /// Reports only the epochs `pace` picks, one short line each with the time left,
+    /// instead of every split of every epoch.
+    pub fn with_pace(mut self, pace: Pace) -> Self {
+        self.pace = Some(pace);
         self
     }
 
@@ -456,20 +468,7 @@ impl MetricLogger for EpochLogger {
             true => " (interrupted: partial, kept only if checkpointed)",
             false => "",
         };
-        if !self.quiet {
-            progress::info(format!(
-                "{} epoch {:>4} {:<5}{stopping} {}",
-                self.label,
-                summary.epoch_number,
-                split.name(),
-                values
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {v:.5}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        let values = values
+        let values: BTreeMap<String, f64> = values
             .into_iter()
             .map(|(name, v)| {
                 (
@@ -478,6 +477,9 @@ impl MetricLogger for EpochLogger {
                 )
             })
             .collect();
+        if !self.quiet {
+            self.report(&mut state, summary.epoch_number, split, &values, stopping);
+        }
         state.records.push(EpochRecord {
             epoch: summary.epoch_number,
             split,
@@ -491,6 +493,52 @@ impl MetricLogger for EpochLogger {
                 progress::warn(format!("could not record the epoch history: {e:#}"));
             }
         }
+    }
+}
+
+impl EpochLogger {
+    /// Reports epoch `epoch`'s `values` of `split`: with a [`Pace`], one short line per
+    /// reported epoch once both splits are in (or when stopping); without, every split.
+    fn report(
+        &self,
+        state: &mut LoggerState,
+        epoch: usize,
+        split: EpochSplit,
+        values: &BTreeMap<String, f64>,
+        stopping: &str,
+    ) {
+        let Some(pace) = &self.pace else {
+            let line: Vec<String> = values.iter().map(|(k, v)| format!("{k} {v:.5}")).collect();
+            progress::info(format!(
+                "{} epoch {epoch:>4} {:<5}{stopping} {}",
+                self.label,
+                split.name(),
+                line.join(", ")
+            ));
+            return;
+        };
+        // The training split's line waits for the held-out one, unless a stop cuts it short.
+        let stopped = !stopping.is_empty();
+        let (train, valid) = match split {
+            EpochSplit::Train => {
+                state.train_of_epoch = Some((epoch, values.clone()));
+                if !stopped {
+                    return;
+                }
+                (values.clone(), BTreeMap::new())
+            }
+            EpochSplit::Valid => match &state.train_of_epoch {
+                _ if !(pace.reports(epoch) || stopped) => return,
+                Some((e, train)) if *e == epoch => (train.clone(), values.clone()),
+                _ => (BTreeMap::new(), values.clone()),
+            },
+        };
+        progress::info(format!(
+            "{} {}{stopping}: {}",
+            self.label,
+            pace.progress(epoch),
+            crate::pace::epoch_summary(&train, &valid)
+        ));
     }
 }
 

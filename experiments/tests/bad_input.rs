@@ -444,7 +444,7 @@ fn quality_refuses_what_is_not_a_finished_run_and_bad_settings_before_writing() 
     let root = tmp.path();
     let quality = env!("CARGO_BIN_EXE_quality");
     std::fs::create_dir(root.join("empty")).unwrap();
-    let o = run(quality, &["--run", "empty"], root);
+    let o = run(quality, &["empty"], root);
     assert_refused(&o, "not a fig3 run folder");
     assert!(!root.join("empty/quality").exists());
 
@@ -452,12 +452,12 @@ fn quality_refuses_what_is_not_a_finished_run_and_bad_settings_before_writing() 
     let dir = root.join("run");
     std::fs::create_dir_all(dir.join("weights")).unwrap();
     std::fs::write(dir.join("config.json"), common::SMALL_CONFIG).unwrap();
-    let o = run(quality, &["--run", "run"], root);
+    let o = run(quality, &["run"], root);
     assert_refused(&o, "not a finished fig3 run");
     let npy =
         |shape: &[usize]| ising_data::npy::encode_f32(shape, &vec![0.0; shape.iter().product()]);
     std::fs::write(dir.join("weights/layer1_W.npy"), npy(&[64, 8])).unwrap();
-    let o = run(quality, &["--run", "run"], root);
+    let o = run(quality, &["run"], root);
     assert_refused(
         &o,
         "has shape [64, 8] but config.json's layers need [64, 16]",
@@ -468,10 +468,6 @@ fn quality_refuses_what_is_not_a_finished_run_and_bad_settings_before_writing() 
         (&["--replicas", "0"][..], "replicas must be at least 1"),
         (&["--beta-min", "1.5"][..], "--beta-min must be in (0, 1)"),
         (
-            &["--downward", "up"][..],
-            "--downward must be mean or sample",
-        ),
-        (
             &["--ais-repetitions", "1"][..],
             "--ais-repetitions must be at least 2",
         ),
@@ -480,15 +476,26 @@ fn quality_refuses_what_is_not_a_finished_run_and_bad_settings_before_writing() 
             "reverse AIS starts",
         ),
         (&["--thin", "0"][..], "thin must be at least 1"),
-        (
-            &["--tempering", "beta"][..],
-            "--tempering must be base or energy, got 'beta'",
-        ),
     ] {
-        let mut args = vec!["--run", "run"];
+        let mut args = vec!["run"];
         args.extend_from_slice(flags);
         let o = run(quality, &args, root);
         assert_refused(&o, needle);
+        assert!(!dir.join("quality").exists());
+    }
+    // A value outside a closed choice is a usage error, listing the choices.
+    for (flag, value, choices) in [
+        ("--downward", "up", "[possible values: mean, sample]"),
+        ("--tempering", "beta", "[possible values: base, energy]"),
+    ] {
+        let o = run(quality, &["run", flag, value], root);
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {e}");
+        assert!(
+            e.contains(&format!("invalid value '{value}' for '{flag}")),
+            "{e}"
+        );
+        assert!(e.contains(choices), "{e}");
         assert!(!dir.join("quality").exists());
     }
 }

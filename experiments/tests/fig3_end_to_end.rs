@@ -212,8 +212,8 @@ fn small_stack_end_to_end() {
 }
 
 fn rg(run: &Path, datasets: &Path, extra: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rg"))
-        .args(["--run", run.to_str().unwrap()])
+    Command::new(env!("CARGO_BIN_EXE_rg_analysis"))
+        .args([run.to_str().unwrap()])
         .args(["--datasets", datasets.to_str().unwrap()])
         .args(["--lattice-samples", "800"])
         .args(extra)
@@ -284,7 +284,7 @@ fn check_rg(run: &Path, datasets: &Path) {
 
 fn quality(run: &Path, datasets: &Path, extra: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_quality"))
-        .args(["--run", run.to_str().unwrap()])
+        .args([run.to_str().unwrap()])
         .args(["--datasets", datasets.to_str().unwrap()])
         .args([
             "--chains",

@@ -307,14 +307,26 @@ fn bad_flags_are_refused_before_any_work() {
         (vec!["--control-max-t", "10"], "--control-max-t"),
         (vec!["--control-max-t", "0.1"], "--control-max-t"),
         (vec!["--temperatures", "1,-2"], "--temperatures"),
-        (vec!["--flow-hidden", "both"], "--flow-hidden"),
-        (vec!["--device", "tpu"], "tpu"),
+        (
+            vec!["--flow-hidden", "both"],
+            "[possible values: mean, sample]",
+        ),
+        (
+            vec!["--device", "tpu"],
+            "invalid value 'tpu' for '--device <DEVICE>'",
+        ),
     ] {
         let mut all = vec!["--out", out];
         all.extend(&args);
         let o = run(&all, dir.path());
         let e = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{args:?}: {e}");
+        // A value outside a closed choice is a usage error (clap's status 2), the rest 1.
+        let usage = e.contains("possible values");
+        assert_eq!(
+            o.status.code(),
+            Some(if usage { 2 } else { 1 }),
+            "{args:?}: {e}"
+        );
         assert!(e.contains(needle), "{args:?} should name {needle}: {e}");
         assert!(
             !e.contains("panicked") && !e.contains("internal error"),

@@ -11,7 +11,7 @@ use std::process::Output;
 use common::{run, stderr};
 
 const FIG3: &str = env!("CARGO_BIN_EXE_fig3");
-const RG: &str = env!("CARGO_BIN_EXE_rg");
+const RG: &str = env!("CARGO_BIN_EXE_rg_analysis");
 
 fn assert_refused(o: &Output, needle: &str) {
     let e = stderr(o);
@@ -157,7 +157,7 @@ fn an_own_experiment_trains_and_rg_reads_it() {
         serde_json::from_slice(&std::fs::read(root.join("run/config.json")).unwrap()).unwrap();
     assert_eq!(config["layers"], serde_json::json!([64, 16, 4]));
     assert_eq!(config["data"]["coupling"], 0.4407);
-    let o = run(RG, &["--run", "run", "--lattice-samples", "800"], root);
+    let o = run(RG, &["run", "--lattice-samples", "800"], root);
     assert!(o.status.success(), "{}", stderr(&o));
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root.join("run/rg/rg.json")).unwrap()).unwrap();

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 const FIG3: &str = env!("CARGO_BIN_EXE_fig3");
 const QUALITY: &str = env!("CARGO_BIN_EXE_quality");
-const RG: &str = env!("CARGO_BIN_EXE_rg");
+const RG: &str = env!("CARGO_BIN_EXE_rg_analysis");
 const SWEEP: &str = env!("CARGO_BIN_EXE_sweep");
 const ISY_FLOW: &str = env!("CARGO_BIN_EXE_isy_flow");
 const FIG2: &str = env!("CARGO_BIN_EXE_fig2");
@@ -160,11 +160,12 @@ fn an_interrupted_force_replacement_keeps_the_old_run_through_resumes_until_it_f
     let root = tmp.path();
     let old = common::snapshot(&root.join("run"));
     let longer = fig3_args("small.json", "run", &["--force", "--epochs", "400"]);
+    // A piped run reports its first epoch, then every 40th of these 400.
     let at_epoch =
-        |n: usize| move |l: &str| l.starts_with(&format!("layer 1 (64→16) epoch {n:>4} valid"));
+        |n: usize| move |l: &str| l.starts_with(&format!("layer 1 (64→16) epoch {n}/400,"));
 
     // The reported loss: interrupted, then resumed and interrupted again, the old run was gone.
-    let (message, code, marked_first) = interrupt_fig3(root, &longer, at_epoch(5));
+    let (message, code, marked_first) = interrupt_fig3(root, &longer, at_epoch(1));
     assert_eq!(code, 130, "{message}");
     let (backup, command) = restore_command(&message);
     assert!(message.contains("--resume"), "{message}");
@@ -182,7 +183,7 @@ fn an_interrupted_force_replacement_keeps_the_old_run_through_resumes_until_it_f
 
     let resume = fig3_args("small.json", "run", &["--resume", "--epochs", "400"]);
     let (message, code, marked_resume) = interrupt_fig3(root, &resume, |l| {
-        l.contains("epoch") && l.contains("valid")
+        l.contains(" epoch ") && l.contains("/400,")
     });
     assert_eq!(code, 130, "{message}");
     assert!(message.contains(&*backup.to_string_lossy()), "{message}");
@@ -203,7 +204,7 @@ fn an_interrupted_force_replacement_keeps_the_old_run_through_resumes_until_it_f
     assert_eq!(hidden_entries(root), Vec::<String>::new());
 
     // Replaced again and resumed to the end: only then is the old run removed.
-    let (message, code, marked_again) = interrupt_fig3(root, &longer, at_epoch(3));
+    let (message, code, marked_again) = interrupt_fig3(root, &longer, at_epoch(1));
     assert_eq!(code, 130, "{message}");
     // The epoch the stop cut short is printed marked as partial.
     assert!(
@@ -324,7 +325,7 @@ fn force_refuses_a_file_of_the_users_at_any_depth_and_changes_nothing() {
     let tmp = finished_run();
     let root = tmp.path();
     // The rg binary's own folder inside the run, with a marker of its own.
-    assert_ok(&run(RG, &["--run", "run", "--datasets", "datasets"], root));
+    assert_ok(&run(RG, &["run", "--datasets", "datasets"], root));
     let force = fig3_args("small.json", "run", &["--force"]);
     for place in [
         "weights/notes.txt",
@@ -408,7 +409,7 @@ fn fig3_takes_a_lock_so_two_processes_never_train_one_run_folder() {
         .unwrap();
     // Once the first is training, a resume of the same folder is refused.
     let mut lines = BufReader::new(first.stdout.take().unwrap()).lines();
-    assert!(lines.any(|l| l.unwrap().contains("epoch    2 valid")));
+    assert!(lines.any(|l| l.unwrap().contains("epoch 1/400,")));
     let o = run(
         FIG3,
         &fig3_args("small.json", "run", &["--resume", "--epochs", "400"]),
@@ -501,28 +502,28 @@ const CASES: &[Case] = &[
         issue: "3: a NaN weight hung quality in plotters",
         prepare: |r| poison(r, "layer1_W.npy", f32::NAN),
         binary: QUALITY,
-        args: &["--run", "run", "--datasets", "datasets"],
+        args: &["run", "--datasets", "datasets"],
         says: &["layer1_W.npy holds NaN at row 0, column 0", "not analysed"],
     },
     Case {
         issue: "3: an infinite weight panicked rg",
         prepare: |r| poison(r, "layer2_hidden_bias.npy", f32::INFINITY),
         binary: RG,
-        args: &["--run", "run", "--datasets", "datasets"],
+        args: &["run", "--datasets", "datasets"],
         says: &["layer2_hidden_bias.npy holds inf at index 0"],
     },
     Case {
         issue: "3: a diverged run is reported as such by quality",
         prepare: diverged,
         binary: QUALITY,
-        args: &["--run", "run", "--datasets", "datasets"],
+        args: &["run", "--datasets", "datasets"],
         says: &["the run diverged", "layer 1"],
     },
     Case {
         issue: "3: a diverged run is reported as such by rg",
         prepare: diverged,
         binary: RG,
-        args: &["--run", "run", "--datasets", "datasets"],
+        args: &["run", "--datasets", "datasets"],
         says: &["the run diverged"],
     },
     Case {
@@ -579,14 +580,7 @@ const CASES: &[Case] = &[
         issue: "4 (fresh trial): quality with more chains than memory aborted",
         prepare: nothing,
         binary: QUALITY,
-        args: &[
-            "--run",
-            "run",
-            "--datasets",
-            "datasets",
-            "--chains",
-            "1000000000",
-        ],
+        args: &["run", "--datasets", "datasets", "--chains", "1000000000"],
         says: &["sampling 1000000000 chains", "bytes of memory"],
     },
     Case {
@@ -607,14 +601,14 @@ const CASES: &[Case] = &[
         issue: "5: rg on a same-named dataset of other settings",
         prepare: other_data,
         binary: RG,
-        args: &["--run", "run", "--datasets", "datasets"],
+        args: &["run", "--datasets", "datasets"],
         says: &["is not the data", "chains is 4 there but 8"],
     },
     Case {
         issue: "5: quality on a same-named dataset of other settings",
         prepare: other_data,
         binary: QUALITY,
-        args: &["--run", "run", "--datasets", "datasets"],
+        args: &["run", "--datasets", "datasets"],
         says: &["is not the data", "chains"],
     },
     Case {
@@ -726,7 +720,7 @@ const CASES: &[Case] = &[
             std::fs::write(&path, serde_json::to_vec_pretty(&c).unwrap()).unwrap();
         },
         binary: RG,
-        args: &["--run", "run", "--datasets", "datasets"],
+        args: &["run", "--datasets", "datasets"],
         says: &["layer2_W.npy exists, but config.json's layers [64, 16] stop before it"],
     },
 ];

@@ -65,7 +65,7 @@ fn rg_finds_the_runs_dataset_from_another_folder() {
     let elsewhere = tmp.path().join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
     let run_arg = run.to_str().unwrap();
-    let o = run_in(&elsewhere, env!("CARGO_BIN_EXE_rg"), &["--run", run_arg]);
+    let o = run_in(&elsewhere, env!("CARGO_BIN_EXE_rg_analysis"), &[run_arg]);
     assert!(o.status.success(), "rg failed: {}", text(&o));
     assert!(RunPaths::new(&run).rg_report().is_file());
 
@@ -75,8 +75,8 @@ fn rg_finds_the_runs_dataset_from_another_folder() {
     let moved_run = moved.join("runs/r");
     let o = run_in(
         &elsewhere,
-        env!("CARGO_BIN_EXE_rg"),
-        &["--run", moved_run.to_str().unwrap(), "--out", "rg-moved"],
+        env!("CARGO_BIN_EXE_rg_analysis"),
+        &[moved_run.to_str().unwrap(), "--out", "rg-moved"],
     );
     assert!(o.status.success(), "rg after a move failed: {}", text(&o));
 }
@@ -99,7 +99,7 @@ fn a_run_recorded_before_is_refused_naming_the_places_tried_until_datasets_is_gi
     let elsewhere = tmp.path().join("elsewhere");
     std::fs::create_dir_all(&elsewhere).unwrap();
     let run_arg = run.to_str().unwrap();
-    let o = run_in(&elsewhere, env!("CARGO_BIN_EXE_rg"), &["--run", run_arg]);
+    let o = run_in(&elsewhere, env!("CARGO_BIN_EXE_rg_analysis"), &[run_arg]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -112,7 +112,7 @@ fn a_run_recorded_before_is_refused_naming_the_places_tried_until_datasets_is_gi
 
     // From the folder it was started in, the recorded path works as before.
     let work = tmp.path().join("work");
-    let o = run_in(&work, env!("CARGO_BIN_EXE_rg"), &["--run", "runs/r"]);
+    let o = run_in(&work, env!("CARGO_BIN_EXE_rg_analysis"), &["runs/r"]);
     assert!(
         o.status.success(),
         "rg from the run's folder failed: {}",
@@ -122,9 +122,8 @@ fn a_run_recorded_before_is_refused_naming_the_places_tried_until_datasets_is_gi
     let datasets = work.join("datasets");
     let o = run_in(
         &elsewhere,
-        env!("CARGO_BIN_EXE_rg"),
+        env!("CARGO_BIN_EXE_rg_analysis"),
         &[
-            "--run",
             run_arg,
             "--datasets",
             datasets.to_str().unwrap(),

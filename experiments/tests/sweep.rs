@@ -436,7 +436,13 @@ fn a_killed_sweep_finishes_with_the_same_weights_and_collects() {
         text(&o.stdout)
     );
     let o = sweep(&["analyse", s(&a), "--with", "fig9"]);
-    assert_refused(&o, "--with must be rg or quality, got 'fig9'");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a usage error: {}",
+        text(&o.stderr)
+    );
+    assert!(text(&o.stderr).contains("[possible values: rg, quality]"));
     let o = sweep(&["collect", s(&a)]);
     assert_ok(&o);
     for name in ["flow.png", "k_eff_by_layer.png"] {
@@ -449,6 +455,14 @@ fn a_killed_sweep_finishes_with_the_same_weights_and_collects() {
     let k = run["metrics"]["rg.data_k_eff"].as_f64().unwrap();
     assert!((k - 0.3).abs() < 0.05, "data K_eff {k} of the K = 0.3 run");
     assert_eq!(run["flow"]["stack"].as_array().unwrap().len(), 3);
+    // Every metric column a run and its rg analysis write is described, with its unit, for
+    // the figures' axes.
+    let metrics = run["metrics"].as_object().unwrap();
+    assert!(metrics.keys().any(|k| k.starts_with("rg.layer2_stack")));
+    for column in metrics.keys() {
+        let described = experiments::sweep::columns::describe(column);
+        assert_ne!(&described, column, "{column} has no description");
+    }
 }
 
 #[test]

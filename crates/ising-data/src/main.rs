@@ -22,12 +22,27 @@ use ising_data::{Algorithm, Lattice};
 
 #[derive(Parser)]
 #[command(
-    version,
-    about = "Validated Monte Carlo samples of the 1D and 2D Ising models"
+    name = env!("CARGO_BIN_NAME"),
+    version = ising_data::cli::VERSION,
+    about = "Validated Monte Carlo samples of the 1D and 2D Ising models",
+    after_help = after_help()
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// The closing sections of `--help`: examples and the exit statuses.
+fn after_help() -> String {
+    format!(
+        "Examples:
+  ising-data generate --dim 2 --size 40 --coupling 0.408 --samples 40000 --seed 7 --out datasets/paper
+  ising-data generate --dim 1 --size 64 --coupling 1.0 --samples 20000 --seed 1 --out datasets/ring
+  ising-data inspect datasets/paper
+
+{}",
+        ising_data::cli::EXIT_STATUS_HELP
+    )
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -59,8 +74,7 @@ enum Command {
         /// Master seed.
         #[arg(long)]
         seed: u64,
-        /// Output folder (must not exist; --force replaces only a dataset folder written by
-        /// this program).
+        /// Output folder (must not exist, unless --force).
         #[arg(long)]
         out: PathBuf,
         /// Sampler [default: wolff in 2D, exact-ring in 1D].
@@ -79,9 +93,7 @@ enum Command {
         /// Worker threads [default: all cores].
         #[arg(long)]
         threads: Option<usize>,
-        /// Replace an existing dataset folder that this program wrote (only once the new one is
-        /// complete); any other folder is refused.
-        #[arg(long)]
+        #[arg(long, help = ising_data::cli::FORCE_HELP)]
         force: bool,
     },
     /// Verify a dataset folder and re-measure its observables beside the exact values.

@@ -463,3 +463,34 @@ fn an_impossible_sample_count_is_refused_naming_the_bytes() {
     assert_refused(&o, "bytes of memory");
     assert!(!tmp.path().join("huge").exists());
 }
+
+#[test]
+fn version_and_help_follow_the_workspace_conventions() {
+    let call = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ising-data"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = call(&["--version"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim_end(),
+        format!("ising-data {}", ising_data::cli::VERSION)
+    );
+    assert!(
+        ising_data::cli::VERSION.contains(&format!("(commit {})", ising_data::cli::GIT_COMMIT))
+    );
+    let o = call(&["--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(help.contains("Examples:\n  ising-data generate"), "{help}");
+    assert!(
+        help.trim_end().ends_with(ising_data::cli::EXIT_STATUS_HELP),
+        "{help}"
+    );
+    let o = call(&["generate", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout).replace('\n', " ");
+    assert!(help.contains(ising_data::cli::FORCE_HELP), "{help}");
+    let o = call(&["--no-such-flag"]);
+    assert_eq!(o.status.code(), Some(ising_data::cli::USAGE_EXIT as i32));
+}

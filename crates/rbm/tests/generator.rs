@@ -244,7 +244,7 @@ fn tempered_samples_of_the_exact_ring_rbm_have_the_ring_physics() {
     let lattice = Lattice::Ring { n };
     let betas = geometric_ladder(0.5, 4).unwrap();
     let (chains, acceptance) =
-        tempered_chains(&bond_rbm(&lattice, k), &CONFIG, betas, None).unwrap();
+        tempered_chains(&bond_rbm(&lattice, k), &CONFIG, betas, None, &|_| {}).unwrap();
     assert_eq!(
         (chains.chains, chains.records, chains.units),
         (16, 2_000, n)

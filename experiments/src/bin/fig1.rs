@@ -3,11 +3,10 @@
 //!
 //! `cargo run --release -p experiments --bin fig1 -- --out runs/fig1`
 
-use std::path::PathBuf;
-
 use anyhow::{Result, bail};
 use clap::Parser;
 use experiments::blocking::{abs_magnetization, block_scales, nearest_neighbour_correlation};
+use experiments::cli::{OutArgs, next_steps, shell_word};
 use experiments::output::RunOutput;
 use experiments::plot::{Series, SpinPanel, line_chart, spin_panels};
 use experiments::streams::Stream;
@@ -17,16 +16,20 @@ use ising_data::exact::K_C;
 use ising_data::generate::{GenerateConfig, generate};
 use serde::Serialize;
 
+const EXAMPLES: &str = "\
+fig1 --out runs/fig1
+fig1 --size 80 --samples 500 --out runs/fig1-L80";
+
 #[derive(Parser)]
-#[command(about = "Fig. 1: Kadanoff block spins on 2D Ising samples")]
+#[command(
+    name = env!("CARGO_BIN_NAME"),
+    about = "Fig. 1: Kadanoff block spins on 2D Ising samples",
+    version = experiments::cli::VERSION,
+    after_help = experiments::cli::after_help(EXAMPLES)
+)]
 struct Args {
-    /// Output folder (must not exist unless --force).
-    #[arg(long)]
-    out: PathBuf,
-    /// Replace an existing output folder of this program (only once the new one is
-    /// complete); any other folder is refused.
-    #[arg(long)]
-    force: bool,
+    #[command(flatten)]
+    out: OutArgs,
     /// Lattice size L = 5·2^k with k ≥ 1 (10, 20, 40, 80, …), blocked 2×2 down to 5
     /// (40 → 20 → 10 → 5).
     #[arg(long, default_value_t = 40)]
@@ -153,7 +156,7 @@ fn run() -> Result<()> {
     if args.samples < 2 {
         bail!("--samples must be at least 2");
     }
-    let mut out = RunOutput::new("fig1", &args.out, args.force)?;
+    let mut out = RunOutput::new("fig1", &args.out.out, args.out.force)?;
     let couplings = [
         (0.38, "K = 0.38 < K_c (disordered)".to_string()),
         (K_C, format!("K = K_c = {K_C:.4}")),
@@ -231,5 +234,12 @@ fn run() -> Result<()> {
     )?;
     let dir = out.write()?;
     println!("wrote {}", dir.display());
+    println!(
+        "{}",
+        next_steps(&[(
+            format!("{}/*.png", shell_word(&dir)),
+            "the block-spin panels and the flow of |m| and the correlation",
+        )])
+    );
     Ok(())
 }

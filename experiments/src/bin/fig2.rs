@@ -2,11 +2,10 @@
 //!
 //! `cargo run --release -p experiments --bin fig2 -- --out runs/fig2`
 
-use std::path::PathBuf;
-
 use anyhow::{Result, bail};
 use burn::prelude::*;
 use clap::Parser;
+use experiments::cli::{OutArgs, next_steps, shell_word};
 use experiments::decimation::{
     decimation_host, decimation_rbm, flow, marginal_deviation_enumeration,
     marginal_deviation_transfer, ring_nn_correlation,
@@ -27,16 +26,20 @@ const MAX_RING: usize = 1 << 16;
 /// The most spins (ring × samples) the sampling check holds.
 const MAX_SPINS: usize = 1 << 26;
 
+const EXAMPLES: &str = "\
+fig2 --out runs/fig2
+fig2 --ring 256 --j0 0.5 --out runs/fig2-weak";
+
 #[derive(Parser)]
-#[command(about = "Fig. 2: the 1D decimation flow and its deep RBM architecture")]
+#[command(
+    name = env!("CARGO_BIN_NAME"),
+    about = "Fig. 2: the 1D decimation flow and its deep RBM architecture",
+    version = experiments::cli::VERSION,
+    after_help = experiments::cli::after_help(EXAMPLES)
+)]
 struct Args {
-    /// Output folder (must not exist unless --force).
-    #[arg(long)]
-    out: PathBuf,
-    /// Replace an existing output folder of this program (only once the new one is
-    /// complete); any other folder is refused.
-    #[arg(long)]
-    force: bool,
+    #[command(flatten)]
+    out: OutArgs,
     /// Ring samples for the sampling check (at least 2; ring × samples at most 2^26).
     #[arg(long, default_value_t = 20_000)]
     samples: usize,
@@ -292,7 +295,7 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     let args = Args::parse();
     check_args(&args)?;
-    let mut out = RunOutput::new("fig2", &args.out, args.force)?;
+    let mut out = RunOutput::new("fig2", &args.out.out, args.out.force)?;
     println!("{NOTE}");
 
     let flows = decimation_flows(&mut out)?;
@@ -322,5 +325,12 @@ fn run() -> Result<()> {
     )?;
     let dir = out.write()?;
     println!("wrote {}", dir.display());
+    println!(
+        "{}",
+        next_steps(&[(
+            format!("{}/*.png", shell_word(&dir)),
+            "the decimation flow and the checks of its RBM",
+        )])
+    );
     Ok(())
 }

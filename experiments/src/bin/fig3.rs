@@ -8,22 +8,35 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use experiments::cli::{DeviceArgs, command, next_steps, shell_word};
 use experiments::lock::lock_run;
 use experiments::output::{RunFolder, check_out, clean_out, with_note};
 use experiments::pretrain::{
     Override, PretrainConfig, apply_overrides, json_differences, load_or_generate,
 };
 use experiments::run::{RunHistory, RunJob, RunPaths};
-use experiments::sweep::spec::preset_text;
+use experiments::sweep::spec::Preset;
 use ising_data::config::{Checked, Valid};
-use rbm::device::{available_devices, select_device};
+use rbm::device::available_devices;
+
+const EXAMPLES: &str = "\
+fig3 --preset quick --out runs/quick
+fig3 --size 16 --coupling 0.4407 --hidden 64,16 --preset quick --out runs/mine
+fig3 --preset paper --out runs/fig3-paper
+fig3 --resume --out runs/fig3-paper
+fig3 --print-config --preset quick --epochs 5 > mine.json; fig3 --config mine.json --out runs/m";
 
 #[derive(Parser)]
-#[command(about = "Fig. 3: greedy pretraining of an RBM stack on 2D Ising samples")]
+#[command(
+    name = env!("CARGO_BIN_NAME"),
+    about = "Fig. 3: greedy pretraining of an RBM stack on 2D Ising samples",
+    version = experiments::cli::VERSION,
+    after_help = experiments::cli::after_help(EXAMPLES)
+)]
 struct Args {
-    /// A preset from experiments/configs: paper (the default) or quick.
-    #[arg(long, conflicts_with = "config")]
-    preset: Option<String>,
+    /// A preset from experiments/configs [default: paper].
+    #[arg(long, value_enum, conflicts_with = "config")]
+    preset: Option<Preset>,
     /// A configuration file instead of a preset. Its numbers must lie in these ranges:
     /// init_std 0 to 1, training.learning_rate above 0 to 1, training.momentum 0 to below 1,
     /// training.cd.l1 and l2 0 to 1, data.valid_fraction 0 to below 0.9, data.coupling ≥ 0
@@ -34,9 +47,7 @@ struct Args {
     /// Run folder (must not exist, unless --resume or --force).
     #[arg(long, required_unless_present = "print_config")]
     out: Option<PathBuf>,
-    /// Replace an existing run folder that fig3 wrote (it is removed once the new run
-    /// finishes); any other folder is refused.
-    #[arg(long, conflicts_with = "resume")]
+    #[arg(long, conflicts_with = "resume", help = ising_data::cli::FORCE_HELP)]
     force: bool,
     /// Continue the interrupted run in --out: finished layers are loaded, the interrupted
     /// layer continues after its last complete checkpoint. A preset, config or override given
@@ -46,9 +57,8 @@ struct Args {
     /// Where datasets are looked up and stored (a folder).
     #[arg(long, default_value = "datasets")]
     datasets: PathBuf,
-    /// Device (flex, or a backend compiled in with its Cargo feature).
-    #[arg(long, default_value = "flex")]
-    device: String,
+    #[command(flatten)]
+    device: DeviceArgs,
     /// Training seed (overrides the config).
     #[arg(long)]
     seed: Option<u64>,
@@ -70,7 +80,7 @@ struct Args {
     #[arg(long)]
     size: Option<usize>,
     /// The hidden layers' widths after the L² visible units, comma-separated (e.g. 64,16 for a
-    /// 256-64-16 stack on 16×16); rg analyses widths m² with m dividing L.
+    /// 256-64-16 stack on 16×16); rg_analysis analyses widths m² with m dividing L.
     #[arg(long, value_delimiter = ',', value_name = "N,...")]
     hidden: Option<Vec<usize>>,
     /// Learning rate of every layer (training.learning_rate, above 0 to 1).
@@ -92,7 +102,7 @@ struct Args {
     /// Print the resolved configuration (the JSON that --config reads back) and exit.
     #[arg(long, conflicts_with = "resume")]
     print_config: bool,
-    /// Train an architecture that rg cannot analyse (hidden widths that are not m×m coarse
+    /// Train an architecture that rg_analysis cannot analyse (hidden widths that are not m×m coarse
     /// lattices with m dividing L).
     #[arg(long)]
     no_rg: bool,
@@ -102,14 +112,14 @@ struct Args {
 fn requested_config(args: &Args) -> Result<Valid<PretrainConfig>> {
     let config = match &args.config {
         Some(path) => PretrainConfig::read(path).context("--config")?,
-        None => preset(args.preset.as_deref().unwrap_or("paper"))?,
+        None => preset(args.preset.unwrap_or(Preset::Paper))?,
     };
     let config = with_overrides(&config, args)?
         .validated()
         .context("configuration")?;
     if !args.no_rg {
         experiments::rg::check_architecture(config.data.size, &config.layers).map_err(|e| {
-            anyhow::anyhow!("{e}; add --no-rg to train it anyway (rg will refuse the run)")
+            anyhow::anyhow!("{e}; add --no-rg to train it anyway (rg_analysis will refuse the run)")
         })?;
     }
     Ok(config)
@@ -211,8 +221,9 @@ fn resume_config(args: &Args, out: &Path) -> Result<Valid<PretrainConfig>> {
     Ok(saved)
 }
 
-fn preset(name: &str) -> Result<PretrainConfig> {
-    PretrainConfig::from_json(preset_text(name)?).with_context(|| format!("the {name} preset"))
+fn preset(preset: Preset) -> Result<PretrainConfig> {
+    PretrainConfig::from_json(preset.text())
+        .with_context(|| format!("the {} preset", preset.name()))
 }
 
 fn main() -> std::process::ExitCode {
@@ -228,7 +239,7 @@ fn run() -> Result<()> {
         return Ok(());
     }
     let out = args.out.clone().context("--out is required")?;
-    let device = select_device(&args.device)?;
+    let device = args.device.select()?;
     let config = if args.resume {
         let lock = lock_run(&out)?;
         clean_out(&out)?;
@@ -247,7 +258,7 @@ fn run() -> Result<()> {
     let (config, _lock) = config;
     println!(
         "device: {} (compiled: {})",
-        args.device,
+        args.device.device,
         available_devices().join(", ")
     );
 
@@ -272,7 +283,7 @@ fn run() -> Result<()> {
         config: &config,
         folder: &folder,
         device: &device,
-        device_name: &args.device,
+        device_name: &args.device.device,
         resume: args.resume,
         continued,
         kl_every: args.kl_every.map(|n| n as usize),
@@ -284,6 +295,20 @@ fn run() -> Result<()> {
                 "wrote {} in {:.1} s",
                 out.display(),
                 start.elapsed().as_secs_f64()
+            );
+            let run = shell_word(&out);
+            println!(
+                "{}",
+                next_steps(&[
+                    (
+                        command("rg_analysis", &run),
+                        "does the stack coarse-grain like block spins? (seconds)",
+                    ),
+                    (
+                        command("quality", &run),
+                        "how good a model of the Ising distribution is it? (minutes)",
+                    ),
+                ])
             );
             Ok(())
         }

@@ -8,102 +8,93 @@
 //! Writes `isy.json` and `isy-flow.png` to the output folder, and prints the flows' T_fit and
 //! ⟨|m|⟩ at a few iterations as Markdown tables.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Parser;
+use experiments::cli::{DeviceArgs, OutArgs, PropagationArg, next_steps, shell_word};
 use experiments::isy::{IsyOptions, IsyReport, flow_figure, format_temperature, run};
 use experiments::output::RunOutput;
 use ising_data::config::{Checked, Valid};
-use rbm::Propagation;
-use rbm::device::select_device;
+
+const EXAMPLES: &str = "\
+isy_flow --out runs/isy-flow
+isy_flow --epochs 50 --iterations 10 --out runs/isy-short
+isy_flow --flow-hidden mean --out runs/isy-mean";
 
 #[derive(Parser)]
-#[command(about = "The Iso–Shiba–Yokoo RBM flow of 10×10 Ising configurations, and its control")]
+#[command(
+    name = env!("CARGO_BIN_NAME"),
+    about = "The Iso–Shiba–Yokoo RBM flow of 10×10 Ising configurations, and its control",
+    version = experiments::cli::VERSION,
+    after_help = experiments::cli::after_help(EXAMPLES)
+)]
 struct Args {
-    /// Output folder; must not exist unless --force.
-    #[arg(long, default_value = "runs/isy-flow")]
-    out: PathBuf,
-    /// Replace an existing output folder of this program (only once the new one is
-    /// complete); any other folder is refused.
-    #[arg(long)]
-    force: bool,
+    #[command(flatten)]
+    out: OutArgs,
+    #[command(flatten)]
+    device: DeviceArgs,
     /// Passes over the training rows of each RBM (Iso et al. trained for several thousand).
-    #[arg(long)]
-    epochs: Option<usize>,
+    #[arg(long, default_value_t = defaults().epochs)]
+    epochs: usize,
     /// Seed of every random number.
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Device (flex, or a backend compiled in with its Cargo feature).
-    #[arg(long, default_value = "flex")]
-    device: String,
+    #[arg(long, default_value_t = defaults().seed)]
+    seed: u64,
     /// The control RBM is trained on the temperatures T ≤ this (and T ≈ 0) only.
-    #[arg(long)]
-    control_max_t: Option<f64>,
-    /// The Monte Carlo temperatures, comma-separated (default 0.25, 0.5, …, 6).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, default_value_t = defaults().control_max_t)]
+    control_max_t: f64,
+    /// The Monte Carlo temperatures, comma-separated [default: 0.25, 0.5, …, 6].
+    #[arg(long, value_delimiter = ',', value_name = "T,...")]
     temperatures: Option<Vec<f64>>,
     /// Configurations per temperature (and ground-state rows; at least one per Monte Carlo
     /// chain).
-    #[arg(long)]
-    samples: Option<usize>,
+    #[arg(long, default_value_t = defaults().samples_per_temperature)]
+    samples: usize,
     /// Hidden units.
-    #[arg(long)]
-    hidden: Option<usize>,
+    #[arg(long, default_value_t = defaults().hidden)]
+    hidden: usize,
     /// SGD learning rate (above 0, at most 1).
-    #[arg(long)]
-    learning_rate: Option<f64>,
+    #[arg(long, default_value_t = defaults().learning_rate)]
+    learning_rate: f64,
     /// SGD momentum (0 to below 1).
-    #[arg(long)]
-    momentum: Option<f64>,
+    #[arg(long, default_value_t = defaults().momentum)]
+    momentum: f64,
     /// Mini-batch size.
-    #[arg(long)]
-    batch_size: Option<usize>,
+    #[arg(long, default_value_t = defaults().batch_size)]
+    batch_size: usize,
     /// Iterations of the flow.
-    #[arg(long)]
-    iterations: Option<usize>,
+    #[arg(long, default_value_t = defaults().iterations)]
+    iterations: usize,
     /// Independent chains per start of the flow.
-    #[arg(long)]
-    starts: Option<usize>,
-    /// What the flow passes to the hidden layer: sample (h ~ p(h|v)) or mean (E[h|v]).
-    #[arg(long, default_value = "sample")]
-    flow_hidden: String,
+    #[arg(long, default_value_t = defaults().starts)]
+    starts: usize,
+    /// What the flow passes to the hidden layer.
+    #[arg(long, value_enum, default_value_t = PropagationArg::Sample)]
+    flow_hidden: PropagationArg,
+}
+
+fn defaults() -> IsyOptions {
+    IsyOptions::default()
 }
 
 fn options(args: &Args) -> Result<Valid<IsyOptions>> {
-    let mut o = IsyOptions::default();
-    let set = |target: &mut usize, value: Option<usize>| {
-        if let Some(v) = value {
-            *target = v;
-        }
+    let mut o = IsyOptions {
+        epochs: args.epochs,
+        samples_per_temperature: args.samples,
+        hidden: args.hidden,
+        batch_size: args.batch_size,
+        iterations: args.iterations,
+        starts: args.starts,
+        seed: args.seed,
+        control_max_t: args.control_max_t,
+        learning_rate: args.learning_rate,
+        momentum: args.momentum,
+        flow_hidden: args.flow_hidden.into(),
+        ..IsyOptions::default()
     };
-    set(&mut o.epochs, args.epochs);
-    set(&mut o.samples_per_temperature, args.samples);
-    set(&mut o.hidden, args.hidden);
-    set(&mut o.batch_size, args.batch_size);
-    set(&mut o.iterations, args.iterations);
-    set(&mut o.starts, args.starts);
-    if let Some(seed) = args.seed {
-        o.seed = seed;
-    }
-    if let Some(t) = args.control_max_t {
-        o.control_max_t = t;
-    }
     if let Some(t) = &args.temperatures {
         o.temperatures = t.clone();
     }
-    if let Some(lr) = args.learning_rate {
-        o.learning_rate = lr;
-    }
-    if let Some(momentum) = args.momentum {
-        o.momentum = momentum;
-    }
-    o.flow_hidden = match args.flow_hidden.as_str() {
-        "sample" => Propagation::Sample,
-        "mean" => Propagation::Mean,
-        other => bail!("--flow-hidden must be sample or mean, got '{other}'"),
-    };
     Ok(o.validated().map_err(|e| e.renamed(flag_of))?)
 }
 
@@ -122,8 +113,8 @@ fn main() -> std::process::ExitCode {
 fn run_binary() -> Result<()> {
     let args = Args::parse();
     let options = options(&args)?;
-    let device = select_device(&args.device)?;
-    let mut out = RunOutput::new("isy_flow", &args.out, args.force)?;
+    let device = args.device.select()?;
+    let mut out = RunOutput::new("isy_flow", &args.out.out, args.out.force)?;
     let clock = Instant::now();
     let log = |line: &str| eprintln!("[{:6.1} s] {line}", clock.elapsed().as_secs_f64());
     let report = run(&options, &device, &log)?;
@@ -136,6 +127,13 @@ fn run_binary() -> Result<()> {
         "wrote {} in {:.1} s",
         written.display(),
         clock.elapsed().as_secs_f64()
+    );
+    println!(
+        "{}",
+        next_steps(&[(
+            format!("{}/isy-flow.png", shell_word(&written)),
+            "the flows' temperature and |m| against iteration, with the control's",
+        )])
     );
     Ok(())
 }

@@ -3,11 +3,10 @@
 //!
 //! `cargo run --release -p experiments --bin mapping -- --out runs/mapping`
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 use burn::prelude::*;
 use clap::Parser;
+use experiments::cli::{OutArgs, next_steps, shell_word};
 use experiments::mapping::{
     MappingConfig, MappingReport, check_mapping, ring_hamiltonian, train_on_ring,
 };
@@ -21,16 +20,20 @@ use rbm::eval::exact::HostRbm;
 use rbm::{CdConfig, LrSchedule, RbmConfig, TrainingConfig, Units};
 use serde::Serialize;
 
+const EXAMPLES: &str = "\
+mapping --out runs/mapping
+mapping --ring 8 --hidden 4 --coupling 0.3 --out runs/mapping-small";
+
 #[derive(Parser)]
-#[command(about = "Exact checks of the variational RG ↔ RBM mapping by enumeration")]
+#[command(
+    name = env!("CARGO_BIN_NAME"),
+    about = "Exact checks of the variational RG ↔ RBM mapping by enumeration",
+    version = experiments::cli::VERSION,
+    after_help = experiments::cli::after_help(EXAMPLES)
+)]
 struct Args {
-    /// Output folder (must not exist unless --force).
-    #[arg(long)]
-    out: PathBuf,
-    /// Replace an existing output folder of this program (only once the new one is
-    /// complete); any other folder is refused.
-    #[arg(long)]
-    force: bool,
+    #[command(flatten)]
+    out: OutArgs,
     /// Spins of the periodic ring (visible units), 4 to 12.
     #[arg(long, default_value_t = 12)]
     ring: usize,
@@ -214,7 +217,7 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     let args = Args::parse();
     let config = config(&args).validated().map_err(|e| e.renamed(flag_of))?;
-    let mut out = RunOutput::new("mapping", &args.out, args.force)?;
+    let mut out = RunOutput::new("mapping", &args.out.out, args.out.force)?;
     let device = Device::flex();
 
     // 1. A random RBM on a random Hamiltonian.
@@ -269,5 +272,12 @@ fn run() -> Result<()> {
     )?;
     let dir = out.write()?;
     println!("wrote {}", dir.display());
+    println!(
+        "{}",
+        next_steps(&[(
+            format!("{}/*.png", shell_word(&dir)),
+            "the checks of Eqs. 6–22 against enumeration",
+        )])
+    );
     Ok(())
 }

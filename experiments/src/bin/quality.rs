@@ -3,105 +3,108 @@
 //! and the first RBM and the whole DBN as generators of configurations, measured against
 //! Kaufman's exact values and the Monte Carlo data (see `experiments::quality`).
 //!
-//! `cargo run --release -p experiments --bin quality -- --run runs/fig3`
+//! `cargo run --release -p experiments --bin quality -- runs/fig3`
 //!
 //! Writes `quality.json` and PNG figures to `RUN/quality` (or `--out`).
 
-use std::cell::Cell;
-use std::io::{IsTerminal, Write};
+use std::cell::RefCell;
 use std::time::Instant;
 
 use anyhow::{Result, bail};
 use clap::Parser;
+use experiments::cli::{PropagationArg, command, next_steps, shell_word};
 use experiments::output::RunOutput;
+use experiments::progress::Meter;
 use experiments::quality::{QualityOptions, QualityReport, assess, figures};
 use experiments::run::{RunArgs, RunPaths};
 use ising_data::config::{Checked, Valid};
-use rbm::Propagation;
-use rbm::device::select_device;
+
+const EXAMPLES: &str = "\
+quality runs/fig3-paper
+quality runs/mine --chains 50 --sweeps 2000 --ais-scale 0.25
+quality runs/mine --replicas 8 --tempering energy --out runs/mine-quality-pt";
 
 #[derive(Parser)]
-#[command(about = "Likelihood, KL per spin and the physics of generated samples of a fig3 run")]
+#[command(
+    name = env!("CARGO_BIN_NAME"),
+    about = "How good a model is a fig3 run? Likelihood, KL per spin and the physics of its generated samples",
+    version = experiments::cli::VERSION,
+    after_help = experiments::cli::after_help(EXAMPLES)
+)]
 struct Args {
     #[command(flatten)]
     common: RunArgs,
     /// Chains of each generator (also the reverse-AIS starts).
-    #[arg(long)]
-    chains: Option<usize>,
+    #[arg(long, default_value_t = defaults().gibbs.chains)]
+    chains: usize,
     /// Burn-in sweeps of each chain.
-    #[arg(long)]
-    burn_in: Option<usize>,
+    #[arg(long, default_value_t = defaults().gibbs.burn_in)]
+    burn_in: usize,
     /// Sweeps recorded after the burn-in.
-    #[arg(long)]
-    sweeps: Option<usize>,
+    #[arg(long, default_value_t = defaults().gibbs.sweeps)]
+    sweeps: usize,
     /// Sweeps between records.
-    #[arg(long)]
-    thin: Option<usize>,
+    #[arg(long, default_value_t = defaults().gibbs.thin)]
+    thin: usize,
     /// AIS runs per repetition.
-    #[arg(long)]
-    ais_runs: Option<usize>,
+    #[arg(long, default_value_t = defaults().ais_runs)]
+    ais_runs: usize,
     /// AIS repetitions (the error bar of ln Z comes from their spread).
-    #[arg(long)]
-    ais_repetitions: Option<usize>,
+    #[arg(long, default_value_t = defaults().ais_repetitions)]
+    ais_repetitions: usize,
     /// Scale the AIS ladder's steps by this factor (1 = 4 000 inverse temperatures).
-    #[arg(long)]
-    ais_scale: Option<f64>,
-    /// What the DBN passes down through its intermediate layers: mean or sample.
-    #[arg(long, default_value = "mean")]
-    downward: String,
+    #[arg(long, default_value_t = 1.0)]
+    ais_scale: f64,
+    /// What the DBN passes down through its intermediate layers.
+    #[arg(long, value_enum, default_value_t = PropagationArg::Mean)]
+    downward: PropagationArg,
     /// Replicas of parallel tempering for each layer's chains (1: plain block Gibbs).
-    #[arg(long)]
-    replicas: Option<usize>,
+    #[arg(long, default_value_t = defaults().replicas)]
+    replicas: usize,
     /// The smallest inverse temperature of the tempering ladder (geometric up to 1).
-    #[arg(long)]
-    beta_min: Option<f64>,
-    /// What the tempering ladder tempers: `base` (the path from the data-fitted independent
-    /// model, the AIS base; the default) or `energy` (the whole energy, toward uniform).
-    #[arg(long, default_value = "base")]
-    tempering: String,
+    #[arg(long, default_value_t = defaults().beta_min)]
+    beta_min: f64,
+    /// What the tempering ladder tempers.
+    #[arg(long, value_enum, default_value_t = Tempering::Base)]
+    tempering: Tempering,
     /// Seed of the analysis.
-    #[arg(long)]
-    seed: Option<u64>,
+    #[arg(long, default_value_t = defaults().seed)]
+    seed: u64,
+}
+
+/// What parallel tempering's ladder tempers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Tempering {
+    /// The path from the data-fitted independent model (the AIS base) to the RBM.
+    Base,
+    /// The whole energy, toward the uniform distribution.
+    Energy,
+}
+
+fn defaults() -> QualityOptions {
+    QualityOptions::default()
 }
 
 fn options(args: &Args) -> Result<Valid<QualityOptions>> {
     let mut o = QualityOptions::default();
-    let set = |target: &mut usize, value: Option<usize>| {
-        if let Some(v) = value {
-            *target = v;
-        }
-    };
-    set(&mut o.gibbs.chains, args.chains);
-    set(&mut o.gibbs.burn_in, args.burn_in);
-    set(&mut o.gibbs.sweeps, args.sweeps);
-    set(&mut o.gibbs.thin, args.thin);
-    set(&mut o.ais_runs, args.ais_runs);
-    set(&mut o.ais_repetitions, args.ais_repetitions);
-    set(&mut o.replicas, args.replicas);
-    if let Some(beta_min) = args.beta_min {
-        o.beta_min = beta_min;
+    o.gibbs.chains = args.chains;
+    o.gibbs.burn_in = args.burn_in;
+    o.gibbs.sweeps = args.sweeps;
+    o.gibbs.thin = args.thin;
+    o.ais_runs = args.ais_runs;
+    o.ais_repetitions = args.ais_repetitions;
+    o.replicas = args.replicas;
+    o.beta_min = args.beta_min;
+    o.base_path = args.tempering == Tempering::Base;
+    let scale = args.ais_scale;
+    if !(scale.is_finite() && scale > 0.0) {
+        bail!("--ais-scale must be a positive number, got {scale}");
     }
-    o.base_path = match args.tempering.as_str() {
-        "base" => true,
-        "energy" => false,
-        other => bail!("--tempering must be base or energy, got '{other}'"),
-    };
-    if let Some(scale) = args.ais_scale {
-        if !(scale.is_finite() && scale > 0.0) {
-            bail!("--ais-scale must be a positive number, got {scale}");
-        }
-        for segment in &mut o.ladder {
-            segment.1 = ((segment.1 as f64 * scale).round() as usize).max(1);
-        }
+    for segment in &mut o.ladder {
+        segment.1 = ((segment.1 as f64 * scale).round() as usize).max(1);
     }
-    if let Some(seed) = args.seed {
-        o.seed = seed;
-    }
-    o.downward = match args.downward.as_str() {
-        "mean" => Propagation::Mean,
-        "sample" => Propagation::Sample,
-        other => bail!("--downward must be mean or sample, got '{other}'"),
-    };
+    o.seed = args.seed;
+    o.downward = args.downward.into();
     Ok(o.validated().map_err(|e| e.renamed(flag_of))?)
 }
 
@@ -126,31 +129,22 @@ fn run() -> Result<()> {
     let options = options(&args)?;
     let common = &args.common;
     common.paths()?;
-    let device = select_device(&common.device)?;
+    let device = common.device.select()?;
     let out_dir = common.out_dir(RunPaths::quality_dir);
     let mut out = RunOutput::new("quality", &out_dir, common.force)?;
     let start = Instant::now();
-    let terminal = std::io::stderr().is_terminal();
-    let total_sweeps = (options.gibbs.burn_in + options.gibbs.sweeps) as f64;
-    let done = Cell::new(0usize);
+    let total_sweeps = (options.gibbs.burn_in + options.gibbs.sweeps) as u64;
+    let (current, meter) = (RefCell::new(String::new()), RefCell::new(None::<Meter>));
     let stage = |name: &str| {
-        done.set(0);
-        eprintln!("[{:6.1} s] {name}", start.elapsed().as_secs_f64());
+        meter.replace(None);
+        current.replace(name.to_string());
+        println!("[{:6.1} s] {name}", start.elapsed().as_secs_f64());
     };
     let progress = |sweeps: usize| {
-        let before = done.get();
-        done.set(before + sweeps);
-        let (a, b) = (
-            (100.0 * before as f64 / total_sweeps) as usize,
-            (100.0 * done.get() as f64 / total_sweeps) as usize,
-        );
-        if terminal && a != b {
-            eprint!("\r           {b:3}% of {total_sweeps} sweeps");
-            if b >= 100 {
-                eprintln!();
-            }
-            let _ = std::io::stderr().flush();
-        }
+        let mut meter = meter.borrow_mut();
+        meter
+            .get_or_insert_with(|| Meter::new(&current.borrow(), total_sweeps, "sweeps"))
+            .inc(sweeps as u64);
     };
     let (report, samples) = assess(
         &common.run,
@@ -172,6 +166,19 @@ fn run() -> Result<()> {
         "wrote {} in {:.1} s",
         written.display(),
         start.elapsed().as_secs_f64()
+    );
+    println!(
+        "{}",
+        next_steps(&[
+            (
+                format!("{}/*.png", shell_word(&written)),
+                "the figures: the generators' observables beside the exact values, the AIS brackets",
+            ),
+            (
+                command("rg_analysis", &shell_word(&common.run)),
+                "does the stack coarse-grain like block spins?",
+            ),
+        ])
     );
     Ok(())
 }

@@ -9,6 +9,13 @@
 //! sweep collect runs/tiny --metric kl_per_spin_reverse --axis coupling
 //! ```
 
+const EXAMPLES: &str = "\
+sweep plan experiments/sweeps/tiny.json --out runs/tiny
+sweep run runs/tiny --jobs 2
+sweep slurm runs/tiny --cpus-per-task 4 --mem 4G --time 02:00:00 --submit
+sweep analyse runs/tiny --with rg
+sweep collect runs/tiny --metric kl_per_spin_reverse --axis coupling";
+
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -21,7 +28,12 @@ use experiments::sweep::{
 use ising_data::config::Checked;
 
 #[derive(Parser)]
-#[command(about = "Sweeps of Fig. 3 runs: plan, run locally or on Slurm, collect")]
+#[command(
+    name = env!("CARGO_BIN_NAME"),
+    about = "Sweeps of Fig. 3 runs: plan, run locally or on Slurm, analyse, collect",
+    version = experiments::cli::VERSION,
+    after_help = experiments::cli::after_help(EXAMPLES)
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -98,15 +110,15 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
-    /// Run an analysis (`rg` or `quality`) on every finished run of DIR that lacks its
-    /// output (RUN/rg/rg.json, RUN/quality/quality.json), one run after the other; `collect`
-    /// then reads them.
+    /// Run an analysis (`rg_analysis` or `quality`) on every finished run of DIR that lacks
+    /// its output (RUN/rg/rg.json, RUN/quality/quality.json), one run after the other;
+    /// `collect` then reads them.
     Analyse {
         /// The sweep folder.
         dir: PathBuf,
-        /// The analysis: rg or quality.
-        #[arg(long = "with", value_name = "PROGRAM")]
-        program: String,
+        /// The analysis.
+        #[arg(long = "with", value_enum)]
+        analysis: Analysis,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -123,6 +135,33 @@ enum Command {
         #[arg(long, requires = "metric")]
         axis: Option<String>,
     },
+}
+
+/// An analysis of a finished run.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Analysis {
+    /// rg_analysis: does the stack coarse-grain like block spins (RUN/rg).
+    Rg,
+    /// quality: how good a model it is (RUN/quality).
+    Quality,
+}
+
+impl Analysis {
+    /// The analysis' binary.
+    fn binary(self) -> &'static str {
+        match self {
+            Analysis::Rg => "rg_analysis",
+            Analysis::Quality => "quality",
+        }
+    }
+
+    /// Its name: the folder it writes in a run and its report's stem.
+    fn name(self) -> &'static str {
+        match self {
+            Analysis::Rg => "rg",
+            Analysis::Quality => "quality",
+        }
+    }
 }
 
 #[derive(ClapArgs)]
@@ -192,7 +231,11 @@ fn run() -> Result<()> {
             };
             sweep::run_task(&dir, &launcher, index)
         }
-        Command::Analyse { dir, program, data } => analyse(&dir, &program, &data.datasets),
+        Command::Analyse {
+            dir,
+            analysis,
+            data,
+        } => analyse(&dir, analysis, &data.datasets),
         Command::Collect { dir, metric, axis } => collect(&dir, metric, axis),
     }
 }
@@ -279,12 +322,10 @@ fn write_slurm(
     Ok(())
 }
 
-fn analyse(dir: &std::path::Path, program: &str, datasets: &std::path::Path) -> Result<()> {
-    if !["rg", "quality"].contains(&program) {
-        bail!("--with must be rg or quality, got '{program}'");
-    }
+fn analyse(dir: &std::path::Path, analysis: Analysis, datasets: &std::path::Path) -> Result<()> {
+    let program = analysis.name();
     let manifest = SweepPlan::read(dir)?;
-    let exe = sweep::locate_sibling(program)?;
+    let exe = sweep::locate_sibling(analysis.binary())?;
     let (mut done, mut failed) = (0, Vec::new());
     for (i, entry) in manifest.runs.iter().enumerate() {
         let run_dir = manifest.run_dir(dir, i);
@@ -301,7 +342,6 @@ fn analyse(dir: &std::path::Path, program: &str, datasets: &std::path::Path) -> 
         }
         let start = std::time::Instant::now();
         let output = std::process::Command::new(&exe)
-            .arg("--run")
             .arg(&run_dir)
             .arg("--datasets")
             .arg(datasets)

@@ -55,10 +55,10 @@ pub fn receptive_field_figures(
     }
     let series = vec![
         Series::new(
-            "half-maximum radius √(A½/π), median over units",
+            "√A½: side of a square of the half-maximum area (median unit)",
             reports
                 .iter()
-                .map(|f| (f.layer as f64, f.measures.half_max_radius))
+                .map(|f| (f.layer as f64, f.measures.half_max_area.sqrt()))
                 .collect(),
         ),
         Series::new(
@@ -72,9 +72,9 @@ pub fn receptive_field_figures(
     figures.push((
         "fig3d_receptive_field_size.png".into(),
         line_chart(
-            "Receptive-field size against layer",
+            "Receptive-field size against layer, beside the Kadanoff block",
             "layer",
-            "lattice spacings",
+            "side, lattice spacings",
             &series,
             false,
         )?,

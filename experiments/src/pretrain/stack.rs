@@ -24,6 +24,7 @@ use crate::checkpoint::{
 };
 use crate::interrupt::StopSignal;
 use crate::output::{Interrupted, read_json, write_file_atomic};
+use crate::pace::Pace;
 use crate::progress;
 use crate::streams::Stream;
 use crate::training::{EpochLoader, EpochLogger, EpochRecord, EpochSplit, QuietRenderer};
@@ -296,7 +297,9 @@ impl LayerRun<'_> {
         train_tensor: Tensor<2>,
     ) -> Result<(Rbm, LayerReport)> {
         let (resume_from, history) = self.resume_point(&model)?;
+        let first_epoch = resume_from.unwrap_or(0) + 1;
         let logger = EpochLogger::new(self.label.clone())
+            .with_pace(Pace::new(self.config.training.epochs, first_epoch))
             .quiet(self.options.dashboard)
             .with_stop(self.options.stop.clone())
             .with_file(self.files.epochs.clone(), history);
@@ -508,8 +511,9 @@ impl LayerRun<'_> {
             false => "no pseudo-likelihood (the data are probabilities)".into(),
         };
         progress::info(format!(
-            "{}: {:.1} s, free-energy gap {gap:+.4}, {pll_line}",
-            self.label, report.seconds
+            "{}: trained in {}; free-energy gap of the trained layer {gap:+.4} (held-out − training, all rows), {pll_line}",
+            self.label,
+            crate::pace::duration(report.seconds)
         ));
         Ok((trained, report))
     }

@@ -143,7 +143,7 @@ pub(super) fn log_partition_figure(report: &QualityReport) -> Result<Vec<u8>> {
     line_chart(
         "ln Z per layer: reverse and forward AIS, relative to forward",
         "layer",
-        "ln Ẑ − ln Ẑ_forward (nats)",
+        "ln Z − ln Z of forward AIS (nats)",
         &[
             side("forward AIS (from below)", &|p| &p.log_partition_forward),
             side("reverse AIS (from above)", &|p| &p.log_partition_reverse),

@@ -27,8 +27,13 @@ pub(super) fn sample_layer(
                 true => Some(rbm::tensor::to_vec::<f32, 1>(base.clone())?),
                 false => None,
             };
-            let (chains, acceptance) =
-                tempered_chains(layer, gibbs, geometric_ladder(options.beta_min, r)?, base)?;
+            let (chains, acceptance) = tempered_chains(
+                layer,
+                gibbs,
+                geometric_ladder(options.beta_min, r)?,
+                base,
+                progress,
+            )?;
             (chains, Some(acceptance))
         }
     })

@@ -5,7 +5,10 @@ use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
 use super::report::{CoarseSpins, LayerRg, RgReport};
-use crate::plot::{Frame, Series, colour, framed, legend, legend_line, line_chart, render};
+use crate::plot::{
+    Frame, Mark, Series, TickLabel, TickLabels, Ticks, colour, framed, framed_numbers, legend,
+    legend_line, legend_strip, line_chart, render,
+};
 
 /// The critical coupling of the square lattice, ½ ln(1 + √2).
 pub const K_C: f64 = 0.440_686_793_509_771_7;
@@ -27,15 +30,29 @@ fn assignment_figure(layer: &LayerRg, l: usize, fields: &[f32]) -> Result<Vec<u8
     );
     let frame = Frame {
         caption: Some((&title, 20)),
-        label_areas: (30, 40),
-        x_desc: None,
-        y_desc: None,
+        label_areas: (45, 60),
+        x_desc: Some("column (lattice sites)"),
+        y_desc: Some("row (lattice sites)"),
         label_size: 14,
         mesh: false,
     };
-    render((820, 860), |root| {
+    render((820, 920), |root| {
         let e = |x: &dyn std::fmt::Display| anyhow!("{x}");
-        let mut chart = framed(root, &frame, 0.0..lf, lf..0.0)?;
+        let (plot, key) = root.split_vertically(870);
+        legend_strip(
+            &key,
+            &[
+                (Mark::Line(RGBColor(200, 200, 200), 1), "coarse blocks"),
+                (Mark::Outline(colour(0)), "a unit's |field| ≥ ½ max"),
+                (Mark::Dot(BLACK), "its field centre"),
+                (Mark::Line(RED, 1), "to its assigned block"),
+            ],
+        )?;
+        let sites = Ticks::new(0.0, lf, [0.0, lf]);
+        let label = |x: &f64| sites.label(*x);
+        let axis = (Some(sites.count), Some(&label as TickLabel<'_>));
+        let ticks = TickLabels { x: axis, y: axis };
+        let mut chart = framed_numbers(&plot, &frame, 0.0..lf, lf..0.0, ticks)?;
         let grey = RGBColor(200, 200, 200);
         for k in 0..=a.coarse_side {
             let t = (k * a.block_side) as f64;
@@ -303,11 +320,18 @@ fn by_layer_png(
         label_areas: (50, 70),
         ..Frame::new("", "layer (0: data)", "K_eff")
     };
+    let (x0, x1) = (-0.25, depth as f64 - 0.75);
+    let layers = Ticks::new(x0, x1, (0..depth).map(|d| d as f64));
+    let label = |x: &f64| layers.label(*x);
+    let ticks = TickLabels {
+        x: (Some(layers.count), Some(&label)),
+        ..TickLabels::default()
+    };
     render((900, 620), |root| {
-        let mut chart = framed(root, &frame, -0.1..(depth as f64 - 0.9), lo..hi)?;
+        let mut chart = framed_numbers(root, &frame, x0..x1, lo..hi, ticks)?;
         chart
             .draw_series([PathElement::new(
-                vec![(-0.1, K_C), (depth as f64 - 0.9, K_C)],
+                vec![(x0, K_C), (x1, K_C)],
                 RGBColor(150, 150, 150).stroke_width(1),
             )])
             .map_err(|x| e(&x))?;

@@ -45,7 +45,9 @@ fn to_spins(values: &[f32], midpoint: f32) -> Vec<i8> {
 fn midpoint(units: rbm::Units, what: &str) -> Result<f32> {
     match units.values() {
         Some([lo, hi]) => Ok(((lo + hi) / 2.0) as f32),
-        None => bail!("rg needs two-valued {what} units (bernoulli or spin), got {units:?}"),
+        None => {
+            bail!("rg_analysis needs two-valued {what} units (bernoulli or spin), got {units:?}")
+        }
     }
 }
 
@@ -95,7 +97,7 @@ fn block_side(l: usize, units: usize, layer: usize) -> Result<usize> {
     let m = (units as f64).sqrt().round() as usize;
     if m * m != units || m == 0 || !l.is_multiple_of(m) {
         bail!(
-            "layer {layer} has {units} units, which do not tile the {l}×{l} lattice as an m×m coarse lattice with m dividing {l}; rg needs square coarse lattices (e.g. 400, 100, 25 units on 40×40)"
+            "layer {layer} has {units} units, which do not tile the {l}×{l} lattice as an m×m coarse lattice with m dividing {l}; rg_analysis needs square coarse lattices (e.g. 400, 100, 25 units on 40×40)"
         );
     }
     Ok(l / m)
@@ -212,7 +214,7 @@ pub fn analyse(
     let l = config.data.size;
     let stored = load_run_dataset(dir, &config, datasets)?;
     if stored.manifest.config.lattice.dim() != 2 {
-        bail!("rg needs a run trained on the 2D square lattice");
+        bail!("rg_analysis needs a run trained on the 2D square lattice");
     }
     let (_, valid) = run_rows(&config, stored)?;
     let mut v = valid.to_tensor(device);
@@ -220,7 +222,7 @@ pub fn analyse(
     let rows = options.rows.map_or(total_rows, |r| r.min(total_rows));
     if rows < 40 {
         bail!(
-            "{} has {total_rows} held-out rows; rg needs at least 40",
+            "{} has {total_rows} held-out rows; rg_analysis needs at least 40",
             dir.display()
         );
     }

@@ -207,6 +207,11 @@ impl RunJob<'_> {
             devices_compiled: available_devices().iter().map(|d| d.to_string()).collect(),
             crate_version: env!("CARGO_PKG_VERSION").into(),
             burn_version: crate::BURN_VERSION.into(),
+            git_commit: crate::cli::GIT_COMMIT.into(),
+            command_line: std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+            finished: crate::cli::now_utc(),
             data: source.seen_from(out),
             layer_seconds: reports.iter().map(|r| r.seconds).collect(),
             figures_seconds,

@@ -2,7 +2,7 @@
 //! its outputs ([`RunJob`]), the records `fig3` writes ([`Metrics`] in `metrics.json`,
 //! [`RunHistory`] in `run.json`), and reading the trained stack and its dataset back
 //! ([`load_run`], [`load_run_dataset`]), and the flags of an analysis of a run ([`RunArgs`]).
-//! The reports that `quality` and `rg` add inside the
+//! The reports that `quality` and `rg_analysis` add inside the
 //! run are [`crate::quality::QualityReport`] and [`crate::rg::RgReport`].
 
 mod args;

@@ -50,7 +50,7 @@ impl RunPaths {
     pub const QUALITY: &'static str = "quality";
     /// `quality`'s report in its folder ([`crate::quality::QualityReport`]).
     pub const QUALITY_REPORT: &'static str = "quality.json";
-    /// `rg`'s folder inside the run.
+    /// `rg_analysis`'s folder inside the run.
     pub const RG: &'static str = "rg";
     /// `rg`'s report in its folder ([`crate::rg::RgReport`]).
     pub const RG_REPORT: &'static str = "rg.json";
@@ -100,12 +100,12 @@ impl RunPaths {
         self.quality_dir().join(Self::QUALITY_REPORT)
     }
 
-    /// `rg`'s default output folder.
+    /// `rg_analysis`'s default output folder.
     pub fn rg_dir(&self) -> PathBuf {
         self.dir.join(Self::RG)
     }
 
-    /// `rg`'s report, where `rg` wrote into the run.
+    /// `rg`'s report, where `rg_analysis` wrote into the run.
     pub fn rg_report(&self) -> PathBuf {
         self.rg_dir().join(Self::RG_REPORT)
     }

@@ -50,6 +50,16 @@ pub struct RunRecord {
     /// The version of Burn.
     #[serde(default)]
     pub burn_version: String,
+    /// The commit the binary was built from (`-modified`: with changes to its sources;
+    /// `unknown`: not built from a git checkout).
+    #[serde(default)]
+    pub git_commit: String,
+    /// The command line of the process, program first.
+    #[serde(default)]
+    pub command_line: Vec<String>,
+    /// When the process wrote this record (UTC, RFC 3339).
+    #[serde(default)]
+    pub finished: String,
     /// Where the data came from.
     pub data: DataSource,
     /// Wall time of each layer's training, seconds.

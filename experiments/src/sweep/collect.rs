@@ -385,7 +385,7 @@ impl Summary {
         line_chart(
             &format!("{metric} against {axis}{averaged}"),
             &format!("{axis} ({})", x_axis.key),
-            metric,
+            &super::columns::describe(metric),
             &series,
             false,
         )

@@ -22,6 +22,7 @@
 //! ```
 
 pub mod collect;
+pub mod columns;
 pub mod plan;
 pub mod run;
 pub mod slurm;

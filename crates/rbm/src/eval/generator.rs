@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dbn::{Dbn, Propagation};
 use crate::error::{RbmError, Result};
-use crate::eval::tempering::{TemperingConfig, parallel_tempering};
+use crate::eval::tempering::{TemperingConfig, parallel_tempering_reporting};
 use crate::noise::{Noise, key};
 use crate::rbm::Rbm;
 use crate::tensor::to_vec;
@@ -238,7 +238,7 @@ pub fn dbn_chains(
 /// state changes walker at every accepted swap), and the swap acceptance per neighbouring
 /// pair. With `base` (visible biases a₀) the replicas follow the base-rate path from the
 /// independent model with biases a₀ ([`crate::eval::tempering`]); without, the ladder tempers
-/// the whole energy.
+/// the whole energy. Calls `progress(1)` after every sweep.
 ///
 /// # Errors
 /// An invalid `config` or ladder ([`TemperingConfig::validate`]), continuous visible units,
@@ -248,6 +248,7 @@ pub fn tempered_chains(
     config: &GibbsConfig,
     betas: Vec<f64>,
     base: Option<Vec<f32>>,
+    progress: &dyn Fn(usize),
 ) -> Result<(Chains, Vec<f64>)> {
     config.validate()?;
     let mut tempering = TemperingConfig::new(betas, config.chains, config.records() * config.thin)
@@ -257,7 +258,7 @@ pub fn tempered_chains(
     if let Some(bias) = base {
         tempering = tempering.with_base(bias);
     }
-    let run = parallel_tempering(rbm, &tempering)?;
+    let run = parallel_tempering_reporting(rbm, &tempering, progress)?;
     let values = to_vec::<f32, 2>(run.samples)?;
     let mut out = Chains::new(config.chains, config.records(), rbm.n_visible());
     let block = config.chains * rbm.n_visible();

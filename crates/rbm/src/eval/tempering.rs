@@ -265,13 +265,25 @@ fn sample_tempered(units: Units, x: Tensor<2>, beta: &Tensor<2>, noise: &mut Noi
 /// [`RbmError::Config`] if the configuration is invalid (see [`TemperingConfig::validate`]);
 /// [`RbmError::Device`] if the device cannot hand the energies back.
 pub fn parallel_tempering(rbm: &Rbm, config: &TemperingConfig) -> Result<TemperingSamples> {
+    parallel_tempering_reporting(rbm, config, &|_| {})
+}
+
+/// As [`parallel_tempering`], calling `progress(1)` after every sweep (burn-in included).
+///
+/// # Errors
+/// As [`parallel_tempering`].
+pub fn parallel_tempering_reporting(
+    rbm: &Rbm,
+    config: &TemperingConfig,
+    progress: &dyn Fn(usize),
+) -> Result<TemperingSamples> {
     config.validate()?;
     let device = rbm.weights.val().device();
     let mut noise = Noise::new(config.seed);
     let rows = config.betas.len() * config.chains;
     let zeros = Tensor::<2>::zeros([rows, rbm.n_visible()], &device);
     let start = rbm.visible_units.sample_with(zeros, &mut noise);
-    run(rbm, config, start, noise)
+    run(rbm, config, start, noise, progress)
 }
 
 /// As [`parallel_tempering`], with every replica's chain c starting from row c of `start`
@@ -294,7 +306,7 @@ pub fn parallel_tempering_from(
         "start must be [chains, n_visible]"
     );
     let start = start.repeat_dim(0, config.betas.len());
-    run(rbm, config, start, Noise::new(config.seed))
+    run(rbm, config, start, Noise::new(config.seed), &|_| {})
 }
 
 /// The base-rate path of `config`, if it has one: a₀ as a row, and (1 − β) a₀ per row (β of
@@ -339,6 +351,7 @@ fn run(
     config: &TemperingConfig,
     mut v: Tensor<2>,
     mut noise: Noise,
+    progress: &dyn Fn(usize),
 ) -> Result<TemperingSamples> {
     let device = rbm.weights.val().device();
     let (r, c) = (config.betas.len(), config.chains);
@@ -413,6 +426,7 @@ fn run(
         if counting && (t + 1 - config.burn_in).is_multiple_of(config.thin) {
             recorded.push(v.clone().narrow(0, (r - 1) * c, c));
         }
+        progress(1);
     }
     let acceptance = accepted
         .iter()

@@ -1,12 +1,19 @@
 //! PNG figures with `plotters` (fonts embedded, so figures render on a machine without any
 //! system fonts).
 
+mod strip;
+mod ticks;
+
 use std::sync::Once;
 
 use anyhow::{Context, Result, anyhow};
+use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
+
+pub use strip::{Mark, legend_strip};
+pub use ticks::{Ticks, legend_corner, log_label, log_ticks};
 
 static FONTS: Once = Once::new();
 
@@ -168,16 +175,91 @@ where
     X::CoordDescType: ValueFormatter<<X::CoordDescType as Ranged>::ValueType>,
     Y::CoordDescType: ValueFormatter<<Y::CoordDescType as Ranged>::ValueType>,
 {
+    let mut chart = unframed(area, frame, x, y)?;
+    styled_mesh(&mut chart, frame).draw().map_err(failed)?;
+    Ok(chart)
+}
+
+/// The label of a tick at a value.
+pub type TickLabel<'f> = &'f dyn Fn(&f64) -> String;
+
+/// How a chart of numbers labels its axes' ticks: at most how many, and the label of each
+/// (plotters' defaults where `None`).
+#[derive(Clone, Copy, Default)]
+pub struct TickLabels<'f> {
+    /// The x axis' tick count and labels.
+    pub x: (Option<usize>, Option<TickLabel<'f>>),
+    /// The y axis' tick count and labels.
+    pub y: (Option<usize>, Option<TickLabel<'f>>),
+}
+
+/// [`framed`] for axes of numbers (linear or logarithmic), with `ticks` labelling them.
+///
+/// # Errors
+/// If drawing fails.
+pub fn framed_numbers<'a, 'b, X, Y>(
+    area: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+    frame: &Frame<'_>,
+    x: X,
+    y: Y,
+    ticks: TickLabels<'_>,
+) -> Result<Chart<'a, 'b, X::CoordDescType, Y::CoordDescType>>
+where
+    X: AsRangedCoord,
+    Y: AsRangedCoord,
+    X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut chart = unframed(area, frame, x, y)?;
+    let mut mesh = styled_mesh(&mut chart, frame);
+    if let Some(n) = ticks.x.0 {
+        mesh.x_labels(n);
+    }
+    if let Some(f) = ticks.x.1 {
+        mesh.x_label_formatter(f);
+    }
+    if let Some(n) = ticks.y.0 {
+        mesh.y_labels(n);
+    }
+    if let Some(f) = ticks.y.1 {
+        mesh.y_label_formatter(f);
+    }
+    mesh.draw().map_err(failed)?;
+    Ok(chart)
+}
+
+/// The chart of `frame` on `area` (caption, margin, label areas), nothing drawn yet.
+fn unframed<'a, 'b, X, Y>(
+    area: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+    frame: &Frame<'_>,
+    x: X,
+    y: Y,
+) -> Result<Chart<'a, 'b, X::CoordDescType, Y::CoordDescType>>
+where
+    X: AsRangedCoord,
+    Y: AsRangedCoord,
+{
     let mut builder = ChartBuilder::on(area);
     if let Some((caption, size)) = frame.caption {
         builder.caption(caption, ("sans-serif", size));
     }
-    let mut chart = builder
+    builder
         .margin(15)
         .x_label_area_size(frame.label_areas.0)
         .y_label_area_size(frame.label_areas.1)
         .build_cartesian_2d(x, y)
-        .map_err(failed)?;
+        .map_err(failed)
+}
+
+/// The mesh of `frame` on `chart`: grid, axis descriptions and label font, to be drawn.
+fn styled_mesh<'a, 'c, 'b, X, Y>(
+    chart: &'c mut Chart<'a, 'b, X, Y>,
+    frame: &Frame<'_>,
+) -> MeshStyle<'a, 'c, X, Y, BitMapBackend<'b>>
+where
+    X: Ranged + ValueFormatter<X::ValueType>,
+    Y: Ranged + ValueFormatter<Y::ValueType>,
+{
     let mut mesh = chart.configure_mesh();
     if !frame.mesh {
         mesh.disable_mesh();
@@ -188,10 +270,8 @@ where
     if let Some(d) = frame.y_desc {
         mesh.y_desc(d);
     }
-    mesh.label_style(("sans-serif", frame.label_size))
-        .draw()
-        .map_err(failed)?;
-    Ok(chart)
+    mesh.label_style(("sans-serif", frame.label_size));
+    mesh
 }
 
 /// Draws the legend of `chart`'s labelled series: a bordered box on a white background of
@@ -221,7 +301,9 @@ pub fn legend_line(c: RGBColor, width: u32) -> impl Fn((i32, i32)) -> PathElemen
     move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(width))
 }
 
-/// A line chart of `series`, with optional logarithmic y axis. Returns PNG bytes.
+/// A line chart of `series`, with optional logarithmic y axis. Returns PNG bytes. An x axis
+/// whose points are all integers (epochs, layers) has integer ticks; tick labels carry the
+/// decimals their spacing needs; the legend sits in the corner with the fewest points.
 ///
 /// # Errors
 /// If there is nothing to plot or drawing fails.
@@ -237,49 +319,99 @@ pub fn line_chart(
     let series: Vec<Series> = series.iter().map(Series::finite).collect();
     let series = &series[..];
     let frame = Frame::new(title, x_label, y_label);
+    let points: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.clone()).collect();
+    let x_ticks = Ticks::new(x0, x1, points.iter().map(|p| p.0));
+    let y_ticks = Ticks::new(y0, y1, points.iter().map(|p| p.1));
+    let legend_box = legend_size(series);
+    let x_format = |x: &f64| x_ticks.label(*x);
+    let y_format = |y: &f64| y_ticks.label(*y);
+    let log_format = |y: &f64| log_label(*y);
+    let x_labels = (
+        Some(x_ticks.count),
+        Some(&x_format as &dyn Fn(&f64) -> String),
+    );
     render((900, 620), |root| {
         if log_y {
-            let mut chart = framed(root, &frame, x0..x1, (y0..y1).log_scale())?;
-            for (i, s) in series.iter().enumerate() {
-                let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| p.1 > 0.0).collect();
-                let c = colour(i);
-                chart
-                    .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
-                    .map_err(failed)?
-                    .label(s.name.clone())
-                    .legend(legend_line(c, 2));
-                chart
-                    .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
-                    .map_err(failed)?;
-            }
-            legend(&mut chart, 16, 0.8, None)
+            let placed: Vec<Vec<(f64, f64)>> = series
+                .iter()
+                .map(|s| {
+                    s.points
+                        .iter()
+                        .filter(|p| p.1 > 0.0)
+                        .map(|p| (p.0, p.1.log10()))
+                        .collect()
+                })
+                .collect();
+            let corner = legend_corner(&placed, (x0, x1), (y0.log10(), y1.log10()), legend_box);
+            let ticks = TickLabels {
+                x: x_labels,
+                y: (None, Some(&log_format)),
+            };
+            let y = (y0..y1).log_scale().with_key_points(log_ticks(y0, y1));
+            let mut chart = framed_numbers(root, &frame, x0..x1, y, ticks)?;
+            draw_lines(&mut chart, series, log_y)?;
+            legend(&mut chart, 16, 0.8, Some(corner))
         } else {
-            let mut chart = framed(root, &frame, x0..x1, y0..y1)?;
-            for (i, s) in series.iter().enumerate() {
-                let c = colour(i);
-                chart
-                    .draw_series(LineSeries::new(s.points.clone(), c.stroke_width(2)))
-                    .map_err(failed)?
-                    .label(s.name.clone())
-                    .legend(legend_line(c, 2));
-                chart
-                    .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled())))
-                    .map_err(failed)?;
-                if let Some(errs) = &s.errors {
-                    chart
-                        .draw_series(s.points.iter().zip(errs).map(|(&(x, y), &err)| {
-                            ErrorBar::new_vertical(x, y - err, y, y + err, c.filled(), 8)
-                        }))
-                        .map_err(failed)?;
-                }
-            }
-            legend(&mut chart, 16, 0.8, None)
+            let lines: Vec<Vec<(f64, f64)>> = series.iter().map(|s| s.points.clone()).collect();
+            let corner = legend_corner(&lines, (x0, x1), (y0, y1), legend_box);
+            let ticks = TickLabels {
+                x: x_labels,
+                y: (Some(y_ticks.count), Some(&y_format)),
+            };
+            let mut chart = framed_numbers(root, &frame, x0..x1, y0..y1, ticks)?;
+            draw_lines(&mut chart, series, log_y)?;
+            legend(&mut chart, 16, 0.8, Some(corner))
         }
     })
 }
 
-/// The axes of [`line_chart`]: the points' bounds (positive y only on a log axis), padded,
-/// and checked.
+/// The size of [`line_chart`]'s legend of `series`, as fractions of its plot's width and
+/// height (labels of size 16 on a plot of about 790 × 510 pixels).
+fn legend_size(series: &[Series]) -> (f64, f64) {
+    let longest = series
+        .iter()
+        .map(|s| s.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let width = (longest as f64 * 8.0 + 60.0) / 790.0;
+    let height = (series.len() as f64 * 21.0 + 14.0) / 510.0;
+    (width, height)
+}
+
+/// Draws each series of [`line_chart`]: its line, its points and its error bars (positive
+/// values only on a logarithmic axis).
+fn draw_lines<X, Y>(chart: &mut Chart<'_, '_, X, Y>, series: &[Series], log_y: bool) -> Result<()>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for (i, s) in series.iter().enumerate() {
+        let keep = |y: f64| !log_y || y > 0.0;
+        let pts: Vec<(f64, f64)> = s.points.iter().copied().filter(|p| keep(p.1)).collect();
+        let c = colour(i);
+        chart
+            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
+            .map_err(failed)?
+            .label(s.name.clone())
+            .legend(legend_line(c, 2));
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))
+            .map_err(failed)?;
+        if let Some(errs) = &s.errors {
+            let bars = s.points.iter().zip(errs).filter(|(p, e)| keep(p.1 - **e));
+            chart
+                .draw_series(bars.map(|(&(x, y), &err)| {
+                    ErrorBar::new_vertical(x, y - err, y, y + err, c.filled(), 8)
+                }))
+                .map_err(failed)?;
+        }
+    }
+    Ok(())
+}
+
+/// The axes of [`line_chart`]: the points' bounds with their error bars (positive y only on
+/// a log axis), padded (an x axis of integers by a quarter, so that the first and last
+/// points and their bars stay inside), and checked.
 fn line_chart_ranges(
     title: &str,
     series: &[Series],
@@ -290,10 +422,32 @@ fn line_chart_ranges(
         return Err(anyhow!("nothing to plot in '{title}'"));
     }
     let (mut x0, mut x1) = bounds(all.iter().map(|p| p.0));
-    let (mut y0, mut y1) = bounds(all.iter().map(|p| p.1).filter(|y| !log_y || *y > 0.0));
+    let ends = series.iter().flat_map(|s| {
+        let errors = s
+            .errors
+            .clone()
+            .unwrap_or_else(|| vec![0.0; s.points.len()]);
+        let errors: Vec<f64> = errors
+            .into_iter()
+            .map(|e| if e.is_finite() { e } else { 0.0 })
+            .collect();
+        s.points
+            .iter()
+            .zip(errors)
+            .flat_map(|(p, e)| [p.1 - e, p.1 + e])
+            .collect::<Vec<f64>>()
+    });
+    let (mut y0, mut y1) = bounds(ends.filter(|y| !log_y || *y > 0.0));
     if x1 <= x0 {
         x0 -= 0.5;
         x1 += 0.5;
+    } else if all.iter().all(|p| !p.0.is_finite() || p.0 == p.0.round()) {
+        x0 -= 0.25;
+        x1 += 0.25;
+    } else {
+        let pad = 0.02 * (x1 - x0);
+        x0 -= pad;
+        x1 += pad;
     }
     if log_y {
         y0 = y0.max(1e-300) / 2.0;

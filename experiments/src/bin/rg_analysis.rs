@@ -3,7 +3,7 @@
 //! block spin at its site, and K_eff of the layer's units read as coarse spins beside that of
 //! majority-rule blocking (see `experiments::rg`).
 //!
-//! `cargo run --release -p experiments --bin rg -- --run runs/fig3`
+//! `cargo run --release -p experiments --bin rg_analysis -- runs/fig3`
 //!
 //! Writes `rg.json` and PNG figures to `RUN/rg` (or `--out`).
 
@@ -11,27 +11,37 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Parser;
+use experiments::cli::{command, next_steps, shell_word};
 use experiments::output::RunOutput;
 use experiments::rg::coarse::CouplingFit;
 use experiments::rg::{CoarseSpins, RgOptions, analyse, figures};
 use experiments::run::{RunArgs, RunPaths};
 use ising_data::config::Checked;
-use rbm::device::select_device;
+
+const EXAMPLES: &str = "\
+rg_analysis runs/fig3-paper
+rg_analysis runs/mine --rows 500 --out runs/mine-rg-500
+rg_analysis runs/mine --force";
 
 #[derive(Parser)]
-#[command(about = "Effective couplings and block-spin correlations of a fig3 run's layers")]
+#[command(
+    name = env!("CARGO_BIN_NAME"),
+    about = "Does a fig3 run's stack coarse-grain like block spins? Effective couplings and block-spin correlations of its layers",
+    version = experiments::cli::VERSION,
+    after_help = experiments::cli::after_help(EXAMPLES)
+)]
 struct Args {
     #[command(flatten)]
     common: RunArgs,
-    /// Held-out rows to use (default: all).
+    /// Held-out rows to use [default: all].
     #[arg(long)]
     rows: Option<usize>,
     /// Configurations of the Ising lattice sampled at each K_eff (for its G₂).
-    #[arg(long)]
-    lattice_samples: Option<usize>,
+    #[arg(long, default_value_t = RgOptions::default().lattice_samples)]
+    lattice_samples: usize,
     /// Seed of the analysis.
-    #[arg(long)]
-    seed: Option<u64>,
+    #[arg(long, default_value_t = RgOptions::default().seed)]
+    seed: u64,
 }
 
 fn main() -> std::process::ExitCode {
@@ -66,22 +76,17 @@ fn describe(c: &CoarseSpins) -> String {
 
 fn run() -> Result<()> {
     let args = Args::parse();
-    let mut options = RgOptions {
+    let options = RgOptions {
         rows: args.rows,
-        ..RgOptions::default()
+        lattice_samples: args.lattice_samples,
+        seed: args.seed,
     };
-    if let Some(n) = args.lattice_samples {
-        options.lattice_samples = n;
-    }
-    if let Some(seed) = args.seed {
-        options.seed = seed;
-    }
     let options = options
         .validated()
         .map_err(|e| e.renamed(|f| format!("--{}", f.replace('_', "-"))))?;
     let common = &args.common;
     common.paths()?;
-    let device = select_device(&common.device)?;
+    let device = common.device.select()?;
     let out_dir = common.out_dir(RunPaths::rg_dir);
     let mut out = RunOutput::new("rg", &out_dir, common.force)?;
     let start = Instant::now();
@@ -131,6 +136,19 @@ fn run() -> Result<()> {
         "wrote {} in {:.1} s",
         written.display(),
         start.elapsed().as_secs_f64()
+    );
+    println!(
+        "{}",
+        next_steps(&[
+            (
+                format!("{}/*.png", shell_word(&written)),
+                "the figures: K_eff by layer beside majority rule, each layer's units on the coarse lattice",
+            ),
+            (
+                command("quality", &shell_word(&common.run)),
+                "how good a model of the Ising distribution the stack is",
+            ),
+        ])
     );
     Ok(())
 }

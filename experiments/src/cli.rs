@@ -1,0 +1,203 @@
+//! What the command lines of this crate's binaries share: the version line, the help's
+//! closing sections (examples, environment, exit statuses), and the flags every program that
+//! writes a folder or runs on a device takes, worded once.
+//!
+//! The conventions: the folder a program reads is an argument (`quality RUN`, `sweep run DIR`,
+//! `ising-data inspect DIR`); the folder it writes is `--out`, replaced only with `--force`;
+//! every closed choice lists its values and every default is shown.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use burn::prelude::Device;
+use clap::builder::PossibleValuesParser;
+
+/// The commit this crate was built from (`-modified` when the workspace's sources differed
+/// from it; `unknown` outside a git checkout).
+pub const GIT_COMMIT: &str = env!("VRG_GIT_COMMIT");
+
+/// What `--version` prints after the program's name: the crate's version, the commit and
+/// Burn's version.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("VRG_GIT_COMMIT"),
+    ", Burn ",
+    env!("BURN_VERSION"),
+    ")"
+);
+
+/// The environment variables the binaries read, as their `--help` lists them.
+pub const ENVIRONMENT_HELP: &str = "\
+Environment:
+  RBM_KERNEL         where the CD step runs on the flex device: auto (the default: the widest
+                     of avx512, avx2, neon this CPU has), avx512, avx2, neon, or tensor (Burn's
+                     tensor operations)
+  RAYON_NUM_THREADS  worker threads (default: one per core)";
+
+/// The closing sections of a binary's `--help`: its `examples` (one command a line), the
+/// environment and the exit statuses.
+pub fn after_help(examples: &str) -> String {
+    let examples: String = examples
+        .lines()
+        .map(|line| format!("  {}\n", line.trim()))
+        .collect();
+    format!(
+        "Examples:\n{examples}\n{ENVIRONMENT_HELP}\n\n{}",
+        ising_data::cli::EXIT_STATUS_HELP
+    )
+}
+
+/// How to start `program` with `args` from the shell the user ran this one from: through
+/// cargo (`cargo run --release -p experiments --bin …`) when this binary lies in a cargo
+/// target folder (`…/release` or `…/debug`), by its name otherwise.
+pub fn command(program: &str, args: &str) -> String {
+    let profile = std::env::current_exe().ok().and_then(|exe| {
+        let parent = exe.parent()?.file_name()?.to_str()?.to_string();
+        ["release", "debug"]
+            .contains(&parent.as_str())
+            .then_some(parent)
+    });
+    match profile.as_deref() {
+        Some("release") => format!("cargo run --release -p experiments --bin {program} -- {args}"),
+        Some(_) => format!("cargo run -p experiments --bin {program} -- {args}"),
+        None => format!("{program} {args}"),
+    }
+}
+
+/// `path` as one shell word (single-quoted when it holds anything but letters, digits and
+/// `/._-+=,:@`).
+pub fn shell_word(path: &std::path::Path) -> String {
+    let text = path.display().to_string();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+=,:@".contains(c);
+    match !text.is_empty() && text.chars().all(plain) {
+        true => text,
+        false => format!("'{}'", text.replace('\'', "'\\''")),
+    }
+}
+
+/// What to run or read next, one `(what, why)` a step, as the last lines a program prints.
+pub fn next_steps(steps: &[(String, &str)]) -> String {
+    let lines: Vec<String> = steps
+        .iter()
+        .map(|(what, why)| format!("  {what}\n      {why}"))
+        .collect();
+    format!("next:\n{}", lines.join("\n"))
+}
+
+/// The time now, UTC, to the second, as RFC 3339 (`2026-12-07T05:24:59Z`).
+pub fn now_utc() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(0)
+        .unwrap_or(now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The output folder of a program that writes one: `--out` and `--force`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutArgs {
+    /// Output folder (must not exist, unless --force).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Replace an existing output folder this program wrote (the help is
+    /// [`ising_data::cli::FORCE_HELP`]).
+    #[arg(long, help = ising_data::cli::FORCE_HELP)]
+    pub force: bool,
+}
+
+/// The device a program runs on: `--device`, one of those this build has.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeviceArgs {
+    /// Device: flex (the CPU), or a backend compiled in with its Cargo feature (ndarray, wgpu,
+    /// cuda).
+    #[arg(long, default_value = "flex", value_parser = device_names())]
+    pub device: String,
+}
+
+impl DeviceArgs {
+    /// The Burn device `--device` names.
+    ///
+    /// # Errors
+    /// Never for a name the parser accepted; as [`rbm::device::select_device`] otherwise.
+    pub fn select(&self) -> Result<Device> {
+        Ok(rbm::device::select_device(&self.device)?)
+    }
+}
+
+/// What a layer passes on to the next (`rbm::Propagation`), as a flag's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PropagationArg {
+    /// The hidden units' means E[h|v].
+    Mean,
+    /// A sample h ~ p(h|v).
+    Sample,
+}
+
+impl From<PropagationArg> for rbm::Propagation {
+    fn from(value: PropagationArg) -> Self {
+        match value {
+            PropagationArg::Mean => rbm::Propagation::Mean,
+            PropagationArg::Sample => rbm::Propagation::Sample,
+        }
+    }
+}
+
+/// The parser of `--device`: the devices this build has, listed in `--help`.
+fn device_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(rbm::device::available_devices())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_help_indents_the_examples_and_ends_with_the_exit_statuses() {
+        let help = after_help("fig3 --preset quick --out runs/q\n  quality runs/q");
+        assert!(
+            help.starts_with("Examples:\n  fig3 --preset quick --out runs/q\n  quality runs/q\n")
+        );
+        assert!(help.contains("RBM_KERNEL"));
+        assert!(help.ends_with(ising_data::cli::EXIT_STATUS_HELP));
+    }
+
+    #[test]
+    fn now_is_rfc3339_utc_to_the_second() {
+        let now = now_utc();
+        let parsed =
+            time::OffsetDateTime::parse(&now, &time::format_description::well_known::Rfc3339)
+                .unwrap();
+        assert_eq!(parsed.offset(), time::UtcOffset::UTC);
+        assert_eq!(now.len(), "2026-12-07T05:24:59Z".len(), "{now}");
+        let age = time::OffsetDateTime::now_utc() - parsed;
+        assert!(
+            age.whole_seconds() >= 0 && age.whole_seconds() < 60,
+            "{now}"
+        );
+    }
+
+    #[test]
+    fn next_steps_are_indented_under_next() {
+        let text = next_steps(&[("quality runs/a".into(), "how good"), ("b".into(), "why")]);
+        assert_eq!(
+            text,
+            "next:\n  quality runs/a\n      how good\n  b\n      why"
+        );
+    }
+
+    #[test]
+    fn a_path_with_spaces_or_quotes_is_one_shell_word() {
+        use std::path::Path;
+        assert_eq!(shell_word(Path::new("runs/mine-1")), "runs/mine-1");
+        assert_eq!(shell_word(Path::new("my runs/a")), "'my runs/a'");
+        assert_eq!(shell_word(Path::new("it's")), "'it'\\''s'");
+    }
+
+    #[test]
+    fn the_version_names_the_commit_and_burn() {
+        assert!(VERSION.starts_with(env!("CARGO_PKG_VERSION")));
+        assert!(VERSION.contains(&format!("commit {GIT_COMMIT}")));
+        assert!(VERSION.contains(crate::BURN_VERSION));
+    }
+}
