@@ -1,7 +1,7 @@
-//! The crate's layout, as the README's "Where things are" describes it: the modules of `rbm`
-//! import each other without a circle, `eval` does not import `train`, and the workspace's
-//! `unsafe` code is all in `rbm`'s `kernel` module. Read from the sources, so a change that
-//! breaks the layout fails here.
+//! The crate's layout, as the book's architecture chapter (`docs/src/architecture.md`)
+//! describes it: the modules of `rbm` import each other without a circle, `eval` does not
+//! import `train`, and the workspace's `unsafe` code is all in `rbm`'s `kernel` module. Read
+//! from the sources, so a change that breaks the layout fails here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
