@@ -65,6 +65,16 @@ pub fn command(program: &str, args: &str) -> String {
     }
 }
 
+/// The last lines of a program: where it wrote, in how many seconds, and what to run or read
+/// next ([`next_steps`]).
+pub fn closing(written: &std::path::Path, seconds: f64, steps: &[(String, &str)]) -> String {
+    format!(
+        "wrote {} in {seconds:.1} s\n{}",
+        written.display(),
+        next_steps(steps)
+    )
+}
+
 /// `path` as one shell word (single-quoted when it holds anything but letters, digits and
 /// `/._-+=,:@`).
 pub fn shell_word(path: &std::path::Path) -> String {

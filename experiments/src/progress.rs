@@ -83,6 +83,18 @@ fn terminal(kind: Kind, line: &str) {
     }
 }
 
+/// Units of a stage of work done: `done` more of the stage's `total` `unit`s (what a long
+/// computation of the library reports to the program's [`Meter`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tick {
+    /// Units done since the last tick.
+    pub done: usize,
+    /// The stage's units in all.
+    pub total: usize,
+    /// What a unit is ("sweeps").
+    pub unit: &'static str,
+}
+
 /// Progress through the units of one stage of work (a sampler's sweeps), with the time left:
 /// an `indicatif` bar on standard error when it is a terminal and no sink is set, otherwise
 /// a line at most every [`Meter::EVERY`] seconds, and at the end, through [`info`].

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use experiments::cli::{DeviceArgs, command, next_steps, shell_word};
+use experiments::cli::{DeviceArgs, closing, command, shell_word};
 use experiments::lock::lock_run;
 use experiments::output::{RunFolder, check_out, clean_out, with_note};
 use experiments::pretrain::{
@@ -291,25 +291,19 @@ fn run() -> Result<()> {
     };
     match job.train(stored, source).and_then(|()| folder.finish()) {
         Ok(out) => {
-            println!(
-                "wrote {} in {:.1} s",
-                out.display(),
-                start.elapsed().as_secs_f64()
-            );
             let run = shell_word(&out);
-            println!(
-                "{}",
-                next_steps(&[
-                    (
-                        command("rg_analysis", &run),
-                        "does the stack coarse-grain like block spins? (seconds)",
-                    ),
-                    (
-                        command("quality", &run),
-                        "how good a model of the Ising distribution is it? (minutes)",
-                    ),
-                ])
-            );
+            let steps = [
+                (
+                    command("rg_analysis", &run),
+                    "does the stack coarse-grain like block spins? (seconds)",
+                ),
+                (
+                    command("quality", &run),
+                    "how good a model of the Ising distribution is it? (minutes)",
+                ),
+            ];
+            let seconds = start.elapsed().as_secs_f64();
+            println!("{}", closing(&out, seconds, &steps));
             Ok(())
         }
         Err(e) => Err(with_note(e, kept)),

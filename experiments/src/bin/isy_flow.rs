@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Parser;
-use experiments::cli::{DeviceArgs, OutArgs, PropagationArg, next_steps, shell_word};
+use experiments::cli::{DeviceArgs, OutArgs, PropagationArg, closing, shell_word};
 use experiments::isy::{IsyOptions, IsyReport, flow_figure, format_temperature, run};
 use experiments::output::RunOutput;
 use ising_data::config::{Checked, Valid};
@@ -123,18 +123,12 @@ fn run_binary() -> Result<()> {
     out.add_json("isy.json", &report)?;
     let written = out.write()?;
     print_tables(&report);
-    println!(
-        "wrote {} in {:.1} s",
-        written.display(),
-        clock.elapsed().as_secs_f64()
-    );
-    println!(
-        "{}",
-        next_steps(&[(
-            format!("{}/isy-flow.png", shell_word(&written)),
-            "the flows' temperature and |m| against iteration, with the control's",
-        )])
-    );
+    let steps = [(
+        format!("{}/isy-flow.png", shell_word(&written)),
+        "the flows' temperature and |m| against iteration, with the control's",
+    )];
+    let seconds = clock.elapsed().as_secs_f64();
+    println!("{}", closing(&written, seconds, &steps));
     Ok(())
 }
 

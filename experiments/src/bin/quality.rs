@@ -12,9 +12,9 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use clap::Parser;
-use experiments::cli::{PropagationArg, command, next_steps, shell_word};
+use experiments::cli::{PropagationArg, closing, command, shell_word};
 use experiments::output::RunOutput;
-use experiments::progress::Meter;
+use experiments::progress::{Meter, Tick};
 use experiments::quality::{QualityOptions, QualityReport, assess, figures};
 use experiments::run::{RunArgs, RunPaths};
 use ising_data::config::{Checked, Valid};
@@ -133,18 +133,17 @@ fn run() -> Result<()> {
     let out_dir = common.out_dir(RunPaths::quality_dir);
     let mut out = RunOutput::new("quality", &out_dir, common.force)?;
     let start = Instant::now();
-    let total_sweeps = (options.gibbs.burn_in + options.gibbs.sweeps) as u64;
     let (current, meter) = (RefCell::new(String::new()), RefCell::new(None::<Meter>));
     let stage = |name: &str| {
         meter.replace(None);
         current.replace(name.to_string());
         println!("[{:6.1} s] {name}", start.elapsed().as_secs_f64());
     };
-    let progress = |sweeps: usize| {
+    let progress = |tick: Tick| {
         let mut meter = meter.borrow_mut();
         meter
-            .get_or_insert_with(|| Meter::new(&current.borrow(), total_sweeps, "sweeps"))
-            .inc(sweeps as u64);
+            .get_or_insert_with(|| Meter::new(&current.borrow(), tick.total as u64, tick.unit))
+            .inc(tick.done as u64);
     };
     let (report, samples) = assess(
         &common.run,
@@ -162,24 +161,18 @@ fn run() -> Result<()> {
     let written = out.write()?;
 
     print_summary(&report);
-    println!(
-        "wrote {} in {:.1} s",
-        written.display(),
-        start.elapsed().as_secs_f64()
-    );
-    println!(
-        "{}",
-        next_steps(&[
-            (
-                format!("{}/*.png", shell_word(&written)),
-                "the figures: the generators' observables beside the exact values, the AIS brackets",
-            ),
-            (
-                command("rg_analysis", &shell_word(&common.run)),
-                "does the stack coarse-grain like block spins?",
-            ),
-        ])
-    );
+    let steps = [
+        (
+            format!("{}/*.png", shell_word(&written)),
+            "the figures: the generators' observables beside the exact values, the AIS brackets",
+        ),
+        (
+            command("rg_analysis", &shell_word(&common.run)),
+            "does the stack coarse-grain like block spins?",
+        ),
+    ];
+    let seconds = start.elapsed().as_secs_f64();
+    println!("{}", closing(&written, seconds, &steps));
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Parser;
-use experiments::cli::{command, next_steps, shell_word};
+use experiments::cli::{closing, command, shell_word};
 use experiments::output::RunOutput;
 use experiments::rg::coarse::CouplingFit;
 use experiments::rg::{CoarseSpins, RgOptions, analyse, figures};
@@ -132,23 +132,17 @@ fn run() -> Result<()> {
         println!("  stack:         {}", describe(&l.rbm));
         println!("  majority rule: {}", describe(&l.majority_rule));
     }
-    println!(
-        "wrote {} in {:.1} s",
-        written.display(),
-        start.elapsed().as_secs_f64()
-    );
-    println!(
-        "{}",
-        next_steps(&[
-            (
-                format!("{}/*.png", shell_word(&written)),
-                "the figures: K_eff by layer beside majority rule, each layer's units on the coarse lattice",
-            ),
-            (
-                command("quality", &shell_word(&common.run)),
-                "how good a model of the Ising distribution the stack is",
-            ),
-        ])
-    );
+    let steps = [
+        (
+            format!("{}/*.png", shell_word(&written)),
+            "the figures: K_eff by layer beside majority rule, each layer's units on the coarse lattice",
+        ),
+        (
+            command("quality", &shell_word(&common.run)),
+            "how good a model of the Ising distribution the stack is",
+        ),
+    ];
+    let seconds = start.elapsed().as_secs_f64();
+    println!("{}", closing(&written, seconds, &steps));
     Ok(())
 }

@@ -34,6 +34,7 @@ use ising_data::config::Valid;
 use rbm::eval::generator::dbn_chains;
 
 use crate::pretrain::run_rows;
+use crate::progress::Tick;
 use crate::run::{load_run, load_run_dataset};
 use judge::{Reference, data_and_exact, judge_generators};
 use partition::{first_layer_likelihood, layer_bases, layer_partition};
@@ -59,7 +60,7 @@ pub fn assess(
     options: &Valid<QualityOptions>,
     device: &Device,
     stage: &dyn Fn(&str),
-    progress: &dyn Fn(usize),
+    progress: &dyn Fn(Tick),
 ) -> Result<(QualityReport, Samples)> {
     let mut seconds = BTreeMap::new();
     let mut clock = Instant::now();
@@ -88,11 +89,18 @@ pub fn assess(
         1 => "sampling the first RBM (block Gibbs)".to_string(),
         r => format!("sampling the first RBM (parallel tempering, {r} replicas)"),
     });
-    let (rbm_chains, rbm_acceptance) =
-        sample_layer(first, &bases[0], &gibbs(1), options, progress)?;
+    let total = options.gibbs.burn_in + options.gibbs.sweeps;
+    let sweeps = |done| {
+        progress(Tick {
+            done,
+            total,
+            unit: "sweeps",
+        })
+    };
+    let (rbm_chains, rbm_acceptance) = sample_layer(first, &bases[0], &gibbs(1), options, &sweeps)?;
     lap("generator_rbm", &mut seconds);
     stage("sampling the DBN");
-    let dbn_chains = dbn_chains(&dbn, &gibbs(2), options.downward, progress)?;
+    let dbn_chains = dbn_chains(&dbn, &gibbs(2), options.downward, &sweeps)?;
     lap("generator_dbn", &mut seconds);
     let reference = Reference {
         lattice,
@@ -109,7 +117,7 @@ pub fn assess(
         stage(&format!("AIS, layer {}", i + 1));
         let first = (&rbm_chains, &rbm_acceptance);
         log_partition.push(layer_partition(
-            i, layer, &bases[i], first, options, device,
+            i, layer, &bases[i], first, options, device, progress,
         )?);
         lap(&format!("ais_layer{}", i + 1), &mut seconds);
     }

@@ -3,9 +3,7 @@
 
 use anyhow::Result;
 use burn::prelude::*;
-use rbm::eval::ais::{
-    AisConfig, AisRepeated, ais_log_partition_repeated, ais_reverse_log_partition,
-};
+use rbm::eval::ais::{AisConfig, AisRepeated, ais_log_partition, ais_reverse_log_partition};
 use rbm::eval::generator::Chains;
 use rbm::eval::likelihood::{Estimate, mean_free_energy, nll_per_unit};
 use rbm::{Dbn, Propagation, Rbm};
@@ -14,6 +12,7 @@ use super::options::QualityOptions;
 use super::report::{Bracket, EXACT_UNITS, FirstLayerLikelihood, LayerPartition};
 use super::sampling::{sample_layer, spread_records, tau_of_mean};
 use crate::pretrain::first_layer::exact_entropy_per_spin;
+use crate::progress::Tick;
 use crate::streams::Stream;
 
 /// ln Ẑ as an [`Estimate`] for the likelihood formulas.
@@ -62,6 +61,7 @@ pub(super) fn layer_partition(
     first: (&Chains, &Option<Vec<f64>>),
     options: &QualityOptions,
     device: &Device,
+    progress: &dyn Fn(Tick),
 ) -> Result<LayerPartition> {
     let gibbs = |chains: u64| options.gibbs_of(chains);
     let base = base.clone();
@@ -70,8 +70,27 @@ pub(super) fn layer_partition(
         segments: options.ladder.clone(),
         seed: Stream::QualityAis { layer: i }.key(options.seed),
     };
-    let forward =
-        ais_log_partition_repeated(layer, Some(base.clone()), &ais, options.ais_repetitions)?;
+    // One tick per repetition, forward then reverse.
+    let tick = || {
+        progress(Tick {
+            done: 1,
+            total: 2 * options.ais_repetitions,
+            unit: "AIS repetitions (forward, then reverse)",
+        })
+    };
+    // As `ais_log_partition_repeated`: repetition r with the stream key(seed, r).
+    let forward = (0..options.ais_repetitions as u64)
+        .map(|r| {
+            let config = AisConfig {
+                seed: rbm::noise::key(&[ais.seed, r]),
+                ..ais.clone()
+            };
+            let estimate = ais_log_partition(layer, Some(base.clone()), &config);
+            tick();
+            estimate
+        })
+        .collect::<rbm::Result<Vec<_>>>()?;
+    let forward = AisRepeated::of(forward, ais.clone());
     // The reverse starts: records of the layer's own chains (for the first layer, the
     // generator's; above it, chains of that layer alone), spread evenly over the chains
     // and their recorded stretch.
@@ -100,7 +119,9 @@ pub(super) fn layer_partition(
                 ..ais.clone()
             };
             let start = starts.clone().slice([rows, 0..layer.n_visible()]);
-            ais_reverse_log_partition(layer, Some(base.clone()), &config, start)
+            let estimate = ais_reverse_log_partition(layer, Some(base.clone()), &config, start);
+            tick();
+            estimate
         })
         .collect::<rbm::Result<Vec<_>>>()?;
     let reverse = AisRepeated::of(reverse, ais.clone());
