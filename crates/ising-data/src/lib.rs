@@ -1,8 +1,9 @@
 //! Validated Monte Carlo samples of the 1D and 2D Ising models, exact results to check them
 //! against, an open on-disk format, and Burn datasets.
 //!
-//! The model is H = −Σ_⟨ij⟩ s_i s_j − h Σ_i s_i on a periodic ring or a periodic L × L
-//! square lattice, sampled at dimensionless coupling K = J/kT.
+//! The model: the Boltzmann weight exp(K Σ_⟨ij⟩ s_i s_j + h Σ_i s_i) of spins s_i = ±1 on a
+//! periodic ring of N spins or a periodic L × L square lattice, at dimensionless coupling
+//! K = J/kT and field h = H/kT (as the book's `ising-data` chapter writes it).
 //!
 //! ```
 //! use ising_data::config::Checked;
@@ -21,13 +22,20 @@
 //! assert!(obs.energy_per_spin.sigmas_from(exact_u) < 4.0);
 //! ```
 
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
 pub mod dataset;
 pub mod error;
 pub mod exact;
 pub mod exact_values;
+// Safe output folders (markers, atomic writes, `--force` rules): public with the `cli` feature,
+// for this crate's binary and the `experiments` programs; internal to the data API otherwise.
+#[cfg(feature = "cli")]
 pub mod folder;
+#[cfg(not(feature = "cli"))]
+#[allow(dead_code)]
+mod folder;
 pub mod generate;
 pub mod lattice;
 pub mod memory;

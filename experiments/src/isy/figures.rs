@@ -89,7 +89,7 @@ pub(super) fn flow_lines(report: &IsyReport, t_max: f64) -> (Vec<Line>, Vec<Line
 /// # Errors
 /// If drawing fails.
 pub fn flow_figure(report: &IsyReport) -> Result<Vec<u8>> {
-    use crate::plot::{Frame, framed, legend, legend_line};
+    use crate::plot::{Frame, TickLabel, TickLabels, Ticks, framed_numbers, legend, legend_line};
     use plotters::prelude::*;
 
     let t_max = report
@@ -104,6 +104,13 @@ pub fn flow_figure(report: &IsyReport) -> Result<Vec<u8>> {
     let t_c = report.critical_temperature;
     let l = report.options.size;
     let e = |e: &dyn std::fmt::Display| anyhow::anyhow!("{e}");
+    // Iterations count: integer ticks.
+    let iterations = Ticks::new(-0.5, x_max + 0.5, [0.0, x_max]);
+    let label = |x: &f64| iterations.label(*x);
+    let ticks = TickLabels {
+        x: (Some(iterations.count), Some(&label as TickLabel<'_>)),
+        ..TickLabels::default()
+    };
     crate::plot::render((1500, 650), |root| {
         let root = root
             .titled(
@@ -135,7 +142,7 @@ pub fn flow_figure(report: &IsyReport) -> Result<Vec<u8>> {
                 label_areas: (45, 60),
                 ..Frame::new("", "iteration", y_label)
             };
-            let mut chart = framed(panel, &frame, -0.5..x_max + 0.5, y_range)?;
+            let mut chart = framed_numbers(panel, &frame, -0.5..x_max + 0.5, y_range, ticks)?;
             if let Some(t_c) = t_c {
                 chart
                     .draw_series(LineSeries::new(
