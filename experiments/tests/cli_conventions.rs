@@ -8,13 +8,14 @@ use std::process::{Command, Output};
 mod common;
 
 /// Every binary of `experiments`, by name and path.
-const BINARIES: [(&str, &str); 8] = [
+const BINARIES: [(&str, &str); 9] = [
     ("fig1", env!("CARGO_BIN_EXE_fig1")),
     ("fig2", env!("CARGO_BIN_EXE_fig2")),
     ("fig3", env!("CARGO_BIN_EXE_fig3")),
     ("quality", env!("CARGO_BIN_EXE_quality")),
     ("rg_analysis", env!("CARGO_BIN_EXE_rg_analysis")),
     ("isy_flow", env!("CARGO_BIN_EXE_isy_flow")),
+    ("mcrg_check", env!("CARGO_BIN_EXE_mcrg_check")),
     ("mapping", env!("CARGO_BIN_EXE_mapping")),
     ("sweep", env!("CARGO_BIN_EXE_sweep")),
 ];
@@ -130,7 +131,7 @@ fn force_and_device_are_worded_once() {
         );
     }
     assert_eq!(
-        forces, 7,
+        forces, 8,
         "every program that writes a folder but sweep has --force"
     );
 }

@@ -201,11 +201,46 @@ pub fn ising_correlations(
     samples: usize,
     seed: u64,
 ) -> anyhow::Result<CoarseCorrelations> {
+    Ok(coarse_correlations(
+        &ising_configurations(m, k, samples, seed)?,
+        m,
+    ))
+}
+
+/// `samples` configurations of the Ising lattice at coupling `k` on the periodic m×m lattice,
+/// from this crate's validated sampler (Wolff, the default burn-in and spacing, 8 chains, chain
+/// after chain) with seed `seed`.
+///
+/// # Errors
+/// If the generator refuses the configuration (e.g. `samples` too small for 8 chains).
+pub fn ising_configurations(
+    m: usize,
+    k: f64,
+    samples: usize,
+    seed: u64,
+) -> anyhow::Result<Vec<Vec<i8>>> {
+    let spacing = GenerateConfig::new(Lattice::Square { l: m }, k, samples, seed).spacing_sweeps;
+    ising_configurations_spaced(m, k, samples, spacing, seed)
+}
+
+/// As [`ising_configurations`], `spacing` sweep-equivalents apart.
+///
+/// # Errors
+/// As [`ising_configurations`].
+pub fn ising_configurations_spaced(
+    m: usize,
+    k: f64,
+    samples: usize,
+    spacing: usize,
+    seed: u64,
+) -> anyhow::Result<Vec<Vec<i8>>> {
     let lattice = Lattice::Square { l: m };
-    let config = GenerateConfig::new(lattice, k, samples, seed);
+    let config = GenerateConfig {
+        spacing_sweeps: spacing,
+        ..GenerateConfig::new(lattice, k, samples, seed)
+    };
     let generated = generate(&config.validated()?, &|_| {});
-    let configs: Vec<Vec<i8>> = generated.spins.chunks(m * m).map(<[i8]>::to_vec).collect();
-    Ok(coarse_correlations(&configs, m))
+    Ok(generated.spins.chunks(m * m).map(<[i8]>::to_vec).collect())
 }
 
 #[cfg(test)]

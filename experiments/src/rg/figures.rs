@@ -4,6 +4,8 @@
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
+use super::mcrg::{McrgRow, McrgTable};
+use super::operators::Operator;
 use super::report::{CoarseSpins, LayerRg, RgReport};
 use crate::plot::{
     Frame, Mark, Series, TickLabel, TickLabels, Ticks, colour, framed, framed_numbers, legend,
@@ -358,4 +360,56 @@ fn by_layer_png(
         }
         legend(&mut chart, 14, 0.8, Some(SeriesLabelPosition::UpperLeft))
     })
+}
+
+/// The MCRG convergence figures of `table` for the map called `map`: y_t and y_h against the
+/// blocking level, one line per number of operators, the exact exponent as a line.
+///
+/// # Errors
+/// If drawing fails.
+pub fn mcrg_figures(table: &McrgTable, map: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    let panel = |rows: &[McrgRow], exact: f64, name: &str, operators: &[Operator]| {
+        let levels = rows.iter().map(|r| r.level).max().unwrap_or(1) as f64;
+        let mut series: Vec<Series> = (1..=operators.len())
+            .map(|n| {
+                let picked: Vec<&McrgRow> = rows.iter().filter(|r| r.operators == n).collect();
+                Series {
+                    name: if n == 1 {
+                        format!("1 operator: {}", operators[0].label())
+                    } else {
+                        format!("{n} operators: … + {}", operators[n - 1].label())
+                    },
+                    points: picked
+                        .iter()
+                        .map(|r| (r.level as f64, r.exponent.value))
+                        .collect(),
+                    errors: Some(picked.iter().map(|r| r.exponent.std_error).collect()),
+                }
+            })
+            .collect();
+        series.push(Series::new(
+            format!("exact {name} = {exact}"),
+            vec![(1.0, exact), (levels, exact)],
+        ));
+        line_chart(
+            &format!(
+                "MCRG of {map}: {name} by blocking level ({} configurations)",
+                table.configurations
+            ),
+            "level (1: the data's first blocking)",
+            name,
+            &series,
+            false,
+        )
+    };
+    Ok(vec![
+        (
+            "mcrg_y_t.png".into(),
+            panel(&table.thermal, 1.0, "y_t", &table.even_operators)?,
+        ),
+        (
+            "mcrg_y_h.png".into(),
+            panel(&table.magnetic, 1.875, "y_h", &table.odd_operators)?,
+        ),
+    ])
 }

@@ -10,6 +10,10 @@
 pub mod assign;
 pub mod coarse;
 pub mod figures;
+pub mod hamiltonian;
+pub mod mcrg;
+pub mod method_check;
+pub mod operators;
 pub mod report;
 
 use std::path::Path;
@@ -28,7 +32,7 @@ use crate::streams::Stream;
 use crate::torus::field_centre;
 use assign::assign;
 use coarse::{coarse_correlations, coupling_fit, ising_correlations, majority_blocks, pearson};
-pub use figures::figures;
+pub use figures::{figures, mcrg_figures};
 pub use report::{
     CoarseSpins, LayerRg, Quartiles, RgOptions, RgReport, UnitBlockCorrelation, quartiles,
 };

@@ -1,0 +1,371 @@
+//! Monte Carlo renormalisation group (Swendsen, Phys. Rev. Lett. 42, 859 (1979)): the
+//! linearised RG map of a coarse-graining, measured on configurations, and its eigenvalues.
+//!
+//! A map takes configurations at level n (couplings K_β of operators S_β) to level n + 1
+//! (couplings K'_α of the same operators S'_α on the coarse lattice). Differentiating
+//! ⟨S'_γ⟩ with respect to K_β through K' gives A = B T with
+//!
+//! - A_γβ = ⟨S'_γ S_β⟩ − ⟨S'_γ⟩⟨S_β⟩ (coarse with fine),
+//! - B_γα = ⟨S'_γ S'_α⟩ − ⟨S'_γ⟩⟨S'_α⟩ (coarse with coarse),
+//! - T_αβ = ∂K'_α/∂K_β,
+//!
+//! so T = B⁻¹A. Near the fixed point its eigenvalues are λ = b^y for a map of scale factor b:
+//! the leading one among even operators gives the thermal exponent y_t, among odd operators
+//! the magnetic y_h (2D Ising: exactly 1 and 15/8). Even and odd operators do not mix by
+//! symmetry, so each set has its own T. Errors are jackknife over blocks of consecutive
+//! configurations.
+
+use anyhow::{Result, bail, ensure};
+use ising_data::Estimate;
+use ising_data::rng::Xoshiro256pp;
+use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::coarse::majority_blocks;
+use super::operators::{EVEN, ODD, Operator};
+
+/// Sums over the configurations of one block: operator values at level n (fine) and n + 1
+/// (coarse), and the products of coarse with fine and coarse with coarse.
+#[derive(Debug, Clone)]
+struct Sums {
+    count: f64,
+    fine: DVector<f64>,
+    coarse: DVector<f64>,
+    coarse_fine: DMatrix<f64>,
+    coarse_coarse: DMatrix<f64>,
+}
+
+impl Sums {
+    fn zeros(p: usize) -> Self {
+        Self {
+            count: 0.0,
+            fine: DVector::zeros(p),
+            coarse: DVector::zeros(p),
+            coarse_fine: DMatrix::zeros(p, p),
+            coarse_coarse: DMatrix::zeros(p, p),
+        }
+    }
+
+    fn add(&mut self, other: &Self, sign: f64) {
+        self.count += sign * other.count;
+        self.fine += &other.fine * sign;
+        self.coarse += &other.coarse * sign;
+        self.coarse_fine += &other.coarse_fine * sign;
+        self.coarse_coarse += &other.coarse_coarse * sign;
+    }
+
+    /// The leading eigenvalue of T = B⁻¹A over the operators `subset` (indices).
+    fn leading_eigenvalue(&self, subset: &[usize]) -> Result<f64> {
+        let n = self.count;
+        let mean = |v: &DVector<f64>, i: usize| v[i] / n;
+        let connected = |products: &DMatrix<f64>, other: &DVector<f64>| {
+            DMatrix::from_fn(subset.len(), subset.len(), |g, b| {
+                let (g, b) = (subset[g], subset[b]);
+                products[(g, b)] / n - mean(&self.coarse, g) * mean(other, b)
+            })
+        };
+        let a = connected(&self.coarse_fine, &self.fine);
+        let b = connected(&self.coarse_coarse, &self.coarse);
+        let Some(t) = b.lu().solve(&a) else {
+            bail!("the coarse operators' correlation matrix is singular (too few configurations)");
+        };
+        let leading = t
+            .complex_eigenvalues()
+            .iter()
+            .map(|z| z.re)
+            .fold(f64::NEG_INFINITY, f64::max);
+        Ok(leading)
+    }
+}
+
+/// One blocking step's statistics, accumulated configuration by configuration.
+#[derive(Debug, Clone)]
+pub struct RgStep {
+    blocks: Vec<Sums>,
+}
+
+impl RgStep {
+    /// An empty step for `operators` operators and `blocks` jackknife blocks.
+    pub fn new(operators: usize, blocks: usize) -> Self {
+        Self {
+            blocks: vec![Sums::zeros(operators); blocks],
+        }
+    }
+
+    /// Adds one configuration: its operator values at level n (`fine`) and those of its image
+    /// at level n + 1 (`coarse`), to jackknife block `block`.
+    ///
+    /// # Panics
+    /// If the lengths differ from the step's operator count or `block` is out of range.
+    pub fn add(&mut self, block: usize, fine: &[f64], coarse: &[f64]) {
+        let sums = &mut self.blocks[block];
+        let (fine, coarse) = (
+            DVector::from_column_slice(fine),
+            DVector::from_column_slice(coarse),
+        );
+        sums.count += 1.0;
+        sums.coarse_fine += &coarse * fine.transpose();
+        sums.coarse_coarse += &coarse * coarse.transpose();
+        sums.fine += fine;
+        sums.coarse += coarse;
+    }
+
+    /// The leading eigenvalue λ of T over the operators `subset` (indices into the values
+    /// added) and the exponent y = ln λ / ln b, each with its jackknife error.
+    ///
+    /// # Errors
+    /// If a block is empty, or T cannot be formed (a singular B) or has no positive leading
+    /// eigenvalue, on all configurations or on a jackknife subset.
+    pub fn exponent(&self, subset: &[usize], b: f64) -> Result<(Estimate, Estimate)> {
+        ensure!(
+            self.blocks.len() >= 2 && self.blocks.iter().all(|s| s.count > 0.0),
+            "the jackknife needs two or more blocks, each with configurations"
+        );
+        let mut total = Sums::zeros(self.blocks[0].fine.len());
+        for block in &self.blocks {
+            total.add(block, 1.0);
+        }
+        let y = |lambda: f64| -> Result<f64> {
+            ensure!(
+                lambda > 0.0,
+                "T has no positive leading eigenvalue ({lambda})"
+            );
+            Ok(lambda.ln() / b.ln())
+        };
+        let lambda = total.leading_eigenvalue(subset)?;
+        let mut leave_out = Vec::with_capacity(self.blocks.len());
+        for block in &self.blocks {
+            let mut rest = total.clone();
+            rest.add(block, -1.0);
+            let l = rest.leading_eigenvalue(subset)?;
+            leave_out.push((l, y(l)?));
+        }
+        let lambdas: Vec<f64> = leave_out.iter().map(|p| p.0).collect();
+        let ys: Vec<f64> = leave_out.iter().map(|p| p.1).collect();
+        Ok((
+            Estimate {
+                value: lambda,
+                std_error: jackknife_error(&lambdas),
+            },
+            Estimate {
+                value: y(lambda)?,
+                std_error: jackknife_error(&ys),
+            },
+        ))
+    }
+}
+
+/// The jackknife standard error of leave-one-block-out values.
+fn jackknife_error(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    ((n - 1.0) / n * values.iter().map(|v| (v - mean).powi(2)).sum::<f64>()).sqrt()
+}
+
+/// One row of the convergence table: a blocking level and a number of operators.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct McrgRow {
+    /// The step from level − 1 to level (1: the data to its first blocking).
+    pub level: usize,
+    /// Side of the lattice before the step.
+    pub from_side: usize,
+    /// Side after it.
+    pub to_side: usize,
+    /// Operators used: the first this many of the even (thermal) or odd (magnetic) list.
+    pub operators: usize,
+    /// The leading eigenvalue of T.
+    pub eigenvalue: Estimate,
+    /// y = ln λ / ln b.
+    pub exponent: Estimate,
+}
+
+/// The standard MCRG convergence table of one coarse-graining map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct McrgTable {
+    /// Scale factor b of one step.
+    pub scale_factor: f64,
+    /// Configurations at level 0.
+    pub configurations: usize,
+    /// Jackknife blocks of consecutive configurations.
+    pub error_blocks: usize,
+    /// The even operators, in the order the rows add them.
+    pub even_operators: Vec<Operator>,
+    /// The odd operators, in the order the rows add them.
+    pub odd_operators: Vec<Operator>,
+    /// y_t rows (exact 1 for the 2D Ising model).
+    pub thermal: Vec<McrgRow>,
+    /// y_h rows (exact 15/8).
+    pub magnetic: Vec<McrgRow>,
+}
+
+/// Every operator's value on one m×m configuration: the even ones, then the odd ones.
+fn operator_values(spins: &[i8], m: usize) -> Vec<f64> {
+    EVEN.iter()
+        .chain(ODD.iter())
+        .map(|op| op.sum(spins, m))
+        .collect()
+}
+
+/// The MCRG table of b×b majority-rule blocking (ties by a coin from a stream seeded with
+/// `seed`) applied `levels` times to `configs` (row-major L×L ±1 spins).
+///
+/// # Errors
+/// If L is not divisible by b^levels with a final side of 3 or more, if there are fewer
+/// configurations than `error_blocks`, or as [`RgStep::exponent`].
+pub fn majority_rule_mcrg(
+    configs: &[Vec<i8>],
+    l: usize,
+    b: usize,
+    levels: usize,
+    error_blocks: usize,
+    seed: u64,
+) -> Result<McrgTable> {
+    let last = l / b.pow(levels as u32);
+    ensure!(
+        b >= 2 && l.is_multiple_of(b.pow(levels as u32)) && last >= 3,
+        "{levels} majority-rule steps of {b}×{b} blocks need a side L divisible by {} with L/{} ≥ 3; got L = {l}",
+        b.pow(levels as u32),
+        b.pow(levels as u32)
+    );
+    ensure!(
+        configs.len() >= error_blocks && error_blocks >= 2,
+        "MCRG needs at least {error_blocks} configurations (and 2 blocks), got {}",
+        configs.len()
+    );
+    // Each jackknife block on its own thread, its ties broken by its own stream: the same
+    // table whatever the number of threads.
+    let per_block: Vec<Vec<Sums>> = (0..error_blocks)
+        .into_par_iter()
+        .map(|block| {
+            let range =
+                block * configs.len() / error_blocks..(block + 1) * configs.len() / error_blocks;
+            let mut rng = Xoshiro256pp::stream(seed, block as u64);
+            block_sums(&configs[range], l, b, levels, &mut rng)
+        })
+        .collect();
+    let steps: Vec<RgStep> = (0..levels)
+        .map(|level| RgStep {
+            blocks: per_block.iter().map(|sums| sums[level].clone()).collect(),
+        })
+        .collect();
+    table(&steps, l, b, configs.len(), error_blocks)
+}
+
+/// One block's sums at every level of repeated b×b majority-rule blocking.
+fn block_sums(
+    configs: &[Vec<i8>],
+    l: usize,
+    b: usize,
+    levels: usize,
+    rng: &mut Xoshiro256pp,
+) -> Vec<Sums> {
+    let p = EVEN.len() + ODD.len();
+    let mut steps = vec![RgStep::new(p, 1); levels];
+    for config in configs {
+        let (mut side, mut spins) = (l, config.clone());
+        let mut values = operator_values(&spins, side);
+        for step in &mut steps {
+            spins = majority_blocks(&spins, side, b, rng);
+            side /= b;
+            let coarse = operator_values(&spins, side);
+            step.add(0, &values, &coarse);
+            values = coarse;
+        }
+    }
+    steps
+        .into_iter()
+        .map(|mut s| s.blocks.swap_remove(0))
+        .collect()
+}
+
+/// The convergence table from accumulated steps (level 1 first).
+fn table(
+    steps: &[RgStep],
+    l: usize,
+    b: usize,
+    configurations: usize,
+    error_blocks: usize,
+) -> Result<McrgTable> {
+    let rows = |first: usize, count: usize| -> Result<Vec<McrgRow>> {
+        let mut rows = Vec::new();
+        for (n, step) in steps.iter().enumerate() {
+            for operators in 1..=count {
+                let subset: Vec<usize> = (first..first + operators).collect();
+                let (eigenvalue, exponent) = step.exponent(&subset, b as f64)?;
+                rows.push(McrgRow {
+                    level: n + 1,
+                    from_side: l / b.pow(n as u32),
+                    to_side: l / b.pow(n as u32 + 1),
+                    operators,
+                    eigenvalue,
+                    exponent,
+                });
+            }
+        }
+        Ok(rows)
+    };
+    Ok(McrgTable {
+        scale_factor: b as f64,
+        configurations,
+        error_blocks,
+        even_operators: EVEN.to_vec(),
+        odd_operators: ODD.to_vec(),
+        thermal: rows(0, EVEN.len())?,
+        magnetic: rows(EVEN.len(), ODD.len())?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ising_data::sampler::{ExactRing, Sampler};
+
+    /// Decimation of the 1D chain (keep every other spin) is exact in the nearest-neighbour
+    /// coupling: tanh K' = tanh² K, so T = dK'/dK = 2 tanh K / (1 + tanh² K). MCRG with that
+    /// one operator must find it.
+    #[test]
+    fn decimating_the_ring_gives_the_exact_derivative() {
+        let (n, k) = (64, 0.8);
+        let mut ring = ExactRing::new(n, k, 0.0);
+        let mut rng = Xoshiro256pp::seed_from_u64(4);
+        let bonds = |s: &[i8]| -> f64 {
+            (0..s.len())
+                .map(|i| f64::from(s[i] * s[(i + 1) % s.len()]))
+                .sum()
+        };
+        let (samples, blocks) = (40_000, 20);
+        let mut step = RgStep::new(1, blocks);
+        for c in 0..samples {
+            ring.draw(&mut rng);
+            let fine = ring.spins();
+            let coarse: Vec<i8> = fine.iter().step_by(2).copied().collect();
+            step.add(c * blocks / samples, &[bonds(fine)], &[bonds(&coarse)]);
+        }
+        let t = k.tanh();
+        let exact = 2.0 * t / (1.0 + t * t);
+        let (lambda, _) = step.exponent(&[0], 2.0).unwrap();
+        assert!(
+            lambda.sigmas_from(exact) < 4.0 && lambda.std_error < 0.02,
+            "T = {:.4} ± {:.4}, exact {exact:.4}",
+            lambda.value,
+            lambda.std_error
+        );
+    }
+
+    #[test]
+    fn the_jackknife_error_of_identical_values_is_zero() {
+        assert_eq!(jackknife_error(&[0.3; 5]), 0.0);
+        // Leave-one-out means of 1, 2, 3, 4: the error is the standard error of the mean.
+        let values = [3.0, 8.0 / 3.0, 7.0 / 3.0, 2.0];
+        let sem = (5.0f64 / 3.0 / 4.0).sqrt();
+        assert!((jackknife_error(&values) - sem).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_lattice_that_cannot_be_blocked_so_often_is_refused() {
+        let configs = vec![vec![1i8; 16 * 16]; 4];
+        let e = majority_rule_mcrg(&configs, 16, 2, 3, 2, 1).unwrap_err();
+        assert!(e.to_string().contains("divisible by 8"), "{e}");
+    }
+}

@@ -1,0 +1,267 @@
+//! Translation-invariant spin operators on the periodic m×m square lattice: the couplings of an
+//! effective Hamiltonian ([`super::hamiltonian`]) and the operators of Monte Carlo RG
+//! ([`super::mcrg`]). Each operator S is a sum, over every site and every one of its shapes, of
+//! the product of the spins at the shape's offsets from the site, so that a Hamiltonian reads
+//! −H/kT = Σ_α K_α S_α.
+
+use serde::{Deserialize, Serialize};
+
+/// A spin product's offsets (dx, dy) from its site: x along a row, y down the rows.
+type Shape = &'static [(i32, i32)];
+
+/// A translation-invariant operator (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operator {
+    /// Σ s: the magnetisation (odd).
+    Field,
+    /// Nearest-neighbour pairs (K₁).
+    Nearest,
+    /// Diagonal next-nearest pairs, offsets (1, 1) and (1, −1) (K₂).
+    Diagonal,
+    /// Third neighbours, two apart along a row or a column (K₃).
+    Distance2,
+    /// The four spins of a plaquette (K₄).
+    Plaquette,
+    /// Pairs at offsets (2, ±1) and (1, ±2).
+    Knight,
+    /// Pairs at offsets (2, ±2).
+    Diagonal2,
+    /// The three-spin products of a plaquette (each plaquette less one corner; odd).
+    PlaquetteTriple,
+    /// Three spins in a row or a column (odd).
+    RowTriple,
+}
+
+/// The even operators of Monte Carlo RG, in the order the convergence table adds them.
+pub const EVEN: [Operator; 6] = [
+    Operator::Nearest,
+    Operator::Diagonal,
+    Operator::Distance2,
+    Operator::Plaquette,
+    Operator::Knight,
+    Operator::Diagonal2,
+];
+
+/// The odd operators of Monte Carlo RG, in the order the convergence table adds them.
+pub const ODD: [Operator; 3] = [
+    Operator::Field,
+    Operator::PlaquetteTriple,
+    Operator::RowTriple,
+];
+
+/// The effective Hamiltonian's couplings: the field h, then K₁ … K₄.
+pub const HAMILTONIAN: [Operator; 5] = [
+    Operator::Field,
+    Operator::Nearest,
+    Operator::Diagonal,
+    Operator::Distance2,
+    Operator::Plaquette,
+];
+
+impl Operator {
+    /// The shapes whose products, translated to every site, make up the operator.
+    pub fn shapes(self) -> &'static [Shape] {
+        match self {
+            Self::Field => &[&[(0, 0)]],
+            Self::Nearest => &[&[(0, 0), (1, 0)], &[(0, 0), (0, 1)]],
+            Self::Diagonal => &[&[(0, 0), (1, 1)], &[(0, 0), (1, -1)]],
+            Self::Distance2 => &[&[(0, 0), (2, 0)], &[(0, 0), (0, 2)]],
+            Self::Plaquette => &[&[(0, 0), (1, 0), (0, 1), (1, 1)]],
+            Self::Knight => &[
+                &[(0, 0), (2, 1)],
+                &[(0, 0), (2, -1)],
+                &[(0, 0), (1, 2)],
+                &[(0, 0), (1, -2)],
+            ],
+            Self::Diagonal2 => &[&[(0, 0), (2, 2)], &[(0, 0), (2, -2)]],
+            Self::PlaquetteTriple => &[
+                &[(1, 0), (0, 1), (1, 1)],
+                &[(0, 0), (0, 1), (1, 1)],
+                &[(0, 0), (1, 0), (1, 1)],
+                &[(0, 0), (1, 0), (0, 1)],
+            ],
+            Self::RowTriple => &[&[(0, 0), (1, 0), (2, 0)], &[(0, 0), (0, 1), (0, 2)]],
+        }
+    }
+
+    /// Whether the operator changes sign when every spin does.
+    pub fn is_odd(self) -> bool {
+        self.shapes()[0].len() % 2 == 1
+    }
+
+    /// Its name in tables and figures.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Field => "Σs",
+            Self::Nearest => "nearest",
+            Self::Diagonal => "diagonal",
+            Self::Distance2 => "distance 2",
+            Self::Plaquette => "plaquette",
+            Self::Knight => "(2,1)",
+            Self::Diagonal2 => "(2,2)",
+            Self::PlaquetteTriple => "plaquette triples",
+            Self::RowTriple => "three in a row",
+        }
+    }
+
+    /// The operator's value S on one m×m configuration (row-major ±1 spins).
+    ///
+    /// # Panics
+    /// If `spins.len() != m * m` or m < 3 (a shape would meet itself around the torus).
+    pub fn sum(self, spins: &[i8], m: usize) -> f64 {
+        check_size(spins, m);
+        let mut total = 0i64;
+        for y in 0..m {
+            for x in 0..m {
+                for shape in self.shapes() {
+                    let product: i8 = shape
+                        .iter()
+                        .map(|&(dx, dy)| spins[site(m, x, y, dx, dy)])
+                        .product();
+                    total += i64::from(product);
+                }
+            }
+        }
+        total as f64
+    }
+
+    /// ∂S/∂s_i at every site i of one configuration: the operator's local field, so that
+    /// flipping s_i changes S by −2 s_i ∂S/∂s_i (S is linear in each spin).
+    ///
+    /// # Panics
+    /// As [`Operator::sum`].
+    pub fn local_fields(self, spins: &[i8], m: usize) -> Vec<i32> {
+        check_size(spins, m);
+        (0..m * m).map(|i| self.local_field(spins, m, i)).collect()
+    }
+
+    /// ∂S/∂s_i at one site i: over every product that contains s_i, the product of the others.
+    ///
+    /// # Panics
+    /// As [`Operator::sum`], or if `i` is not a site.
+    pub fn local_field(self, spins: &[i8], m: usize, i: usize) -> i32 {
+        check_size(spins, m);
+        let (x, y) = (i % m, i / m);
+        let mut field = 0i32;
+        for shape in self.shapes() {
+            for (p, &(px, py)) in shape.iter().enumerate() {
+                // The product whose p-th spin is s_i starts at (x − px, y − py).
+                let product: i32 = shape
+                    .iter()
+                    .enumerate()
+                    .filter(|&(q, _)| q != p)
+                    .map(|(_, &(dx, dy))| i32::from(spins[site(m, x, y, dx - px, dy - py)]))
+                    .product();
+                field += product;
+            }
+        }
+        field
+    }
+}
+
+fn check_size(spins: &[i8], m: usize) {
+    assert_eq!(spins.len(), m * m, "configuration of wrong size");
+    assert!(
+        m >= 3,
+        "operators need a lattice of side 3 or more, got {m}"
+    );
+}
+
+/// The index of the site at offset (dx, dy) from (x, y) on the periodic m×m lattice.
+fn site(m: usize, x: usize, y: usize, dx: i32, dy: i32) -> usize {
+    let m = m as i64;
+    let wrap = |a: usize, d: i32| (a as i64 + i64::from(d)).rem_euclid(m) as usize;
+    wrap(y, dy) * m as usize + wrap(x, dx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ising_data::rng::Xoshiro256pp;
+
+    fn random(m: usize, seed: u64) -> Vec<i8> {
+        let mut rng = Xoshiro256pp::seed_from_u64(seed);
+        (0..m * m)
+            .map(|_| if rng.coin() { 1 } else { -1 })
+            .collect()
+    }
+
+    #[test]
+    fn counts_on_the_ordered_lattice() {
+        // All up: S counts the products, m² per shape (counted by hand).
+        let m = 6;
+        let up = vec![1i8; m * m];
+        let shapes = [
+            (Operator::Field, 1),
+            (Operator::Nearest, 2),
+            (Operator::Diagonal, 2),
+            (Operator::Distance2, 2),
+            (Operator::Plaquette, 1),
+            (Operator::Knight, 4),
+            (Operator::Diagonal2, 2),
+            (Operator::PlaquetteTriple, 4),
+            (Operator::RowTriple, 2),
+        ];
+        for (op, count) in shapes {
+            assert_eq!(op.sum(&up, m), (count * m * m) as f64, "{op:?}");
+        }
+    }
+
+    #[test]
+    fn the_checkerboard_flips_the_odd_distance_pairs() {
+        let m = 6;
+        let board: Vec<i8> = (0..m * m)
+            .map(|i| if (i / m + i % m) % 2 == 0 { 1 } else { -1 })
+            .collect();
+        let n = (m * m) as f64;
+        assert_eq!(Operator::Field.sum(&board, m), 0.0);
+        assert_eq!(Operator::Nearest.sum(&board, m), -2.0 * n);
+        assert_eq!(Operator::Diagonal.sum(&board, m), 2.0 * n);
+        assert_eq!(Operator::Distance2.sum(&board, m), 2.0 * n);
+        assert_eq!(Operator::Plaquette.sum(&board, m), n);
+        assert_eq!(Operator::Knight.sum(&board, m), -4.0 * n);
+    }
+
+    #[test]
+    fn local_fields_are_the_change_on_flipping_one_spin() {
+        let m = 5;
+        let spins = random(m, 11);
+        for op in [EVEN.as_slice(), ODD.as_slice()].concat() {
+            let fields = op.local_fields(&spins, m);
+            for i in [0, 7, 24] {
+                let mut flipped = spins.clone();
+                flipped[i] = -flipped[i];
+                let change = op.sum(&flipped, m) - op.sum(&spins, m);
+                assert_eq!(
+                    change,
+                    -2.0 * f64::from(spins[i]) * f64::from(fields[i]),
+                    "{op:?} at {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn parity_and_the_spin_flip() {
+        let m = 4;
+        let spins = random(m, 5);
+        let flipped: Vec<i8> = spins.iter().map(|&s| -s).collect();
+        for op in [EVEN.as_slice(), ODD.as_slice()].concat() {
+            let sign = if op.is_odd() { -1.0 } else { 1.0 };
+            assert_eq!(op.sum(&flipped, m), sign * op.sum(&spins, m), "{op:?}");
+            assert_eq!(op.is_odd(), ODD.contains(&op));
+        }
+    }
+
+    #[test]
+    fn nearest_neighbour_sum_is_the_lattice_bond_sum() {
+        let m = 7;
+        let spins = random(m, 2);
+        let lattice = ising_data::lattice::Lattice::Square { l: m };
+        assert_eq!(
+            Operator::Nearest.sum(&spins, m),
+            lattice.bond_sum(&spins) as f64
+        );
+    }
+}
