@@ -136,6 +136,11 @@ pub enum Stream {
         /// The layer, from 1.
         layer: usize,
     },
+    /// `rg_analysis`'s ties of majority rule applied level by level (MCRG), at layer `layer`.
+    RgMcrgTies {
+        /// The layer, from 1.
+        layer: usize,
+    },
     /// `isy_flow`'s Monte Carlo data at the temperature with index `temperature`.
     IsyData {
         /// The temperature's index.
@@ -209,6 +214,7 @@ impl Stream {
             RgLattice { n } => vec![n],
             RgSampling => vec![100],
             RgMajorityTies { layer } => vec![u(layer)],
+            RgMcrgTies { layer } => vec![200, u(layer)],
             IsyData { temperature } => vec![1, u(temperature)],
             IsyTraining { block } => vec![2, u(block)],
             IsyInit => vec![0],
@@ -292,6 +298,7 @@ mod tests {
             (ReverseAis { repetition: 4 }, vec![s, 1, 4]),
             (RgLattice { n: 5 }, vec![s, 5]),
             (RgSampling, vec![s, 100]),
+            (RgMcrgTies { layer: 2 }, vec![s, 200, 2]),
             (IsyData { temperature: 2 }, vec![s, 1, 2]),
             (IsyTraining { block: 1 }, vec![s, 2, 1]),
             (IsyInit, vec![s, 0]),

@@ -238,6 +238,7 @@ fn check_rg(run: &Path, datasets: &Path) {
         "layer1_assignment.png",
         "layer2_assignment.png",
         "couplings.png",
+        "mcrg.png",
     ] {
         assert!(dir.join(name).is_file(), "missing rg/{name}");
     }
@@ -251,8 +252,31 @@ fn check_rg(run: &Path, datasets: &Path) {
         (k_eff - k).abs() < 4.0 * sigma,
         "data K_eff {k_eff} ± {sigma} vs K = {k}"
     );
+    // The data's effective Hamiltonian is the Ising model at K: K₁ = K, h = K₂ = K₃ = K₄ = 0,
+    // each within 4σ.
+    let couplings = report["data"]["hamiltonian"]["measured"]["couplings"]
+        .as_array()
+        .unwrap();
+    assert_eq!(couplings.len(), 5);
+    for c in couplings {
+        let expected = if c["operator"] == "nearest" { k } else { 0.0 };
+        let (value, error) = (
+            c["value"]["value"].as_f64().unwrap(),
+            c["value"]["std_error"].as_f64().unwrap(),
+        );
+        assert!(
+            (value - expected).abs() < 4.0 * error,
+            "data {}: {value} ± {error}, expected {expected}",
+            c["operator"]
+        );
+    }
     let layers = report["layers"].as_array().unwrap();
     assert_eq!(layers.len(), 2);
+    // MCRG needs a coarse lattice of 3×3 or more: layer 1 (8×8 → 4×4) has it, layer 2 (2×2)
+    // says why not.
+    assert!(layers[0]["mcrg"]["stack"]["measured"]["thermal"].is_array());
+    let why = layers[1]["mcrg"]["stack"]["failed"].as_str().unwrap();
+    assert!(why.contains("3×3"), "{why}");
     for (layer, (units, side)) in layers.iter().zip([(16, 2), (4, 4)]) {
         let a = &layer["assignment"];
         assert_eq!(a["block_side"].as_u64(), Some(side));

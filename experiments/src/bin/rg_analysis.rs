@@ -14,7 +14,10 @@ use clap::Parser;
 use experiments::cli::{closing, command, shell_word};
 use experiments::output::RunOutput;
 use experiments::rg::coarse::CouplingFit;
-use experiments::rg::{CoarseSpins, RgOptions, analyse, figures};
+use experiments::rg::hamiltonian::HamiltonianFit;
+use experiments::rg::mcrg::{McrgRow, McrgTable};
+use experiments::rg::operators::Operator;
+use experiments::rg::{CoarseSpins, Outcome, RgOptions, RgReport, analyse, figures};
 use experiments::run::{RunArgs, RunPaths};
 use ising_data::config::Checked;
 
@@ -42,6 +45,9 @@ struct Args {
     /// Seed of the analysis.
     #[arg(long, default_value_t = RgOptions::default().seed)]
     seed: u64,
+    /// Blocks of consecutive rows behind the errors of the effective Hamiltonian and MCRG.
+    #[arg(long, default_value_t = RgOptions::default().error_blocks)]
+    error_blocks: usize,
 }
 
 fn main() -> std::process::ExitCode {
@@ -74,12 +80,109 @@ fn describe(c: &CoarseSpins) -> String {
     )
 }
 
+/// The effective Hamiltonian in one line, or why there is none.
+fn hamiltonian(h: &Outcome<HamiltonianFit>) -> String {
+    match h {
+        Outcome::Measured(fit) => fit
+            .couplings
+            .iter()
+            .map(|c| {
+                let name = match c.operator {
+                    Operator::Field => "h",
+                    Operator::Nearest => "K₁",
+                    Operator::Diagonal => "K₂",
+                    Operator::Distance2 => "K₃",
+                    Operator::Plaquette => "K₄",
+                    other => other.label(),
+                };
+                format!("{name} {:.4} ± {:.4}", c.value.value, c.value.std_error)
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        Outcome::Failed(why) => format!("none ({why})"),
+        Outcome::NotMeasured => "not measured".into(),
+    }
+}
+
+/// y_t with 2 and with all even operators, y_h with 1 and all odd ones, or why there are none.
+fn exponents(t: &Outcome<McrgTable>) -> String {
+    let Outcome::Measured(t) = t else {
+        return match t {
+            Outcome::Failed(why) => format!("none ({why})"),
+            _ => "not measured".into(),
+        };
+    };
+    let pick = |rows: &[McrgRow], n: usize| {
+        rows.iter()
+            .find(|r| r.operators == n)
+            .map_or("-".into(), |r| {
+                format!(
+                    "{:.3} ± {:.3} ({n})",
+                    r.exponent.value, r.exponent.std_error
+                )
+            })
+    };
+    format!(
+        "y_t {}, {}; y_h {}, {}",
+        pick(&t.thermal, 2),
+        pick(&t.thermal, t.even_operators.len()),
+        pick(&t.magnetic, 1),
+        pick(&t.magnetic, t.odd_operators.len())
+    )
+}
+
+/// The report's numbers, a few lines per layer.
+fn print_report(report: &RgReport) {
+    println!(
+        "data (K = {}, {}×{}, {} held-out rows): {}",
+        report.coupling,
+        report.lattice_size,
+        report.lattice_size,
+        report.rows,
+        describe(&report.data)
+    );
+    println!(
+        "  effective Hamiltonian: {}",
+        hamiltonian(&report.data.hamiltonian)
+    );
+    for l in &report.layers {
+        let a = &l.assignment;
+        let u = &l.unit_block;
+        println!(
+            "layer {} ({} units, b = {}): displacement mean {:.2} max {:.2}, unique nearest {:.2}; unit vs its block r = {:.3} [{:.3}, {:.3}] (baseline {:.3})",
+            l.layer,
+            l.units,
+            a.block_side,
+            a.mean_displacement,
+            a.max_displacement,
+            a.unique_nearest_fraction,
+            u.mean_activation.median,
+            u.mean_activation.q1,
+            u.mean_activation.q3,
+            u.baseline_mean_activation.median
+        );
+        for (name, c) in [
+            ("stack:        ", &l.rbm),
+            ("majority rule:", &l.majority_rule),
+        ] {
+            println!("  {name} {}", describe(c));
+            println!("    effective Hamiltonian: {}", hamiltonian(&c.hamiltonian));
+        }
+        if let Some(m) = &l.mcrg {
+            println!("  MCRG (operators in brackets; exact y_t 1, y_h 1.875):");
+            println!("    stack:         {}", exponents(&m.stack));
+            println!("    majority rule: {}", exponents(&m.majority_rule));
+        }
+    }
+}
+
 fn run() -> Result<()> {
     let args = Args::parse();
     let options = RgOptions {
         rows: args.rows,
         lattice_samples: args.lattice_samples,
         seed: args.seed,
+        error_blocks: args.error_blocks,
     };
     let options = options
         .validated()
@@ -105,33 +208,7 @@ fn run() -> Result<()> {
     out.add_json(RunPaths::RG_REPORT, &report)?;
     let written = out.write()?;
 
-    println!(
-        "data (K = {}, {}×{}, {} held-out rows): {}",
-        report.coupling,
-        report.lattice_size,
-        report.lattice_size,
-        report.rows,
-        describe(&report.data)
-    );
-    for l in &report.layers {
-        let a = &l.assignment;
-        let u = &l.unit_block;
-        println!(
-            "layer {} ({} units, b = {}): displacement mean {:.2} max {:.2}, unique nearest {:.2}; unit vs its block r = {:.3} [{:.3}, {:.3}] (baseline {:.3})",
-            l.layer,
-            l.units,
-            a.block_side,
-            a.mean_displacement,
-            a.max_displacement,
-            a.unique_nearest_fraction,
-            u.mean_activation.median,
-            u.mean_activation.q1,
-            u.mean_activation.q3,
-            u.baseline_mean_activation.median
-        );
-        println!("  stack:         {}", describe(&l.rbm));
-        println!("  majority rule: {}", describe(&l.majority_rule));
-    }
+    print_report(&report);
     let steps = [
         (
             format!("{}/*.png", shell_word(&written)),

@@ -6,11 +6,12 @@ use plotters::prelude::*;
 
 use super::mcrg::{McrgRow, McrgTable};
 use super::operators::Operator;
-use super::report::{CoarseSpins, LayerRg, RgReport};
+use super::report::{CoarseSpins, LayerMcrg, LayerRg, Outcome, RgReport};
 use crate::plot::{
     Frame, Mark, Series, TickLabel, TickLabels, Ticks, colour, framed, framed_numbers, legend,
     legend_line, legend_strip, line_chart, render,
 };
+use ising_data::Estimate;
 
 /// The critical coupling of the square lattice, ½ ln(1 + √2).
 pub const K_C: f64 = 0.440_686_793_509_771_7;
@@ -121,38 +122,91 @@ fn assignment_figure(layer: &LayerRg, l: usize, fields: &[f32]) -> Result<Vec<u8
 
 /// K_eff against depth (layer 0: the data) for the stack and for majority-rule blocking.
 fn couplings_figure(report: &RgReport) -> Result<Vec<u8>> {
-    let series = |name: &str, pick: &dyn Fn(&LayerRg) -> &CoarseSpins| {
-        let mut points = Vec::new();
-        let mut errors = Vec::new();
-        if let Some(k) = report.data.coupling.k_eff {
-            points.push((0.0, k));
-            errors.push(report.data.coupling.error().unwrap_or(0.0));
-        }
-        for layer in &report.layers {
-            let fit = &pick(layer).coupling;
-            if let Some(k) = fit.k_eff {
-                points.push((layer.layer as f64, k));
-                errors.push(fit.error().unwrap_or(0.0));
-            }
-        }
+    let series = |name: &str, operator: Operator, pick: &dyn Fn(&LayerRg) -> &CoarseSpins| {
+        let mut spins = vec![(0.0, &report.data)];
+        spins.extend(report.layers.iter().map(|l| (l.layer as f64, pick(l))));
+        let fitted: Vec<(f64, Estimate)> = spins
+            .iter()
+            .filter_map(|(x, c)| Some((*x, c.hamiltonian.measured()?.coupling(operator)?)))
+            .collect();
         Series {
             name: name.into(),
-            points,
-            errors: Some(errors),
+            points: fitted.iter().map(|(x, k)| (*x, k.value)).collect(),
+            errors: Some(fitted.iter().map(|(_, k)| k.std_error).collect()),
         }
     };
     let depth = report.layers.len() as f64;
     line_chart(
         &format!(
-            "effective coupling by layer (data: K = {}, L = {})",
+            "effective couplings by layer (pseudo-likelihood; data: K = {}, L = {})",
             report.coupling, report.lattice_size
         ),
         "layer (0: data)",
-        "K_eff (matched nearest-neighbour correlation)",
+        "coupling of the coarse spins' effective Hamiltonian",
         &[
-            series("RBM stack (sampled units)", &|l| &l.rbm),
-            series("majority rule, same block side", &|l| &l.majority_rule),
+            series("K₁ (nearest), RBM stack", Operator::Nearest, &|l| &l.rbm),
+            series("K₁ (nearest), majority rule", Operator::Nearest, &|l| {
+                &l.majority_rule
+            }),
+            series("K₂ (diagonal), RBM stack", Operator::Diagonal, &|l| {
+                &l.rbm
+            }),
+            series("K₂ (diagonal), majority rule", Operator::Diagonal, &|l| {
+                &l.majority_rule
+            }),
             Series::new("K_c", vec![(0.0, K_C), (depth, K_C)]),
+        ],
+        false,
+    )
+}
+
+/// `mcrg.png`: each layer's MCRG exponents, y_t with two even operators and y_h with one odd
+/// one, for the stack and for majority rule, with the exact values.
+fn mcrg_layers_figure(report: &RgReport) -> Result<Vec<u8>> {
+    let series = |name: &str, pick: &dyn Fn(&LayerMcrg) -> &Outcome<McrgTable>, thermal: bool| {
+        let picked: Vec<(f64, Estimate)> = report
+            .layers
+            .iter()
+            .filter_map(|l| {
+                let table = pick(l.mcrg.as_ref()?).measured()?;
+                let (rows, n) = if thermal {
+                    (&table.thermal, 2)
+                } else {
+                    (&table.magnetic, 1)
+                };
+                let row = rows.iter().find(|r| r.operators == n)?;
+                Some((l.layer as f64, row.exponent))
+            })
+            .collect();
+        Series {
+            name: name.into(),
+            points: picked.iter().map(|(x, y)| (*x, y.value)).collect(),
+            errors: Some(picked.iter().map(|(_, y)| y.std_error).collect()),
+        }
+    };
+    let depth = report.layers.len() as f64;
+    line_chart(
+        &format!(
+            "MCRG exponents of each layer's map (data: K = {}, L = {}; exact at K_c)",
+            report.coupling, report.lattice_size
+        ),
+        "layer (its map: the layer below, or the data, to it)",
+        "y = ln λ / ln b",
+        &[
+            series("y_t (2 even operators), RBM stack", &|m| &m.stack, true),
+            series(
+                "y_t (2 even operators), majority rule",
+                &|m| &m.majority_rule,
+                true,
+            ),
+            series("y_h (1 odd operator), RBM stack", &|m| &m.stack, false),
+            series(
+                "y_h (1 odd operator), majority rule",
+                &|m| &m.majority_rule,
+                false,
+            ),
+            Series::new("exact y_t = 1", vec![(1.0, 1.0), (depth, 1.0)]),
+            Series::new("exact y_h = 15/8", vec![(1.0, 1.875), (depth, 1.875)]),
         ],
         false,
     )
@@ -171,6 +225,9 @@ pub fn figures(report: &RgReport, fields: &[Vec<f32>]) -> Result<Vec<(String, Ve
         ));
     }
     out.push(("couplings.png".into(), couplings_figure(report)?));
+    if report.layers.iter().any(|l| l.mcrg.is_some()) {
+        out.push(("mcrg.png".into(), mcrg_layers_figure(report)?));
+    }
     Ok(out)
 }
 

@@ -9,15 +9,20 @@
 //! that correlation within a configuration and between neighbouring configurations of a chain
 //! is accounted for.
 
+use std::collections::BTreeMap;
+
 use anyhow::{Result, bail, ensure};
 use ising_data::Estimate;
 use nalgebra::{DMatrix, DVector};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::operators::{HAMILTONIAN, Operator};
+use super::operators::{HAMILTONIAN, Operator, Torus};
 
 /// Newton steps before the fit gives up (it converges in under ten from K = 0).
 const MAX_ITERATIONS: usize = 50;
+/// Operators one fit takes at most.
+const MAX_OPERATORS: usize = 9;
 /// Convergence: the largest change of a coupling in a Newton step.
 const TOLERANCE: f64 = 1e-10;
 /// A coupling this large means the pseudo-likelihood has no finite maximum (perfectly ordered
@@ -99,9 +104,9 @@ pub fn fit(
             configs[c].len()
         );
     }
-    let data = Features::new(configs, m, operators);
+    let data = Features::new(configs, m, operators, error_blocks);
     let (couplings, iterations) = maximise(&data)?;
-    let errors = sandwich_errors(&data, &couplings, error_blocks)?;
+    let errors = sandwich_errors(&data, &couplings)?;
     Ok(HamiltonianFit {
         couplings: operators
             .iter()
@@ -118,58 +123,89 @@ pub fn fit(
     })
 }
 
-/// Every site's spin and its operators' local fields, configuration after configuration.
+/// A site's spin and its operators' local fields.
+type Pattern = (i8, [i8; MAX_OPERATORS]);
+
+/// The data as the pseudo-likelihood sees them: the distinct patterns of (spin, local fields)
+/// over all sites of all configurations (a few hundred at most for small local fields), and how
+/// often each occurs in each block of consecutive configurations.
 struct Features {
     /// Operators fitted.
     p: usize,
-    /// Sites per configuration.
-    sites: usize,
-    spins: Vec<f64>,
-    /// `p` local fields per site.
-    fields: Vec<f64>,
+    patterns: Vec<Pattern>,
+    /// `counts[block][pattern]`.
+    counts: Vec<Vec<f64>>,
 }
 
 impl Features {
-    fn new(configs: &[Vec<i8>], m: usize, operators: &[Operator]) -> Self {
-        let sites = m * m;
-        let mut fields = vec![0.0; configs.len() * sites * operators.len()];
-        for (c, config) in configs.iter().enumerate() {
-            for (a, op) in operators.iter().enumerate() {
-                for (i, f) in op.local_fields(config, m).into_iter().enumerate() {
-                    fields[(c * sites + i) * operators.len() + a] = f64::from(f);
+    fn new(configs: &[Vec<i8>], m: usize, operators: &[Operator], blocks: usize) -> Self {
+        let torus = Torus::new(m);
+        let per_block: Vec<BTreeMap<Pattern, f64>> = (0..blocks)
+            .into_par_iter()
+            .map(|b| {
+                let range = b * configs.len() / blocks..(b + 1) * configs.len() / blocks;
+                let mut counts = BTreeMap::new();
+                for config in &configs[range] {
+                    let fields: Vec<Vec<i32>> = operators
+                        .iter()
+                        .map(|op| op.local_fields_on(&torus, config))
+                        .collect();
+                    for (i, &s) in config.iter().enumerate() {
+                        let mut f = [0i8; MAX_OPERATORS];
+                        for (a, field) in fields.iter().enumerate() {
+                            // A local field counts products through one site: at most 12 here.
+                            f[a] = i8::try_from(field[i]).expect("a local field fits a byte");
+                        }
+                        *counts.entry((s, f)).or_insert(0.0) += 1.0;
+                    }
                 }
-            }
-        }
-        let spins = configs.iter().flatten().map(|&s| f64::from(s)).collect();
+                counts
+            })
+            .collect();
+        let all: BTreeMap<Pattern, ()> = per_block
+            .iter()
+            .flat_map(|c| c.keys().map(|&k| (k, ())))
+            .collect();
+        let patterns: Vec<Pattern> = all.into_keys().collect();
+        let counts = per_block
+            .iter()
+            .map(|c| {
+                patterns
+                    .iter()
+                    .map(|k| c.get(k).copied().unwrap_or(0.0))
+                    .collect()
+            })
+            .collect();
         Self {
             p: operators.len(),
-            sites,
-            spins,
-            fields,
+            patterns,
+            counts,
         }
     }
 
-    fn configurations(&self) -> usize {
-        self.spins.len() / self.sites
+    /// Every pattern's count over all blocks.
+    fn total_counts(&self) -> Vec<f64> {
+        (0..self.patterns.len())
+            .map(|j| self.counts.iter().map(|c| c[j]).sum())
+            .collect()
     }
 
-    /// Log pseudo-likelihood, score and information over configurations `range`.
-    fn moments(
-        &self,
-        k: &DVector<f64>,
-        range: std::ops::Range<usize>,
-    ) -> (f64, DVector<f64>, DMatrix<f64>) {
+    /// Log pseudo-likelihood, score and information of patterns occurring `weights` times.
+    fn moments(&self, k: &DVector<f64>, weights: &[f64]) -> (f64, DVector<f64>, DMatrix<f64>) {
         let (mut log_pl, mut score) = (0.0, DVector::zeros(self.p));
         let mut information = DMatrix::zeros(self.p, self.p);
-        for row in range.start * self.sites..range.end * self.sites {
-            let f = &self.fields[row * self.p..(row + 1) * self.p];
+        for (&(s, fields), &w) in self.patterns.iter().zip(weights) {
+            if w == 0.0 {
+                continue;
+            }
+            let f = fields.map(f64::from);
             let phi: f64 = f.iter().zip(k.iter()).map(|(f, k)| f * k).sum();
-            let (s, t) = (self.spins[row], phi.tanh());
-            log_pl += s * phi - log_2cosh(phi);
+            let (s, t) = (f64::from(s), phi.tanh());
+            log_pl += w * (s * phi - log_2cosh(phi));
             for a in 0..self.p {
-                score[a] += (s - t) * f[a];
+                score[a] += w * (s - t) * f[a];
                 for b in 0..=a {
-                    information[(a, b)] += (1.0 - t * t) * f[a] * f[b];
+                    information[(a, b)] += w * (1.0 - t * t) * f[a] * f[b];
                 }
             }
         }
@@ -186,9 +222,9 @@ fn log_2cosh(phi: f64) -> f64 {
 
 /// Newton's method from K = 0, halving a step that lowers the pseudo-likelihood.
 fn maximise(data: &Features) -> Result<(DVector<f64>, usize)> {
-    let all = 0..data.configurations();
+    let all = data.total_counts();
     let mut k = DVector::zeros(data.p);
-    let (mut log_pl, mut score, mut information) = data.moments(&k, all.clone());
+    let (mut log_pl, mut score, mut information) = data.moments(&k, &all);
     for iteration in 1..=MAX_ITERATIONS {
         let Some(step) = information.clone().cholesky().map(|c| c.solve(&score)) else {
             bail!(
@@ -199,7 +235,7 @@ fn maximise(data: &Features) -> Result<(DVector<f64>, usize)> {
         let mut scale = 1.0;
         let next = loop {
             let trial = &k + &step * scale;
-            let moments = data.moments(&trial, all.clone());
+            let moments = data.moments(&trial, &all);
             if moments.0 >= log_pl - 1e-12 * log_pl.abs() || scale < 1e-6 {
                 break (trial, moments);
             }
@@ -220,19 +256,19 @@ fn maximise(data: &Features) -> Result<(DVector<f64>, usize)> {
     bail!("the pseudo-likelihood fit did not converge in {MAX_ITERATIONS} Newton steps")
 }
 
-/// Standard errors I⁻¹ J I⁻¹ with J = B/(B−1) Σ_b g_b g_bᵀ over blocks b of configurations.
-fn sandwich_errors(data: &Features, k: &DVector<f64>, blocks: usize) -> Result<Vec<f64>> {
-    let n = data.configurations();
-    let all = data.moments(k, 0..n);
+/// Standard errors I⁻¹ J I⁻¹ with J = B/(B−1) Σ_b g_b g_bᵀ over the blocks b of configurations.
+fn sandwich_errors(data: &Features, k: &DVector<f64>) -> Result<Vec<f64>> {
+    let all = data.moments(k, &data.total_counts());
     let Some(inverse) = all.2.clone().try_inverse() else {
         bail!("the pseudo-likelihood's information matrix is singular at its maximum");
     };
     let mut spread = DMatrix::zeros(data.p, data.p);
-    for b in 0..blocks {
-        let g = data.moments(k, b * n / blocks..(b + 1) * n / blocks).1;
+    for counts in &data.counts {
+        let g = data.moments(k, counts).1;
         spread += &g * g.transpose();
     }
-    spread *= blocks as f64 / (blocks as f64 - 1.0);
+    let blocks = data.counts.len() as f64;
+    spread *= blocks / (blocks - 1.0);
     let covariance = &inverse * spread * &inverse;
     Ok((0..data.p).map(|a| covariance[(a, a)].sqrt()).collect())
 }

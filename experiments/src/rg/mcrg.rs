@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::coarse::majority_blocks;
-use super::operators::{EVEN, ODD, Operator};
+use super::operators::{EVEN, ODD, Operator, Torus};
 
 /// Sums over the configurations of one block: operator values at level n (fine) and n + 1
 /// (coarse), and the products of coarse with fine and coarse with coarse.
@@ -199,11 +199,11 @@ pub struct McrgTable {
     pub magnetic: Vec<McrgRow>,
 }
 
-/// Every operator's value on one m×m configuration: the even ones, then the odd ones.
-fn operator_values(spins: &[i8], m: usize) -> Vec<f64> {
+/// Every operator's value on one configuration of `torus`: the even ones, then the odd ones.
+fn operator_values(torus: &Torus, spins: &[i8]) -> Vec<f64> {
     EVEN.iter()
         .chain(ODD.iter())
-        .map(|op| op.sum(spins, m))
+        .map(|op| op.sum_on(torus, spins))
         .collect()
 }
 
@@ -262,13 +262,16 @@ fn block_sums(
 ) -> Vec<Sums> {
     let p = EVEN.len() + ODD.len();
     let mut steps = vec![RgStep::new(p, 1); levels];
+    let tori: Vec<Torus> = (0..=levels)
+        .map(|n| Torus::new(l / b.pow(n as u32)))
+        .collect();
     for config in configs {
         let (mut side, mut spins) = (l, config.clone());
-        let mut values = operator_values(&spins, side);
-        for step in &mut steps {
+        let mut values = operator_values(&tori[0], &spins);
+        for (n, step) in steps.iter_mut().enumerate() {
             spins = majority_blocks(&spins, side, b, rng);
             side /= b;
-            let coarse = operator_values(&spins, side);
+            let coarse = operator_values(&tori[n + 1], &spins);
             step.add(0, &values, &coarse);
             values = coarse;
         }
@@ -279,7 +282,7 @@ fn block_sums(
         .collect()
 }
 
-/// The convergence table from accumulated steps (level 1 first).
+/// The convergence table from accumulated steps (level 1 first), each step a b×b blocking.
 fn table(
     steps: &[RgStep],
     l: usize,
@@ -287,32 +290,102 @@ fn table(
     configurations: usize,
     error_blocks: usize,
 ) -> Result<McrgTable> {
-    let rows = |first: usize, count: usize| -> Result<Vec<McrgRow>> {
-        let mut rows = Vec::new();
-        for (n, step) in steps.iter().enumerate() {
-            for operators in 1..=count {
-                let subset: Vec<usize> = (first..first + operators).collect();
-                let (eigenvalue, exponent) = step.exponent(&subset, b as f64)?;
-                rows.push(McrgRow {
-                    level: n + 1,
-                    from_side: l / b.pow(n as u32),
-                    to_side: l / b.pow(n as u32 + 1),
-                    operators,
-                    eigenvalue,
-                    exponent,
-                });
-            }
-        }
-        Ok(rows)
-    };
+    let (mut thermal, mut magnetic) = (Vec::new(), Vec::new());
+    for (n, step) in steps.iter().enumerate() {
+        let sides = (l / b.pow(n as u32), l / b.pow(n as u32 + 1));
+        thermal.extend(rows(step, n + 1, sides, 0, EVEN.len())?);
+        magnetic.extend(rows(step, n + 1, sides, EVEN.len(), ODD.len())?);
+    }
     Ok(McrgTable {
         scale_factor: b as f64,
         configurations,
         error_blocks,
         even_operators: EVEN.to_vec(),
         odd_operators: ODD.to_vec(),
-        thermal: rows(0, EVEN.len())?,
-        magnetic: rows(EVEN.len(), ODD.len())?,
+        thermal,
+        magnetic,
+    })
+}
+
+/// The rows of one step for the operators `first..first + count` (1, 2, … of them).
+fn rows(
+    step: &RgStep,
+    level: usize,
+    (from_side, to_side): (usize, usize),
+    first: usize,
+    count: usize,
+) -> Result<Vec<McrgRow>> {
+    let b = from_side as f64 / to_side as f64;
+    (1..=count)
+        .map(|operators| {
+            let subset: Vec<usize> = (first..first + operators).collect();
+            let (eigenvalue, exponent) = step.exponent(&subset, b)?;
+            Ok(McrgRow {
+                level,
+                from_side,
+                to_side,
+                operators,
+                eigenvalue,
+                exponent,
+            })
+        })
+        .collect()
+}
+
+/// The one-level MCRG table of a map given as pairs of configurations: `fine[r]` (m×m) and
+/// its image `coarse[r]` (m'×m'), consecutive rows in `error_blocks` jackknife blocks. The
+/// scale factor is m/m'; `level` labels the rows.
+///
+/// # Errors
+/// If the counts differ, there are fewer rows than two a block, a lattice is smaller than
+/// 3×3 or not coarser, or as [`RgStep::exponent`].
+pub fn map_table(
+    (fine, m): (&[Vec<i8>], usize),
+    (coarse, m_coarse): (&[Vec<i8>], usize),
+    level: usize,
+    error_blocks: usize,
+) -> Result<McrgTable> {
+    ensure!(
+        fine.len() == coarse.len(),
+        "MCRG needs one coarse configuration per fine one ({} and {})",
+        fine.len(),
+        coarse.len()
+    );
+    ensure!(
+        m_coarse >= 3 && m > m_coarse,
+        "MCRG needs a coarse lattice of 3×3 or more, coarser than the fine one (got {m}×{m} → {m_coarse}×{m_coarse})"
+    );
+    ensure!(
+        error_blocks >= 2 && fine.len() >= 2 * error_blocks,
+        "MCRG needs two configurations a jackknife block ({error_blocks} blocks), got {}",
+        fine.len()
+    );
+    let p = EVEN.len() + ODD.len();
+    let (torus, coarse_torus) = (Torus::new(m), Torus::new(m_coarse));
+    let sums: Vec<Sums> = (0..error_blocks)
+        .into_par_iter()
+        .map(|block| {
+            let range = block * fine.len() / error_blocks..(block + 1) * fine.len() / error_blocks;
+            let mut step = RgStep::new(p, 1);
+            for r in range {
+                step.add(
+                    0,
+                    &operator_values(&torus, &fine[r]),
+                    &operator_values(&coarse_torus, &coarse[r]),
+                );
+            }
+            step.blocks.swap_remove(0)
+        })
+        .collect();
+    let step = RgStep { blocks: sums };
+    Ok(McrgTable {
+        scale_factor: m as f64 / m_coarse as f64,
+        configurations: fine.len(),
+        error_blocks,
+        even_operators: EVEN.to_vec(),
+        odd_operators: ODD.to_vec(),
+        thermal: rows(&step, level, (m, m_coarse), 0, EVEN.len())?,
+        magnetic: rows(&step, level, (m, m_coarse), EVEN.len(), ODD.len())?,
     })
 }
 
@@ -360,6 +433,25 @@ mod tests {
         let values = [3.0, 8.0 / 3.0, 7.0 / 3.0, 2.0];
         let sem = (5.0f64 / 3.0 / 4.0).sqrt();
         assert!((jackknife_error(&values) - sem).abs() < 1e-12);
+    }
+
+    /// A map given as configuration pairs ([`map_table`]) is the same computation as
+    /// [`majority_rule_mcrg`]'s level 1 when the pairs are its blockings (same coins).
+    #[test]
+    fn a_map_of_pairs_matches_the_blocking_it_was_given() {
+        let (l, blocks, seed) = (16, 4, 7);
+        let configs = crate::rg::coarse::ising_configurations(l, 0.44, 400, 5).unwrap();
+        let table = majority_rule_mcrg(&configs, l, 2, 1, blocks, seed).unwrap();
+        let mut coarse = Vec::new();
+        for b in 0..blocks {
+            let mut rng = Xoshiro256pp::stream(seed, b as u64);
+            for c in &configs[b * 100..(b + 1) * 100] {
+                coarse.push(majority_blocks(c, l, 2, &mut rng));
+            }
+        }
+        let pairs = map_table((&configs, l), (&coarse, l / 2), 1, blocks).unwrap();
+        assert_eq!(pairs.thermal, table.thermal);
+        assert_eq!(pairs.magnetic, table.magnetic);
     }
 
     #[test]

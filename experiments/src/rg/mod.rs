@@ -33,8 +33,11 @@ use crate::torus::field_centre;
 use assign::assign;
 use coarse::{coarse_correlations, coupling_fit, ising_correlations, majority_blocks, pearson};
 pub use figures::{figures, mcrg_figures};
+use hamiltonian::effective_hamiltonian;
+use mcrg::map_table;
 pub use report::{
-    CoarseSpins, LayerRg, Quartiles, RgOptions, RgReport, UnitBlockCorrelation, quartiles,
+    CoarseSpins, LayerMcrg, LayerRg, Outcome, Quartiles, RgOptions, RgReport, UnitBlockCorrelation,
+    quartiles,
 };
 
 /// ±1 spins from values of a two-valued unit type (above the midpoint of its two values: +1).
@@ -81,6 +84,7 @@ fn coarse_spins(
         coupling,
         coupling_connected,
         ising_at_k_eff,
+        hamiltonian: effective_hamiltonian(configs, m, options.error_blocks).into(),
     })
 }
 
@@ -119,7 +123,7 @@ fn analyse_layer(
     hidden_midpoint: f32,
     data: &[Vec<i8>],
     options: &RgOptions,
-) -> Result<LayerRg> {
+) -> Result<(LayerRg, Vec<Vec<i8>>)> {
     let units = fields.len() / (l * l);
     let b = block_side(l, units, layer)?;
     let m = l / b;
@@ -188,14 +192,72 @@ fn analyse_layer(
             c
         })
         .collect();
-    Ok(LayerRg {
+    let report = LayerRg {
         layer,
         units,
         unit_block,
         rbm: coarse_spins(&coarse, m, options, 2 * layer as u64)?,
         majority_rule: coarse_spins(&blocks, m, options, 2 * layer as u64 + 1)?,
         assignment,
-    })
+        mcrg: None,
+    };
+    Ok((report, coarse))
+}
+
+/// The configurations of one level of coarse-graining: the stack's coarse spins and majority
+/// rule's, on the m×m lattice (level 0: the data, twice).
+struct Level {
+    m: usize,
+    stack: Vec<Vec<i8>>,
+    majority: Vec<Vec<i8>>,
+}
+
+impl Level {
+    /// The next level: the stack's coarse spins `stack` on the m'×m' lattice, and majority
+    /// rule of this level's majority spins at block side m/m' (ties by `stream`'s coins).
+    /// With the MCRG of both maps from this level to it.
+    fn next(
+        &self,
+        stack: Vec<Vec<i8>>,
+        m: usize,
+        layer: usize,
+        options: &RgOptions,
+    ) -> (Self, LayerMcrg) {
+        let majority = if self.m.is_multiple_of(m) {
+            let mut rng = Stream::RgMcrgTies { layer }.rng(options.seed);
+            let b = self.m / m;
+            self.majority
+                .iter()
+                .map(|c| majority_blocks(c, self.m, b, &mut rng))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mcrg = LayerMcrg {
+            stack: map_table(
+                (&self.stack, self.m),
+                (&stack, m),
+                layer,
+                options.error_blocks,
+            )
+            .into(),
+            majority_rule: if majority.is_empty() {
+                Outcome::Failed(format!(
+                    "majority rule cannot block {0}×{0} to {m}×{m} ({m} does not divide {0})",
+                    self.m
+                ))
+            } else {
+                map_table(
+                    (&self.majority, self.m),
+                    (&majority, m),
+                    layer,
+                    options.error_blocks,
+                )
+                .into()
+            },
+        };
+        (Self { m, stack, majority }, mcrg)
+    }
 }
 
 /// Analyses the finished `fig3` run in `dir` (its dataset in `datasets`); `stage` is told
@@ -239,6 +301,11 @@ pub fn analyse(
         .collect();
     let data_spins = coarse_spins(&data, l, options, 0)?;
 
+    let mut level = Level {
+        m: l,
+        stack: data.clone(),
+        majority: data.clone(),
+    };
     let fields = dbn.receptive_fields();
     let mut layers = Vec::new();
     let mut noise = Noise::new(Stream::RgSampling.key(options.seed));
@@ -247,7 +314,7 @@ pub fn analyse(
     for (i, rbm) in dbn.layers.iter().enumerate() {
         let layer = i + 1;
         stage(&format!(
-            "layer {layer}: {} units, assignment, block spins and K_eff",
+            "layer {layer}: {} units, assignment, block spins, K_eff, effective Hamiltonian, MCRG",
             rbm.n_hidden()
         ));
         let (means, samples) = up(rbm, x, &mut noise);
@@ -255,9 +322,13 @@ pub fn analyse(
         let r: Vec<f32> = to_vec(fields[i].clone()).context("reading receptive fields")?;
         let m_host: Vec<f32> = to_vec(means.clone()).context("reading hidden means")?;
         let s_host: Vec<f32> = to_vec(samples.clone()).context("reading hidden samples")?;
-        layers.push(analyse_layer(
-            layer, l, &r, &m_host, &s_host, hidden_mid, &data, options,
-        )?);
+        let (mut report, coarse) =
+            analyse_layer(layer, l, &r, &m_host, &s_host, hidden_mid, &data, options)?;
+        let side = report.assignment.coarse_side;
+        let (next, mcrg) = level.next(coarse, side, layer, options);
+        report.mcrg = Some(mcrg);
+        level = next;
+        layers.push(report);
         host_fields.push(r);
         x = match config.propagation {
             Propagation::Mean => means,
@@ -334,7 +405,7 @@ mod tests {
             lattice_samples: 1_600,
             ..RgOptions::default()
         };
-        let report = analyse_layer(
+        let (report, coarse) = analyse_layer(
             1,
             l,
             &weights,
@@ -369,6 +440,42 @@ mod tests {
         assert!((ks - kr).abs() < 0.02, "K_eff {ks} vs {kr}");
         // The Ising lattice at K_eff was sampled on the coarse lattice.
         assert!(report.rbm.ising_at_k_eff.is_some());
+        // The effective Hamiltonians agree coupling by coupling, and so do the MCRG exponents
+        // of the layer's map and of majority rule from the same data.
+        let (hs, hm) = (
+            report.rbm.hamiltonian.measured().unwrap(),
+            report.majority_rule.hamiltonian.measured().unwrap(),
+        );
+        for (a, b) in hs.couplings.iter().zip(&hm.couplings) {
+            assert_within(a.value, b.value, &format!("{:?}", a.operator));
+        }
+        let level = Level {
+            m: l,
+            stack: data.clone(),
+            majority: data.clone(),
+        };
+        let (_, mcrg) = level.next(coarse, m, 1, &options);
+        let (ts, tm) = (
+            mcrg.stack.measured().unwrap(),
+            mcrg.majority_rule.measured().unwrap(),
+        );
+        for (a, b) in ts
+            .thermal
+            .iter()
+            .chain(&ts.magnetic)
+            .zip(tm.thermal.iter().chain(&tm.magnetic))
+        {
+            assert_within(a.exponent, b.exponent, &format!("{a:?}"));
+        }
+    }
+
+    /// Two estimates of one quantity agree within 4σ of their difference.
+    fn assert_within(a: ising_data::Estimate, b: ising_data::Estimate, what: &str) {
+        let sigma = (a.std_error.powi(2) + b.std_error.powi(2)).sqrt();
+        assert!(
+            (a.value - b.value).abs() < 4.0 * sigma,
+            "{what}: {a} vs {b}"
+        );
     }
 
     #[test]

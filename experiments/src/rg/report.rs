@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::assign::Assignment;
 use super::coarse::{CoarseCorrelations, CouplingFit};
+use super::hamiltonian::HamiltonianFit;
+use super::mcrg::McrgTable;
 
 /// Settings of an analysis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,6 +18,14 @@ pub struct RgOptions {
     pub lattice_samples: usize,
     /// Key of every random stream (sampled hidden units, majority-rule ties, the lattice).
     pub seed: u64,
+    /// Blocks of consecutive rows behind the errors of the effective Hamiltonian (sandwich)
+    /// and of Monte Carlo RG (jackknife).
+    #[serde(default = "default_error_blocks")]
+    pub error_blocks: usize,
+}
+
+fn default_error_blocks() -> usize {
+    20
 }
 
 impl Default for RgOptions {
@@ -24,6 +34,7 @@ impl Default for RgOptions {
             rows: None,
             lattice_samples: 8_000,
             seed: 0,
+            error_blocks: default_error_blocks(),
         }
     }
 }
@@ -37,6 +48,24 @@ impl Checked for RgOptions {
         {
             return Err(ConfigError::invalid("rows", "at least 40", rows)
                 .because("errors come from 20 blocks of rows"));
+        }
+        if !(2..=1_000).contains(&self.error_blocks) {
+            return Err(ConfigError::invalid(
+                "error_blocks",
+                "from 2 to 1000",
+                self.error_blocks,
+            ));
+        }
+        if let Some(rows) = self.rows
+            && rows < 2 * self.error_blocks
+        {
+            return Err(ConfigError::inconsistent(
+                &["rows", "error_blocks"],
+                format!(
+                    "{rows} rows are too few for {} error blocks (two rows a block at least)",
+                    self.error_blocks
+                ),
+            ));
         }
         if self.lattice_samples < 800 {
             return Err(ConfigError::invalid(
@@ -122,6 +151,54 @@ pub struct CoarseSpins {
     /// Ising would have beside the coarse spins' G₂. `None` without a K_eff, and on a coarse
     /// lattice smaller than 3×3 (whose periodic neighbours coincide).
     pub ising_at_k_eff: Option<CoarseCorrelations>,
+    /// The effective Hamiltonian (h, K₁ … K₄) of the coarse spins by maximum
+    /// pseudo-likelihood ([`super::hamiltonian`]).
+    #[serde(default)]
+    pub hamiltonian: Outcome<HamiltonianFit>,
+}
+
+/// A measurement that may not apply or may fail on given data, with the reason.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome<T> {
+    /// The measurement.
+    Measured(T),
+    /// Why there is none (e.g. a coarse lattice too small, configurations too ordered).
+    Failed(String),
+    /// Not measured: a report written before the measurement existed.
+    #[default]
+    NotMeasured,
+}
+
+impl<T> From<anyhow::Result<T>> for Outcome<T> {
+    fn from(r: anyhow::Result<T>) -> Self {
+        match r {
+            Ok(v) => Self::Measured(v),
+            Err(e) => Self::Failed(format!("{e:#}")),
+        }
+    }
+}
+
+impl<T> Outcome<T> {
+    /// The measurement, if there is one.
+    pub fn measured(&self) -> Option<&T> {
+        match self {
+            Self::Measured(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Monte Carlo RG of one layer's map: T from the coarse spins of the level below (the data for
+/// layer 1) to this layer's, for the stack and for majority rule on the same data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerMcrg {
+    /// The stack: the layer below's sampled units (or the data) to this layer's sampled units,
+    /// each through its assignment and signs.
+    pub stack: Outcome<McrgTable>,
+    /// Majority rule applied level by level (block side m_{l−1}/m_l on the level below's
+    /// majority-rule spins, the data for layer 1), as MCRG blocks.
+    pub majority_rule: Outcome<McrgTable>,
 }
 
 /// The analysis of one hidden layer.
@@ -139,6 +216,9 @@ pub struct LayerRg {
     pub rbm: CoarseSpins,
     /// Majority-rule block spins of the same data at the same block side.
     pub majority_rule: CoarseSpins,
+    /// Monte Carlo RG of this layer's map beside majority rule's.
+    #[serde(default)]
+    pub mcrg: Option<LayerMcrg>,
 }
 
 /// Everything `rg` measures on a run (`rg.json`).
