@@ -193,6 +193,9 @@ fn mcrg_layers_figure(report: &RgReport) -> Result<Vec<u8>> {
         "layer (its map: the layer below, or the data, to it)",
         "y = ln λ / ln b",
         &[
+            // The exact values first, so that the measured lines are drawn over them.
+            Series::new("exact y_t = 1", vec![(1.0, 1.0), (depth, 1.0)]),
+            Series::new("exact y_h = 15/8", vec![(1.0, 1.875), (depth, 1.875)]),
             series("y_t (2 even operators), RBM stack", &|m| &m.stack, true),
             series(
                 "y_t (2 even operators), majority rule",
@@ -205,8 +208,6 @@ fn mcrg_layers_figure(report: &RgReport) -> Result<Vec<u8>> {
                 &|m| &m.majority_rule,
                 false,
             ),
-            Series::new("exact y_t = 1", vec![(1.0, 1.0), (depth, 1.0)]),
-            Series::new("exact y_h = 15/8", vec![(1.0, 1.875), (depth, 1.875)]),
         ],
         false,
     )
@@ -444,10 +445,14 @@ pub fn mcrg_figures(table: &McrgTable, map: &str) -> Result<Vec<(String, Vec<u8>
                 }
             })
             .collect();
-        series.push(Series::new(
-            format!("exact {name} = {exact}"),
-            vec![(1.0, exact), (levels, exact)],
-        ));
+        // The exact value first, so that the measured lines are drawn over it.
+        series.insert(
+            0,
+            Series::new(
+                format!("exact {name} = {exact}"),
+                vec![(1.0, exact), (levels, exact)],
+            ),
+        );
         line_chart(
             &format!(
                 "MCRG of {map}: {name} by blocking level ({} configurations)",

@@ -164,9 +164,9 @@ impl Operator {
 /// that any of its spins sits at the origin.
 const REACH: i32 = 4;
 
-/// Index tables of the periodic m×m lattice: for every offset within [`REACH`], the site at
-/// that offset from each site. Built once per lattice side, they make an operator's value and
-/// local fields a few table lookups per product.
+/// Index tables of the periodic m×m lattice: for every offset of up to 4 along each axis, the
+/// site at that offset from each site. Built once per lattice side, they make an operator's
+/// value and local fields a few table lookups per product.
 #[derive(Debug, Clone)]
 pub struct Torus {
     m: usize,
