@@ -64,19 +64,23 @@ fn fit(f: &CouplingFit, g1: f64) -> String {
 }
 
 fn describe(c: &CoarseSpins) -> String {
-    let g2 = match &c.ising_at_k_eff {
-        Some(i) => format!(" (Ising at K_eff: {:.4})", i.g2.value),
-        None => String::new(),
+    let r = &c.correlations;
+    let g2 = match (&c.ising_at_k_eff, r.g2_connected) {
+        (Some(i), Some(g2c)) => format!(
+            ", connected G₂ {:.4} ± {:.4} (Ising at the connected K_eff: {:.4})",
+            g2c.value, g2c.std_error, i.g2.value
+        ),
+        _ => String::new(),
     };
     format!(
         "G₁ {:.4} ± {:.4}, K_eff {} (connected: {}), G₂ {:.4} ± {:.4}{g2}, |m| {:.3}",
-        c.correlations.g1.value,
-        c.correlations.g1.std_error,
-        fit(&c.coupling, c.correlations.g1.value),
-        fit(&c.coupling_connected, c.correlations.g1_connected.value),
-        c.correlations.g2.value,
-        c.correlations.g2.std_error,
-        c.correlations.abs_magnetization.value
+        r.g1.value,
+        r.g1.std_error,
+        fit(&c.coupling, r.g1.value),
+        fit(&c.coupling_connected, r.g1_connected.value),
+        r.g2.value,
+        r.g2.std_error,
+        r.abs_magnetization.value
     )
 }
 

@@ -69,7 +69,9 @@ fn coarse_spins(
     let correlations = coarse_correlations(configs, m);
     let coupling = coupling_fit(m, correlations.g1);
     let coupling_connected = coupling_fit(m, correlations.g1_connected);
-    let ising_at_k_eff = match coupling.k_eff {
+    // The Ising lattice at the connected K_eff: its G₂ beside the coarse spins' connected G₂
+    // (both as for spins of mean 0 and variance 1).
+    let ising_at_k_eff = match coupling_connected.k_eff {
         // The sampler needs distinct periodic neighbours (m ≥ 3).
         Some(k) if m >= 3 => Some(ising_correlations(
             m,

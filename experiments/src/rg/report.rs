@@ -147,9 +147,10 @@ pub struct CoarseSpins {
     /// K_eff matched to the connected G₁ instead: the coupling without the contribution of
     /// the spins' mean values (which biased hidden units give their coarse spins).
     pub coupling_connected: CouplingFit,
-    /// The periodic m×m Ising lattice at K_eff (sampled): its G₂ is what nearest-neighbour
-    /// Ising would have beside the coarse spins' G₂. `None` without a K_eff, and on a coarse
-    /// lattice smaller than 3×3 (whose periodic neighbours coincide).
+    /// The periodic m×m Ising lattice at the connected K_eff (sampled): its G₂ is what
+    /// nearest-neighbour Ising would have beside the coarse spins' connected G₂. `None` without
+    /// a connected K_eff, and on a coarse lattice smaller than 3×3 (whose periodic neighbours
+    /// coincide).
     pub ising_at_k_eff: Option<CoarseCorrelations>,
     /// The effective Hamiltonian (h, K₁ … K₄) of the coarse spins by maximum
     /// pseudo-likelihood ([`super::hamiltonian`]).
