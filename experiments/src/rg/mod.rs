@@ -480,6 +480,28 @@ mod tests {
         );
     }
 
+    /// The configurations shipped for MCRG of a stack at K_c are valid, at K_c, with every
+    /// hidden layer a coarse lattice of 3×3 or more that rg_analysis can block into.
+    #[test]
+    fn the_critical_configurations_are_valid_at_k_c_and_analysable() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        for (name, side) in [
+            ("critical.json", 40),
+            ("critical32.json", 32),
+            ("critical64.json", 64),
+        ] {
+            let config = crate::pretrain::PretrainConfig::read(&dir.join(name)).unwrap();
+            assert_eq!(config.data.size, side, "{name}");
+            assert!(
+                (config.data.coupling - ising_data::exact::K_C).abs() < 1e-9,
+                "{name}"
+            );
+            check_architecture(side, &config.layers).unwrap();
+            assert!(config.layers[1..].iter().all(|&n| n >= 9), "{name}");
+            config.validated().unwrap();
+        }
+    }
+
     #[test]
     fn quartiles_interpolate_and_leave_out_nan() {
         let q = quartiles(&[4.0, 1.0, f64::NAN, 3.0, 2.0, 5.0]);

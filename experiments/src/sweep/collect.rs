@@ -16,7 +16,9 @@ use super::spec::value_text;
 use crate::output::read_json;
 use crate::plot::{Series, line_chart};
 use crate::quality::QualityReport;
-use crate::rg::{CoarseSpins, RgReport};
+use crate::rg::mcrg::McrgTable;
+use crate::rg::operators::Operator;
+use crate::rg::{CoarseSpins, Outcome, RgReport};
 use crate::run::{Metrics, RunPaths};
 use crate::training::EpochSplit;
 use rbm::train::metric::{ReconstructionError, Statistic};
@@ -103,6 +105,12 @@ fn rg_metrics(rg: &RgReport) -> (BTreeMap<String, f64>, RgFlow) {
                 c.ising_at_k_eff.as_ref().map_or(f64::NAN, |i| i.g2.value),
             );
             out.insert(format!("{p}_abs_m"), c.correlations.abs_magnetization.value);
+            hamiltonian_columns(&mut out, &p, c);
+        }
+        if let Some(mcrg) = &layer.mcrg {
+            for (name, table) in [("stack", &mcrg.stack), ("majority", &mcrg.majority_rule)] {
+                mcrg_columns(&mut out, &format!("rg.layer{l}_{name}"), table);
+            }
         }
         out.insert(
             format!("rg.layer{l}_unit_block_median"),
@@ -125,6 +133,40 @@ fn rg_metrics(rg: &RgReport) -> (BTreeMap<String, f64>, RgFlow) {
         majority_connected,
     };
     (out, flow)
+}
+
+/// The effective Hamiltonian's couplings of coarse spins `c` as columns `{prefix}_h`, `_k1` …
+/// `_k4`, each with its `_error` (none where there is no fit).
+fn hamiltonian_columns(out: &mut BTreeMap<String, f64>, prefix: &str, c: &CoarseSpins) {
+    let Some(fit) = c.hamiltonian.measured() else {
+        return;
+    };
+    for (operator, name) in [
+        (Operator::Field, "h"),
+        (Operator::Nearest, "k1"),
+        (Operator::Diagonal, "k2"),
+        (Operator::Distance2, "k3"),
+        (Operator::Plaquette, "k4"),
+    ] {
+        if let Some(k) = fit.coupling(operator) {
+            out.insert(format!("{prefix}_{name}"), k.value);
+            out.insert(format!("{prefix}_{name}_error"), k.std_error);
+        }
+    }
+}
+
+/// A map's MCRG exponents as columns `{prefix}_y_t` (two even operators) and `{prefix}_y_h`
+/// (one odd operator), each with its `_error` (none where there is no table).
+fn mcrg_columns(out: &mut BTreeMap<String, f64>, prefix: &str, table: &Outcome<McrgTable>) {
+    let Some(t) = table.measured() else {
+        return;
+    };
+    for (name, rows, operators) in [("y_t", &t.thermal, 2), ("y_h", &t.magnetic, 1)] {
+        if let Some(row) = rows.iter().find(|r| r.operators == operators) {
+            out.insert(format!("{prefix}_{name}"), row.exponent.value);
+            out.insert(format!("{prefix}_{name}_error"), row.exponent.std_error);
+        }
+    }
 }
 
 /// The key metrics of a run's `metrics.json`: per layer l, the receptive fields' half-maximum

@@ -58,6 +58,19 @@ fn rg_meaning(column: &str) -> Option<String> {
         _ => None,
     };
     let measures = [
+        ("_k1", "nearest-neighbour K₁ of the effective Hamiltonian"),
+        ("_k2", "diagonal K₂ of the effective Hamiltonian"),
+        ("_k3", "distance-2 K₃ of the effective Hamiltonian"),
+        ("_k4", "plaquette K₄ of the effective Hamiltonian"),
+        (
+            "_y_t",
+            "MCRG y_t of the layer's map (2 even operators; exact 1 at K_c)",
+        ),
+        (
+            "_y_h",
+            "MCRG y_h of the layer's map (1 odd operator; exact 15/8 at K_c)",
+        ),
+        ("_h", "field h of the effective Hamiltonian"),
         ("_k_eff_connected", "K_eff from the connected G₁"),
         ("_k_eff", "K_eff (matched nearest-neighbour correlation)"),
         ("_ising_g2", "G₂ of the Ising lattice at K_eff"),
@@ -111,6 +124,15 @@ mod tests {
             "rg.layer3_majority_abs_m",
             "rg.layer1_unit_block_median",
             "rg.layer1_mean_displacement",
+            "rg.layer1_stack_h",
+            "rg.layer2_majority_k1",
+            "rg.layer2_majority_k1_error",
+            "rg.layer1_stack_k2",
+            "rg.layer3_stack_k3",
+            "rg.layer1_majority_k4",
+            "rg.layer2_stack_y_t",
+            "rg.layer2_stack_y_t_error",
+            "rg.layer3_majority_y_h",
         ] {
             let d = describe(column);
             assert!(d.ends_with(&format!(" [{column}]")), "{column}: {d}");
