@@ -391,8 +391,21 @@ fn check_quality(run: &Path, datasets: &Path) {
                 "{key}: {g}"
             );
         }
-        assert!(g["coupling_fit"]["value"].as_f64().unwrap() > 0.0, "{g}");
-        assert!(g["tau_int_energy_sweeps"].as_f64().unwrap() > 0.0);
+        // Two measures of how hot a generator runs agree in direction where the first is
+        // clear: the z-score of its E/N against the exact value at K, and the coupling whose
+        // exact E/N it has (a higher energy is a lower coupling).
+        let z = g["z_scores"]["energy_per_spin"].as_f64().unwrap();
+        let k_fit = g["coupling_fit"]["value"].as_f64().unwrap();
+        let k = q["coupling"].as_f64().unwrap();
+        if z.abs() > 3.0 {
+            assert_eq!(
+                z.signum(),
+                (k - k_fit).signum(),
+                "z {z}, K_fit {k_fit}, K {k}"
+            );
+        }
+        // An integrated autocorrelation time of positively correlated chains is at least ½.
+        assert!(g["tau_int_energy_sweeps"].as_f64().unwrap() >= 0.5, "{g}");
     }
     // The data are measured the same way: the exact energy within 4 standard errors.
     let data = q["data"]["energy_per_spin"]["value"].as_f64().unwrap();
