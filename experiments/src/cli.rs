@@ -48,6 +48,12 @@ pub fn after_help(examples: &str) -> String {
     )
 }
 
+/// The flag of a configuration field, as the binaries name it: `--` and the field with `-` for
+/// `_` (`error_blocks` → `--error-blocks`).
+pub fn flag(field: &str) -> String {
+    format!("--{}", field.replace('_', "-"))
+}
+
 /// How to start `program` with `args` from the shell the user ran this one from: through
 /// cargo (`cargo run --release -p experiments --bin …`) when this binary lies in a cargo
 /// target folder (`…/release` or `…/debug`), by its name otherwise.

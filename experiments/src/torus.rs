@@ -1,5 +1,13 @@
-//! Geometry on the periodic L×L lattice: distances on the torus, the centre of a field of
-//! magnitudes, and the centres of the coarse lattice's blocks.
+//! Geometry on the periodic L×L lattice: the site at an offset, distances on the torus, the
+//! centre of a field of magnitudes, and the centres of the coarse lattice's blocks.
+
+/// The index of the site at offset (dx, dy) from column x, row y on the periodic m×m lattice
+/// (row-major).
+pub fn site(m: usize, x: usize, y: usize, dx: i32, dy: i32) -> usize {
+    let m = m as i64;
+    let wrap = |a: usize, d: i32| (a as i64 + i64::from(d)).rem_euclid(m) as usize;
+    wrap(y, dy) * m as usize + wrap(x, dx)
+}
 
 /// The distance between coordinates `a` and `b` on a ring of circumference `l`.
 pub fn ring_distance(a: f64, b: f64, l: f64) -> f64 {

@@ -8,6 +8,11 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use experiments::output::read_json;
+use experiments::quality::QualityReport;
+use experiments::rg::operators::Operator;
+use experiments::rg::{Outcome, RgReport};
+
 fn run(config: &Path, out: &Path, datasets: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_fig3"))
         .args([
@@ -242,52 +247,46 @@ fn check_rg(run: &Path, datasets: &Path) {
     ] {
         assert!(dir.join(name).is_file(), "missing rg/{name}");
     }
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("rg.json")).unwrap()).unwrap();
-    let k = report["coupling"].as_f64().unwrap();
-    let fit = &report["data"]["coupling"];
-    let k_eff = fit["k_eff"].as_f64().unwrap();
-    let sigma = 0.5 * (fit["k_high"].as_f64().unwrap() - fit["k_low"].as_f64().unwrap());
+    let report: RgReport = read_json(&dir.join("rg.json")).unwrap();
+    let k = report.coupling;
+    let fit = &report.data.coupling;
+    let (k_eff, sigma) = (fit.k_eff.unwrap(), fit.error().unwrap());
     assert!(
         (k_eff - k).abs() < 4.0 * sigma,
         "data K_eff {k_eff} ± {sigma} vs K = {k}"
     );
     // The data's effective Hamiltonian is the Ising model at K: K₁ = K, h = K₂ = K₃ = K₄ = 0,
     // each within 4σ.
-    let couplings = report["data"]["hamiltonian"]["measured"]["couplings"]
-        .as_array()
-        .unwrap();
-    assert_eq!(couplings.len(), 5);
-    for c in couplings {
-        let expected = if c["operator"] == "nearest" { k } else { 0.0 };
-        let (value, error) = (
-            c["value"]["value"].as_f64().unwrap(),
-            c["value"]["std_error"].as_f64().unwrap(),
-        );
+    let hamiltonian = report.data.hamiltonian.measured().unwrap();
+    assert_eq!(hamiltonian.couplings.len(), 5);
+    for c in &hamiltonian.couplings {
+        let expected = if c.operator == Operator::Nearest {
+            k
+        } else {
+            0.0
+        };
         assert!(
-            (value - expected).abs() < 4.0 * error,
-            "data {}: {value} ± {error}, expected {expected}",
-            c["operator"]
+            c.value.sigmas_from(expected) < 4.0,
+            "data {:?}: {}, expected {expected}",
+            c.operator,
+            c.value
         );
     }
-    let layers = report["layers"].as_array().unwrap();
+    let layers = &report.layers;
     assert_eq!(layers.len(), 2);
     // MCRG needs a coarse lattice of 3×3 or more: layer 1 (8×8 → 4×4) has it, layer 2 (2×2)
     // says why not.
-    assert!(layers[0]["mcrg"]["stack"]["measured"]["thermal"].is_array());
-    let why = layers[1]["mcrg"]["stack"]["failed"].as_str().unwrap();
-    assert!(why.contains("3×3"), "{why}");
+    let mcrg = |l: usize| &layers[l].mcrg.as_ref().unwrap().stack;
+    assert!(!mcrg(0).measured().unwrap().thermal.is_empty());
+    match mcrg(1) {
+        Outcome::Failed(why) => assert!(why.contains("3×3"), "{why}"),
+        other => panic!("layer 2's MCRG: {other:?}"),
+    }
     for (layer, (units, side)) in layers.iter().zip([(16, 2), (4, 4)]) {
-        let a = &layer["assignment"];
-        assert_eq!(a["block_side"].as_u64(), Some(side));
-        let mut sites: Vec<u64> = a["site_of_unit"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_u64().unwrap())
-            .collect();
+        assert_eq!(layer.assignment.block_side, side);
+        let mut sites = layer.assignment.site_of_unit.clone();
         sites.sort_unstable();
-        assert_eq!(sites, (0..units).collect::<Vec<u64>>());
+        assert_eq!(sites, (0..units).collect::<Vec<usize>>());
     }
     let before = std::fs::read(dir.join("rg.json")).unwrap();
     let again = rg(run, datasets, &[]);
@@ -391,21 +390,25 @@ fn check_quality(run: &Path, datasets: &Path) {
                 "{key}: {g}"
             );
         }
-        // Two measures of how hot a generator runs agree in direction where the first is
-        // clear: the z-score of its E/N against the exact value at K, and the coupling whose
-        // exact E/N it has (a higher energy is a lower coupling).
-        let z = g["z_scores"]["energy_per_spin"].as_f64().unwrap();
-        let k_fit = g["coupling_fit"]["value"].as_f64().unwrap();
-        let k = q["coupling"].as_f64().unwrap();
+    }
+    // Two measures of how hot a generator runs agree in direction where the first is clear:
+    // the z-score of its E/N against the exact value at K, and the coupling whose exact E/N it
+    // has (a higher energy is a lower coupling).
+    let typed: QualityReport = read_json(&dir.join("quality.json")).unwrap();
+    for g in &typed.generators {
+        let z = g.z_scores["energy_per_spin"];
+        let k_fit = g.coupling_fit.unwrap().value;
         if z.abs() > 3.0 {
             assert_eq!(
                 z.signum(),
-                (k - k_fit).signum(),
-                "z {z}, K_fit {k_fit}, K {k}"
+                (typed.coupling - k_fit).signum(),
+                "{}: z {z}, K_fit {k_fit}, K {}",
+                g.generator,
+                typed.coupling
             );
         }
         // An integrated autocorrelation time of positively correlated chains is at least ½.
-        assert!(g["tau_int_energy_sweeps"].as_f64().unwrap() >= 0.5, "{g}");
+        assert!(g.tau_int_energy_sweeps >= 0.5, "{}", g.generator);
     }
     // The data are measured the same way: the exact energy within 4 standard errors.
     let data = q["data"]["energy_per_spin"]["value"].as_f64().unwrap();

@@ -102,7 +102,7 @@ fn options(args: &Args) -> Result<Valid<IsyOptions>> {
 fn flag_of(field: &str) -> String {
     match field {
         "samples_per_temperature" => "--samples".into(),
-        other => format!("--{}", other.replace('_', "-")),
+        other => experiments::cli::flag(other),
     }
 }
 

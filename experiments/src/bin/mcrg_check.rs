@@ -71,7 +71,7 @@ fn options(args: &Args) -> Result<Valid<MethodCheckOptions>> {
 fn flag_of(field: &str) -> String {
     match field {
         "spacing_sweeps" => "--spacing".into(),
-        other => format!("--{}", other.replace('_', "-")),
+        other => experiments::cli::flag(other),
     }
 }
 

@@ -116,7 +116,7 @@ fn flag_of(field: &str) -> String {
         "gibbs.sweeps" => "--sweeps".into(),
         "gibbs.thin" => "--thin".into(),
         "ladder" => "--ais-scale".into(),
-        other => format!("--{}", other.replace('_', "-")),
+        other => experiments::cli::flag(other),
     }
 }
 

@@ -190,7 +190,7 @@ fn run() -> Result<()> {
     };
     let options = options
         .validated()
-        .map_err(|e| e.renamed(|f| format!("--{}", f.replace('_', "-"))))?;
+        .map_err(|e| e.renamed(experiments::cli::flag))?;
     let common = &args.common;
     common.paths()?;
     let device = common.device.select()?;

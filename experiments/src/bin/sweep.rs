@@ -268,7 +268,7 @@ fn write_slurm(
     let resources = resources
         .clone()
         .validated()
-        .map_err(|e| e.renamed(|f| format!("--{}", f.replace('_', "-"))))?;
+        .map_err(|e| e.renamed(experiments::cli::flag))?;
     let resources = &resources;
     let manifest = SweepPlan::read(dir)?;
     let dir = slurm::absolute(dir)?;

@@ -62,6 +62,15 @@ impl Series {
         }
     }
 
+    /// A series of estimates at x, each with its standard error as the error bar.
+    pub fn estimates(name: impl Into<String>, points: &[(f64, ising_data::Estimate)]) -> Self {
+        Self {
+            name: name.into(),
+            points: points.iter().map(|(x, e)| (*x, e.value)).collect(),
+            errors: Some(points.iter().map(|(_, e)| e.std_error).collect()),
+        }
+    }
+
     /// A series without error bars.
     pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
         Self {

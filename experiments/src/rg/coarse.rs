@@ -15,6 +15,8 @@ use ising_data::rng::Xoshiro256pp;
 use ising_data::{Estimate, Lattice};
 use serde::{Deserialize, Serialize};
 
+use crate::torus::site;
+
 /// Majority-rule block spins of an L×L configuration with b×b blocks: each block becomes the
 /// sign of its sum, ties (an even b², sum 0) broken by a fair coin from `rng`, blocks in
 /// row-major order (one coin per tie, in that order). Returns the (L/b)² coarse configuration.
@@ -122,14 +124,13 @@ struct BondSums {
     site_mean: Vec<f64>,
 }
 
-/// The offsets (rows, columns) of the bonds from a site: right and down (G₁), down-right and
-/// down-left (G₂).
-const BONDS: [(usize, usize); 4] = [(0, 1), (1, 0), (1, 1), (1, usize::MAX)];
+/// The offsets (dx along a row, dy down the rows) of the bonds from a site: right and down
+/// (G₁), down-right and down-left (G₂).
+const BONDS: [(i32, i32); 4] = [(1, 0), (0, 1), (1, 1), (-1, 1)];
 
 impl BondSums {
-    fn neighbour(m: usize, i: usize, (dr, dc): (usize, usize)) -> usize {
-        let (r, c) = (i / m, i % m);
-        ((r + dr) % m) * m + (c + if dc == usize::MAX { m - 1 } else { dc }) % m
+    fn neighbour(m: usize, i: usize, (dx, dy): (i32, i32)) -> usize {
+        site(m, i % m, i / m, dx, dy)
     }
 
     /// The Pearson-normalised connected correlation over the bonds `offsets` (indices into

@@ -120,7 +120,8 @@ fn assignment_figure(layer: &LayerRg, l: usize, fields: &[f32]) -> Result<Vec<u8
     })
 }
 
-/// K_eff against depth (layer 0: the data) for the stack and for majority-rule blocking.
+/// The effective Hamiltonian's K₁ and K₂ against depth (layer 0: the data), for the stack
+/// and for majority-rule blocking.
 fn couplings_figure(report: &RgReport) -> Result<Vec<u8>> {
     let series = |name: &str, operator: Operator, pick: &dyn Fn(&LayerRg) -> &CoarseSpins| {
         let mut spins = vec![(0.0, &report.data)];
@@ -129,11 +130,7 @@ fn couplings_figure(report: &RgReport) -> Result<Vec<u8>> {
             .iter()
             .filter_map(|(x, c)| Some((*x, c.hamiltonian.measured()?.coupling(operator)?)))
             .collect();
-        Series {
-            name: name.into(),
-            points: fitted.iter().map(|(x, k)| (*x, k.value)).collect(),
-            errors: Some(fitted.iter().map(|(_, k)| k.std_error).collect()),
-        }
+        Series::estimates(name, &fitted)
     };
     let depth = report.layers.len() as f64;
     line_chart(
@@ -178,11 +175,7 @@ fn mcrg_layers_figure(report: &RgReport) -> Result<Vec<u8>> {
                 Some((l.layer as f64, row.exponent))
             })
             .collect();
-        Series {
-            name: name.into(),
-            points: picked.iter().map(|(x, y)| (*x, y.value)).collect(),
-            errors: Some(picked.iter().map(|(_, y)| y.std_error).collect()),
-        }
+        Series::estimates(name, &picked)
     };
     let depth = report.layers.len() as f64;
     line_chart(
@@ -430,19 +423,17 @@ pub fn mcrg_figures(table: &McrgTable, map: &str) -> Result<Vec<(String, Vec<u8>
         let levels = rows.iter().map(|r| r.level).max().unwrap_or(1) as f64;
         let mut series: Vec<Series> = (1..=operators.len())
             .map(|n| {
-                let picked: Vec<&McrgRow> = rows.iter().filter(|r| r.operators == n).collect();
-                Series {
-                    name: if n == 1 {
-                        format!("1 operator: {}", operators[0].label())
-                    } else {
-                        format!("{n} operators: … + {}", operators[n - 1].label())
-                    },
-                    points: picked
-                        .iter()
-                        .map(|r| (r.level as f64, r.exponent.value))
-                        .collect(),
-                    errors: Some(picked.iter().map(|r| r.exponent.std_error).collect()),
-                }
+                let picked: Vec<(f64, Estimate)> = rows
+                    .iter()
+                    .filter(|r| r.operators == n)
+                    .map(|r| (r.level as f64, r.exponent))
+                    .collect();
+                let name = if n == 1 {
+                    format!("1 operator: {}", operators[0].label())
+                } else {
+                    format!("{n} operators: … + {}", operators[n - 1].label())
+                };
+                Series::estimates(name, &picked)
             })
             .collect();
         // The exact value first, so that the measured lines are drawn over it.

@@ -17,6 +17,7 @@ use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::mcrg::block_range;
 use super::operators::{HAMILTONIAN, Operator, Torus};
 
 /// Newton steps before the fit gives up (it converges in under ten from K = 0).
@@ -105,8 +106,8 @@ pub fn fit(
         );
     }
     let data = Features::new(configs, m, operators, error_blocks);
-    let (couplings, iterations) = maximise(&data)?;
-    let errors = sandwich_errors(&data, &couplings)?;
+    let (couplings, information, iterations) = maximise(&data)?;
+    let errors = sandwich_errors(&data, &couplings, information)?;
     Ok(HamiltonianFit {
         couplings: operators
             .iter()
@@ -143,12 +144,11 @@ impl Features {
         let per_block: Vec<BTreeMap<Pattern, f64>> = (0..blocks)
             .into_par_iter()
             .map(|b| {
-                let range = b * configs.len() / blocks..(b + 1) * configs.len() / blocks;
                 let mut counts = BTreeMap::new();
-                for config in &configs[range] {
+                for config in &configs[block_range(b, blocks, configs.len())] {
                     let fields: Vec<Vec<i32>> = operators
                         .iter()
-                        .map(|op| op.local_fields_on(&torus, config))
+                        .map(|op| op.local_fields(&torus, config))
                         .collect();
                     for (i, &s) in config.iter().enumerate() {
                         let mut f = [0i8; MAX_OPERATORS];
@@ -220,8 +220,9 @@ fn log_2cosh(phi: f64) -> f64 {
     a + (-2.0 * a).exp().ln_1p()
 }
 
-/// Newton's method from K = 0, halving a step that lowers the pseudo-likelihood.
-fn maximise(data: &Features) -> Result<(DVector<f64>, usize)> {
+/// Newton's method from K = 0, halving a step that lowers the pseudo-likelihood. Returns the
+/// couplings, the information matrix there and the steps taken.
+fn maximise(data: &Features) -> Result<(DVector<f64>, DMatrix<f64>, usize)> {
     let all = data.total_counts();
     let mut k = DVector::zeros(data.p);
     let (mut log_pl, mut score, mut information) = data.moments(&k, &all);
@@ -250,16 +251,20 @@ fn maximise(data: &Features) -> Result<(DVector<f64>, usize)> {
             );
         }
         if change < TOLERANCE {
-            return Ok((k, iteration));
+            return Ok((k, information, iteration));
         }
     }
     bail!("the pseudo-likelihood fit did not converge in {MAX_ITERATIONS} Newton steps")
 }
 
-/// Standard errors I⁻¹ J I⁻¹ with J = B/(B−1) Σ_b g_b g_bᵀ over the blocks b of configurations.
-fn sandwich_errors(data: &Features, k: &DVector<f64>) -> Result<Vec<f64>> {
-    let all = data.moments(k, &data.total_counts());
-    let Some(inverse) = all.2.clone().try_inverse() else {
+/// Standard errors I⁻¹ J I⁻¹ (I the `information` at the maximum `k`) with
+/// J = B/(B−1) Σ_b g_b g_bᵀ over the blocks b of configurations.
+fn sandwich_errors(
+    data: &Features,
+    k: &DVector<f64>,
+    information: DMatrix<f64>,
+) -> Result<Vec<f64>> {
+    let Some(inverse) = information.try_inverse() else {
         bail!("the pseudo-likelihood's information matrix is singular at its maximum");
     };
     let mut spread = DMatrix::zeros(data.p, data.p);
@@ -297,7 +302,7 @@ mod tests {
                 let i = rng.below(m * m);
                 let phi: f64 = couplings
                     .iter()
-                    .map(|&(op, k)| k * f64::from(op.local_field(spins, m, i)))
+                    .map(|&(op, k)| k * f64::from(op.direct_local_field(spins, m, i)))
                     .sum();
                 // ln p(flipped) − ln p(now) = −2 s_i φ_i.
                 if rng.next_f64() < (-2.0 * f64::from(spins[i]) * phi).exp() {

@@ -47,6 +47,19 @@ impl Sums {
         }
     }
 
+    /// Adds one configuration's operator values at level n (`fine`) and at n + 1 (`coarse`).
+    fn record(&mut self, fine: &[f64], coarse: &[f64]) {
+        let (fine, coarse) = (
+            DVector::from_column_slice(fine),
+            DVector::from_column_slice(coarse),
+        );
+        self.count += 1.0;
+        self.coarse_fine += &coarse * fine.transpose();
+        self.coarse_coarse += &coarse * coarse.transpose();
+        self.fine += fine;
+        self.coarse += coarse;
+    }
+
     fn add(&mut self, other: &Self, sign: f64) {
         self.count += sign * other.count;
         self.fine += &other.fine * sign;
@@ -99,16 +112,7 @@ impl RgStep {
     /// # Panics
     /// If the lengths differ from the step's operator count or `block` is out of range.
     pub fn add(&mut self, block: usize, fine: &[f64], coarse: &[f64]) {
-        let sums = &mut self.blocks[block];
-        let (fine, coarse) = (
-            DVector::from_column_slice(fine),
-            DVector::from_column_slice(coarse),
-        );
-        sums.count += 1.0;
-        sums.coarse_fine += &coarse * fine.transpose();
-        sums.coarse_coarse += &coarse * coarse.transpose();
-        sums.fine += fine;
-        sums.coarse += coarse;
+        self.blocks[block].record(fine, coarse);
     }
 
     /// The leading eigenvalue λ of T over the operators `subset` (indices into the values
@@ -154,6 +158,11 @@ impl RgStep {
             },
         ))
     }
+}
+
+/// The configurations of block `block` of `blocks` consecutive blocks of `n`.
+pub(crate) fn block_range(block: usize, blocks: usize, n: usize) -> std::ops::Range<usize> {
+    block * n / blocks..(block + 1) * n / blocks
 }
 
 /// The jackknife standard error of leave-one-block-out values.
@@ -203,7 +212,7 @@ pub struct McrgTable {
 fn operator_values(torus: &Torus, spins: &[i8]) -> Vec<f64> {
     EVEN.iter()
         .chain(ODD.iter())
-        .map(|op| op.sum_on(torus, spins))
+        .map(|op| op.sum(torus, spins))
         .collect()
 }
 
@@ -238,18 +247,19 @@ pub fn majority_rule_mcrg(
     let per_block: Vec<Vec<Sums>> = (0..error_blocks)
         .into_par_iter()
         .map(|block| {
-            let range =
-                block * configs.len() / error_blocks..(block + 1) * configs.len() / error_blocks;
             let mut rng = Xoshiro256pp::stream(seed, block as u64);
+            let range = block_range(block, error_blocks, configs.len());
             block_sums(&configs[range], l, b, levels, &mut rng)
         })
         .collect();
-    let steps: Vec<RgStep> = (0..levels)
-        .map(|level| RgStep {
-            blocks: per_block.iter().map(|sums| sums[level].clone()).collect(),
+    let steps: Vec<(RgStep, usize, usize)> = (0..levels)
+        .map(|n| {
+            let blocks = per_block.iter().map(|sums| sums[n].clone()).collect();
+            let side = l / b.pow(n as u32);
+            (RgStep { blocks }, side, side / b)
         })
         .collect();
-    table(&steps, l, b, configs.len(), error_blocks)
+    table(&steps, 1, configs.len(), error_blocks)
 }
 
 /// One block's sums at every level of repeated b×b majority-rule blocking.
@@ -260,8 +270,7 @@ fn block_sums(
     levels: usize,
     rng: &mut Xoshiro256pp,
 ) -> Vec<Sums> {
-    let p = EVEN.len() + ODD.len();
-    let mut steps = vec![RgStep::new(p, 1); levels];
+    let mut steps = vec![Sums::zeros(EVEN.len() + ODD.len()); levels];
     let tori: Vec<Torus> = (0..=levels)
         .map(|n| Torus::new(l / b.pow(n as u32)))
         .collect();
@@ -272,32 +281,30 @@ fn block_sums(
             spins = majority_blocks(&spins, side, b, rng);
             side /= b;
             let coarse = operator_values(&tori[n + 1], &spins);
-            step.add(0, &values, &coarse);
+            step.record(&values, &coarse);
             values = coarse;
         }
     }
     steps
-        .into_iter()
-        .map(|mut s| s.blocks.swap_remove(0))
-        .collect()
 }
 
-/// The convergence table from accumulated steps (level 1 first), each step a b×b blocking.
+/// The convergence table of accumulated steps, each with the lattice sides before and after
+/// it, the first at level `first_level`; the scale factor is the first step's.
 fn table(
-    steps: &[RgStep],
-    l: usize,
-    b: usize,
+    steps: &[(RgStep, usize, usize)],
+    first_level: usize,
     configurations: usize,
     error_blocks: usize,
 ) -> Result<McrgTable> {
     let (mut thermal, mut magnetic) = (Vec::new(), Vec::new());
-    for (n, step) in steps.iter().enumerate() {
-        let sides = (l / b.pow(n as u32), l / b.pow(n as u32 + 1));
-        thermal.extend(rows(step, n + 1, sides, 0, EVEN.len())?);
-        magnetic.extend(rows(step, n + 1, sides, EVEN.len(), ODD.len())?);
+    for (n, (step, from, to)) in steps.iter().enumerate() {
+        let level = first_level + n;
+        thermal.extend(rows(step, level, (*from, *to), 0, EVEN.len())?);
+        magnetic.extend(rows(step, level, (*from, *to), EVEN.len(), ODD.len())?);
     }
+    let (_, from, to) = steps[0];
     Ok(McrgTable {
-        scale_factor: b as f64,
+        scale_factor: from as f64 / to as f64,
         configurations,
         error_blocks,
         even_operators: EVEN.to_vec(),
@@ -360,33 +367,22 @@ pub fn map_table(
         "MCRG needs two configurations a jackknife block ({error_blocks} blocks), got {}",
         fine.len()
     );
-    let p = EVEN.len() + ODD.len();
     let (torus, coarse_torus) = (Torus::new(m), Torus::new(m_coarse));
-    let sums: Vec<Sums> = (0..error_blocks)
+    let blocks: Vec<Sums> = (0..error_blocks)
         .into_par_iter()
         .map(|block| {
-            let range = block * fine.len() / error_blocks..(block + 1) * fine.len() / error_blocks;
-            let mut step = RgStep::new(p, 1);
-            for r in range {
-                step.add(
-                    0,
+            let mut sums = Sums::zeros(EVEN.len() + ODD.len());
+            for r in block_range(block, error_blocks, fine.len()) {
+                sums.record(
                     &operator_values(&torus, &fine[r]),
                     &operator_values(&coarse_torus, &coarse[r]),
                 );
             }
-            step.blocks.swap_remove(0)
+            sums
         })
         .collect();
-    let step = RgStep { blocks: sums };
-    Ok(McrgTable {
-        scale_factor: m as f64 / m_coarse as f64,
-        configurations: fine.len(),
-        error_blocks,
-        even_operators: EVEN.to_vec(),
-        odd_operators: ODD.to_vec(),
-        thermal: rows(&step, level, (m, m_coarse), 0, EVEN.len())?,
-        magnetic: rows(&step, level, (m, m_coarse), EVEN.len(), ODD.len())?,
-    })
+    let step = (RgStep { blocks }, m, m_coarse);
+    table(&[step], level, fine.len(), error_blocks)
 }
 
 #[cfg(test)]

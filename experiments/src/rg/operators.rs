@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::torus::site;
+
 /// A spin product's offsets (dx, dy) from its site: x along a row, y down the rows.
 type Shape = &'static [(i32, i32)];
 
@@ -85,11 +87,6 @@ impl Operator {
         }
     }
 
-    /// Whether the operator changes sign when every spin does.
-    pub fn is_odd(self) -> bool {
-        self.shapes()[0].len() % 2 == 1
-    }
-
     /// Its name in tables and figures.
     pub fn label(self) -> &'static str {
         match self {
@@ -103,60 +100,6 @@ impl Operator {
             Self::PlaquetteTriple => "plaquette triples",
             Self::RowTriple => "three in a row",
         }
-    }
-
-    /// The operator's value S on one m×m configuration (row-major ±1 spins).
-    ///
-    /// # Panics
-    /// If `spins.len() != m * m` or m < 3 (a shape would meet itself around the torus).
-    pub fn sum(self, spins: &[i8], m: usize) -> f64 {
-        check_size(spins, m);
-        let mut total = 0i64;
-        for y in 0..m {
-            for x in 0..m {
-                for shape in self.shapes() {
-                    let product: i8 = shape
-                        .iter()
-                        .map(|&(dx, dy)| spins[site(m, x, y, dx, dy)])
-                        .product();
-                    total += i64::from(product);
-                }
-            }
-        }
-        total as f64
-    }
-
-    /// ∂S/∂s_i at every site i of one configuration: the operator's local field, so that
-    /// flipping s_i changes S by −2 s_i ∂S/∂s_i (S is linear in each spin).
-    ///
-    /// # Panics
-    /// As [`Operator::sum`].
-    pub fn local_fields(self, spins: &[i8], m: usize) -> Vec<i32> {
-        check_size(spins, m);
-        (0..m * m).map(|i| self.local_field(spins, m, i)).collect()
-    }
-
-    /// ∂S/∂s_i at one site i: over every product that contains s_i, the product of the others.
-    ///
-    /// # Panics
-    /// As [`Operator::sum`], or if `i` is not a site.
-    pub fn local_field(self, spins: &[i8], m: usize, i: usize) -> i32 {
-        check_size(spins, m);
-        let (x, y) = (i % m, i / m);
-        let mut field = 0i32;
-        for shape in self.shapes() {
-            for (p, &(px, py)) in shape.iter().enumerate() {
-                // The product whose p-th spin is s_i starts at (x − px, y − py).
-                let product: i32 = shape
-                    .iter()
-                    .enumerate()
-                    .filter(|&(q, _)| q != p)
-                    .map(|(_, &(dx, dy))| i32::from(spins[site(m, x, y, dx - px, dy - py)]))
-                    .product();
-                field += product;
-            }
-        }
-        field
     }
 }
 
@@ -197,11 +140,6 @@ impl Torus {
         Self { m, tables }
     }
 
-    /// The side m.
-    pub fn side(&self) -> usize {
-        self.m
-    }
-
     fn table(&self, (dx, dy): (i32, i32)) -> &[u32] {
         let width = 2 * REACH + 1;
         &self.tables[((dy + REACH) * width + dx + REACH) as usize]
@@ -209,11 +147,11 @@ impl Torus {
 }
 
 impl Operator {
-    /// [`Operator::sum`] on a lattice whose tables are built.
+    /// The operator's value S on one configuration of `torus` (row-major ±1 spins).
     ///
     /// # Panics
     /// If `spins` is not an m×m configuration of `torus`.
-    pub fn sum_on(self, torus: &Torus, spins: &[i8]) -> f64 {
+    pub fn sum(self, torus: &Torus, spins: &[i8]) -> f64 {
         assert_eq!(
             spins.len(),
             torus.m * torus.m,
@@ -230,11 +168,12 @@ impl Operator {
         total as f64
     }
 
-    /// [`Operator::local_fields`] on a lattice whose tables are built.
+    /// ∂S/∂s_i at every site i of one configuration of `torus`: the operator's local field,
+    /// so that flipping s_i changes S by −2 s_i ∂S/∂s_i (S is linear in each spin).
     ///
     /// # Panics
     /// If `spins` is not an m×m configuration of `torus`.
-    pub fn local_fields_on(self, torus: &Torus, spins: &[i8]) -> Vec<i32> {
+    pub fn local_fields(self, torus: &Torus, spins: &[i8]) -> Vec<i32> {
         assert_eq!(
             spins.len(),
             torus.m * torus.m,
@@ -262,19 +201,75 @@ impl Operator {
     }
 }
 
+/// The operators computed site by site without tables: the tests' independent reference, and
+/// the local field of one site for a Metropolis sampler.
+#[cfg(test)]
+impl Operator {
+    /// The operator's value S on one m×m configuration (row-major ±1 spins), computed
+    /// directly from the shapes: the reference the tables are tested against.
+    ///
+    /// # Panics
+    /// If `spins.len() != m * m` or m < 3 (a shape would meet itself around the torus).
+    pub(crate) fn direct_sum(self, spins: &[i8], m: usize) -> f64 {
+        check_size(spins, m);
+        let mut total = 0i64;
+        for y in 0..m {
+            for x in 0..m {
+                for shape in self.shapes() {
+                    let product: i8 = shape
+                        .iter()
+                        .map(|&(dx, dy)| spins[site(m, x, y, dx, dy)])
+                        .product();
+                    total += i64::from(product);
+                }
+            }
+        }
+        total as f64
+    }
+
+    /// ∂S/∂s_i at every site i of one configuration: the operator's local field, so that
+    /// flipping s_i changes S by −2 s_i ∂S/∂s_i (S is linear in each spin).
+    ///
+    /// # Panics
+    /// As [`Operator::direct_sum`].
+    pub(crate) fn direct_local_fields(self, spins: &[i8], m: usize) -> Vec<i32> {
+        check_size(spins, m);
+        (0..m * m)
+            .map(|i| self.direct_local_field(spins, m, i))
+            .collect()
+    }
+
+    /// ∂S/∂s_i at one site i: over every product that contains s_i, the product of the others.
+    ///
+    /// # Panics
+    /// As [`Operator::direct_sum`], or if `i` is not a site.
+    pub(crate) fn direct_local_field(self, spins: &[i8], m: usize, i: usize) -> i32 {
+        check_size(spins, m);
+        let (x, y) = (i % m, i / m);
+        let mut field = 0i32;
+        for shape in self.shapes() {
+            for (p, &(px, py)) in shape.iter().enumerate() {
+                // The product whose p-th spin is s_i starts at (x − px, y − py).
+                let product: i32 = shape
+                    .iter()
+                    .enumerate()
+                    .filter(|&(q, _)| q != p)
+                    .map(|(_, &(dx, dy))| i32::from(spins[site(m, x, y, dx - px, dy - py)]))
+                    .product();
+                field += product;
+            }
+        }
+        field
+    }
+}
+
+#[cfg(test)]
 fn check_size(spins: &[i8], m: usize) {
     assert_eq!(spins.len(), m * m, "configuration of wrong size");
     assert!(
         m >= 3,
         "operators need a lattice of side 3 or more, got {m}"
     );
-}
-
-/// The index of the site at offset (dx, dy) from (x, y) on the periodic m×m lattice.
-fn site(m: usize, x: usize, y: usize, dx: i32, dy: i32) -> usize {
-    let m = m as i64;
-    let wrap = |a: usize, d: i32| (a as i64 + i64::from(d)).rem_euclid(m) as usize;
-    wrap(y, dy) * m as usize + wrap(x, dx)
 }
 
 #[cfg(test)]
@@ -293,7 +288,7 @@ mod tests {
     fn counts_on_the_ordered_lattice() {
         // All up: S counts the products, m² per shape (counted by hand).
         let m = 6;
-        let up = vec![1i8; m * m];
+        let (up, torus) = (vec![1i8; m * m], Torus::new(m));
         let shapes = [
             (Operator::Field, 1),
             (Operator::Nearest, 2),
@@ -306,7 +301,7 @@ mod tests {
             (Operator::RowTriple, 2),
         ];
         for (op, count) in shapes {
-            assert_eq!(op.sum(&up, m), (count * m * m) as f64, "{op:?}");
+            assert_eq!(op.sum(&torus, &up), (count * m * m) as f64, "{op:?}");
         }
     }
 
@@ -316,25 +311,25 @@ mod tests {
         let board: Vec<i8> = (0..m * m)
             .map(|i| if (i / m + i % m) % 2 == 0 { 1 } else { -1 })
             .collect();
-        let n = (m * m) as f64;
-        assert_eq!(Operator::Field.sum(&board, m), 0.0);
-        assert_eq!(Operator::Nearest.sum(&board, m), -2.0 * n);
-        assert_eq!(Operator::Diagonal.sum(&board, m), 2.0 * n);
-        assert_eq!(Operator::Distance2.sum(&board, m), 2.0 * n);
-        assert_eq!(Operator::Plaquette.sum(&board, m), n);
-        assert_eq!(Operator::Knight.sum(&board, m), -4.0 * n);
+        let (n, torus) = ((m * m) as f64, Torus::new(m));
+        assert_eq!(Operator::Field.sum(&torus, &board), 0.0);
+        assert_eq!(Operator::Nearest.sum(&torus, &board), -2.0 * n);
+        assert_eq!(Operator::Diagonal.sum(&torus, &board), 2.0 * n);
+        assert_eq!(Operator::Distance2.sum(&torus, &board), 2.0 * n);
+        assert_eq!(Operator::Plaquette.sum(&torus, &board), n);
+        assert_eq!(Operator::Knight.sum(&torus, &board), -4.0 * n);
     }
 
     #[test]
     fn local_fields_are_the_change_on_flipping_one_spin() {
         let m = 5;
-        let spins = random(m, 11);
+        let (spins, torus) = (random(m, 11), Torus::new(m));
         for op in [EVEN.as_slice(), ODD.as_slice()].concat() {
-            let fields = op.local_fields(&spins, m);
+            let fields = op.local_fields(&torus, &spins);
             for i in [0, 7, 24] {
                 let mut flipped = spins.clone();
                 flipped[i] = -flipped[i];
-                let change = op.sum(&flipped, m) - op.sum(&spins, m);
+                let change = op.sum(&torus, &flipped) - op.sum(&torus, &spins);
                 assert_eq!(
                     change,
                     -2.0 * f64::from(spins[i]) * f64::from(fields[i]),
@@ -350,10 +345,10 @@ mod tests {
             let torus = Torus::new(m);
             let spins = random(m, m as u64);
             for op in [EVEN.as_slice(), ODD.as_slice()].concat() {
-                assert_eq!(op.sum_on(&torus, &spins), op.sum(&spins, m), "{op:?}");
+                assert_eq!(op.sum(&torus, &spins), op.direct_sum(&spins, m), "{op:?}");
                 assert_eq!(
-                    op.local_fields_on(&torus, &spins),
-                    op.local_fields(&spins, m),
+                    op.local_fields(&torus, &spins),
+                    op.direct_local_fields(&spins, m),
                     "{op:?}"
                 );
             }
@@ -363,12 +358,15 @@ mod tests {
     #[test]
     fn parity_and_the_spin_flip() {
         let m = 4;
-        let spins = random(m, 5);
+        let (spins, torus) = (random(m, 5), Torus::new(m));
         let flipped: Vec<i8> = spins.iter().map(|&s| -s).collect();
         for op in [EVEN.as_slice(), ODD.as_slice()].concat() {
-            let sign = if op.is_odd() { -1.0 } else { 1.0 };
-            assert_eq!(op.sum(&flipped, m), sign * op.sum(&spins, m), "{op:?}");
-            assert_eq!(op.is_odd(), ODD.contains(&op));
+            let sign = if ODD.contains(&op) { -1.0 } else { 1.0 };
+            assert_eq!(
+                op.sum(&torus, &flipped),
+                sign * op.sum(&torus, &spins),
+                "{op:?}"
+            );
         }
     }
 
@@ -378,7 +376,7 @@ mod tests {
         let spins = random(m, 2);
         let lattice = ising_data::lattice::Lattice::Square { l: m };
         assert_eq!(
-            Operator::Nearest.sum(&spins, m),
+            Operator::Nearest.sum(&Torus::new(m), &spins),
             lattice.bond_sum(&spins) as f64
         );
     }
