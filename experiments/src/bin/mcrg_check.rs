@@ -4,7 +4,8 @@
 //!
 //! `cargo run --release -p experiments --bin mcrg_check -- --out runs/mcrg-check`
 //!
-//! Writes `mcrg.json`, `mcrg_y_t.png` and `mcrg_y_h.png` to the output folder and prints the convergence table.
+//! Writes `mcrg.json`, `mcrg_y_t.png` and `mcrg_y_h.png` to the output folder and prints the
+//! convergence table.
 
 use std::time::Instant;
 
