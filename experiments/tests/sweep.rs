@@ -445,7 +445,16 @@ fn a_killed_sweep_finishes_with_the_same_weights_and_collects() {
     assert!(text(&o.stderr).contains("[possible values: rg, quality]"));
     let o = sweep(&["collect", s(&a)]);
     assert_ok(&o);
-    for name in ["flow.png", "k_eff_by_layer.png"] {
+    for name in [
+        "flow.png",
+        "k_eff_by_layer.png",
+        "flow_connected.png",
+        "flow_k1.png",
+        "flow_k1_by_layer.png",
+        "flow_k2_by_layer.png",
+        "flow_k4_by_layer.png",
+        "flow_k1_k2.png",
+    ] {
         let png = std::fs::read(a.join(name)).unwrap();
         assert_eq!(&png[1..4], b"PNG", "{name}");
     }
@@ -454,7 +463,12 @@ fn a_killed_sweep_finishes_with_the_same_weights_and_collects() {
     let run = &summary["runs"][0];
     let k = run["metrics"]["rg.data_k_eff"].as_f64().unwrap();
     assert!((k - 0.3).abs() < 0.05, "data K_eff {k} of the K = 0.3 run");
-    assert_eq!(run["flow"]["stack"].as_array().unwrap().len(), 3);
+    let measures = &run["flow"]["measures"];
+    assert_eq!(measures["k_eff"]["stack"].as_array().unwrap().len(), 3);
+    // The data's fitted K₁ is the data's coupling; the fitted couplings follow each layer.
+    let k1 = measures["k1"]["stack"][0].as_f64().unwrap();
+    assert!((k1 - 0.3).abs() < 0.05, "data K₁ {k1} of the K = 0.3 run");
+    assert_eq!(measures["k4"]["majority"].as_array().unwrap().len(), 3);
     // Every metric column a run and its rg analysis write is described, with its unit, for
     // the figures' axes.
     let metrics = run["metrics"].as_object().unwrap();

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use experiments::output::write_file_atomic;
-use experiments::rg::figures::{FlowRun, flow_figures};
+use experiments::rg::flow::{RgFlow, flow_figures};
 use experiments::sweep::{
     self, Launcher, Planned, Resources, SweepConfig, SweepPlan, locate_fig3, slurm,
 };
@@ -398,35 +398,16 @@ fn collect(dir: &std::path::Path, metric: Option<String>, axis: Option<String>) 
             summary.unfinished.join(", ")
         );
     }
-    for connected in [false, true] {
-        let flows: Vec<FlowRun> = summary
-            .runs
-            .iter()
-            .filter_map(|r| r.flow.as_ref())
-            .map(|f| FlowRun {
-                coupling: f.coupling,
-                stack: if connected {
-                    f.stack_connected.clone()
-                } else {
-                    f.stack.clone()
-                },
-                majority: if connected {
-                    f.majority_connected.clone()
-                } else {
-                    f.majority.clone()
-                },
-            })
-            .collect();
-        if !flows.is_empty() {
-            for (name, png) in flow_figures(&flows, connected)? {
-                let path = dir.join(&name);
-                write_file_atomic(&path, &png)?;
-                println!(
-                    "wrote {} (from {} runs' rg.json)",
-                    path.display(),
-                    flows.len()
-                );
-            }
+    let flows: Vec<RgFlow> = summary.runs.iter().filter_map(|r| r.flow.clone()).collect();
+    if !flows.is_empty() {
+        for (name, png) in flow_figures(&flows)? {
+            let path = dir.join(&name);
+            write_file_atomic(&path, &png)?;
+            println!(
+                "wrote {} (from {} runs' rg.json)",
+                path.display(),
+                flows.len()
+            );
         }
     }
     if let Some(metric) = metric {

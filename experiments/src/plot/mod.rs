@@ -13,7 +13,7 @@ use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 pub use strip::{Mark, legend_strip};
-pub use ticks::{Ticks, legend_corner, log_label, log_ticks};
+pub use ticks::{Ticks, legend_corner, legend_room, log_label, log_ticks};
 
 static FONTS: Once = Once::new();
 
@@ -328,10 +328,26 @@ pub fn line_chart(
     let series: Vec<Series> = series.iter().map(Series::finite).collect();
     let series = &series[..];
     let frame = Frame::new(title, x_label, y_label);
+    // The lines as placed on the y axis (log10 y on a log axis), for the legend's place; the
+    // y range grows at the top where the legend has no free place.
+    let to_axis = |y: f64| if log_y { y.log10() } else { y };
+    let lines: Vec<Vec<(f64, f64)>> = series
+        .iter()
+        .map(|s| {
+            let kept = s.points.iter().filter(|p| !log_y || p.1 > 0.0);
+            kept.map(|p| (p.0, to_axis(p.1))).collect()
+        })
+        .collect();
+    let (corner, (_, top)) = legend_room(
+        &lines,
+        (x0, x1),
+        (to_axis(y0), to_axis(y1)),
+        legend_size(series),
+    );
+    let y1 = if log_y { 10f64.powf(top) } else { top };
     let points: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.clone()).collect();
     let x_ticks = Ticks::new(x0, x1, points.iter().map(|p| p.0));
     let y_ticks = Ticks::new(y0, y1, points.iter().map(|p| p.1));
-    let legend_box = legend_size(series);
     let x_format = |x: &f64| x_ticks.label(*x);
     let y_format = |y: &f64| y_ticks.label(*y);
     let log_format = |y: &f64| log_label(*y);
@@ -341,17 +357,6 @@ pub fn line_chart(
     );
     render((900, 620), |root| {
         if log_y {
-            let placed: Vec<Vec<(f64, f64)>> = series
-                .iter()
-                .map(|s| {
-                    s.points
-                        .iter()
-                        .filter(|p| p.1 > 0.0)
-                        .map(|p| (p.0, p.1.log10()))
-                        .collect()
-                })
-                .collect();
-            let corner = legend_corner(&placed, (x0, x1), (y0.log10(), y1.log10()), legend_box);
             let ticks = TickLabels {
                 x: x_labels,
                 y: (None, Some(&log_format)),
@@ -361,8 +366,6 @@ pub fn line_chart(
             draw_lines(&mut chart, series, log_y)?;
             legend(&mut chart, 16, 0.8, Some(corner))
         } else {
-            let lines: Vec<Vec<(f64, f64)>> = series.iter().map(|s| s.points.clone()).collect();
-            let corner = legend_corner(&lines, (x0, x1), (y0, y1), legend_box);
             let ticks = TickLabels {
                 x: x_labels,
                 y: (Some(y_ticks.count), Some(&y_format)),

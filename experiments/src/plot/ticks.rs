@@ -88,10 +88,38 @@ pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
 /// first, the upper right first of all.
 pub fn legend_corner(
     lines: &[Vec<(f64, f64)>],
+    x: (f64, f64),
+    y: (f64, f64),
+    size: (f64, f64),
+) -> SeriesLabelPosition {
+    legend_place(lines, x, y, size).0
+}
+
+/// The legend's place as [`legend_corner`] chooses it, and a y range that keeps it clear of
+/// `lines`: `y` itself where some place covers none of them, else `y` raised at the top by
+/// the legend's height, which leaves the upper corners free.
+pub fn legend_room(
+    lines: &[Vec<(f64, f64)>],
+    x: (f64, f64),
+    y: (f64, f64),
+    size: (f64, f64),
+) -> (SeriesLabelPosition, (f64, f64)) {
+    let (place, covered) = legend_place(lines, x, y, size);
+    if covered == 0 {
+        return (place, y);
+    }
+    let room = size.1.min(0.8) + 0.03;
+    let raised = (y.0, y.1 + (y.1 - y.0) * room / (1.0 - room));
+    (legend_place(lines, x, raised, size).0, raised)
+}
+
+/// [`legend_corner`]'s choice and the number of line samples its box covers.
+fn legend_place(
+    lines: &[Vec<(f64, f64)>],
     (x0, x1): (f64, f64),
     (y0, y1): (f64, f64),
     (width, height): (f64, f64),
-) -> SeriesLabelPosition {
+) -> (SeriesLabelPosition, usize) {
     use SeriesLabelPosition as P;
     // Each place: its position and the box's fractions [left, right] × [bottom, top].
     let (w, h) = (width.min(1.0), height.min(1.0));
@@ -119,8 +147,9 @@ pub fn legend_corner(
     };
     places
         .into_iter()
-        .min_by_key(|&(_, xs, ys)| covered(xs, ys))
-        .map_or(P::UpperRight, |p| p.0)
+        .map(|(p, xs, ys)| (p, covered(xs, ys)))
+        .min_by_key(|&(_, n)| n)
+        .unwrap_or((P::UpperRight, 0))
 }
 
 /// The points of `line` and 16 more along each of its segments.
@@ -203,5 +232,29 @@ mod tests {
         // Lines along the top and the bottom: the middle of the right side.
         let top_and_bottom = [vec![(0.0, 9.5), (10.0, 9.0)], vec![(0.0, 0.5), (10.0, 1.0)]];
         assert_eq!(place(&top_and_bottom), SeriesLabelPosition::MiddleRight);
+        // Room is made only where it is needed: here the range stays.
+        let (p, y) = legend_room(&top_and_bottom, unit.0, unit.1, unit.2);
+        assert_eq!((p, y), (SeriesLabelPosition::MiddleRight, unit.1));
+    }
+
+    #[test]
+    fn a_legend_with_no_free_place_gets_room_above_the_lines() {
+        // Lines along the top, the middle and the bottom cover every place of a box of
+        // 0.3 × 0.3; the range is raised at the top until the upper right is free.
+        let lines = [
+            vec![(0.0, 9.5), (10.0, 9.5)],
+            vec![(0.0, 5.0), (10.0, 5.0)],
+            vec![(0.0, 0.5), (10.0, 0.5)],
+        ];
+        let size = (0.3, 0.3);
+        let (p, (y0, y1)) = legend_room(&lines, (0.0, 10.0), (0.0, 10.0), size);
+        assert_eq!(p, SeriesLabelPosition::UpperRight);
+        assert_eq!(y0, 0.0);
+        // The top line sits below the legend's box: 9.5 < y1 (1 − 0.3).
+        assert!(9.5 < y1 * (1.0 - size.1), "y1 = {y1}");
+        assert!(
+            y1 < 20.0,
+            "raised by about the legend's height, not more: {y1}"
+        );
     }
 }

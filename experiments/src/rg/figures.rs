@@ -8,8 +8,8 @@ use super::mcrg::{McrgRow, McrgTable};
 use super::operators::Operator;
 use super::report::{CoarseSpins, LayerMcrg, LayerRg, Outcome, RgReport};
 use crate::plot::{
-    Frame, Mark, Series, TickLabel, TickLabels, Ticks, colour, framed, framed_numbers, legend,
-    legend_line, legend_strip, line_chart, render,
+    Frame, Mark, Series, TickLabel, TickLabels, Ticks, colour, framed_numbers, legend_strip,
+    line_chart, render,
 };
 use ising_data::Estimate;
 
@@ -221,196 +221,40 @@ pub fn figures(report: &RgReport, fields: &[Vec<f32>]) -> Result<Vec<(String, Ve
     out.push(("couplings.png".into(), couplings_figure(report)?));
     if report.layers.iter().any(|l| l.mcrg.is_some()) {
         out.push(("mcrg.png".into(), mcrg_layers_figure(report)?));
+        out.extend(mcrg_operator_figures(report)?);
     }
     Ok(out)
 }
 
-/// One run's effective couplings by depth for [`flow_figures`]: entry 0 the data's K_eff on
-/// the fine lattice, entry l layer l's (`None` where there is none).
-#[derive(Debug, Clone, PartialEq)]
-pub struct FlowRun {
-    /// The data's coupling K (runs with equal K are averaged).
-    pub coupling: f64,
-    /// K_eff of the stack's sampled units by depth.
-    pub stack: Vec<Option<f64>>,
-    /// K_eff of majority-rule blocking by depth.
-    pub majority: Vec<Option<f64>>,
-}
-
-/// The mean over runs of K_eff at each depth, per coupling (runs missing a value at a depth
-/// leave it out there).
-fn mean_by_coupling(
-    runs: &[FlowRun],
-    pick: impl Fn(&FlowRun) -> &Vec<Option<f64>>,
-) -> Vec<(f64, Vec<Option<f64>>)> {
-    let mut couplings: Vec<f64> = runs.iter().map(|r| r.coupling).collect();
-    couplings.sort_by(f64::total_cmp);
-    couplings.dedup();
-    couplings
-        .into_iter()
-        .map(|k| {
-            let group: Vec<&Vec<Option<f64>>> =
-                runs.iter().filter(|r| r.coupling == k).map(&pick).collect();
-            let depth = group.iter().map(|v| v.len()).max().unwrap_or(0);
-            let means = (0..depth)
-                .map(|d| {
-                    let v: Vec<f64> = group
-                        .iter()
-                        .filter_map(|g| g.get(d).copied().flatten())
-                        .collect();
-                    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
-                })
-                .collect();
-            (k, means)
-        })
-        .collect()
-}
-
-/// The flow figures of a sweep across couplings: `flow.png`, K_eff(layer l + 1) against
-/// K_eff(layer l) for the stack (solid, circles) and majority-rule blocking (thin, squares),
-/// one colour per coupling, with the diagonal and K_c; and `k_eff_by_layer.png`, K_eff against
-/// depth. Runs with equal coupling are averaged. With `connected`, the K_eff are those of
-/// the connected G₁ and the files are `flow_connected.png` and `k_eff_by_layer_connected.png`.
-///
-/// # Errors
-/// If there is nothing to draw or drawing fails.
-pub fn flow_figures(runs: &[FlowRun], connected: bool) -> Result<Vec<(String, Vec<u8>)>> {
-    let (suffix, what) = match connected {
-        true => ("_connected", "K_eff of the connected G₁"),
-        false => ("", "K_eff"),
-    };
-    let stack = mean_by_coupling(runs, |r| &r.stack);
-    let majority = mean_by_coupling(runs, |r| &r.majority);
-    let all: Vec<f64> = stack
-        .iter()
-        .chain(&majority)
-        .flat_map(|(_, v)| v.iter().flatten().copied())
-        .collect();
-    if all.is_empty() {
-        return Err(anyhow!("no effective couplings to draw"));
-    }
-    let hi = all.iter().cloned().fold(K_C, f64::max) * 1.08;
-    let lo = all.iter().cloned().fold(K_C, f64::min).min(0.0);
-    crate::plot::check_range(&format!("the flow of {what}"), lo, hi)?;
-    let depth = stack.iter().map(|(_, v)| v.len()).max().unwrap_or(1);
-    let flow = flow_png(&stack, &majority, (lo, hi), what)?;
-    let by_layer = by_layer_png(&stack, &majority, (lo, hi), depth, what)?;
-    Ok(vec![
-        (format!("flow{suffix}.png"), flow),
-        (format!("k_eff_by_layer{suffix}.png"), by_layer),
-    ])
-}
-
-/// Couplings by coupling of the data: (K, K_eff per depth, `None` where not measured).
-type Flows = [(f64, Vec<Option<f64>>)];
-
-/// `flow.png` of [`flow_figures`]: K_eff(l + 1) against K_eff(l) on `range` for both axes.
-fn flow_png(stack: &Flows, majority: &Flows, range: (f64, f64), what: &str) -> Result<Vec<u8>> {
-    let (lo, hi) = range;
-    let e = |x: &dyn std::fmt::Display| anyhow!("{x}");
-    let caption = format!("the flow of {what}: layer l+1 against layer l (0: data)");
-    let frame = Frame {
-        caption: Some((&caption, 22)),
-        label_areas: (50, 70),
-        ..Frame::new("", "K_eff at layer l", "K_eff at layer l + 1")
-    };
-    render((900, 820), |root| {
-        let mut chart = framed(root, &frame, lo..hi, lo..hi)?;
-        let grey = RGBColor(150, 150, 150);
-        chart
-            .draw_series([
-                PathElement::new(vec![(lo, lo), (hi, hi)], grey.stroke_width(1)),
-                PathElement::new(vec![(K_C, lo), (K_C, hi)], grey.stroke_width(1)),
-                PathElement::new(vec![(lo, K_C), (hi, K_C)], grey.stroke_width(1)),
-            ])
-            .map_err(|x| e(&x))?;
-        for (i, ((k, s), (_, m))) in stack.iter().zip(majority).enumerate() {
-            let c = colour(i);
-            let pairs = |v: &Vec<Option<f64>>| -> Vec<(f64, f64)> {
-                v.windows(2).filter_map(|w| Some((w[0]?, w[1]?))).collect()
-            };
-            let (ps, pm) = (pairs(s), pairs(m));
-            chart
-                .draw_series(LineSeries::new(ps.clone(), c.stroke_width(2)))
-                .map_err(|x| e(&x))?
-                .label(format!("K = {k}: stack"))
-                .legend(legend_line(c, 2));
-            chart
-                .draw_series(ps.iter().map(|&p| Circle::new(p, 4, c.filled())))
-                .map_err(|x| e(&x))?;
-            chart
-                .draw_series(LineSeries::new(pm.clone(), c.mix(0.6).stroke_width(1)))
-                .map_err(|x| e(&x))?;
-            chart
-                .draw_series(pm.iter().map(|&p| {
-                    Rectangle::new(
-                        [
-                            (p.0 - 0.004 * (hi - lo), p.1 - 0.004 * (hi - lo)),
-                            (p.0 + 0.004 * (hi - lo), p.1 + 0.004 * (hi - lo)),
-                        ],
-                        c.mix(0.6).stroke_width(1),
-                    )
-                }))
-                .map_err(|x| e(&x))?;
-        }
-        legend(&mut chart, 14, 0.8, Some(SeriesLabelPosition::UpperLeft))
-    })
-}
-
-/// `k_eff_by_layer.png` of [`flow_figures`]: K_eff against depth (0 to `depth` − 1).
-fn by_layer_png(
-    stack: &Flows,
-    majority: &Flows,
-    range: (f64, f64),
-    depth: usize,
-    what: &str,
+/// An MCRG convergence chart: the exponent `name` of `rows` against the blocking level, one
+/// line per number of operators (the first of `operators`), the exact value as a line.
+fn convergence_png(
+    rows: &[McrgRow],
+    (name, exact): (&str, f64),
+    operators: &[Operator],
+    title: &str,
+    x_label: &str,
 ) -> Result<Vec<u8>> {
-    let (lo, hi) = range;
-    let e = |x: &dyn std::fmt::Display| anyhow!("{x}");
-    let caption = format!("{what} by layer: stack (solid) and majority rule (thin)");
-    let frame = Frame {
-        caption: Some((&caption, 22)),
-        label_areas: (50, 70),
-        ..Frame::new("", "layer (0: data)", "K_eff")
-    };
-    let (x0, x1) = (-0.25, depth as f64 - 0.75);
-    let layers = Ticks::new(x0, x1, (0..depth).map(|d| d as f64));
-    let label = |x: &f64| layers.label(*x);
-    let ticks = TickLabels {
-        x: (Some(layers.count), Some(&label)),
-        ..TickLabels::default()
-    };
-    render((900, 620), |root| {
-        let mut chart = framed_numbers(root, &frame, x0..x1, lo..hi, ticks)?;
-        chart
-            .draw_series([PathElement::new(
-                vec![(x0, K_C), (x1, K_C)],
-                RGBColor(150, 150, 150).stroke_width(1),
-            )])
-            .map_err(|x| e(&x))?;
-        for (i, ((k, s), (_, m))) in stack.iter().zip(majority).enumerate() {
-            let c = colour(i);
-            let points = |v: &Vec<Option<f64>>| -> Vec<(f64, f64)> {
-                v.iter()
-                    .enumerate()
-                    .filter_map(|(d, k)| Some((d as f64, (*k)?)))
-                    .collect()
-            };
-            let (ps, pm) = (points(s), points(m));
-            chart
-                .draw_series(LineSeries::new(ps.clone(), c.stroke_width(2)))
-                .map_err(|x| e(&x))?
-                .label(format!("K = {k}"))
-                .legend(legend_line(c, 2));
-            chart
-                .draw_series(ps.iter().map(|&p| Circle::new(p, 4, c.filled())))
-                .map_err(|x| e(&x))?;
-            chart
-                .draw_series(LineSeries::new(pm, c.mix(0.6).stroke_width(1)))
-                .map_err(|x| e(&x))?;
-        }
-        legend(&mut chart, 14, 0.8, Some(SeriesLabelPosition::UpperLeft))
-    })
+    let first = rows.iter().map(|r| r.level).min().unwrap_or(1) as f64;
+    let last = rows.iter().map(|r| r.level).max().unwrap_or(1) as f64;
+    // The exact value first, so that the measured lines are drawn over it.
+    let mut series = vec![Series::new(
+        format!("exact {name} = {exact}"),
+        vec![(first, exact), (last, exact)],
+    )];
+    series.extend((1..=operators.len()).map(|n| {
+        let picked: Vec<(f64, Estimate)> = rows
+            .iter()
+            .filter(|r| r.operators == n)
+            .map(|r| (r.level as f64, r.exponent))
+            .collect();
+        let label = match n {
+            1 => format!("1 operator: {}", operators[0].label()),
+            _ => format!("{n} operators: … + {}", operators[n - 1].label()),
+        };
+        Series::estimates(label, &picked)
+    }));
+    line_chart(title, x_label, name, &series, false)
 }
 
 /// The MCRG convergence figures of `table` for the map called `map`: y_t and y_h against the
@@ -419,50 +263,79 @@ fn by_layer_png(
 /// # Errors
 /// If drawing fails.
 pub fn mcrg_figures(table: &McrgTable, map: &str) -> Result<Vec<(String, Vec<u8>)>> {
-    let panel = |rows: &[McrgRow], exact: f64, name: &str, operators: &[Operator]| {
-        let levels = rows.iter().map(|r| r.level).max().unwrap_or(1) as f64;
-        let mut series: Vec<Series> = (1..=operators.len())
-            .map(|n| {
-                let picked: Vec<(f64, Estimate)> = rows
-                    .iter()
-                    .filter(|r| r.operators == n)
-                    .map(|r| (r.level as f64, r.exponent))
-                    .collect();
-                let name = if n == 1 {
-                    format!("1 operator: {}", operators[0].label())
-                } else {
-                    format!("{n} operators: … + {}", operators[n - 1].label())
-                };
-                Series::estimates(name, &picked)
-            })
-            .collect();
-        // The exact value first, so that the measured lines are drawn over it.
-        series.insert(
-            0,
-            Series::new(
-                format!("exact {name} = {exact}"),
-                vec![(1.0, exact), (levels, exact)],
-            ),
-        );
-        line_chart(
-            &format!(
-                "MCRG of {map}: {name} by blocking level ({} configurations)",
-                table.configurations
-            ),
-            "level (1: the data's first blocking)",
-            name,
-            &series,
-            false,
+    let title = |name: &str| {
+        format!(
+            "MCRG of {map}: {name} by blocking level ({} configurations)",
+            table.configurations
         )
     };
+    let x_label = "level (1: the data's first blocking)";
     Ok(vec![
         (
             "mcrg_y_t.png".into(),
-            panel(&table.thermal, 1.0, "y_t", &table.even_operators)?,
+            convergence_png(
+                &table.thermal,
+                ("y_t", 1.0),
+                &table.even_operators,
+                &title("y_t"),
+                x_label,
+            )?,
         ),
         (
             "mcrg_y_h.png".into(),
-            panel(&table.magnetic, 1.875, "y_h", &table.odd_operators)?,
+            convergence_png(
+                &table.magnetic,
+                ("y_h", 1.875),
+                &table.odd_operators,
+                &title("y_h"),
+                x_label,
+            )?,
         ),
     ])
+}
+
+/// Each map's MCRG convergence over the layers of `report`: for the stack and for majority
+/// rule, y_t and y_h against the layer, one line per number of operators
+/// (`mcrg_stack_y_t.png`, `mcrg_stack_y_h.png`, `mcrg_majority_y_t.png`,
+/// `mcrg_majority_y_h.png`); none where no layer has a table.
+fn mcrg_operator_figures(report: &RgReport) -> Result<Vec<(String, Vec<u8>)>> {
+    let maps: [(&str, &str, fn(&LayerMcrg) -> &Outcome<McrgTable>); 2] = [
+        ("stack", "the RBM stack", |m| &m.stack),
+        ("majority", "majority rule", |m| &m.majority_rule),
+    ];
+    let mut out = Vec::new();
+    for (file, map, pick) in maps {
+        let tables: Vec<&McrgTable> = report
+            .layers
+            .iter()
+            .filter_map(|l| pick(l.mcrg.as_ref()?).measured())
+            .collect();
+        let Some(first) = tables.first() else {
+            continue;
+        };
+        let rows = |thermal: bool| -> Vec<McrgRow> {
+            let pick = |t: &&McrgTable| {
+                if thermal {
+                    t.thermal.clone()
+                } else {
+                    t.magnetic.clone()
+                }
+            };
+            tables.iter().flat_map(pick).collect()
+        };
+        for (name, exact, thermal, operators) in [
+            ("y_t", 1.0, true, &first.even_operators),
+            ("y_h", 1.875, false, &first.odd_operators),
+        ] {
+            let rows = rows(thermal);
+            let title = format!(
+                "MCRG of each layer's map, {map}: {name} by operators (data: K = {}, L = {})",
+                report.coupling, report.lattice_size
+            );
+            let x_label = "layer (its map: the layer below, or the data, to it)";
+            let png = convergence_png(&rows, (name, exact), operators, &title, x_label)?;
+            out.push((format!("mcrg_{file}_{name}.png"), png));
+        }
+    }
+    Ok(out)
 }

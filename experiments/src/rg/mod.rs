@@ -10,6 +10,7 @@
 pub mod assign;
 pub mod coarse;
 pub mod figures;
+pub mod flow;
 pub mod hamiltonian;
 pub mod mcrg;
 pub mod method_check;

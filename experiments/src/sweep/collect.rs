@@ -16,6 +16,7 @@ use super::spec::value_text;
 use crate::output::read_json;
 use crate::plot::{Series, line_chart};
 use crate::quality::QualityReport;
+use crate::rg::flow::RgFlow;
 use crate::rg::mcrg::McrgTable;
 use crate::rg::operators::Operator;
 use crate::rg::{CoarseSpins, Outcome, RgReport};
@@ -53,27 +54,10 @@ pub struct RunSummary {
     pub flow: Option<RgFlow>,
 }
 
-/// A run's effective couplings by depth (0: the data on the fine lattice), from `rg.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RgFlow {
-    /// The data's coupling K.
-    pub coupling: f64,
-    /// K_eff of the stack's sampled units (`null`: none).
-    pub stack: Vec<Option<f64>>,
-    /// K_eff of majority-rule blocking at the same block sides.
-    pub majority: Vec<Option<f64>>,
-    /// The stack's K_eff from the connected G₁.
-    #[serde(default)]
-    pub stack_connected: Vec<Option<f64>>,
-    /// Majority rule's K_eff from the connected G₁.
-    #[serde(default)]
-    pub majority_connected: Vec<Option<f64>>,
-}
-
-/// The columns `rg.*` of a run's `rg.json` and its flow: per layer l, K_eff of the stack and
+/// The columns `rg.*` of a run's `rg.json`: per layer l, K_eff of the stack and
 /// of majority-rule blocking with their errors, the coarse spins' G₂ beside the Ising
 /// lattice's at K_eff, ⟨|m|⟩, the median unit-vs-block correlation and the mean displacement.
-fn rg_metrics(rg: &RgReport) -> (BTreeMap<String, f64>, RgFlow) {
+fn rg_metrics(rg: &RgReport) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
     let fit = |c: &CoarseSpins| c.coupling.k_eff;
     let connected = |c: &CoarseSpins| c.coupling_connected.k_eff;
@@ -85,10 +69,6 @@ fn rg_metrics(rg: &RgReport) -> (BTreeMap<String, f64>, RgFlow) {
         "rg.data_k_eff".to_string(),
         fit(&rg.data).unwrap_or(f64::NAN),
     );
-    let mut stack = vec![fit(&rg.data)];
-    let mut majority = vec![fit(&rg.data)];
-    let mut stack_connected = vec![connected(&rg.data)];
-    let mut majority_connected = vec![connected(&rg.data)];
     for layer in &rg.layers {
         let l = layer.layer;
         for (name, c) in [("stack", &layer.rbm), ("majority", &layer.majority_rule)] {
@@ -120,19 +100,8 @@ fn rg_metrics(rg: &RgReport) -> (BTreeMap<String, f64>, RgFlow) {
             format!("rg.layer{l}_mean_displacement"),
             layer.assignment.mean_displacement,
         );
-        stack.push(fit(&layer.rbm));
-        majority.push(fit(&layer.majority_rule));
-        stack_connected.push(connected(&layer.rbm));
-        majority_connected.push(connected(&layer.majority_rule));
     }
-    let flow = RgFlow {
-        coupling: rg.coupling,
-        stack,
-        majority,
-        stack_connected,
-        majority_connected,
-    };
-    (out, flow)
+    out
 }
 
 /// The effective Hamiltonian's couplings of coarse spins `c` as columns `{prefix}_h`, `_k1` …
@@ -253,9 +222,9 @@ pub fn summarise(dir: &Path) -> Result<Summary> {
         }
         let flow = match paths.rg_report().is_file() {
             true => {
-                let (columns, flow) = rg_metrics(&read_json(&paths.rg_report())?);
-                values.extend(columns);
-                Some(flow)
+                let rg: RgReport = read_json(&paths.rg_report())?;
+                values.extend(rg_metrics(&rg));
+                Some(RgFlow::from_report(&rg))
             }
             false => None,
         };
