@@ -74,12 +74,35 @@ pub fn epoch_summary(train: &BTreeMap<String, f64>, valid: &BTreeMap<String, f64
     if let Some(gap) = valid.get("free_energy_gap") {
         parts.push(format!("free-energy gap {gap:+.3} (batch mean)"));
     }
+    let swaps: Vec<String> = (0..)
+        .map_while(|k| train.get(&format!("swap_acceptance_{k}")))
+        .map(|a| format!("{a:.2}"))
+        .collect();
+    if !swaps.is_empty() {
+        parts.push(format!("swap acceptance by pair {}", swaps.join(" ")));
+    }
     parts.join(", ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_epoch_line_names_the_swap_acceptance_of_each_pair() {
+        let train: BTreeMap<String, f64> = [
+            ("reconstruction_error", 0.12),
+            ("swap_acceptance_0", 0.41),
+            ("swap_acceptance_1", 0.266),
+        ]
+        .map(|(k, v)| (k.to_string(), v))
+        .into();
+        let line = epoch_summary(&train, &BTreeMap::new());
+        assert_eq!(
+            line,
+            "reconstruction error 0.1200, swap acceptance by pair 0.41 0.27"
+        );
+    }
 
     #[test]
     fn a_tenth_of_the_epochs_and_the_ends_get_a_line() {

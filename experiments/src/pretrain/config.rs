@@ -173,8 +173,9 @@ impl PretrainConfig {
         for pair in self.layers.windows(2) {
             let (nv, nh) = (pair[0] as u128, pair[1] as u128);
             let units = nv + nh;
+            let replicas = tc.cd.tempering.as_ref().map_or(1, |pt| pt.replicas as u128);
             let chains = if tc.cd.persistent {
-                tc.cd.chains as u128
+                (tc.cd.chains as u128).saturating_mul(replicas)
             } else {
                 0
             };
@@ -213,8 +214,14 @@ impl PretrainConfig {
     /// # Errors
     /// Naming the key or field at fault.
     pub fn from_json(text: &str) -> Result<Self> {
-        let reference: serde_json::Value =
+        let mut reference: serde_json::Value =
             serde_json::from_str(include_str!("../../configs/paper.json"))?;
+        // The optional settings the paper leaves unset, with every key they have.
+        let ladder = rbm::PtConfig {
+            replicas: 2,
+            beta_min: 0.5,
+        };
+        reference["training"]["cd"]["tempering"] = serde_json::to_value(ladder)?;
         Ok(config::from_json(text, Some(&reference))?)
     }
 

@@ -76,7 +76,9 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// Sets the dotted `key` of `json` to `value`; the key must exist, and the value must be of
-/// its kind (an integer where the configuration has one, a number for a number, …).
+/// its kind (an integer where the configuration has one, a number for a number, …), except
+/// for an optional setting, null on one side (unset, or unsetting it): the configuration's
+/// own reading then checks the value.
 ///
 /// # Errors
 /// Naming the key (and the nearest existing one) or the kinds.
@@ -98,6 +100,7 @@ pub fn set_key(json: &mut Value, key: &str, value: &Value) -> Result<()> {
         (Value::Number(old), Value::Number(new)) => {
             !(old.is_u64() || old.is_i64()) || new.is_u64() || new.is_i64()
         }
+        (Value::Null, _) | (_, Value::Null) => true,
         (old, new) => std::mem::discriminant(old) == std::mem::discriminant(new),
     };
     if !fits {
@@ -152,5 +155,15 @@ mod tests {
             e.contains("is a number, but data.size is an integer"),
             "{e}"
         );
+        // An optional setting, absent (null) in the base, takes an object; the
+        // configuration's reading checks it, naming what is wrong.
+        let pcd = set(&["training.cd.persistent=true".parse().unwrap()]).unwrap();
+        let ladder = serde_json::json!({"replicas": 4, "beta_min": 0.3});
+        let c = apply(&pcd, &[Override::new("training.cd.tempering", ladder)]).unwrap();
+        assert_eq!(c.training.cd.tempering.map(|t| t.replicas), Some(4));
+        let bad = serde_json::json!({"replicas": 4, "beta_low": 0.3});
+        let e = apply(&pcd, &[Override::new("training.cd.tempering", bad)]).unwrap_err();
+        let e = format!("{e:#}");
+        assert!(e.contains("beta_low") && e.contains("beta_min"), "{e}");
     }
 }

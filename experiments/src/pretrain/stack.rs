@@ -392,6 +392,7 @@ impl LayerRun<'_> {
                 std::sync::Arc::new(valid_loader),
             ),
             self.binary_data(),
+            tc.cd.tempering.as_ref().map_or(0, |pt| pt.replicas - 1),
         )
         .num_epochs(tc.epochs)
         .with_custom_checkpointers(

@@ -294,12 +294,15 @@ pub fn mcrg_figures(table: &McrgTable, map: &str) -> Result<Vec<(String, Vec<u8>
     ])
 }
 
+/// One map's MCRG table of a layer.
+type PickTable = fn(&LayerMcrg) -> &Outcome<McrgTable>;
+
 /// Each map's MCRG convergence over the layers of `report`: for the stack and for majority
 /// rule, y_t and y_h against the layer, one line per number of operators
 /// (`mcrg_stack_y_t.png`, `mcrg_stack_y_h.png`, `mcrg_majority_y_t.png`,
 /// `mcrg_majority_y_h.png`); none where no layer has a table.
 fn mcrg_operator_figures(report: &RgReport) -> Result<Vec<(String, Vec<u8>)>> {
-    let maps: [(&str, &str, fn(&LayerMcrg) -> &Outcome<McrgTable>); 2] = [
+    let maps: [(&str, &str, PickTable); 2] = [
         ("stack", "the RBM stack", |m| &m.stack),
         ("majority", "majority rule", |m| &m.majority_rule),
     ];

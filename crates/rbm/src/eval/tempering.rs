@@ -248,12 +248,106 @@ pub struct TemperingSamples {
 fn sample_tempered(units: Units, x: Tensor<2>, beta: &Tensor<2>, noise: &mut Noise) -> Tensor<2> {
     let n = x.dims().iter().product();
     let numbers = noise.draw(units.draw(), n);
+    sample_tempered_from(units, x, beta, numbers)
+}
+
+/// [`sample_tempered`] with its random numbers given (`units.draw()` numbers, one per unit).
+pub(crate) fn sample_tempered_from(
+    units: Units,
+    x: Tensor<2>,
+    beta: &Tensor<2>,
+    numbers: Vec<f32>,
+) -> Tensor<2> {
     match units {
         Units::Bernoulli | Units::Spin => units.sample_from(x * beta.clone(), numbers),
         Units::Gaussian => {
             let z = Tensor::<2>::from_data(TensorData::new(numbers, x.dims()), &x.device());
             x + z / beta.clone().sqrt()
         }
+    }
+}
+
+/// The inverse temperature of each row of a ladder's states, `[R · chains, 1]`: row k·C + c
+/// holds β_k.
+pub(crate) fn beta_column(betas: &[f64], chains: usize, device: &Device) -> Tensor<2> {
+    let rows: Vec<f32> = betas
+        .iter()
+        .flat_map(|&b| std::iter::repeat_n(b as f32, chains))
+        .collect();
+    Tensor::<2>::from_data(TensorData::new(rows, [betas.len() * chains, 1]), device)
+}
+
+/// The neighbouring pairs (β_k, β_{k+1}) of a ladder of `r` whose swaps are attempted in a
+/// pass of `parity`: k ≡ parity (mod 2).
+pub(crate) fn swap_pairs(r: usize, parity: usize) -> Vec<usize> {
+    (parity % 2..r.saturating_sub(1)).step_by(2).collect()
+}
+
+/// Swap counts per neighbouring pair of a ladder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SwapCounts {
+    /// Accepted swaps of pair k.
+    pub accepted: Vec<u64>,
+    /// Attempted swaps of pair k.
+    pub attempts: Vec<u64>,
+}
+
+impl SwapCounts {
+    /// No swaps yet, for a ladder of `r` inverse temperatures.
+    pub fn new(r: usize) -> Self {
+        Self {
+            accepted: vec![0; r.saturating_sub(1)],
+            attempts: vec![0; r.saturating_sub(1)],
+        }
+    }
+
+    /// One pass of swap attempts between the pairs of `parity` ([`swap_pairs`]), chain by
+    /// chain, row k·C + c being chain c at β_k: the states of a pair trade places with
+    /// probability min(1, e^{(β_k − β_{k+1})(E_k − E_{k+1})}), `energy` holding the energy
+    /// that β multiplies per row. `uniforms` holds one number per attempt, pair-major. An
+    /// accepted swap exchanges the two rows' entries of `order` (the rows' states) and of
+    /// `energy`; the counts are added to when `counting`. Returns whether any swap was
+    /// accepted.
+    pub fn pass(
+        &mut self,
+        betas: &[f64],
+        (chains, parity): (usize, usize),
+        energy: &mut [f64],
+        order: &mut [i64],
+        uniforms: &[f32],
+        counting: bool,
+    ) -> bool {
+        let mut any = false;
+        for (p, k) in swap_pairs(betas.len(), parity).into_iter().enumerate() {
+            let d_beta = betas[k] - betas[k + 1];
+            for chain in 0..chains {
+                let (lo, hi) = (k * chains + chain, (k + 1) * chains + chain);
+                let log_ratio = d_beta * (energy[lo] - energy[hi]);
+                let accept = (uniforms[p * chains + chain] as f64) < log_ratio.exp();
+                if accept {
+                    order.swap(lo, hi);
+                    energy.swap(lo, hi);
+                    any = true;
+                }
+                if counting {
+                    self.attempts[k] += 1;
+                    self.accepted[k] += u64::from(accept);
+                }
+            }
+        }
+        any
+    }
+
+    /// The fraction of accepted swaps of each pair; NaN for a pair never attempted.
+    pub fn acceptance(&self) -> Vec<f64> {
+        self.accepted
+            .iter()
+            .zip(&self.attempts)
+            .map(|(&a, &n)| match n {
+                0 => f64::NAN,
+                n => a as f64 / n as f64,
+            })
+            .collect()
     }
 }
 
@@ -355,12 +449,7 @@ fn run(
 ) -> Result<TemperingSamples> {
     let device = rbm.weights.val().device();
     let (r, c) = (config.betas.len(), config.chains);
-    let beta_rows: Vec<f32> = config
-        .betas
-        .iter()
-        .flat_map(|&b| std::iter::repeat_n(b as f32, c))
-        .collect();
-    let beta = Tensor::<2>::from_data(TensorData::new(beta_rows, [r * c, 1]), &device);
+    let beta = beta_column(&config.betas, c, &device);
     let (w, a, b) = (
         rbm.weights.val(),
         rbm.visible_bias.val().unsqueeze_dim::<2>(0),
@@ -368,8 +457,7 @@ fn run(
     );
     let base = base_path(rbm, config, &beta)?;
 
-    let mut accepted = vec![0u64; r - 1];
-    let mut attempts = vec![0u64; r - 1];
+    let mut counts = SwapCounts::new(r);
     let mut recorded = Vec::with_capacity(config.recorded());
     // vW of the current states: the energy of one sweep's swaps and the next sweep's hidden
     // input share it (rows permuted with the states).
@@ -395,30 +483,12 @@ fn run(
             None => energy,
             Some((row, _)) => energy + (v.clone() * row.clone()).sum_dim(1).squeeze_dim(1),
         };
-        let energy: Vec<f64> = to_vec(tempered)?;
-        let pairs: Vec<usize> = (t % 2..r - 1).step_by(2).collect();
-        let u = noise.uniforms(pairs.len() * c);
+        let mut energy: Vec<f64> = to_vec(tempered)?;
+        let u = noise.uniforms(swap_pairs(r, t).len() * c);
         let counting = t >= config.burn_in;
-        let mut perm: Vec<i64> = (0..(r * c) as i64).collect();
-        let mut any = false;
-        for (p, &k) in pairs.iter().enumerate() {
-            let d_beta = config.betas[k] - config.betas[k + 1];
-            for chain in 0..c {
-                let (lo, hi) = (k * c + chain, (k + 1) * c + chain);
-                let log_ratio = d_beta * (energy[lo] - energy[hi]);
-                let accept = (u[p * c + chain] as f64) < log_ratio.exp();
-                if accept {
-                    perm.swap(lo, hi);
-                    any = true;
-                }
-                if counting {
-                    attempts[k] += 1;
-                    accepted[k] += u64::from(accept);
-                }
-            }
-        }
-        if any {
-            let idx = Tensor::<1, Int>::from_data(TensorData::new(perm, [r * c]), &device);
+        let mut order: Vec<i64> = (0..(r * c) as i64).collect();
+        if counts.pass(&config.betas, (c, t), &mut energy, &mut order, &u, counting) {
+            let idx = Tensor::<1, Int>::from_data(TensorData::new(order, [r * c]), &device);
             v = v.select(0, idx.clone());
             vw = vw.select(0, idx);
         }
@@ -428,21 +498,10 @@ fn run(
         }
         progress(1);
     }
-    let acceptance = accepted
-        .iter()
-        .zip(&attempts)
-        .map(|(&a, &n)| {
-            if n == 0 {
-                f64::NAN
-            } else {
-                a as f64 / n as f64
-            }
-        })
-        .collect();
     Ok(TemperingSamples {
         samples: Tensor::cat(recorded, 0),
-        acceptance,
-        attempts,
+        acceptance: counts.acceptance(),
+        attempts: counts.attempts,
         last: v,
     })
 }

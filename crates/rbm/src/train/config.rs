@@ -36,6 +36,33 @@ pub struct CdConfig {
     /// configuration (those written before the setting existed), it is `"gradient"`.
     #[config(default = "PenaltyConvention::Gradient")]
     pub penalty: PenaltyConvention,
+    /// Parallel tempering of the persistent chains (PT-PCD): each chain has a replica at
+    /// every inverse temperature of a ladder, the β = 1 replicas giving the negative phase;
+    /// `None` (absent from a JSON configuration) for plain PCD or CD. Needs `persistent`.
+    #[config(default = "None")]
+    pub tempering: Option<PtConfig>,
+}
+
+/// The ladder of PT-PCD ([`CdConfig::tempering`]; the algorithm in [`crate::train`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PtConfig {
+    /// Inverse temperatures on the ladder, β = 1 (the model) included: at least 2.
+    pub replicas: usize,
+    /// The lowest β, in (0, 1); the ladder is geometric from it to 1
+    /// ([`crate::eval::tempering::geometric_ladder`]).
+    pub beta_min: f64,
+}
+
+impl PtConfig {
+    /// The ladder's inverse temperatures, increasing, the last 1.
+    ///
+    /// # Panics
+    /// If the settings were not checked ([`Checked::check`] of [`CdConfig`]).
+    pub fn betas(&self) -> Vec<f64> {
+        crate::eval::tempering::geometric_ladder(self.beta_min, self.replicas)
+            .expect("a checked ladder")
+    }
 }
 
 /// Where the L1/L2 weight penalties λ₁, λ₂ of [`CdConfig`] enter the update, fixed by the
@@ -86,7 +113,8 @@ impl CdConfig {
     /// Checks the settings ([`Checked::check`]).
     ///
     /// # Errors
-    /// For k = 0, no persistent chains, or negative or non-finite penalties.
+    /// For k = 0, no persistent chains, negative or non-finite penalties, or tempering
+    /// without PCD or on an invalid ladder.
     pub fn validate(&self) -> crate::Result<()> {
         Ok(self.check()?)
     }
@@ -112,7 +140,8 @@ impl CdConfig {
 }
 
 impl Checked for CdConfig {
-    /// k ≥ 1, at least one chain for PCD, penalties in [0, `MAX_PENALTY`] (1).
+    /// k ≥ 1, at least one chain for PCD, penalties in [0, `MAX_PENALTY`] (1), tempering only
+    /// with PCD and on a valid ladder.
     fn check(&self) -> Result<(), ConfigError> {
         if self.k == 0 {
             return Err(ConfigError::invalid(
@@ -123,6 +152,16 @@ impl Checked for CdConfig {
         }
         if self.persistent && self.chains == 0 {
             return Err(ConfigError::invalid("chains", "at least 1 for PCD", 0));
+        }
+        if let Some(pt) = &self.tempering {
+            if !self.persistent {
+                return Err(ConfigError::inconsistent(
+                    &["tempering", "persistent"],
+                    "tempering runs the persistent chains of PCD: set persistent to true",
+                ));
+            }
+            crate::eval::tempering::check_ladder(pt.beta_min, pt.replicas)
+                .map_err(|e| e.within("tempering"))?;
         }
         for (name, x) in [("l1", self.l1), ("l2", self.l2)] {
             if !(x.is_finite() && (0.0..=MAX_PENALTY).contains(&x)) {

@@ -96,14 +96,15 @@ pub(super) fn mean_free_energy(level: Level, model: &CdModel, v: Tensor<2>) -> R
 
 /// The training step: the descent direction with the gradient's penalties (none under
 /// [`super::PenaltyConvention::Decoupled`], where the optimiser applies them) comes out of the
-/// kernel, so no further pass over the weights is needed; the persistent chains advance.
+/// kernel, so no further pass over the weights is needed; and the negative samples (the
+/// persistent chains' next states for PCD).
 pub(super) fn train_step(
     level: Level,
     model: &CdModel,
     v0: Tensor<2>,
     chains: Option<Tensor<2>>,
     noise: StepNoise,
-) -> Result<TrainOutput<CdOutput>> {
+) -> Result<(TrainOutput<CdOutput>, Tensor<2>)> {
     let (l1, l2) = model.cd.gradient_penalties();
     let form = GradientForm {
         descent: true,
@@ -112,10 +113,7 @@ pub(super) fn train_step(
     };
     let (mut host, device) = step(level, model, v0, chains, noise, Some(form))?;
     let [nv, nh] = model.rbm.weights.dims();
-    if model.cd.persistent {
-        model.chains.update(negative(&host, nv, &device));
-        let _ = model.chains.value_sync();
-    }
+    let negative = negative(&host, nv, &device);
     let item = output(&host, &device);
     let weights = host.weights.take().expect("requested");
     let mut grads = GradientsParams::new();
@@ -128,7 +126,7 @@ pub(super) fn train_step(
         vector(host.visible_bias, &device),
     );
     grads.register(model.rbm.hidden_bias.id, vector(host.hidden_bias, &device));
-    Ok(TrainOutput { grads, item })
+    Ok((TrainOutput { grads, item }, negative))
 }
 
 fn vector(x: Vec<f32>, device: &Device) -> Tensor<1> {
@@ -153,6 +151,7 @@ fn output(host: &HostStep, device: &Device) -> CdOutput {
         pseudo_log_likelihood: scalar(host.pseudo_log_likelihood, device),
         free_energy_gap: scalar(f64::NAN, device),
         hidden_mean: vector(host.hidden_mean.clone(), device),
+        swap_acceptance: Vec::new(),
         batch_size: host.batch,
     }
 }

@@ -41,13 +41,27 @@
 //! The fused CPU kernel and the tensor reference implement both conventions (tested in
 //! `tests/penalty.rs`).
 //!
+//! # PT-PCD
+//! With [`CdConfig::tempering`] (a [`PtConfig`]; PCD only) each persistent chain has a
+//! replica at every inverse temperature β of a geometric ladder ending at 1 (Desjardins,
+//! Courville, Bengio, Vincent & Delalleau 2010), replica k sampling p_β(v, h) ∝ e^{−β E(v, h)}.
+//! A training step moves the β = 1 replicas by its k Gibbs steps (those are the negative
+//! samples, on the fused kernel where it applies), then updates the ladder once
+//! (`ladder.rs`): every replica draws h ~ p_β(h | v); neighbouring pairs (β_k, β_{k+1}) swap
+//! with probability min(1, e^{(β_k − β_{k+1})(E_k − E_{k+1})}) by the joint energy, first the
+//! pairs with k even, then those with k odd; the replicas below β = 1 draw v ~ p_β(v | h). Each
+//! part leaves the product of the tempered distributions invariant. The ladder's random numbers
+//! come from the step's stream after the step's own, so a step stays a function of the model,
+//! the batch and its key; the replicas are the model's `chains`, saved with checkpoints.
+//!
 //! The step computes the gradient in closed form (no autodiff graph) and registers it for the
 //! model's parameters; it equals the gradient of the free-energy surrogate
 //! mean F(v⁰) − mean F(v^k) (tested).
 //!
 //! # Layout
-//! - [`CdConfig`], [`PenaltyConvention`], [`TrainingConfig`], [`LrSchedule`]: the settings
-//!   (`config.rs`);
+//! - [`CdConfig`], [`PenaltyConvention`], [`PtConfig`], [`TrainingConfig`], [`LrSchedule`]:
+//!   the settings (`config.rs`);
+//! - the PT-PCD ladder of the persistent chains (`ladder.rs`);
 //! - [`CdModel`], [`CdBatch`]: the model and Burn's `TrainStep`/`InferenceStep` (`model.rs`),
 //!   which draw the step's random numbers ([`crate::noise::StepNoise`]) and hand them to one
 //!   of two implementations of the step: the tensor reference (`reference.rs`, every device
@@ -58,6 +72,7 @@
 
 mod config;
 mod fused;
+mod ladder;
 pub mod metric;
 mod model;
 mod optim;
@@ -66,7 +81,8 @@ mod reference;
 mod step;
 
 pub use config::{
-    CdConfig, LrSchedule, PenaltyConvention, TrainingConfig, lr_scheduler, sgd_with_momentum,
+    CdConfig, LrSchedule, PenaltyConvention, PtConfig, TrainingConfig, lr_scheduler,
+    sgd_with_momentum,
 };
 pub use model::{CdBatch, CdGradient, CdModel};
 pub use optim::{CdSgd, CdSgdState, Velocity};

@@ -7,6 +7,7 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 
 use super::config::CdConfig;
+use super::ladder::Ladder;
 use crate::kernel::{self, CpuPath};
 use crate::noise::Noise;
 use crate::rbm::Rbm;
@@ -16,8 +17,9 @@ use crate::rbm::Rbm;
 pub struct CdModel {
     /// The RBM.
     pub rbm: Rbm,
-    /// The persistent chains' visible states `[chains, n_v]` (saved with checkpoints; unused
-    /// for plain CD).
+    /// The persistent chains' visible states (saved with checkpoints; unused for plain CD):
+    /// `[chains, n_v]` for PCD; for PT-PCD every replica, `[replicas · chains, n_v]`, row
+    /// k·C + c chain c at the ladder's β_k, the last C rows at β = 1.
     pub chains: RunningState<Tensor<2>>,
     /// The CD settings.
     #[module(skip)]
@@ -91,8 +93,9 @@ impl CdBatch {
 
 impl CdConfig {
     /// A trainable model: `rbm` moved to the autodiff version of its device (the optimiser
-    /// needs it), with persistent chains (when `persistent` is set) initialised by sampling
-    /// the RBM's visible layer from zero hidden input with the keyed stream 0; see
+    /// needs it), with persistent chains (when `persistent` is set; with `tempering`, every
+    /// replica) initialised by sampling the RBM's visible layer from zero hidden input with
+    /// the keyed stream 0; see
     /// [`CdConfig::init_seeded`].
     ///
     /// # Errors
@@ -111,7 +114,11 @@ impl CdConfig {
         self.validate()?;
         let device = rbm.weights.val().device();
         let rbm = rbm.train();
-        let chains = if self.persistent { self.chains } else { 1 };
+        let chains = match (&self.tempering, self.persistent) {
+            (Some(pt), true) => pt.replicas * self.chains,
+            (None, true) => self.chains,
+            (_, false) => 1,
+        };
         let zeros = Tensor::<2>::zeros([chains, rbm.n_hidden()], &device.without_autodiff());
         let base = plain(&rbm);
         let start = base
@@ -147,6 +154,12 @@ impl CdModel {
     pub fn requested_cpu_path(&self) -> CpuPath {
         self.cpu_path
             .unwrap_or_else(|| CpuPath::from_env().unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    /// The PT-PCD ladder of this model's chains, if it tempers them.
+    pub(super) fn ladder(&self) -> Option<Ladder> {
+        let pt = self.cd.tempering.as_ref().filter(|_| self.cd.persistent)?;
+        Some(Ladder::new(pt, self.cd.chains))
     }
 
     /// The fused kernel's level for this model's steps, if it applies.

@@ -24,6 +24,9 @@ pub struct CdOutput {
     pub free_energy_gap: Tensor<1>,
     /// The batch mean of E[h|v⁰] per hidden unit, `[n_h]`.
     pub hidden_mean: Tensor<1>,
+    /// PT-PCD: the fraction of accepted swaps of each neighbouring pair (β_k, β_{k+1}) of the
+    /// ladder in this step; empty without tempering.
+    pub swap_acceptance: Vec<f64>,
     /// Batch size.
     pub batch_size: usize,
 }
@@ -38,6 +41,7 @@ impl ItemLazy for CdOutput {
             pseudo_log_likelihood: self.pseudo_log_likelihood.without_autodiff(),
             free_energy_gap: self.free_energy_gap.without_autodiff(),
             hidden_mean: self.hidden_mean.without_autodiff(),
+            swap_acceptance: self.swap_acceptance,
             batch_size: self.batch_size,
         })
     }

@@ -72,6 +72,7 @@ pub(super) fn cd_step(
         pseudo_log_likelihood,
         free_energy_gap,
         hidden_mean: ph0_mean.squeeze_dim(0),
+        swap_acceptance: Vec::new(),
         batch_size,
     };
     let gradient = CdGradient {

@@ -11,13 +11,17 @@ use super::{fused, reference};
 use crate::noise::{Noise, StepNoise, StepShape};
 
 impl CdModel {
-    /// The persistent chains (PCD; read once) and every random number of a step on `v0`,
-    /// drawn from `noise` in the numbers the step's shape asks for.
+    /// The persistent chains (PCD; read once; for PT-PCD the β = 1 replicas) and every
+    /// random number of a step on `v0`, drawn from `noise` in the numbers the step's shape
+    /// asks for.
     fn step_inputs(&self, v0: &Tensor<2>, noise: &mut Noise) -> (Option<Tensor<2>>, StepNoise) {
-        let chains = self
-            .cd
-            .persistent
-            .then(|| self.chains.value_sync().without_autodiff());
+        let chains = self.cd.persistent.then(|| {
+            let states = self.chains.value_sync().without_autodiff();
+            match self.ladder() {
+                Some(ladder) => ladder.model_rows(states),
+                None => states,
+            }
+        });
         let shape = StepShape {
             n_visible: self.rbm.n_visible(),
             n_hidden: self.rbm.n_hidden(),
@@ -75,28 +79,63 @@ impl CdModel {
     }
 }
 
+impl CdModel {
+    /// After a training step: the persistent chains take the step's `negative` samples (PCD);
+    /// under PT-PCD those become the β = 1 replicas and the ladder is updated once, its
+    /// numbers drawn from `noise` after the step's, its swap acceptance added to `item`.
+    ///
+    /// # Errors
+    /// If the device cannot hand the ladder's energies back.
+    fn advance_chains(
+        &self,
+        negative: Tensor<2>,
+        noise: &mut Noise,
+        item: &mut CdOutput,
+    ) -> crate::Result<()> {
+        if !self.cd.persistent {
+            return Ok(());
+        }
+        let next = match self.ladder() {
+            None => negative,
+            Some(ladder) => {
+                let rbm = plain(&self.rbm);
+                let states = self.chains.value_sync().without_autodiff();
+                let states = ladder.with_model_rows(states, negative);
+                let ladder_noise = ladder.draw(&rbm, noise);
+                let (next, counts) = ladder.update(&rbm, states, ladder_noise)?;
+                item.swap_acceptance = counts.acceptance();
+                next
+            }
+        };
+        self.chains.update(next);
+        // Fold the update in now, so that a checkpoint written after this step records the
+        // chains it leaves (the running state otherwise lags one update).
+        let _ = self.chains.value_sync();
+        Ok(())
+    }
+}
+
 impl TrainStep for CdModel {
     type Input = CdBatch;
     type Output = CdOutput;
 
     fn step(&self, batch: CdBatch) -> TrainOutput<CdOutput> {
         let mut noise = Noise::new(batch.seed);
-        if let Some(level) = self.kernel_level() {
-            let (chains, step_noise) = self.step_inputs(&batch.visible, &mut noise);
-            return fused::train_step(level, self, batch.visible, chains, step_noise)
-                .unwrap_or_else(|e| panic!("{e}"));
-        }
-        let (g, item) = self.cd_gradient(batch.visible, &mut noise);
-        if self.cd.persistent {
-            self.chains.update(g.negative.clone());
-            // Fold the update in now, so that a checkpoint written after this step records
-            // the chains it leaves (the running state otherwise lags one update).
-            let _ = self.chains.value_sync();
-        }
-        TrainOutput {
-            grads: self.optimiser_gradients(&g),
-            item,
-        }
+        let (mut out, negative) = match self.kernel_level() {
+            Some(level) => {
+                let (chains, step_noise) = self.step_inputs(&batch.visible, &mut noise);
+                fused::train_step(level, self, batch.visible, chains, step_noise)
+                    .unwrap_or_else(|e| panic!("{e}"))
+            }
+            None => {
+                let (g, item) = self.cd_gradient(batch.visible, &mut noise);
+                let grads = self.optimiser_gradients(&g);
+                (TrainOutput { grads, item }, g.negative)
+            }
+        };
+        self.advance_chains(negative, &mut noise, &mut out.item)
+            .unwrap_or_else(|e| panic!("{e}"));
+        out
     }
 }
 

@@ -16,17 +16,20 @@ mod hidden_activation;
 mod pseudo_likelihood;
 mod reconstruction;
 mod statistic;
+mod swap_acceptance;
 
 pub use free_energy::{FreeEnergyData, FreeEnergyGap, FreeEnergyNegative};
 pub use hidden_activation::HiddenActivation;
 pub use pseudo_likelihood::PseudoLogLikelihood;
 pub use reconstruction::ReconstructionError;
 pub use statistic::{Statistic, StatisticInput, StatisticMetric};
+pub use swap_acceptance::{SwapAcceptance, SwapInput};
 
 /// Registers the statistics a training run reports: on training and held-out batches the
 /// reconstruction error, the data's free energy and the mean hidden activation, and, when
 /// the layer's data are binary (`binary_data`), the stochastic pseudo-log-likelihood; on
-/// held-out batches also the free-energy gap.
+/// held-out batches also the free-energy gap; on training batches the swap acceptance of
+/// each of the `ladder_pairs` neighbouring pairs of a PT-PCD ladder (0 without tempering).
 ///
 /// The pseudo-likelihood compares a row with the row whose value v_i is flipped to its other
 /// value. For data that are probabilities (a layer trained on the hidden means of the one
@@ -35,7 +38,11 @@ pub use statistic::{Statistic, StatisticInput, StatisticMetric};
 pub fn register(
     training: SupervisedTraining<CdModel>,
     binary_data: bool,
+    ladder_pairs: usize,
 ) -> SupervisedTraining<CdModel> {
+    let training = (0..ladder_pairs).fold(training, |t, k| {
+        t.metric_train_numeric(SwapAcceptance::new(k))
+    });
     let training = training
         .metrics((
             StatisticMetric::<ReconstructionError>::new(),
