@@ -146,6 +146,20 @@ fn the_tiny_sweep_expands_into_named_runs() {
     assert_eq!(names.len(), 14);
     assert_eq!(names[4], "coupling-0.408_seed-1");
     assert_eq!(names[13], "coupling-0.5_seed-2");
+    // The training methods of layer 1: 7 methods, named by their labels, × 2 seeds.
+    let methods = tmp.path().join("methods");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("sweeps/training-methods.json");
+    assert_ok(&sweep(&["plan", s(&spec), "--out", s(&methods)]));
+    let names = run_names(&methods);
+    assert_eq!(names.len(), 14);
+    assert_eq!(names[0], "method-cd1_seed-1");
+    assert_eq!(names[13], "method-ptpcd1-100_seed-2");
+    let config: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(methods.join("method-ptpcd1-100_seed-2/config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config["training"]["cd"]["tempering"]["replicas"], 20);
+    assert_eq!(config["layers"], serde_json::json!([1600, 400]));
 }
 
 #[test]
@@ -171,6 +185,18 @@ fn bad_sweep_files_are_refused_naming_the_fault() {
         (
             r#"{"base": {"preset": "quick"}, "axes": []}"#,
             "axes is empty",
+        ),
+        (
+            r#"{"base": {"preset": "quick"}, "axes": [{"key": "training.seed", "values": [1, 2], "labels": ["a"]}]}"#,
+            "axes[0] (training.seed): 1 labels for 2 values",
+        ),
+        (
+            r#"{"base": {"preset": "quick"}, "axes": [{"key": "training.seed", "values": [1, 2], "labels": ["a", "a"]}]}"#,
+            "the label 'a' is given twice",
+        ),
+        (
+            r#"{"base": {"preset": "quick"}, "axes": [{"key": "training.cd", "values": [{"k": 1}]}]}"#,
+            "training.cd",
         ),
         (
             r#"{"base": {"preset": "quick"}, "axes": [{"key": "data.size", "values": [8, 16]}]}"#,

@@ -59,7 +59,7 @@ pub use error::{RbmError, Result};
 pub use noise::Noise;
 pub use rbm::{Rbm, RbmConfig};
 pub use train::{
-    CdBatch, CdConfig, CdModel, CdOutput, CdSgd, LrSchedule, PenaltyConvention, PtConfig,
+    CdBatch, CdConfig, CdModel, CdOutput, CdSgd, LrSchedule, PenaltyConvention, PtConfig, Restart,
     TrainingConfig, lr_scheduler, sgd_with_momentum,
 };
 pub use units::Units;

@@ -265,7 +265,8 @@ pub struct StepShape {
     pub n_hidden: usize,
     /// Rows of the batch.
     pub batch: usize,
-    /// Rows of the persistent chains (PCD), `None` for CD.
+    /// Rows of the chains the negative phase starts from (persistent chains, or random
+    /// restarts), `None` for CD (the batch).
     pub chains: Option<usize>,
     /// Gibbs steps k.
     pub k: usize,

@@ -174,7 +174,7 @@ impl PretrainConfig {
             let (nv, nh) = (pair[0] as u128, pair[1] as u128);
             let units = nv + nh;
             let replicas = tc.cd.tempering.as_ref().map_or(1, |pt| pt.replicas as u128);
-            let chains = if tc.cd.persistent {
+            let chains = if tc.cd.persistent || tc.cd.restart.is_some() {
                 (tc.cd.chains as u128).saturating_mul(replicas)
             } else {
                 0

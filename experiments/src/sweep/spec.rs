@@ -66,6 +66,10 @@ pub struct Axis {
     /// `data.size`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub with: BTreeMap<String, Vec<Value>>,
+    /// A name for each value, used in run folders and summaries in place of the value's text
+    /// (for values such as objects, e.g. a `training.cd` section per training method).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
 }
 
 impl Axis {
@@ -74,6 +78,51 @@ impl Axis {
         self.name
             .clone()
             .unwrap_or_else(|| self.key.rsplit('.').next().unwrap_or(&self.key).to_string())
+    }
+
+    /// Value `j` as runs and summaries name it: its label, or the value itself.
+    fn shown(&self, j: usize) -> Value {
+        match &self.labels {
+            Some(labels) => Value::String(labels[j].clone()),
+            None => self.values[j].clone(),
+        }
+    }
+
+    /// The labels, if any: one per value, distinct, usable in folder names.
+    fn check_labels(&self, i: usize) -> std::result::Result<(), ConfigError> {
+        let Some(labels) = &self.labels else {
+            return Ok(());
+        };
+        let field = format!("axes[{i}].labels");
+        let at = format!("axes[{i}] ({})", self.key);
+        if labels.len() != self.values.len() {
+            return Err(ConfigError::inconsistent(
+                &[&field],
+                format!(
+                    "{at}: {} labels for {} values; give one per value",
+                    labels.len(),
+                    self.values.len()
+                ),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for label in labels {
+            if label.is_empty() || sanitise(label) != *label {
+                return Err(ConfigError::inconsistent(
+                    &[&field],
+                    format!(
+                        "{at}: the label '{label}' cannot be part of a folder name (use letters, digits, '.', '+' and '-')"
+                    ),
+                ));
+            }
+            if !seen.insert(label) {
+                return Err(ConfigError::inconsistent(
+                    &[&field],
+                    format!("{at}: the label '{label}' is given twice"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -139,7 +188,7 @@ impl SweepConfig {
         let every_key = serde_json::json!({
             "base": {"preset": "paper"},
             "overrides": {},
-            "axes": [{"key": "", "name": "", "values": [], "with": {}}]
+            "axes": [{"key": "", "name": "", "values": [], "with": {}, "labels": []}]
         });
         Ok(config::from_json(text, Some(&every_key))?)
     }
@@ -227,8 +276,13 @@ impl SweepConfig {
                 for (key, list) in &axis.with {
                     set_key(&mut json, key, &list[j])?;
                 }
-                parts.push(format!("{}-{}", axis.label(), sanitise(&value_text(value))));
-                values.insert(axis.label(), value.clone());
+                let shown = axis.shown(j);
+                parts.push(format!(
+                    "{}-{}",
+                    axis.label(),
+                    sanitise(&value_text(&shown))
+                ));
+                values.insert(axis.label(), shown);
             }
             let name = parts.join("_");
             let config = PretrainConfig::from_json(&json.to_string())
@@ -313,6 +367,7 @@ impl Checked for SweepConfig {
                     ));
                 }
             }
+            axis.check_labels(i)?;
             for (key, list) in &axis.with {
                 if list.len() != axis.values.len() {
                     return Err(ConfigError::inconsistent(

@@ -41,6 +41,21 @@ pub struct CdConfig {
     /// `None` (absent from a JSON configuration) for plain PCD or CD. Needs `persistent`.
     #[config(default = "None")]
     pub tempering: Option<PtConfig>,
+    /// Where the negative chains start when they are not persistent: `None` (absent from a
+    /// JSON configuration) at the batch (CD), `Some(Restart::Random)` at uniformly random
+    /// states, `chains` of them, every update (Decelle, Furtlehner & Seoane's "Rdm"). Not with
+    /// `persistent`.
+    #[config(default = "None")]
+    pub restart: Option<Restart>,
+}
+
+/// Where [`CdConfig::restart`] starts the negative chains of each update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Restart {
+    /// At independent uniformly random visible states (each discrete unit at either value
+    /// with probability ½; a Gaussian unit from N(0, 1)), from the step's stream.
+    Random,
 }
 
 /// The ladder of PT-PCD ([`CdConfig::tempering`]; the algorithm in [`crate::train`]).
@@ -113,8 +128,8 @@ impl CdConfig {
     /// Checks the settings ([`Checked::check`]).
     ///
     /// # Errors
-    /// For k = 0, no persistent chains, negative or non-finite penalties, or tempering
-    /// without PCD or on an invalid ladder.
+    /// For k = 0, no chains for PCD or restarts, negative or non-finite penalties, tempering
+    /// without PCD or on an invalid ladder, or restarts with PCD.
     pub fn validate(&self) -> crate::Result<()> {
         Ok(self.check()?)
     }
@@ -140,8 +155,9 @@ impl CdConfig {
 }
 
 impl Checked for CdConfig {
-    /// k ≥ 1, at least one chain for PCD, penalties in [0, `MAX_PENALTY`] (1), tempering only
-    /// with PCD and on a valid ladder.
+    /// k ≥ 1, at least one chain for PCD or restarted chains, penalties in
+    /// [0, `MAX_PENALTY`] (1), tempering only with PCD and on a valid ladder, restarts only
+    /// without PCD.
     fn check(&self) -> Result<(), ConfigError> {
         if self.k == 0 {
             return Err(ConfigError::invalid(
@@ -152,6 +168,19 @@ impl Checked for CdConfig {
         }
         if self.persistent && self.chains == 0 {
             return Err(ConfigError::invalid("chains", "at least 1 for PCD", 0));
+        }
+        if self.restart.is_some() && self.persistent {
+            return Err(ConfigError::inconsistent(
+                &["restart", "persistent"],
+                "restarted chains are not persistent: set one of them",
+            ));
+        }
+        if self.restart.is_some() && self.chains == 0 {
+            return Err(ConfigError::invalid(
+                "chains",
+                "at least 1 for restarted chains",
+                0,
+            ));
         }
         if let Some(pt) = &self.tempering {
             if !self.persistent {

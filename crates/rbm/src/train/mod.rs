@@ -81,7 +81,7 @@ mod reference;
 mod step;
 
 pub use config::{
-    CdConfig, LrSchedule, PenaltyConvention, PtConfig, TrainingConfig, lr_scheduler,
+    CdConfig, LrSchedule, PenaltyConvention, PtConfig, Restart, TrainingConfig, lr_scheduler,
     sgd_with_momentum,
 };
 pub use model::{CdBatch, CdGradient, CdModel};

@@ -5,23 +5,32 @@
 use burn::prelude::*;
 use burn::train::{InferenceStep, TrainOutput, TrainStep};
 
+use super::config::Restart;
 use super::model::{CdBatch, CdGradient, CdModel, plain};
 use super::output::CdOutput;
 use super::{fused, reference};
 use crate::noise::{Noise, StepNoise, StepShape};
 
 impl CdModel {
-    /// The persistent chains (PCD; read once; for PT-PCD the β = 1 replicas) and every
-    /// random number of a step on `v0`, drawn from `noise` in the numbers the step's shape
-    /// asks for.
+    /// The chains the step starts its negative phase from (PCD: the persistent chains, read
+    /// once, for PT-PCD the β = 1 replicas; random restarts: fresh uniform states; CD: none,
+    /// the batch) and every random number of a step on `v0`, drawn from `noise` in that order,
+    /// in the numbers the step's shape asks for.
     fn step_inputs(&self, v0: &Tensor<2>, noise: &mut Noise) -> (Option<Tensor<2>>, StepNoise) {
-        let chains = self.cd.persistent.then(|| {
+        let chains = if self.cd.persistent {
             let states = self.chains.value_sync().without_autodiff();
-            match self.ladder() {
+            Some(match self.ladder() {
                 Some(ladder) => ladder.model_rows(states),
                 None => states,
-            }
-        });
+            })
+        } else if let Some(Restart::Random) = self.cd.restart {
+            let units = self.rbm.visible_units;
+            let device = v0.device().without_autodiff();
+            let zeros = Tensor::<2>::zeros([self.cd.chains, self.rbm.n_visible()], &device);
+            Some(units.sample_with(zeros, noise))
+        } else {
+            None
+        };
         let shape = StepShape {
             n_visible: self.rbm.n_visible(),
             n_hidden: self.rbm.n_hidden(),
