@@ -641,3 +641,43 @@ fn runs_started_at_once_generate_their_shared_dataset_once() {
         .collect();
     assert_eq!(entries, ["ising2d-L8-K0.408-n3000-seed3"], "{entries:?}");
 }
+
+#[test]
+fn a_sweep_with_kl_every_collects_the_kl_during_training() {
+    // The tiny sweep at one coupling, its first layer's KL checked every 4 of its 8 epochs:
+    // each run has two checks at increasing training seconds, and collect draws them.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tiny()).unwrap()).unwrap();
+    spec["axes"][0]["values"] = serde_json::json!([0.4407]);
+    spec["kl_every"] = serde_json::json!(4);
+    let file = tmp.path().join("kl.json");
+    std::fs::write(&file, spec.to_string()).unwrap();
+    let (dir, data) = (tmp.path().join("kl"), tmp.path().join("data"));
+    assert_ok(&sweep(&["plan", s(&file), "--out", s(&dir)]));
+    assert_ok(&sweep(&["run", s(&dir), "--datasets", s(&data)]));
+    assert_ok(&sweep(&["collect", s(&dir)]));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
+    for run in summary["runs"].as_array().unwrap() {
+        let curve = run["kl_curve"].as_array().unwrap();
+        let epochs: Vec<u64> = curve.iter().map(|p| p["epoch"].as_u64().unwrap()).collect();
+        assert_eq!(epochs, [4, 8], "{}", run["name"]);
+        let seconds: Vec<f64> = curve
+            .iter()
+            .map(|p| p["seconds"].as_f64().unwrap())
+            .collect();
+        assert!(0.0 < seconds[0] && seconds[0] < seconds[1], "{seconds:?}");
+        let kl = curve[1]["kl_per_spin"]["value"].as_f64().unwrap();
+        assert!(kl.is_finite() && kl > -0.05, "KL per spin {kl}");
+    }
+    let png = std::fs::read(dir.join("summary_kl_vs_seconds.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    // kl_every = 0 is refused, naming it.
+    spec["kl_every"] = serde_json::json!(0);
+    std::fs::write(&file, spec.to_string()).unwrap();
+    assert_refused(
+        &sweep(&["plan", s(&file), "--out", s(&tmp.path().join("zero"))]),
+        "kl_every",
+    );
+}

@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::kl_curves::{KlPoint, kl_curve};
 use super::plan::SweepPlan;
 use super::run::finished;
 use super::spec::value_text;
@@ -52,6 +53,10 @@ pub struct RunSummary {
     /// The run's effective couplings by depth from `rg/rg.json`, when there is one.
     #[serde(default)]
     pub flow: Option<RgFlow>,
+    /// The first layer's KL per spin during training, when the run checked it
+    /// (`fig3 --kl-every`, the sweep's `kl_every`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kl_curve: Vec<KlPoint>,
 }
 
 /// The columns `rg.*` of a run's `rg.json`: per layer l, K_eff of the stack and
@@ -212,7 +217,8 @@ pub fn summarise(dir: &Path) -> Result<Summary> {
             continue;
         }
         let paths = RunPaths::new(&run_dir);
-        let mut values = key_metrics(&Metrics::read(&paths.metrics())?);
+        let metrics = Metrics::read(&paths.metrics())?;
+        let mut values = key_metrics(&metrics);
         let quality = match paths.quality_report().is_file() {
             true => Some(read_json::<QualityReport>(&paths.quality_report())?),
             false => None,
@@ -234,6 +240,7 @@ pub fn summarise(dir: &Path) -> Result<Summary> {
             metrics: values,
             quality,
             flow,
+            kl_curve: kl_curve(&metrics),
         });
     }
     // Columns: every metric any run has, the metrics.json ones first.

@@ -6,6 +6,7 @@
 //! - [`run`]: running the runs as `fig3 --resume` children, locally or one per Slurm task;
 //! - [`slurm`]: the sbatch array script and its submission;
 //! - [`collect`]: `summary.json`, `summary.csv` and a figure;
+//! - [`kl_curves`]: the first layer's KL during training against time, per run and as a figure;
 //! - [`crate::lock`]: lock files shared by processes and machines (runs, datasets).
 //!
 //! ```
@@ -23,6 +24,7 @@
 
 pub mod collect;
 pub mod columns;
+pub mod kl_curves;
 pub mod plan;
 pub mod run;
 pub mod slurm;

@@ -126,6 +126,9 @@ impl Launcher {
             .arg("--datasets")
             .arg(&self.datasets)
             .stdin(Stdio::null());
+        if let Some(every) = manifest.sweep.kl_every {
+            command.arg("--kl-every").arg(every.to_string());
+        }
         if let Some(threads) = self.threads {
             command.env("RAYON_NUM_THREADS", threads.to_string());
         }

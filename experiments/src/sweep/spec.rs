@@ -37,6 +37,10 @@ pub struct SweepConfig {
     /// The axes, outermost first: runs are ordered as nested loops over them, the last axis
     /// varying fastest.
     pub axes: Vec<Axis>,
+    /// `fig3 --kl-every N` for every run: the first layer's KL per spin every N epochs, for
+    /// `sweep collect`'s KL-against-time figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kl_every: Option<usize>,
 }
 
 /// Where a sweep's base configuration comes from.
@@ -188,7 +192,8 @@ impl SweepConfig {
         let every_key = serde_json::json!({
             "base": {"preset": "paper"},
             "overrides": {},
-            "axes": [{"key": "", "name": "", "values": [], "with": {}, "labels": []}]
+            "axes": [{"key": "", "name": "", "values": [], "with": {}, "labels": []}],
+            "kl_every": 1
         });
         Ok(config::from_json(text, Some(&every_key))?)
     }
@@ -315,6 +320,9 @@ impl Checked for SweepConfig {
                 &["axes"],
                 "axes is empty: a sweep needs at least one axis",
             ));
+        }
+        if self.kl_every == Some(0) {
+            return Err(ConfigError::invalid("kl_every", "at least 1 (epochs)", 0));
         }
         let mut keys: BTreeSet<&str> = self.overrides.keys().map(String::as_str).collect();
         let mut names = BTreeSet::new();
