@@ -15,7 +15,8 @@ use rbm::eval::ais::{AisConfig, ais_log_partition, ais_reverse_log_partition};
 use rbm::eval::exact::{HostRbm, state};
 use rbm::eval::likelihood::{Estimate, ising_kl_per_spin_estimate, ising_kl_per_spin_exact};
 use rbm::{
-    CdBatch, CdConfig, CpuPath, Isa, Noise, Rbm, RbmConfig, Units, noise, sgd_with_momentum,
+    CdBatch, CdConfig, CpuPath, Isa, Noise, PtConfig, Rbm, RbmConfig, Restart, Units, noise,
+    sgd_with_momentum,
 };
 
 fn sigmoid(x: f64) -> f64 {
@@ -406,7 +407,8 @@ fn the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations() {
     // negative samples exactly, gradients within 2e-6 and statistics within 1e-5 relative
     // (f32 rounding of different summation orders); and the instruction sets must give the
     // same bits as each other. Hidden widths that are not multiples of 16 exercise the
-    // padding; CD-1, CD-3 and PCD-2 with penalties exercise every branch.
+    // padding; CD-1, CD-3, PCD-2, PT-PCD-2 and restarted chains with penalties exercise every
+    // branch (the ladder's own update is on tensors in both).
     let isas = Isa::detected();
     assert!(
         !isas.is_empty(),
@@ -421,11 +423,19 @@ fn the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations() {
 /// The step of [`the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations`] on `isa`.
 fn fused_step_matches_tensor_step(isa: Isa) {
     let mut s = 17u64;
-    for (nv, nh, batch, k, persistent, seed) in [
-        (40, 24, 13, 1, false, 1u64),
-        (64, 33, 20, 3, false, 2),
-        (37, 16, 9, 2, true, 3),
-        (100, 80, 30, 1, false, 4),
+    // The negative phase: from the batch (CD), persistent chains, persistent chains under
+    // tempering (3 rungs from β = 0.5), chains restarted at random.
+    let tempered = Some(PtConfig {
+        replicas: 3,
+        beta_min: 0.5,
+    });
+    for (nv, nh, batch, k, persistent, seed, tempering, restart) in [
+        (40, 24, 13, 1, false, 1u64, None, None),
+        (64, 33, 20, 3, false, 2, None, None),
+        (37, 16, 9, 2, true, 3, None, None),
+        (100, 80, 30, 1, false, 4, None, None),
+        (37, 16, 9, 2, true, 5, tempered.clone(), None),
+        (40, 24, 13, 2, false, 6, None, Some(Restart::Random)),
     ] {
         let rbm = common::random_rbm(nv, nh, Units::Bernoulli, Units::Bernoulli, 0.3, seed);
         let v0: Vec<Vec<f64>> = (0..batch)
@@ -439,6 +449,8 @@ fn fused_step_matches_tensor_step(isa: Isa) {
             .with_k(k)
             .with_persistent(persistent)
             .with_chains(11)
+            .with_tempering(tempering.clone())
+            .with_restart(restart)
             .with_l1(0.01)
             .with_l2(0.02);
         let fused = cd
@@ -452,7 +464,9 @@ fn fused_step_matches_tensor_step(isa: Isa) {
             .with_cpu_path(Some(CpuPath::Tensor));
         assert_eq!(fused.effective_cpu_path(), CpuPath::Kernel(isa));
         assert_eq!(tensor.effective_cpu_path(), CpuPath::Tensor);
-        let case = format!("{isa}: {nv}x{nh}, batch {batch}, k {k}, persistent {persistent}");
+        let case = format!(
+            "{isa}: {nv}x{nh}, batch {batch}, k {k}, persistent {persistent}, {tempering:?}, {restart:?}"
+        );
 
         let (gf, of) = fused.cd_gradient(rows(&v0), &mut Noise::new(seed));
         let (gt, ot) = tensor.cd_gradient(rows(&v0), &mut Noise::new(seed));
