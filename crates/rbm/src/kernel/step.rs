@@ -185,6 +185,16 @@ fn hidden_stats<S: Simd>(
     }
 }
 
+/// s·p, or 0 where that is subnormal. A mean near σ's floor (e^−87) times s = ±1/B is
+/// subnormal, and on x86 every product with a subnormal operand takes a microcode assist: the
+/// gradient's products ran ten times slower on wide layers (4096 → 1024), whose hidden inputs
+/// reach −87. Such a term lies below f32's smallest normal number and is dropped.
+#[inline(always)]
+fn scaled_mean(p: f32, s: f32) -> f32 {
+    let y = p * s;
+    if y.abs() < f32::MIN_POSITIVE { 0.0 } else { y }
+}
+
 /// One row of [`hidden_stats`]: writes σ(x) into `m` and s·σ(x) into `scaled`, and
 /// returns F(v) (0 without `v`).
 #[inline(always)]
@@ -199,7 +209,7 @@ fn hidden_row(
     sigmoid_into(x, m);
     if let Some(out) = scaled {
         for (o, p) in out.iter_mut().zip(m.iter()) {
-            *o = p * s;
+            *o = scaled_mean(*p, s);
         }
     }
     v.map_or(0.0, |v| row_free_energy(rbm, v, x))
@@ -637,4 +647,22 @@ fn row_pll(rbm: &KernelParams, v: &[f32], x: &[f32]) -> f64 {
         total -= softplus64(d);
     }
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scaled_mean;
+
+    #[test]
+    fn scaled_means_are_never_subnormal() {
+        // σ's floor in the kernel, e^−87 ≈ 1.6e-38, times 1/B for B = 100 is subnormal.
+        let floor = (-87.0f32).exp();
+        assert!(floor.is_normal() && (floor * 0.01).is_subnormal());
+        assert_eq!(scaled_mean(floor, 0.01), 0.0);
+        assert_eq!(scaled_mean(floor, -0.01), 0.0);
+        // Normal products are kept exactly.
+        assert_eq!(scaled_mean(0.5, 0.01), 0.5 * 0.01);
+        assert_eq!(scaled_mean(1e-30, -0.01), 1e-30 * -0.01);
+        assert!(scaled_mean(1e-30, 0.01).is_normal());
+    }
 }
