@@ -172,7 +172,7 @@ impl Checked for CdConfig {
         if self.restart.is_some() && self.persistent {
             return Err(ConfigError::inconsistent(
                 &["restart", "persistent"],
-                "restarted chains are not persistent: set one of them",
+                "restart and persistent are both set: restarted chains are not persistent; set one of them",
             ));
         }
         if self.restart.is_some() && self.chains == 0 {
@@ -186,7 +186,7 @@ impl Checked for CdConfig {
             if !self.persistent {
                 return Err(ConfigError::inconsistent(
                     &["tempering", "persistent"],
-                    "tempering runs the persistent chains of PCD: set persistent to true",
+                    "tempering is set without persistent: tempering runs the persistent chains of PCD; set persistent to true",
                 ));
             }
             crate::eval::tempering::check_ladder(pt.beta_min, pt.replicas)
