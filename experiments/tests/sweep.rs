@@ -681,3 +681,38 @@ fn a_sweep_with_kl_every_collects_the_kl_during_training() {
         "kl_every",
     );
 }
+
+#[test]
+fn a_sweep_planned_by_an_earlier_version_still_runs() {
+    // An earlier version wrote each run's config.json without the optional settings added
+    // since (here the training method's `tempering` and `restart`) and hashed that file:
+    // the run's file, not its configuration written back, is what the plan's hash checks.
+    let tmp = tempfile::tempdir().unwrap();
+    let (dir, data) = (tmp.path().join("old"), tmp.path().join("data"));
+    assert_ok(&sweep(&["plan", s(&tiny()), "--out", s(&dir)]));
+    let manifest_path = dir.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    for (i, name) in run_names(&dir).iter().enumerate() {
+        let path = dir.join(name).join("config.json");
+        let mut config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let cd = config["training"]["cd"].as_object_mut().unwrap();
+        assert!(cd.remove("tempering").is_some() && cd.remove("restart").is_some());
+        std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+        let canonical = serde_json::to_vec(&config).unwrap();
+        manifest["runs"][i]["config_sha256"] = ising_data::store::sha256_hex(&canonical).into();
+    }
+    std::fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    assert_ok(&sweep(&["run", s(&dir), "--datasets", s(&data)]));
+    for name in run_names(&dir) {
+        assert!(
+            dir.join(&name).join("run.json").is_file(),
+            "{name} did not finish"
+        );
+    }
+}

@@ -214,9 +214,10 @@ impl PretrainConfig {
     /// # Errors
     /// Naming the key or field at fault.
     pub fn from_json(text: &str) -> Result<Self> {
-        let mut reference: serde_json::Value =
-            serde_json::from_str(include_str!("../../configs/paper.json"))?;
-        // The optional settings the paper leaves unset, with every key they have.
+        // Every key a configuration can have: the paper's, written back (optional settings
+        // as null), with the optional sections it leaves unset filled in.
+        let paper: Self = config::from_json(include_str!("../../configs/paper.json"), None)?;
+        let mut reference = serde_json::to_value(paper)?;
         let ladder = rbm::PtConfig {
             replicas: 2,
             beta_min: 0.5,

@@ -208,7 +208,13 @@ impl SweepPlan {
     pub fn run_config(&self, dir: &Path, index: usize) -> Result<PretrainConfig> {
         let path = self.run_dir(dir, index).join("config.json");
         let config = PretrainConfig::read(&path)?;
-        let hash = config_sha256(&config)?;
+        // The file's own JSON is hashed, not the configuration written back: a later version
+        // that adds an optional setting (written as null) still resumes the planned runs.
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+        let hash = ising_data::store::sha256_hex(&serde_json::to_vec(&value)?);
         if hash != self.runs[index].config_sha256 {
             bail!(
                 "{} differs from the plan in {MANIFEST_FILE} (SHA-256 {hash}, planned {}); it was edited after `sweep plan`: put it back, or plan a new sweep",
