@@ -33,7 +33,10 @@ Environment:
   RBM_KERNEL         where the CD step runs on the flex device: auto (the default: the widest
                      of avx512, avx2, neon this CPU has), avx512, avx2, neon, or tensor (Burn's
                      tensor operations)
-  RAYON_NUM_THREADS  worker threads (default: one per core)";
+  RBM_THREADS        CPU threads to compute on, as --threads (default: the threads this
+                     process may run on: its CPU affinity and cgroup quota)
+  RAYON_NUM_THREADS  worker threads of the parts outside the fused kernel, when neither
+                     --threads nor RBM_THREADS is given (default: one per core)";
 
 /// The closing sections of a binary's `--help`: its `examples` (one command a line), the
 /// environment and the exit statuses.
@@ -122,22 +125,81 @@ pub struct OutArgs {
     pub force: bool,
 }
 
-/// The device a program runs on: `--device`, one of those this build has.
+/// The device a program runs on: `--device`, one of those this build has, and its CPU
+/// threads.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DeviceArgs {
     /// Device: flex (the CPU), or a backend compiled in with its Cargo feature (ndarray, wgpu,
     /// cuda).
     #[arg(long, default_value = "flex", value_parser = device_names())]
     pub device: String,
+    /// CPU threads.
+    #[command(flatten)]
+    pub threads: ThreadArgs,
 }
 
 impl DeviceArgs {
-    /// The Burn device `--device` names.
+    /// The Burn device `--device` names, with the CPU threads of `--threads` set.
     ///
     /// # Errors
-    /// Never for a name the parser accepted; as [`rbm::device::select_device`] otherwise.
+    /// Never for a name the parser accepted; as [`rbm::device::select_device`] otherwise; as
+    /// [`ThreadArgs::apply`].
     pub fn select(&self) -> Result<Device> {
+        self.threads.apply()?;
         Ok(rbm::device::select_device(&self.device)?)
+    }
+}
+
+/// `--threads N`: the CPU threads a program computes on.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ThreadArgs {
+    /// CPU threads to compute on (the fused kernel's team and the thread pool of the rest);
+    /// by default the environment variable RBM_THREADS, else the threads this process may run
+    /// on (its CPU affinity and cgroup quota), which is right unless other jobs share them.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub threads: Option<u64>,
+}
+
+impl ThreadArgs {
+    /// Sets the threads (`--threads`, else `RBM_THREADS`; nothing when neither is given):
+    /// the kernel's team ([`rbm::set_threads`]) and rayon's global pool.
+    ///
+    /// # Errors
+    /// An `RBM_THREADS` that is not a positive integer, naming it, or a pool already started
+    /// with another size.
+    pub fn apply(&self) -> Result<()> {
+        let threads = match self.threads {
+            Some(n) => Some(n as usize),
+            None => threads_from_env()?,
+        };
+        let Some(n) = threads else {
+            return Ok(());
+        };
+        rbm::set_threads(n).map_err(|used| {
+            anyhow::anyhow!("--threads {n}: the kernel already runs on {used} threads")
+        })?;
+        // A pool started earlier (by a caller that set it up itself) is left as it is.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+        Ok(())
+    }
+}
+
+/// `RBM_THREADS`, if it is set.
+///
+/// # Errors
+/// If it is set to anything but a positive integer, naming it.
+fn threads_from_env() -> Result<Option<usize>> {
+    match std::env::var(rbm::THREADS_VARIABLE) {
+        Err(_) => Ok(None),
+        Ok(text) => match text.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => anyhow::bail!(
+                "{}={text:?} is not a number of threads (a positive integer)",
+                rbm::THREADS_VARIABLE
+            ),
+        },
     }
 }
 

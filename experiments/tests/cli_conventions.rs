@@ -174,3 +174,32 @@ fn every_binary_is_checked_and_none_shadows_a_common_tool() {
         );
     }
 }
+
+#[test]
+fn every_program_that_samples_or_trains_takes_threads() {
+    // `--threads N` and RBM_THREADS, documented in --help; 0 is a usage error and an
+    // RBM_THREADS that is not a number is refused, naming it, before any work.
+    for (name, path) in BINARIES {
+        if matches!(name, "mapping" | "sweep") {
+            continue;
+        }
+        let help = stdout(&call(path, &["--help"]));
+        assert!(help.contains("--threads <N>"), "{name}: {help}");
+        assert!(help.contains("RBM_THREADS"), "{name}: {help}");
+        let o = call(path, &["--threads", "0"]);
+        assert_eq!(o.status.code(), Some(2), "{name} --threads 0");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_mcrg_check"))
+        .args(["--out", tmp.path().join("m").to_str().unwrap()])
+        .env("RBM_THREADS", "two")
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(e.contains("RBM_THREADS=\"two\""), "{e}");
+    assert!(
+        !tmp.path().join("m").exists(),
+        "a refused run wrote its folder"
+    );
+}

@@ -541,6 +541,7 @@ fn the_slurm_script_carries_the_array_and_the_resources() {
         "#SBATCH --partition=debug",
         "#SBATCH --account=proj-1",
         "export RAYON_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-2}\"",
+        "export RBM_THREADS=\"$RAYON_NUM_THREADS\"",
         &format!(
             "exec '{SWEEP}' task '{}' --index \"$SLURM_ARRAY_TASK_ID\" --datasets '{}'",
             dir.display(),

@@ -52,7 +52,9 @@ pub mod units;
 
 #[doc(hidden)]
 pub use kernel::profiling;
-pub use kernel::{CpuPath, Isa, KERNEL_VARIABLE, describe_cpu, retain_freed_memory};
+pub use kernel::{
+    CpuPath, Isa, KERNEL_VARIABLE, THREADS_VARIABLE, describe_cpu, retain_freed_memory, set_threads,
+};
 
 pub use dbn::{Dbn, Propagation};
 pub use error::{RbmError, Result};

@@ -6,7 +6,7 @@
 use anyhow::{Result, bail};
 use clap::Parser;
 use experiments::blocking::{abs_magnetization, block_scales, nearest_neighbour_correlation};
-use experiments::cli::{OutArgs, next_steps, shell_word};
+use experiments::cli::{OutArgs, ThreadArgs, next_steps, shell_word};
 use experiments::output::RunOutput;
 use experiments::plot::{Series, SpinPanel, line_chart, spin_panels};
 use experiments::streams::Stream;
@@ -30,6 +30,8 @@ fig1 --size 80 --samples 500 --out runs/fig1-L80";
 struct Args {
     #[command(flatten)]
     out: OutArgs,
+    #[command(flatten)]
+    threads: ThreadArgs,
     /// Lattice size L = 5·2^k with k ≥ 1 (10, 20, 40, 80, …), blocked 2×2 down to 5
     /// (40 → 20 → 10 → 5).
     #[arg(long, default_value_t = 40)]
@@ -147,6 +149,7 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let args = Args::parse();
+    args.threads.apply()?;
     if args.size < 10 || args.size % 5 != 0 || !(args.size / 5).is_power_of_two() {
         bail!(
             "--size must be 5·2^k with k ≥ 1 (10, 20, 40, 80, …) so that 2×2 blocking ends at 5, got {}",

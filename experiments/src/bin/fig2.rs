@@ -5,7 +5,7 @@
 use anyhow::{Result, bail};
 use burn::prelude::*;
 use clap::Parser;
-use experiments::cli::{OutArgs, next_steps, shell_word};
+use experiments::cli::{OutArgs, ThreadArgs, next_steps, shell_word};
 use experiments::decimation::{
     decimation_host, decimation_rbm, flow, marginal_deviation_enumeration,
     marginal_deviation_transfer, ring_nn_correlation,
@@ -40,6 +40,8 @@ fig2 --ring 256 --j0 0.5 --out runs/fig2-weak";
 struct Args {
     #[command(flatten)]
     out: OutArgs,
+    #[command(flatten)]
+    threads: ThreadArgs,
     /// Ring samples for the sampling check (at least 2; ring × samples at most 2^26).
     #[arg(long, default_value_t = 20_000)]
     samples: usize,
@@ -294,6 +296,7 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let args = Args::parse();
+    args.threads.apply()?;
     check_args(&args)?;
     let mut out = RunOutput::new("fig2", &args.out.out, args.out.force)?;
     println!("{NOTE}");

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Parser;
-use experiments::cli::{OutArgs, closing, shell_word};
+use experiments::cli::{OutArgs, ThreadArgs, closing, shell_word};
 use experiments::output::RunOutput;
 use experiments::rg::mcrg::McrgRow;
 use experiments::rg::mcrg_figures;
@@ -32,6 +32,8 @@ mcrg_check --size 32 --samples 8000 --out runs/mcrg-32";
 struct Args {
     #[command(flatten)]
     out: OutArgs,
+    #[command(flatten)]
+    threads: ThreadArgs,
     /// Side L of the lattice (divisible by 2^levels, with L/2^levels ≥ 4).
     #[arg(long, default_value_t = defaults().size)]
     size: usize,
@@ -82,6 +84,7 @@ fn main() -> std::process::ExitCode {
 
 fn run_binary() -> Result<()> {
     let args = Args::parse();
+    args.threads.apply()?;
     let options = options(&args)?;
     let mut out = RunOutput::new("mcrg_check", &args.out.out, args.out.force)?;
     let clock = Instant::now();

@@ -60,8 +60,8 @@ enum Command {
         /// Runs at once.
         #[arg(long, default_value_t = 1)]
         jobs: usize,
-        /// Threads to share among the runs (RAYON_NUM_THREADS of each is threads / jobs);
-        /// the machine's by default.
+        /// Threads to share among the runs: each run gets threads / jobs (its RBM_THREADS and
+        /// RAYON_NUM_THREADS); by default the threads this process may run on.
         #[arg(long)]
         threads: Option<usize>,
         #[command(flatten)]

@@ -60,7 +60,7 @@ pub struct Launcher {
     pub fig3: PathBuf,
     /// The shared dataset folder (`fig3 --datasets`).
     pub datasets: PathBuf,
-    /// `RAYON_NUM_THREADS` of each child (`None`: inherited).
+    /// The threads of each child, as `RBM_THREADS` and `RAYON_NUM_THREADS` (`None`: inherited).
     pub threads: Option<usize>,
     /// Append each child's output to `DIR/logs/<run>.log` (else it goes to ours).
     pub log_files: bool,
@@ -131,6 +131,7 @@ impl Launcher {
         }
         if let Some(threads) = self.threads {
             command.env("RAYON_NUM_THREADS", threads.to_string());
+            command.env(rbm::THREADS_VARIABLE, threads.to_string());
         }
         let log = log_path(dir, name);
         if self.log_files {
@@ -228,7 +229,7 @@ pub fn run_local(dir: &Path, launcher: &Launcher, jobs: usize) -> Result<()> {
         pending.len(),
         match launcher.threads {
             Some(t) => format!(
-                ", {t} thread{} each (RAYON_NUM_THREADS)",
+                ", {t} thread{} each (RBM_THREADS)",
                 if t == 1 { "" } else { "s" }
             ),
             None => String::new(),

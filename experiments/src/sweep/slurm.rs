@@ -11,7 +11,7 @@ use ising_data::config::{Checked, ConfigError};
 /// The resources of each array task, and the array's throttle.
 #[derive(Debug, Clone)]
 pub struct Resources {
-    /// `--cpus-per-task` (also each task's `RAYON_NUM_THREADS`).
+    /// `--cpus-per-task` (also each task's `RBM_THREADS` and `RAYON_NUM_THREADS`).
     pub cpus_per_task: usize,
     /// `--mem`, e.g. `4G`.
     pub mem: Option<String>,
@@ -155,6 +155,7 @@ pub fn array_script(
          # {manifest}, so submitting this script again finishes only what is left.\n\
          set -euo pipefail\n\
          export RAYON_NUM_THREADS=\"${{SLURM_CPUS_PER_TASK:-{cpus}}}\"\n\
+         export RBM_THREADS=\"$RAYON_NUM_THREADS\"\n\
          exec {sweep} task {dir} --index \"$SLURM_ARRAY_TASK_ID\" --datasets {datasets}\n",
         manifest = dir.join("manifest.json").display(),
         cpus = resources.cpus_per_task,

@@ -59,6 +59,7 @@ pub(crate) use host::{HostF32, OwnedParams, applies};
 pub(crate) use isa::Level;
 pub use isa::{CpuPath, Isa, KERNEL_VARIABLE, describe_cpu};
 pub(crate) use params::{GradientForm, HostStep, KernelParams, StepRequest};
+pub use team::{THREADS_VARIABLE, set_threads};
 pub(crate) use update::{WeightPenalty, momentum_update};
 
 /// What the profiling and benchmark examples reach into; not a stable interface.

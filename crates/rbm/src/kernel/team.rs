@@ -8,7 +8,8 @@
 //! for [`SPIN`] after a region before it parks, so a region that follows within that time
 //! starts on every core at once.
 //!
-//! The team has `available_parallelism() − 1` helpers and runs one region at a time. A
+//! The team has one helper fewer than its size ([`set_threads`], `RBM_THREADS`, else the
+//! threads the process may run on) and runs one region at a time. A
 //! region asked for while another runs (from another thread, or from inside a task) runs
 //! its tasks on the calling thread instead, in index order: callers must not depend on
 //! which thread runs a task, and the kernel's results do not.
@@ -94,10 +95,54 @@ struct Team {
     lock: Mutex<()>,
 }
 
+/// The environment variable that sets the team's size (threads, the caller included) when
+/// [`set_threads`] was not called: a positive integer.
+pub const THREADS_VARIABLE: &str = "RBM_THREADS";
+
+/// The size [`set_threads`] asked for.
+static ASKED: OnceLock<usize> = OnceLock::new();
+
+/// The team's size in threads, the caller included: [`set_threads`]'s, else
+/// [`THREADS_VARIABLE`]'s when it is a positive integer, else the threads this process may
+/// run on (`available_parallelism`: its CPU affinity and cgroup quota).
+fn wanted_threads() -> usize {
+    let from_env = || {
+        std::env::var(THREADS_VARIABLE)
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+    };
+    ASKED
+        .get()
+        .copied()
+        .or_else(from_env)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Sets the kernel team's size to `threads` (the calling thread and `threads − 1` helpers),
+/// before its first region; binaries call it from `--threads`.
+///
+/// # Errors
+/// The size in use, if the team started, or another size was set, before (0 is refused the
+/// same way, as the size in use).
+pub fn set_threads(threads: usize) -> Result<(), usize> {
+    if threads == 0 {
+        return Err(wanted_threads());
+    }
+    match (TEAM.get(), ASKED.set(threads)) {
+        (None, Ok(())) => Ok(()),
+        (Some(team), _) if team.helpers.len() + 1 == threads => Ok(()),
+        (Some(team), _) => Err(team.helpers.len() + 1),
+        (None, Err(_)) if ASKED.get() == Some(&threads) => Ok(()),
+        (None, Err(_)) => Err(wanted_threads()),
+    }
+}
+
+static TEAM: OnceLock<Team> = OnceLock::new();
+
 fn team() -> &'static Team {
-    static TEAM: OnceLock<Team> = OnceLock::new();
     TEAM.get_or_init(|| {
-        let wanted = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+        let wanted = wanted_threads() - 1;
         let shared: &'static Shared = Box::leak(Box::new(Shared {
             state: AtomicU64::new(0),
             job: UnsafeCell::new(None),
