@@ -159,6 +159,7 @@ fn the_tiny_sweep_expands_into_named_runs() {
     )
     .unwrap();
     assert_eq!(config["training"]["cd"]["tempering"]["replicas"], 20);
+    assert_eq!(config["training"]["learning_rate"], 0.01);
     assert_eq!(config["layers"], serde_json::json!([1600, 400]));
 }
 
