@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use experiments::rg::flow::FlowMeasure;
+
 const SWEEP: &str = env!("CARGO_BIN_EXE_sweep");
 const FIG3: &str = env!("CARGO_BIN_EXE_fig3");
 
@@ -490,12 +492,14 @@ fn a_killed_sweep_finishes_with_the_same_weights_and_collects() {
     let run = &summary["runs"][0];
     let k = run["metrics"]["rg.data_k_eff"].as_f64().unwrap();
     assert!((k - 0.3).abs() < 0.05, "data K_eff {k} of the K = 0.3 run");
-    let measures = &run["flow"]["measures"];
-    assert_eq!(measures["k_eff"]["stack"].as_array().unwrap().len(), 3);
+    let typed: experiments::sweep::Summary =
+        serde_json::from_slice(&std::fs::read(a.join("summary.json")).unwrap()).unwrap();
+    let measures = &typed.runs[0].flow.as_ref().expect("rg ran").measures;
+    assert_eq!(measures[&FlowMeasure::KEff].stack.len(), 3);
     // The data's fitted K₁ is the data's coupling; the fitted couplings follow each layer.
-    let k1 = measures["k1"]["stack"][0].as_f64().unwrap();
+    let k1 = measures[&FlowMeasure::K1].stack[0].expect("the data's fit");
     assert!((k1 - 0.3).abs() < 0.05, "data K₁ {k1} of the K = 0.3 run");
-    assert_eq!(measures["k4"]["majority"].as_array().unwrap().len(), 3);
+    assert_eq!(measures[&FlowMeasure::K4].majority.len(), 3);
     // Every metric column a run and its rg analysis write is described, with its unit, for
     // the figures' axes.
     let metrics = run["metrics"].as_object().unwrap();
@@ -659,18 +663,15 @@ fn a_sweep_with_kl_every_collects_the_kl_during_training() {
     assert_ok(&sweep(&["plan", s(&file), "--out", s(&dir)]));
     assert_ok(&sweep(&["run", s(&dir), "--datasets", s(&data)]));
     assert_ok(&sweep(&["collect", s(&dir)]));
-    let summary: serde_json::Value =
+    let summary: experiments::sweep::Summary =
         serde_json::from_slice(&std::fs::read(dir.join("summary.json")).unwrap()).unwrap();
-    for run in summary["runs"].as_array().unwrap() {
-        let curve = run["kl_curve"].as_array().unwrap();
-        let epochs: Vec<u64> = curve.iter().map(|p| p["epoch"].as_u64().unwrap()).collect();
-        assert_eq!(epochs, [4, 8], "{}", run["name"]);
-        let seconds: Vec<f64> = curve
-            .iter()
-            .map(|p| p["seconds"].as_f64().unwrap())
-            .collect();
-        assert!(0.0 < seconds[0] && seconds[0] < seconds[1], "{seconds:?}");
-        let kl = curve[1]["kl_per_spin"]["value"].as_f64().unwrap();
+    assert_eq!(summary.runs.len(), 2);
+    for run in &summary.runs {
+        let curve = &run.kl_curve;
+        let epochs: Vec<usize> = curve.iter().map(|p| p.epoch).collect();
+        assert_eq!(epochs, [4, 8], "{}", run.name);
+        assert!(0.0 < curve[0].seconds && curve[0].seconds < curve[1].seconds);
+        let kl = curve[1].kl_per_spin.value;
         assert!(kl.is_finite() && kl > -0.05, "KL per spin {kl}");
     }
     let png = std::fs::read(dir.join("summary_kl_vs_seconds.png")).unwrap();

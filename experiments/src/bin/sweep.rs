@@ -410,12 +410,7 @@ fn collect(dir: &std::path::Path, metric: Option<String>, axis: Option<String>) 
             );
         }
     }
-    let curves: Vec<_> = summary
-        .runs
-        .iter()
-        .map(|r| (r.values.clone(), r.kl_curve.clone()))
-        .collect();
-    if let Some(png) = experiments::sweep::kl_curves::kl_figure(&manifest, &curves)? {
+    if let Some(png) = experiments::sweep::kl_curves::kl_figure(&manifest, &summary.runs)? {
         let path = dir.join("summary_kl_vs_seconds.png");
         write_file_atomic(&path, &png)?;
         println!("wrote {}", path.display());

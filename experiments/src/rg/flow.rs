@@ -64,6 +64,11 @@ impl FlowMeasure {
         }
     }
 
+    /// Whether it is a nearest-neighbour coupling, with K_c as its reference.
+    fn nearest(self) -> bool {
+        !matches!(self, Self::K2 | Self::K4)
+    }
+
     /// Its figures' files: the flow (layer l + 1 against layer l), drawn for the
     /// nearest-neighbour couplings only, and the measure against depth.
     fn files(self) -> (Option<&'static str>, &'static str) {
@@ -193,8 +198,7 @@ pub fn flow_figures(runs: &[RgFlow]) -> Result<Vec<(String, Vec<u8>)>> {
         if all.is_empty() {
             continue;
         }
-        let nearest = measure.files().0.is_some();
-        let range = axis_range(&all, nearest);
+        let range = axis_range(&all, measure.nearest());
         crate::plot::check_range(
             &format!("the flow of {}", measure.label()),
             range.0,
@@ -397,11 +401,7 @@ fn by_layer_png(
         x: (Some(layers.count), Some(&label)),
         ..TickLabels::default()
     };
-    let reference = if measure.files().0.is_some() {
-        K_C
-    } else {
-        0.0
-    };
+    let reference = if measure.nearest() { K_C } else { 0.0 };
     render((900, 620), |root| {
         let mut chart = framed_numbers(root, &frame, x0..x1, lo..hi, ticks)?;
         chart

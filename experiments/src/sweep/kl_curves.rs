@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use super::collect::RunSummary;
 use super::plan::SweepPlan;
 use super::spec::value_text;
 use crate::plot::{Series, line_chart};
@@ -51,13 +52,11 @@ pub fn kl_curve(metrics: &Metrics) -> Vec<KlPoint> {
 ///
 /// # Errors
 /// If drawing fails.
-pub fn kl_figure(
-    manifest: &SweepPlan,
-    runs: &[(BTreeMap<String, serde_json::Value>, Vec<KlPoint>)],
-) -> Result<Option<Vec<u8>>> {
+pub fn kl_figure(manifest: &SweepPlan, runs: &[RunSummary]) -> Result<Option<Vec<u8>>> {
     let seed = |key: &str| key == "seed" || key.ends_with(".seed");
     let mut groups: BTreeMap<String, Vec<&Vec<KlPoint>>> = BTreeMap::new();
-    for (values, curve) in runs.iter().filter(|(_, c)| !c.is_empty()) {
+    for run in runs.iter().filter(|r| !r.kl_curve.is_empty()) {
+        let (values, curve) = (&run.values, &run.kl_curve);
         let label: Vec<String> = manifest
             .axes
             .iter()

@@ -186,9 +186,9 @@ fn hidden_stats<S: Simd>(
 }
 
 /// s·p, or 0 where that is subnormal. A mean near σ's floor (e^−87) times s = ±1/B is
-/// subnormal, and on x86 every product with a subnormal operand takes a microcode assist: the
-/// gradient's products ran ten times slower on wide layers (4096 → 1024), whose hidden inputs
-/// reach −87. Such a term lies below f32's smallest normal number and is dropped.
+/// subnormal, and on x86 every product with a subnormal operand takes a microcode assist;
+/// wide layers, whose hidden inputs reach −87, would spend most of the gradient's products in
+/// them. Such a term lies below f32's smallest normal number and is dropped.
 #[inline(always)]
 fn scaled_mean(p: f32, s: f32) -> f32 {
     let y = p * s;

@@ -96,15 +96,15 @@ pub(super) fn mean_free_energy(level: Level, model: &CdModel, v: Tensor<2>) -> R
 
 /// The training step: the descent direction with the gradient's penalties (none under
 /// [`super::PenaltyConvention::Decoupled`], where the optimiser applies them) comes out of the
-/// kernel, so no further pass over the weights is needed; and the negative samples (the
-/// persistent chains' next states for PCD).
+/// kernel, so no further pass over the weights is needed; and, for PCD, the negative samples
+/// (the persistent chains' next states).
 pub(super) fn train_step(
     level: Level,
     model: &CdModel,
     v0: Tensor<2>,
     chains: Option<Tensor<2>>,
     noise: StepNoise,
-) -> Result<(TrainOutput<CdOutput>, Tensor<2>)> {
+) -> Result<(TrainOutput<CdOutput>, Option<Tensor<2>>)> {
     let (l1, l2) = model.cd.gradient_penalties();
     let form = GradientForm {
         descent: true,
@@ -113,7 +113,7 @@ pub(super) fn train_step(
     };
     let (mut host, device) = step(level, model, v0, chains, noise, Some(form))?;
     let [nv, nh] = model.rbm.weights.dims();
-    let negative = negative(&host, nv, &device);
+    let negative = model.cd.persistent.then(|| negative(&host, nv, &device));
     let item = output(&host, &device);
     let weights = host.weights.take().expect("requested");
     let mut grads = GradientsParams::new();

@@ -89,7 +89,7 @@ impl CdModel {
 }
 
 impl CdModel {
-    /// After a training step: the persistent chains take the step's `negative` samples (PCD);
+    /// After a PCD training step: the persistent chains take the step's `negative` samples;
     /// under PT-PCD those become the β = 1 replicas and the ladder is updated once, its
     /// numbers drawn from `noise` after the step's, its swap acceptance added to `item`.
     ///
@@ -101,9 +101,6 @@ impl CdModel {
         noise: &mut Noise,
         item: &mut CdOutput,
     ) -> crate::Result<()> {
-        if !self.cd.persistent {
-            return Ok(());
-        }
         let next = match self.ladder() {
             None => negative,
             Some(ladder) => {
@@ -139,11 +136,16 @@ impl TrainStep for CdModel {
             None => {
                 let (g, item) = self.cd_gradient(batch.visible, &mut noise);
                 let grads = self.optimiser_gradients(&g);
-                (TrainOutput { grads, item }, g.negative)
+                (
+                    TrainOutput { grads, item },
+                    self.cd.persistent.then_some(g.negative),
+                )
             }
         };
-        self.advance_chains(negative, &mut noise, &mut out.item)
-            .unwrap_or_else(|e| panic!("{e}"));
+        if let Some(negative) = negative {
+            self.advance_chains(negative, &mut noise, &mut out.item)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
         out
     }
 }
