@@ -410,7 +410,12 @@ fn collect(dir: &std::path::Path, metric: Option<String>, axis: Option<String>) 
             );
         }
     }
-    if let Some(png) = experiments::sweep::kl_curves::kl_figure(&manifest, &summary.runs)? {
+    let curves: Vec<_> = summary
+        .runs
+        .iter()
+        .map(|r| (&r.values, r.kl_curve.as_slice()))
+        .collect();
+    if let Some(png) = experiments::sweep::kl_curves::kl_figure(&manifest, &curves)? {
         let path = dir.join("summary_kl_vs_seconds.png");
         write_file_atomic(&path, &png)?;
         println!("wrote {}", path.display());

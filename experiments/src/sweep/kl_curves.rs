@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
-use super::collect::RunSummary;
 use super::plan::SweepPlan;
 use super::spec::value_text;
 use crate::plot::{Series, line_chart};
@@ -52,11 +51,13 @@ pub fn kl_curve(metrics: &Metrics) -> Vec<KlPoint> {
 ///
 /// # Errors
 /// If drawing fails.
-pub fn kl_figure(manifest: &SweepPlan, runs: &[RunSummary]) -> Result<Option<Vec<u8>>> {
+pub fn kl_figure(
+    manifest: &SweepPlan,
+    runs: &[(&BTreeMap<String, serde_json::Value>, &[KlPoint])],
+) -> Result<Option<Vec<u8>>> {
     let seed = |key: &str| key == "seed" || key.ends_with(".seed");
-    let mut groups: BTreeMap<String, Vec<&Vec<KlPoint>>> = BTreeMap::new();
-    for run in runs.iter().filter(|r| !r.kl_curve.is_empty()) {
-        let (values, curve) = (&run.values, &run.kl_curve);
+    let mut groups: BTreeMap<String, Vec<&[KlPoint]>> = BTreeMap::new();
+    for &(values, curve) in runs.iter().filter(|(_, c)| !c.is_empty()) {
         let label: Vec<String> = manifest
             .axes
             .iter()
@@ -92,7 +93,7 @@ pub fn kl_figure(manifest: &SweepPlan, runs: &[RunSummary]) -> Result<Option<Vec
 
 /// The epoch-by-epoch mean of `curves` over the epochs they all have: seconds and KL
 /// averaged, the error one standard error over the curves (their AIS error for one curve).
-fn mean_curve(label: String, curves: &[&Vec<KlPoint>]) -> Series {
+fn mean_curve(label: String, curves: &[&[KlPoint]]) -> Series {
     let n = curves.len() as f64;
     let points: Vec<(f64, f64, f64)> = curves[0]
         .iter()
