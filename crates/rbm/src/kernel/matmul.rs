@@ -45,6 +45,13 @@ fn tile_shape<S: Simd>() -> (usize, usize) {
     }
 }
 
+/// The columns of one panel of C for the level `S` (the tile's vectors per row times the
+/// level's lanes): splits of C's columns at multiples of it keep every panel whole.
+#[inline(always)]
+pub fn panel_width<S: Simd>() -> usize {
+    tile_shape::<S>().1 * f32::lanes::<S>()
+}
+
 /// Inner indices per block.
 const KC: usize = 64;
 
@@ -141,8 +148,8 @@ fn matmul_sum_into<S: Simd>(
             "right factor too short"
         );
     }
-    let (r_max, z_max) = tile_shape::<S>();
-    let panel_width = z_max * f32::lanes::<S>();
+    let r_max = tile_shape::<S>().0;
+    let panel_width = panel_width::<S>();
     // Panels of B, (term, first inner index, first column), ordered by inner block, then
     // column, then term: a block of A stays in the L1 cache across the column panels, and
     // a panel of C across the terms.

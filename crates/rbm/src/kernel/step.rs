@@ -6,7 +6,7 @@ use macerator::{Simd, WithSimd};
 
 use super::isa::within_once;
 use super::math::{sigmoid_in_place, sigmoid_into, softplus_in_place, softplus_into, sum_lanes};
-use super::matmul::{Operand, Term, matmul_new};
+use super::matmul::{Operand, Term, WIDTH_MULTIPLE, matmul_new, panel_width};
 use super::params::{GradientForm, HostStep, KernelParams, StepRequest, pad16};
 use super::team;
 use crate::math::softplus as softplus64;
@@ -18,38 +18,40 @@ const INNER_PARTS: usize = 2;
 /// The hidden inputs x = vW + b of `rows` visible rows, `[rows, nhp]` (padding columns 0).
 ///
 /// The product is split over the inner dimension into [`INNER_PARTS`] halves of the
-/// visible units, x = v₁W₁ + v₂W₂, each half's rows of the batch further split over the
-/// threads. On two threads each thread reads only its half of W (the half of the rows that
-/// its task of W Hᵀ and of the gradient also touches, so it stays in that core's cache)
-/// and the batch's rows are not divided (the README's speed section compares this with one
-/// block of batch rows per thread). The number of parts is fixed, so the sums, and the
-/// results, do not depend on the number of threads.
+/// visible units, x = v₁W₁ + v₂W₂, and each half over blocks of whole column panels of W
+/// (about [`team::TASKS_PER_THREAD`] tasks per thread in all). The tasks of one half come
+/// one after another, so on two threads each thread's own tasks read only its half of W (the
+/// half of the rows that its task of W Hᵀ and of the gradient also touches, so it stays in
+/// that core's cache), and the batch's rows are not divided (the README's speed section
+/// compares this with one block of batch rows per thread). Each element is summed in the
+/// same order whatever the split, and the number of parts is fixed, so the results do not
+/// depend on the number of threads.
 #[inline(always)]
 fn hidden_input<S: Simd>(rbm: &KernelParams, v: &[f32], rows: usize) -> Vec<f32> {
     let (nv, nhp) = (rbm.nv, rbm.nhp);
-    let chunks = team::threads().div_ceil(INNER_PARTS).max(1);
-    let row_chunk = rows.div_ceil(chunks).max(1);
-    let chunks = rows.div_ceil(row_chunk);
-    // Task part·chunks + chunk: rows chunk·row_chunk.. of part `part`'s partial product.
-    let slots: Vec<Mutex<Vec<f32>>> = (0..INNER_PARTS * chunks)
+    let blocks = column_blocks(nhp, panel_width::<S>(), INNER_PARTS);
+    // Task part·blocks.len() + c: columns blocks[c] of part `part`'s partial product.
+    let slots: Vec<Mutex<Vec<f32>>> = (0..INNER_PARTS * blocks.len())
         .map(|_| Mutex::new(Vec::new()))
         .collect();
-    let slots_ref = &slots;
+    let (slots_ref, blocks_ref) = (&slots, &blocks);
     team::run(slots.len(), &|task| {
         // SAFETY: the task runs within this function's level `S`, whose instruction sets
         // are therefore present.
         unsafe {
             within_once!(S, {
-                let (part, chunk) = (task / chunks, task % chunks);
+                let (part, cols) = (
+                    task / blocks_ref.len(),
+                    &blocks_ref[task % blocks_ref.len()],
+                );
                 let (k0, k1) = (part * nv / INNER_PARTS, (part + 1) * nv / INNER_PARTS);
-                let r0 = chunk * row_chunk;
                 let term = Term {
                     k: k1 - k0,
-                    a: Operand::new(&v[r0 * nv + k0..], nv, 1),
-                    b: &rbm.w[k0 * nhp..],
+                    a: Operand::new(&v[k0..], nv, 1),
+                    b: &rbm.w[k0 * nhp + cols.start..],
                     b_stride: nhp,
                 };
-                let out = matmul_new::<S>(row_chunk.min(rows - r0), nhp, &[term]);
+                let out = matmul_new::<S>(rows, cols.len(), &[term]);
                 *slots_ref[task].lock().unwrap_or_else(|e| e.into_inner()) = out;
             })
         }
@@ -58,21 +60,58 @@ fn hidden_input<S: Simd>(rbm: &KernelParams, v: &[f32], rows: usize) -> Vec<f32>
         .into_iter()
         .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
         .collect();
-    // x = (Σ_parts in part order) + b, rows in parallel.
+    sum_parts::<S>(rbm, &slots, &blocks, rows)
+}
+
+/// `width` columns (a multiple of [`WIDTH_MULTIPLE`]) split into blocks of whole panels of
+/// `panel` columns, each a multiple of [`WIDTH_MULTIPLE`] wide (the last may be narrower),
+/// about [`team::TASKS_PER_THREAD`] blocks per thread over `parts` parts.
+fn column_blocks(width: usize, panel: usize, parts: usize) -> Vec<std::ops::Range<usize>> {
+    let wanted = (team::threads() * team::TASKS_PER_THREAD)
+        .div_ceil(parts)
+        .max(1);
+    let unit = lcm(panel, WIDTH_MULTIPLE);
+    let per = width.div_ceil(unit).div_ceil(wanted).max(1) * unit;
+    (0..width)
+        .step_by(per)
+        .map(|c0| c0..(c0 + per).min(width))
+        .collect()
+}
+
+fn lcm(a: usize, b: usize) -> usize {
+    let (mut x, mut y) = (a, b);
+    while y != 0 {
+        (x, y) = (y, x % y);
+    }
+    a / x * b
+}
+
+/// x = (Σ_parts in part order) + b from the parts' column blocks (see [`hidden_input`]),
+/// rows in parallel.
+#[inline(always)]
+fn sum_parts<S: Simd>(
+    rbm: &KernelParams,
+    slots: &[Vec<f32>],
+    blocks: &[std::ops::Range<usize>],
+    rows: usize,
+) -> Vec<f32> {
+    let (nh, nhp) = (rbm.nh, rbm.nhp);
     let mut x = vec![0.0f32; rows * nhp];
-    let (slots, nh) = (&slots, rbm.nh);
     team::for_each_rows(&mut x, nhp, 1, |range, xs| {
         // SAFETY: the task runs within this function's level `S`, whose instruction sets
         // are therefore present.
         unsafe {
             within_once!(S, {
                 for (r, xr) in range.zip(xs.chunks_exact_mut(nhp)) {
-                    let (chunk, at) = (r / row_chunk, (r % row_chunk) * nhp);
-                    xr.copy_from_slice(&slots[chunk][at..at + nhp]);
-                    for part in 1..INNER_PARTS {
-                        let p = &slots[part * chunks + chunk][at..at + nhp];
-                        for (a, b) in xr.iter_mut().zip(p) {
-                            *a += b;
+                    for (c, cols) in blocks.iter().enumerate() {
+                        let w = cols.len();
+                        let xc = &mut xr[cols.clone()];
+                        xc.copy_from_slice(&slots[c][r * w..(r + 1) * w]);
+                        for part in 1..INNER_PARTS {
+                            let p = &slots[part * blocks.len() + c][r * w..(r + 1) * w];
+                            for (a, b) in xc.iter_mut().zip(p) {
+                                *a += b;
+                            }
                         }
                     }
                     for (xi, bi) in xr[..nh].iter_mut().zip(&rbm.b) {

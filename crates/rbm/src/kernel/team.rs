@@ -14,12 +14,15 @@
 //! its tasks on the calling thread instead, in index order: callers must not depend on
 //! which thread runs a task, and the kernel's results do not.
 //!
-//! Task i of a region is meant for thread i, but a thread that has finished its own work
-//! takes over the task of a thread that has not started it within [`TAKE_OVER_AFTER`]. So
-//! a helper that the operating system has not scheduled (its core busy with another
-//! program) does not hold the region up: the region then runs on the threads that do run,
-//! and a helper that arrives after the region has closed leaves it alone, instead of every
-//! region waiting for a time slice of a helper whose core another busy process holds.
+//! A region's tasks are dealt out in contiguous blocks, block t to thread t, so that the same
+//! part of a split lands on the same core and finds its data in that core's cache. Each
+//! thread runs its own block from the front; a thread that has run out takes tasks from the
+//! back of the others' blocks. The kernel cuts its regions into several tasks per thread
+//! ([`TASKS_PER_THREAD`]), so a thread that loses its core to another program (or has not
+//! woken yet) holds back only the task it is running: the threads that do run take the rest.
+//! The caller, once every task is claimed, spins briefly for the helpers still running
+//! one and then parks until the last leaves, so that a wait for a helper without a core
+//! does not burn the caller's own share of the machine.
 //!
 //! `unsafe` (see the inventory in [`super`]): the borrow of a
 //! region's tasks is handed to the helpers with its lifetime erased, which is sound because
@@ -29,21 +32,27 @@
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, TryLockError};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-/// How long a helper keeps spinning for the next region before it parks: longer than the
-/// sequential stretches inside a step, shorter than the optimiser's update between steps,
-/// so that idle helpers do not hold a core that other threads want.
-pub const SPIN: Duration = Duration::from_micros(300);
+/// How long a helper keeps spinning for the next region before it parks: about the gap
+/// between two regions inside a step. A helper that spins through the longer gaps (the
+/// optimiser's update, the step's tensor work) costs nothing on a quiet machine, but on a
+/// loaded one every microsecond spun is taken from the team's share of the cores; a helper
+/// that parks instead is woken at the next region, and the threads already running take
+/// its tasks until it arrives.
+pub const SPIN: Duration = Duration::from_micros(20);
 
-/// How long a thread that has run out of work waits for another thread to start its own
-/// task before it runs that task itself: far longer than a running helper takes to start
-/// (well under a microsecond), as long as a parked one takes to wake, and far shorter than
-/// the time slice a helper that lost its core waits for.
-pub const TAKE_OVER_AFTER: Duration = Duration::from_micros(50);
+/// How long the caller spins for the helpers still running a task of a region whose tasks
+/// are all claimed before it parks: about one task's time on a machine with cores to spare.
+pub const CLOSE_SPIN: Duration = Duration::from_micros(50);
+
+/// The tasks per thread the kernel's splits aim at ([`row_ranges`]): enough that a thread
+/// that loses its core holds back a small part of a region, few enough that each task's
+/// products keep their tile and cache use.
+pub const TASKS_PER_THREAD: usize = 8;
 
 /// A region's tasks, as the helpers see them: a type-erased borrow that the caller keeps
 /// alive until every helper has finished with it (see [`run`]).
@@ -69,13 +78,13 @@ struct Shared {
     state: AtomicU64,
     /// The current region's tasks; written only while no helper is inside a region.
     job: UnsafeCell<Option<Job>>,
-    /// The number of tasks of the current region, and the next one after the threads' own
-    /// to claim.
-    tasks: AtomicUsize,
-    next: AtomicUsize,
-    /// Per thread (the caller 0, helper h at h + 1): whether its own task of the current
-    /// region has been claimed, by it or by a thread that took it over.
-    claimed: Vec<AtomicBool>,
+    /// Per thread (the caller 0, helper h at h + 1): the tasks of its block not yet claimed,
+    /// `front | back << 32`; the owner claims `front`, the others `back − 1`.
+    blocks: Vec<AtomicU64>,
+    /// The caller of the current region, parked until the last helper leaves it.
+    caller: Mutex<Option<Thread>>,
+    /// Whether the caller is parked (or about to park) waiting for the helpers.
+    caller_sleeping: AtomicBool,
     /// Per helper: parked (or about to park) and needing an unpark.
     sleeping: Vec<AtomicBool>,
     /// The first panic raised by a task of the current region.
@@ -146,9 +155,9 @@ fn team() -> &'static Team {
         let shared: &'static Shared = Box::leak(Box::new(Shared {
             state: AtomicU64::new(0),
             job: UnsafeCell::new(None),
-            tasks: AtomicUsize::new(0),
-            next: AtomicUsize::new(0),
-            claimed: (0..=wanted).map(|_| AtomicBool::new(true)).collect(),
+            blocks: (0..=wanted).map(|_| AtomicU64::new(0)).collect(),
+            caller: Mutex::new(None),
+            caller_sleeping: AtomicBool::new(false),
             sleeping: (0..wanted).map(|_| AtomicBool::new(false)).collect(),
             panic: Mutex::new(None),
         }));
@@ -216,18 +225,49 @@ fn helper(s: &'static Shared, h: usize) {
             // the caller does not return (ending the borrow) while a helper is inside.
             let job = unsafe { (*s.job.get()).expect("a region was published") };
             claim_tasks(s, job, h + 1);
-            s.state.fetch_sub(1, Ordering::Release);
+            leave(s);
         }
     }
 }
 
-/// Runs the task of thread `own` (0 for the caller, h + 1 for helper h) if there is one and
-/// no other thread has taken it over, then claims and runs the tasks after the first one per
-/// thread until none is left, then takes over the own tasks of threads that have not started
-/// theirs; a panic is recorded for the caller to resume.
+/// Leaves the current region; the last helper out of a closed region wakes the caller if it
+/// parked.
+fn leave(s: &Shared) {
+    let before = s.state.fetch_sub(1, Ordering::SeqCst);
+    if before & INSIDE == 1 && before & OPEN == 0 && s.caller_sleeping.load(Ordering::SeqCst) {
+        let caller = s.caller.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(thread) = caller.as_ref() {
+            thread.unpark();
+        }
+    }
+}
+
+const LOW: u64 = u32::MAX as u64;
+
+/// Claims the front task of `block` (its owner) or the back one (another thread).
+fn claim(block: &AtomicU64, front: bool) -> Option<usize> {
+    let mut now = block.load(Ordering::Acquire);
+    loop {
+        let (f, b) = (now & LOW, now >> 32);
+        if f >= b {
+            return None;
+        }
+        let (next, task) = if front {
+            (now + 1, f)
+        } else {
+            (f | (b - 1) << 32, b - 1)
+        };
+        match block.compare_exchange_weak(now, next, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return Some(task as usize),
+            Err(seen) => now = seen,
+        }
+    }
+}
+
+/// Runs the tasks of thread `own`'s block (0 for the caller, h + 1 for helper h) from the
+/// front, then the other blocks' tasks from the back until none is left unclaimed; a panic
+/// is recorded for the caller to resume.
 fn claim_tasks(s: &Shared, job: Job, own: usize) {
-    let n = s.tasks.load(Ordering::Acquire);
-    let owned = n.min(s.claimed.len());
     let run = |i: usize| {
         // SAFETY: `job` points to the caller's closure, alive for the whole region.
         let result = catch_unwind(AssertUnwindSafe(|| unsafe { (*job)(i) }));
@@ -236,41 +276,21 @@ fn claim_tasks(s: &Shared, job: Job, own: usize) {
             first.get_or_insert(payload);
         }
     };
-    if own < owned && !s.claimed[own].swap(true, Ordering::AcqRel) {
-        run(own);
-    }
-    loop {
-        let i = s.next.fetch_add(1, Ordering::AcqRel);
-        if i >= n {
-            break;
-        }
+    while let Some(i) = claim(&s.blocks[own], true) {
         run(i);
     }
-    let mut waited: Option<Instant> = None;
-    for i in (0..owned).filter(|&i| i != own) {
-        // A thread that is running starts its task within a microsecond: wait for it, so
-        // that its part stays on its core; take the task over only from a thread that has
-        // not started it within TAKE_OVER_AFTER (not scheduled, or parked).
-        let since = *waited.get_or_insert_with(Instant::now);
-        let mut spins = 0u32;
-        while !s.claimed[i].load(Ordering::Acquire) {
-            std::hint::spin_loop();
-            spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(64) && since.elapsed() > TAKE_OVER_AFTER {
-                break;
-            }
-        }
-        if !s.claimed[i].swap(true, Ordering::AcqRel) {
+    let threads = s.blocks.len();
+    for other in (1..threads).map(|d| (own + d) % threads) {
+        while let Some(i) = claim(&s.blocks[other], false) {
             run(i);
         }
     }
 }
 
 /// Runs `task(0)`, …, `task(n − 1)` on the team, the calling thread included, and returns
-/// when all have finished. Task i < [`threads`] runs on thread i (the caller is thread 0), so
-/// that the same part of a split lands on the same core and finds its data in that core's
-/// cache, unless thread i has not started it when another thread runs out of work (then that
-/// thread runs it); the later tasks are claimed in index order by whichever thread is free.
+/// when all have finished. The tasks are dealt out in contiguous blocks, block t to thread t
+/// (the caller is thread 0), each thread running its own from the front and then the rest
+/// of the others' from the back: which thread runs a task depends on the scheduling.
 /// If a task panics, the others still run and the first panic is resumed on the caller.
 pub fn run(n: usize, task: &(dyn Fn(usize) + Sync)) {
     let t = team();
@@ -291,12 +311,17 @@ pub fn run(n: usize, task: &(dyn Fn(usize) + Sync)) {
     // SAFETY: no helper is inside a region (the previous caller waited for `pending` to
     // reach 0 before releasing the lock), so nothing reads `job` now.
     unsafe { *s.job.get() = Some(job) };
-    s.tasks.store(n, Ordering::Relaxed);
-    s.next.store(t.helpers.len() + 1, Ordering::Relaxed);
-    // Only the threads that exist have own tasks (a helper may have failed to start).
-    for (i, claimed) in s.claimed.iter().enumerate() {
-        claimed.store(i > t.helpers.len(), Ordering::Relaxed);
+    // Only the threads that exist get blocks (a helper may have failed to start).
+    let threads = t.helpers.len() + 1;
+    for (i, block) in s.blocks.iter().enumerate() {
+        let (f, b) = if i < threads {
+            (i * n / threads, (i + 1) * n / threads)
+        } else {
+            (0, 0)
+        };
+        block.store(f as u64 | (b as u64) << 32, Ordering::Relaxed);
     }
+    *s.caller.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current());
     // Open the next epoch's region with no helper inside (the last region ended with none).
     let epoch = epoch_of(s.state.load(Ordering::Relaxed)) + 1;
     s.state
@@ -309,20 +334,31 @@ pub fn run(n: usize, task: &(dyn Fn(usize) + Sync)) {
     claim_tasks(s, job, 0);
     // Every task has been claimed: close the region, then wait for the helpers inside it
     // (running tasks they claimed). One that has not entered by now never will.
-    s.state.fetch_and(!OPEN, Ordering::AcqRel);
-    let mut spins = 0u32;
-    while s.state.load(Ordering::Acquire) & INSIDE != 0 {
-        std::hint::spin_loop();
-        spins = spins.wrapping_add(1);
-        if spins.is_multiple_of(1024) {
-            // A helper inside may have lost its core: let it have this one.
-            std::thread::yield_now();
-        }
-    }
+    s.state.fetch_and(!OPEN, Ordering::SeqCst);
+    wait_for_helpers(s);
     let panic = s.panic.lock().unwrap_or_else(|e| e.into_inner()).take();
     drop(guard);
     if let Some(payload) = panic {
         resume_unwind(payload);
+    }
+}
+
+/// Waits until no helper is inside the closed region: spins for [`CLOSE_SPIN`], then parks
+/// (announced in `caller_sleeping` before the last look, as the helpers' in `sleeping`).
+fn wait_for_helpers(s: &Shared) {
+    let inside = || s.state.load(Ordering::SeqCst) & INSIDE != 0;
+    let start = Instant::now();
+    let mut spins = 0u32;
+    while inside() {
+        std::hint::spin_loop();
+        spins = spins.wrapping_add(1);
+        if spins.is_multiple_of(64) && start.elapsed() > CLOSE_SPIN {
+            s.caller_sleeping.store(true, Ordering::SeqCst);
+            while inside() {
+                std::thread::park();
+            }
+            s.caller_sleeping.store(false, Ordering::SeqCst);
+        }
     }
 }
 
@@ -340,10 +376,15 @@ pub fn for_each<P: Send>(parts: Vec<P>, task: impl Fn(usize, P) + Sync) {
     });
 }
 
-/// `rows` split into one contiguous range per thread, each a multiple of `multiple` rows
-/// (the last range may be shorter): the row split of the kernel's products and row passes.
+/// `rows` split into contiguous ranges, [`TASKS_PER_THREAD`] per thread where the rows
+/// allow, each a multiple of `multiple` rows (the last range may be shorter): the row split
+/// of the kernel's products and row passes.
 pub fn row_ranges(rows: usize, multiple: usize) -> Vec<std::ops::Range<usize>> {
-    let per = rows.div_ceil(threads()).div_ceil(multiple).max(1) * multiple;
+    let per = rows
+        .div_ceil(threads() * TASKS_PER_THREAD)
+        .div_ceil(multiple)
+        .max(1)
+        * multiple;
     (0..rows)
         .step_by(per)
         .map(|r0| r0..(r0 + per).min(rows))
@@ -378,6 +419,7 @@ pub fn for_each_rows<T: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
 
     #[test]
     fn every_task_runs_once_and_the_caller_waits_for_all() {
@@ -546,7 +588,7 @@ mod tests {
                 assert_eq!(r.start % 5, 0);
                 next = r.end;
             }
-            assert!(ranges.len() <= threads());
+            assert!(ranges.len() <= threads() * TASKS_PER_THREAD);
         }
     }
 }

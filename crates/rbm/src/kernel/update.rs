@@ -81,7 +81,8 @@ fn pass(
     let chunk = if n < PARALLEL_FROM {
         n.max(1)
     } else {
-        n.div_ceil(team::threads()).next_multiple_of(16)
+        n.div_ceil(team::threads() * team::TASKS_PER_THREAD)
+            .next_multiple_of(16)
     };
     let parts: Vec<_> = theta_out.spare_capacity_mut()[..n]
         .chunks_mut(chunk)
