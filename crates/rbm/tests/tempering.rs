@@ -1,7 +1,8 @@
 //! Parallel tempering against exact enumeration of small RBMs: on a bimodal p(v) its β = 1
 //! samples fit the exact distribution where plain block Gibbs from the same start does not;
 //! its swap acceptance rates match the exact stationary acceptance; its configuration is
-//! checked; a run is a function of its seed.
+//! checked; a run is a function of its seed. Bernoulli models run on both CPU paths: the
+//! fused kernel's sweeps and tensor operations.
 
 mod common;
 
@@ -11,7 +12,7 @@ use rbm::eval::exact::{HostRbm, state};
 use rbm::eval::tempering::{
     TemperingConfig, geometric_ladder, parallel_tempering, parallel_tempering_from,
 };
-use rbm::{Noise, Rbm, RbmError, Units};
+use rbm::{CpuPath, Noise, Rbm, RbmError, Units};
 
 /// The exact tempered visible marginal p_β(v) ∝ Σ_h e^{−βE(v,h)} of every visible
 /// configuration: for discrete hidden units the marginal of the RBM with every parameter
@@ -73,17 +74,19 @@ fn tempering_samples_a_bimodal_marginal_that_plain_gibbs_does_not() {
     ];
     for (vu, hu, strong) in cases {
         let spin = bimodal_rbm(vu, hu, strong);
-        let mut models = vec![spin];
+        let mut models = vec![(spin, CpuPath::Tensor)];
         if hu == Units::Spin {
             // The same distribution in {0, 1} units (Rbm::with_*_units): Bernoulli layers.
             // Its energy differs by a constant, so its tempered distributions are the same
             // and, from the same stream, so are its draws (up to f32 rounding): this case
-            // checks that the {0, 1} path gives them.
-            let (b, _) = models[0].with_visible_units(Units::Bernoulli);
+            // checks that the {0, 1} path gives them, with tensor operations and on the
+            // fused kernel.
+            let (b, _) = models[0].0.with_visible_units(Units::Bernoulli);
             let (b, _) = b.with_hidden_units(Units::Bernoulli);
-            models.push(b);
+            models.push((b.clone(), CpuPath::Tensor));
+            models.push((b, kernel_path()));
         }
-        for rbm in models {
+        for (rbm, path) in models {
             let (vu, hu) = (rbm.visible_units, rbm.hidden_units);
             let p = exact_p(&rbm);
             // The two modes (all lower, all upper) each carry a sizeable share.
@@ -96,7 +99,8 @@ fn tempering_samples_a_bimodal_marginal_that_plain_gibbs_does_not() {
             let config = TemperingConfig::new(geometric_ladder(0.05, 8).unwrap(), 2000, 100)
                 .with_burn_in(150)
                 .with_thin(50)
-                .with_seed(41);
+                .with_seed(41)
+                .with_cpu_path(path);
             let [lo, _] = vu.values().unwrap();
             let start = Tensor::<2>::full([config.chains, 10], lo, &Device::flex());
             let pt = parallel_tempering_from(&rbm, &config, start.clone()).unwrap();
@@ -104,7 +108,7 @@ fn tempering_samples_a_bimodal_marginal_that_plain_gibbs_does_not() {
             assert_eq!(pt.samples.dims(), [n as usize, 10]);
             let (chi2, critical, p_value) = chi2_with_p(&histogram(vu, pt.samples.clone()), &p, n);
             eprintln!(
-                "{vu:?}/{hu:?} modes {lower:.3} {upper:.3} PT: chi2 {chi2:.1} (critical {critical:.1}), p {p_value:.3}, \
+                "{vu:?}/{hu:?} ({path:?}) modes {lower:.3} {upper:.3} PT: chi2 {chi2:.1} (critical {critical:.1}), p {p_value:.3}, \
                  acceptance {:.3?}",
                 pt.acceptance
             );
@@ -450,4 +454,58 @@ fn the_base_rate_path_samples_every_replica_exactly() {
         e.to_string().contains("base_visible_bias has 3 entries"),
         "{e}"
     );
+}
+
+/// The fused kernel's path on this CPU: the tests of the kernel's sweeps need one.
+fn kernel_path() -> CpuPath {
+    let path = CpuPath::best();
+    assert!(
+        matches!(path, CpuPath::Kernel(_)),
+        "this CPU has no instruction set of the fused kernel ({})",
+        rbm::describe_cpu()
+    );
+    path
+}
+
+#[test]
+fn the_kernel_sweeps_agree_with_tensor_operations() {
+    // A Bernoulli RBM of 20 visible and 12 hidden units (a hidden width the kernel pads to
+    // 16), couplings of scale 0.8, 4 inverse temperatures from 0.2, 30 chains, 10 sweeps of
+    // burn-in and 40 recorded, plain and on the base-rate path. Both paths draw the same
+    // numbers in the same order, so they make the same draws and swaps except where a
+    // uniform falls within f32 rounding of a probability (after which that chain goes its
+    // own way): at least 90 % of the recorded rows identical and each pair's acceptance
+    // within 0.05. A wrong β, base or energy changes nearly every row.
+    let rbm = random_rbm(20, 12, Units::Bernoulli, Units::Bernoulli, 0.8, 11);
+    let a0: Vec<f32> = (0..20).map(|i| 0.1 * (i % 5) as f32 - 0.2).collect();
+    for base in [None, Some(a0)] {
+        let mut config = TemperingConfig::new(geometric_ladder(0.2, 4).unwrap(), 30, 40)
+            .with_burn_in(10)
+            .with_seed(5);
+        if let Some(b) = &base {
+            config = config.with_base(b.clone());
+        }
+        let run =
+            |path: CpuPath| parallel_tempering(&rbm, &config.clone().with_cpu_path(path)).unwrap();
+        let (tensor, kernel) = (run(CpuPath::Tensor), run(kernel_path()));
+        let (t, k) = (values(tensor.samples), values(kernel.samples));
+        assert_eq!(t.len(), k.len());
+        let same = t
+            .chunks(20)
+            .zip(k.chunks(20))
+            .filter(|(a, b)| a == b)
+            .count() as f64
+            / (t.len() / 20) as f64;
+        eprintln!(
+            "base {}: rows identical {same:.3}, acceptance tensor {:.3?} kernel {:.3?}",
+            base.is_some(),
+            tensor.acceptance,
+            kernel.acceptance
+        );
+        assert!(same >= 0.9, "only {same:.3} of the rows agree");
+        for (x, y) in tensor.acceptance.iter().zip(&kernel.acceptance) {
+            assert!((x - y).abs() < 0.05, "acceptance {x} against {y}");
+        }
+        assert_eq!(values(tensor.last).len(), values(kernel.last).len());
+    }
 }

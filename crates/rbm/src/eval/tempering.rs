@@ -53,6 +53,7 @@ use ising_data::config::{Checked, ConfigError};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{RbmError, Result};
+use crate::kernel::{self, CpuPath};
 use crate::noise::Noise;
 use crate::rbm::Rbm;
 use crate::tensor::to_vec;
@@ -82,6 +83,11 @@ pub struct TemperingConfig {
     /// docs); `None`: the ladder tempers the whole energy.
     #[serde(default)]
     pub base_visible_bias: Option<Vec<f32>>,
+    /// Where the sweeps run on the flex CPU device: `None` is the process's choice
+    /// ([`CpuPath::from_env`]); the fused kernel applies to Bernoulli–Bernoulli RBMs, and
+    /// agrees with tensor operations up to f32 rounding (tested). Not serialised.
+    #[serde(skip)]
+    pub cpu_path: Option<CpuPath>,
 }
 
 fn one() -> usize {
@@ -134,6 +140,7 @@ impl TemperingConfig {
             thin: 1,
             seed: 0,
             base_visible_bias: None,
+            cpu_path: None,
         }
     }
 
@@ -156,6 +163,14 @@ impl TemperingConfig {
     pub fn with_base(self, bias: Vec<f32>) -> Self {
         Self {
             base_visible_bias: Some(bias),
+            ..self
+        }
+    }
+
+    /// With the sweeps on `path` (see [`TemperingConfig::cpu_path`]).
+    pub fn with_cpu_path(self, path: CpuPath) -> Self {
+        Self {
+            cpu_path: Some(path),
             ..self
         }
     }
@@ -403,38 +418,44 @@ pub fn parallel_tempering_from(
     run(rbm, config, start, Noise::new(config.seed), &|_| {})
 }
 
-/// The base-rate path of `config`, if it has one: a₀ as a row, and (1 − β) a₀ per row (β of
-/// each replica's rows in `beta`) added to the visible input.
+/// Checks the base-rate path of `config`, if it has one: a₀ of the RBM's visible width and
+/// discrete units.
 ///
 /// # Errors
 /// A base of the wrong length, or units that are not discrete.
+fn check_base(rbm: &Rbm, config: &TemperingConfig) -> Result<()> {
+    let Some(bias) = &config.base_visible_bias else {
+        return Ok(());
+    };
+    if bias.len() != rbm.n_visible() {
+        return Err(RbmError::Mismatch(format!(
+            "base_visible_bias has {} entries but the RBM has {} visible units",
+            bias.len(),
+            rbm.n_visible()
+        )));
+    }
+    if !rbm.hidden_units.is_discrete() || !rbm.visible_units.is_discrete() {
+        return Err(RbmError::Mismatch(format!(
+            "the base-rate path needs discrete units, got {:?} visible and {:?} hidden",
+            rbm.visible_units, rbm.hidden_units
+        )));
+    }
+    Ok(())
+}
+
+/// The base-rate path of `config`, if it has one (checked by [`check_base`]): a₀ as a row,
+/// and (1 − β) a₀ per row (β of each replica's rows in `beta`) added to the visible input.
 fn base_path(
     rbm: &Rbm,
     config: &TemperingConfig,
     beta: &Tensor<2>,
-) -> Result<Option<(Tensor<2>, Tensor<2>)>> {
+) -> Option<(Tensor<2>, Tensor<2>)> {
     let device = rbm.weights.val().device();
-    Ok(match &config.base_visible_bias {
-        None => None,
-        Some(bias) => {
-            if bias.len() != rbm.n_visible() {
-                return Err(RbmError::Mismatch(format!(
-                    "base_visible_bias has {} entries but the RBM has {} visible units",
-                    bias.len(),
-                    rbm.n_visible()
-                )));
-            }
-            if !rbm.hidden_units.is_discrete() || !rbm.visible_units.is_discrete() {
-                return Err(RbmError::Mismatch(format!(
-                    "the base-rate path needs discrete units, got {:?} visible and {:?} hidden",
-                    rbm.visible_units, rbm.hidden_units
-                )));
-            }
-            let row = Tensor::<1>::from_data(TensorData::new(bias.clone(), [bias.len()]), &device)
-                .unsqueeze_dim::<2>(0);
-            let shift = (beta.clone().neg() + 1.0) * row.clone();
-            Some((row, shift))
-        }
+    config.base_visible_bias.as_ref().map(|bias| {
+        let row = Tensor::<1>::from_data(TensorData::new(bias.clone(), [bias.len()]), &device)
+            .unsqueeze_dim::<2>(0);
+        let shift = (beta.clone().neg() + 1.0) * row.clone();
+        (row, shift)
     })
 }
 
@@ -447,6 +468,14 @@ fn run(
     mut noise: Noise,
     progress: &dyn Fn(usize),
 ) -> Result<TemperingSamples> {
+    check_base(rbm, config)?;
+    let path = match config.cpu_path {
+        Some(path) => path,
+        None => CpuPath::from_env()?,
+    };
+    if let Some(level) = kernel::applies(rbm, path) {
+        return run_on_kernel(level, rbm, config, v, noise, progress);
+    }
     let device = rbm.weights.val().device();
     let (r, c) = (config.betas.len(), config.chains);
     let beta = beta_column(&config.betas, c, &device);
@@ -455,7 +484,7 @@ fn run(
         rbm.visible_bias.val().unsqueeze_dim::<2>(0),
         rbm.hidden_bias.val().unsqueeze_dim::<2>(0),
     );
-    let base = base_path(rbm, config, &beta)?;
+    let base = base_path(rbm, config, &beta);
 
     let mut counts = SwapCounts::new(r);
     let mut recorded = Vec::with_capacity(config.recorded());
@@ -503,6 +532,65 @@ fn run(
         acceptance: counts.acceptance(),
         attempts: counts.attempts,
         last: v,
+    })
+}
+
+/// [`run`] on the fused CPU kernel ([`kernel::tempered_sweep`]): the same sweeps from the
+/// same random numbers, on host buffers.
+fn run_on_kernel(
+    level: kernel::Level,
+    rbm: &Rbm,
+    config: &TemperingConfig,
+    v: Tensor<2>,
+    mut noise: Noise,
+    progress: &dyn Fn(usize),
+) -> Result<TemperingSamples> {
+    let device = rbm.weights.val().device();
+    let (r, c, nv, nh) = (
+        config.betas.len(),
+        config.chains,
+        rbm.n_visible(),
+        rbm.n_hidden(),
+    );
+    let params = kernel::OwnedParams::read(rbm)?;
+    let params = params.view();
+    let beta: Vec<f32> = config
+        .betas
+        .iter()
+        .flat_map(|&b| std::iter::repeat_n(b as f32, c))
+        .collect();
+    let base = config.base_visible_bias.as_deref();
+    let mut replicas = kernel::replicas(level, &params, to_vec(v.without_autodiff())?);
+    let mut counts = SwapCounts::new(r);
+    let mut recorded: Vec<f32> = Vec::with_capacity(config.recorded() * c * nv);
+    for t in 0..config.burn_in + config.sweeps {
+        let hidden_u = noise.draw(rbm.hidden_units.draw(), r * c * nh);
+        let visible_u = noise.draw(rbm.visible_units.draw(), r * c * nv);
+        let (next, mut energy) = kernel::tempered_sweep(
+            level,
+            &params,
+            replicas,
+            (&beta, base),
+            (&hidden_u, &visible_u),
+        );
+        replicas = next;
+        let u = noise.uniforms(swap_pairs(r, t).len() * c);
+        let counting = t >= config.burn_in;
+        let mut order: Vec<i64> = (0..(r * c) as i64).collect();
+        if counts.pass(&config.betas, (c, t), &mut energy, &mut order, &u, counting) {
+            replicas.permute(&order, &params);
+        }
+        if counting && (t + 1 - config.burn_in).is_multiple_of(config.thin) {
+            recorded.extend_from_slice(&replicas.v[(r - 1) * c * nv..]);
+        }
+        progress(1);
+    }
+    let rows = recorded.len() / nv;
+    Ok(TemperingSamples {
+        samples: Tensor::from_data(TensorData::new(recorded, [rows, nv]), &device),
+        acceptance: counts.acceptance(),
+        attempts: counts.attempts,
+        last: Tensor::from_data(TensorData::new(replicas.v, [r * c, nv]), &device),
     })
 }
 

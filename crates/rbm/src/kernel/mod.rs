@@ -53,6 +53,7 @@ pub(crate) mod matmul;
 mod params;
 mod step;
 mod team;
+mod tempered;
 mod update;
 
 pub(crate) use host::{HostF32, OwnedParams, applies};
@@ -60,6 +61,7 @@ pub(crate) use isa::Level;
 pub use isa::{CpuPath, Isa, KERNEL_VARIABLE, describe_cpu};
 pub(crate) use params::{GradientForm, HostStep, KernelParams, StepRequest};
 pub use team::{THREADS_VARIABLE, set_threads};
+pub(crate) use tempered::Replicas;
 pub(crate) use update::{WeightPenalty, momentum_update};
 
 /// What the profiling and benchmark examples reach into; not a stable interface.
@@ -211,6 +213,36 @@ pub(crate) fn mean_free_energy(level: Level, rbm: &KernelParams, v: &[f32]) -> f
     assert_eq!(v.len() % rbm.nv, 0, "the rows must be [rows, n_v]");
     assert!(!v.is_empty(), "no rows");
     level.run(step::MeanFreeEnergy { rbm, v })
+}
+
+/// The replicas of parallel tempering at the visible states `v` (`[rows, nv]`).
+pub(crate) fn replicas(level: Level, rbm: &KernelParams, v: Vec<f32>) -> Replicas {
+    assert_eq!(v.len() % rbm.nv, 0, "the rows must be [rows, n_v]");
+    level.run(tempered::Start { rbm, v })
+}
+
+/// One sweep of parallel tempering (see [`crate::eval::tempering`]): each row at its
+/// inverse temperature `beta`, on the base-rate path from a₀ = `base` if given, from the
+/// uniforms of the hidden (`[rows, nh]`) and visible (`[rows, nv]`) draws. Returns the new
+/// replicas and the energy that β multiplies, per row.
+///
+/// # Panics
+/// On inconsistent shapes.
+pub(crate) fn tempered_sweep(
+    level: Level,
+    rbm: &KernelParams,
+    replicas: Replicas,
+    (beta, base): (&[f32], Option<&[f32]>),
+    (hidden_u, visible_u): (&[f32], &[f32]),
+) -> (Replicas, Vec<f64>) {
+    level.run(tempered::Sweep {
+        rbm,
+        replicas,
+        beta,
+        base,
+        hidden_u,
+        visible_u,
+    })
 }
 
 /// The instruction sets this CPU has, for the tests: every one of them is tested.

@@ -27,7 +27,7 @@ const INNER_PARTS: usize = 2;
 /// same order whatever the split, and the number of parts is fixed, so the results do not
 /// depend on the number of threads.
 #[inline(always)]
-fn hidden_input<S: Simd>(rbm: &KernelParams, v: &[f32], rows: usize) -> Vec<f32> {
+pub(super) fn hidden_input<S: Simd>(rbm: &KernelParams, v: &[f32], rows: usize) -> Vec<f32> {
     let (nv, nhp) = (rbm.nv, rbm.nhp);
     let blocks = column_blocks(nhp, panel_width::<S>(), INNER_PARTS);
     // Task part·blocks.len() + c: columns blocks[c] of part `part`'s partial product.
@@ -128,7 +128,7 @@ fn sum_parts<S: Simd>(
 /// (`[rows, nh]`), into Hᵀ `[nh, rows_p]` (the layout of the next product's right factor;
 /// padding rows and columns 0): hidden units in parallel.
 #[inline(always)]
-fn sample_hidden_t<S: Simd>(
+pub(super) fn sample_hidden_t<S: Simd>(
     rbm: &KernelParams,
     p: &[f32],
     rows: usize,
@@ -257,19 +257,21 @@ fn hidden_row(
 /// The visible half of a Gibbs step from Hᵀ `[nh, rows_p]`: the means p = σ(hWᵀ + a) of
 /// `rows` rows (never stored whole) give the summed squared difference Σ (p − v)² from the
 /// rows `v` when given (summed per row, then over rows in order), and Bernoulli samples
-/// from the uniforms `u` (`[rows, nv]`) when given.
+/// from the uniforms `u` (`[rows, nv]`) when given. With `temper`, each row's means are
+/// those at its inverse temperature ([`Temper`]).
 ///
 /// Yᵀ = W Hᵀ comes out of the product as `[nv, rows_p]`. Each thread transposes its rows
 /// of Y into its own buffer, reading Yᵀ in blocks of 16 rows of Y (one cache line of each
 /// row of Yᵀ), and finishes them row by row while they are in its cache.
 #[inline(always)]
-fn visible_step<S: Simd>(
+pub(super) fn visible_step<S: Simd>(
     rbm: &KernelParams,
     ht: &[f32],
     rows: usize,
     rows_p: usize,
     v: Option<&[f32]>,
     u: Option<&[f32]>,
+    temper: Option<Temper>,
 ) -> (f64, Option<Vec<f32>>) {
     let nv = rbm.nv;
     let term = Term {
@@ -310,7 +312,8 @@ fn visible_step<S: Simd>(
                     for (jj, p) in y.chunks_exact_mut(nv).take(nb).enumerate() {
                         let j = b0 + jj;
                         let span = (r00 + j) * nv..(r00 + j + 1) * nv;
-                        bias_sigmoid_row(p, &rbm.a);
+                        let t = temper.map(|t| (t.beta[r00 + j], t.base));
+                        visible_means_row(p, &rbm.a, t);
                         errors[j] = visible_row(
                             p,
                             v.map(|v| &v[span.clone()]),
@@ -326,11 +329,34 @@ fn visible_step<S: Simd>(
     (errors.iter().sum(), samples)
 }
 
-/// row ← σ(row + a).
+/// The inverse temperature of each row of a visible pass, and the base-rate path's a₀ if
+/// any (see [`crate::eval::tempering`]).
+#[derive(Clone, Copy)]
+pub(super) struct Temper<'a> {
+    pub beta: &'a [f32],
+    pub base: Option<&'a [f32]>,
+}
+
+/// row ← σ(row + a), or at inverse temperature β, σ(β(row + a)) and on the base-rate path
+/// σ(β(row + a) + (1 − β)a₀).
 #[inline(always)]
-fn bias_sigmoid_row(row: &mut [f32], a: &[f32]) {
-    for (y, ai) in row.iter_mut().zip(a) {
-        *y += ai;
+fn visible_means_row(row: &mut [f32], a: &[f32], temper: Option<(f32, Option<&[f32]>)>) {
+    match temper {
+        None => {
+            for (y, ai) in row.iter_mut().zip(a) {
+                *y += ai;
+            }
+        }
+        Some((beta, None)) => {
+            for (y, ai) in row.iter_mut().zip(a) {
+                *y = (*y + ai) * beta;
+            }
+        }
+        Some((beta, Some(a0))) => {
+            for ((y, ai), bi) in row.iter_mut().zip(a).zip(a0) {
+                *y = (*y + ai) * beta + (1.0 - beta) * bi;
+            }
+        }
     }
     sigmoid_in_place(row);
 }
@@ -452,12 +478,13 @@ fn cd_step<S: Simd>(
     let (h0t, bp) = sample_hidden_t::<S>(rbm, &data.means, batch, &u);
     let (mut v, first, squared_error) = match req.chains {
         Some((chains, _)) => {
-            let (squared_error, _) = visible_step::<S>(rbm, &h0t, batch, bp, Some(v0), None);
+            let (squared_error, _) = visible_step::<S>(rbm, &h0t, batch, bp, Some(v0), None, None);
             (chains.to_vec(), 0, squared_error)
         }
         None => {
             let u = visible_u.next().expect("drawn");
-            let (squared_error, v) = visible_step::<S>(rbm, &h0t, batch, bp, Some(v0), Some(&u));
+            let (squared_error, v) =
+                visible_step::<S>(rbm, &h0t, batch, bp, Some(v0), Some(&u), None);
             (v.expect("sampled"), 1, squared_error)
         }
     };
@@ -468,7 +495,7 @@ fn cd_step<S: Simd>(
         let u = hidden_u.next().expect("drawn");
         let (ht, rows_p) = sample_hidden_t::<S>(rbm, &means, rows, &u);
         let u = visible_u.next().expect("drawn");
-        v = visible_step::<S>(rbm, &ht, rows, rows_p, None, Some(&u))
+        v = visible_step::<S>(rbm, &ht, rows, rows_p, None, Some(&u), None)
             .1
             .expect("sampled");
         x = hidden_input::<S>(rbm, &v, rows);
