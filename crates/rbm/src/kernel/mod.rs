@@ -68,7 +68,9 @@ pub(crate) use update::{WeightPenalty, momentum_update};
 #[doc(hidden)]
 pub mod profiling {
     pub use super::matmul::{Operand, Term};
-    pub use super::team::{SPIN, for_each, for_each_rows, row_ranges, run, threads};
+    pub use super::team::{
+        SPIN, TASKS_PER_THREAD, for_each, for_each_rows, row_ranges, run, threads,
+    };
 
     /// C `[m, n]` = Σ A·B (or C += when `accumulate`) on the kernel compiled for `isa`
     /// (see the crate-private `matmul` module).
