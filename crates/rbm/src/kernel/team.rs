@@ -81,7 +81,7 @@ struct Shared {
     /// Per thread (the caller 0, helper h at h + 1): the tasks of its block not yet claimed,
     /// `front | back << 32`; the owner claims `front`, the others `back − 1`.
     blocks: Vec<AtomicU64>,
-    /// The caller of the current region, parked until the last helper leaves it.
+    /// The caller of the current region, named when it parks until the last helper leaves.
     caller: Mutex<Option<Thread>>,
     /// Whether the caller is parked (or about to park) waiting for the helpers.
     caller_sleeping: AtomicBool,
@@ -321,7 +321,6 @@ pub fn run(n: usize, task: &(dyn Fn(usize) + Sync)) {
         };
         block.store(f as u64 | (b as u64) << 32, Ordering::Relaxed);
     }
-    *s.caller.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current());
     // Open the next epoch's region with no helper inside (the last region ended with none).
     let epoch = epoch_of(s.state.load(Ordering::Relaxed)) + 1;
     s.state
@@ -353,6 +352,9 @@ fn wait_for_helpers(s: &Shared) {
         std::hint::spin_loop();
         spins = spins.wrapping_add(1);
         if spins.is_multiple_of(64) && start.elapsed() > CLOSE_SPIN {
+            // Named before the flag is raised, so a helper that sees the flag wakes this
+            // thread.
+            *s.caller.lock().unwrap_or_else(|e| e.into_inner()) = Some(std::thread::current());
             s.caller_sleeping.store(true, Ordering::SeqCst);
             while inside() {
                 std::thread::park();

@@ -93,7 +93,7 @@ impl WithSimd for Sweep<'_, '_> {
         .1
         .expect("sampled");
         let x = hidden_input::<S>(rbm, &v, rows);
-        let energy = energies::<S>(rbm, &v, &x, &ht, self.base);
+        let energy = energies::<S>(rbm, &v, &x, (&ht, rows_p), self.base);
         (Replicas { v, x }, energy)
     }
 }
@@ -128,12 +128,11 @@ fn energies<S: Simd>(
     rbm: &KernelParams,
     v: &[f32],
     x: &[f32],
-    ht: &[f32],
+    (ht, rows_p): (&[f32], usize),
     base: Option<&[f32]>,
 ) -> Vec<f64> {
     let (nv, nh, nhp) = (rbm.nv, rbm.nh, rbm.nhp);
     let rows = v.len() / nv;
-    let rows_p = ht.len() / nh.max(1);
     let mut energy = vec![0.0f64; rows];
     team::for_each_rows(&mut energy, 1, 1, |range, e| {
         // SAFETY: the task runs within this function's level `S`, whose instruction sets
