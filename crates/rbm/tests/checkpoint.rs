@@ -161,6 +161,7 @@ fn sampled_kl_estimate_agrees_with_the_exact_kl() {
             runs: 50,
             segments: vec![(1.0, 2000)],
             seed: 1,
+            cpu_path: None,
         },
     )
     .unwrap();

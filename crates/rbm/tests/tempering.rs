@@ -7,7 +7,7 @@
 mod common;
 
 use burn::prelude::*;
-use common::{bimodal_rbm, chi2_with_p, exact_p, histogram, random_rbm, values};
+use common::{bimodal_rbm, chi2_with_p, exact_p, histogram, kernel_path, random_rbm, values};
 use rbm::eval::exact::{HostRbm, state};
 use rbm::eval::tempering::{
     TemperingConfig, geometric_ladder, parallel_tempering, parallel_tempering_from,
@@ -454,17 +454,6 @@ fn the_base_rate_path_samples_every_replica_exactly() {
         e.to_string().contains("base_visible_bias has 3 entries"),
         "{e}"
     );
-}
-
-/// The fused kernel's path on this CPU: the tests of the kernel's sweeps need one.
-fn kernel_path() -> CpuPath {
-    let path = CpuPath::best();
-    assert!(
-        matches!(path, CpuPath::Kernel(_)),
-        "this CPU has no instruction set of the fused kernel ({})",
-        rbm::describe_cpu()
-    );
-    path
 }
 
 #[test]

@@ -107,6 +107,7 @@ pub fn first_layer_quality(
         runs: RUNS,
         segments: LADDER.to_vec(),
         seed,
+        cpu_path: None,
     };
     let held_out = valid.to_tensor(device);
     // The base-rate model: the log-odds of the held-out rows' frequencies.

@@ -69,6 +69,7 @@ pub(super) fn layer_partition(
         runs: options.ais_runs,
         segments: options.ladder.clone(),
         seed: Stream::QualityAis { layer: i }.key(options.seed),
+        cpu_path: None,
     };
     // One tick per repetition, forward then reverse.
     let tick = || {

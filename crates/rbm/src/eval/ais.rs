@@ -18,6 +18,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::kernel::{self, CpuPath};
 use crate::noise::Noise;
 use crate::rbm::Rbm;
 use crate::tensor::to_vec;
@@ -34,6 +35,12 @@ pub struct AisConfig {
     /// estimate is a function of the model, the configuration and this key.
     #[serde(default)]
     pub seed: u64,
+    /// Where the transitions and weights run on the flex CPU device: `None` is the process's
+    /// choice ([`CpuPath::from_env`]); the fused kernel applies to Bernoulli–Bernoulli RBMs,
+    /// draws the same random numbers in the same order as tensor operations and agrees with
+    /// them up to f32 rounding (tested). Not serialised.
+    #[serde(skip)]
+    pub cpu_path: Option<CpuPath>,
 }
 
 impl Default for AisConfig {
@@ -44,11 +51,20 @@ impl Default for AisConfig {
             runs: 100,
             segments: vec![(0.5, 500), (0.9, 4_000), (1.0, 10_000)],
             seed: 0,
+            cpu_path: None,
         }
     }
 }
 
 impl AisConfig {
+    /// With the transitions on `path` (see [`AisConfig::cpu_path`]).
+    pub fn with_cpu_path(self, path: CpuPath) -> Self {
+        Self {
+            cpu_path: Some(path),
+            ..self
+        }
+    }
+
     /// The inverse temperatures β_0 = 0 < β_1 < … < β_K = 1.
     ///
     /// # Panics
@@ -188,7 +204,7 @@ pub fn ais_log_partition(
             .repeat_dim(0, config.runs),
         &mut noise,
     );
-    anneal(rbm, a_base, &config.betas(), start, false, &mut noise)
+    anneal(rbm, a_base, config, (&config.betas(), false), start, noise)
 }
 
 /// Estimates ln Z of `rbm` by reverse AIS: the runs start at the rows of `start`, which must
@@ -217,35 +233,48 @@ pub fn ais_reverse_log_partition(
     let a_base = base_bias(rbm, base_visible_bias);
     let mut betas = config.betas();
     betas.reverse();
-    anneal(
-        rbm,
-        a_base,
-        &betas,
-        start,
-        true,
-        &mut Noise::new(config.seed),
-    )
+    let noise = Noise::new(config.seed);
+    anneal(rbm, a_base, config, (&betas, true), start, noise)
 }
 
-/// The AIS path through `betas` (from 0 to 1 forward, from 1 to 0 in reverse) for the chains
-/// that start at the rows of `start`: each step adds ln p*_{b_i}(v) − ln p*_{b_{i−1}}(v) to a
-/// chain's log-weight, then moves v by one block-Gibbs transition that leaves p_{b_i}
-/// invariant.
+/// The AIS path through `betas` (from 0 to 1 forward, from 1 to 0 in `reverse`) for the
+/// chains that start at the rows of `start`, on the path `config.cpu_path` chooses: each step
+/// adds ln p*_{b_i}(v) − ln p*_{b_{i−1}}(v) to a chain's log-weight, then moves v by one
+/// block-Gibbs transition that leaves p_{b_i} invariant.
 fn anneal(
     rbm: &Rbm,
     a_base: Tensor<1>,
-    betas: &[f64],
+    config: &AisConfig,
+    (betas, reverse): (&[f64], bool),
     start: Tensor<2>,
-    reverse: bool,
-    noise: &mut Noise,
+    noise: Noise,
 ) -> Result<AisEstimate> {
-    let device = rbm.weights.val().device();
     let nh = rbm.n_hidden();
     let (vu, hu) = (rbm.visible_units, rbm.hidden_units);
     let host_a: Vec<f64> = to_vec(a_base.clone())?;
     let log_z_base = host_a.iter().map(|&a| vu.log_partition(a)).sum::<f64>()
         + nh as f64 * hu.log_partition(0.0);
+    let path = match config.cpu_path {
+        Some(path) => path,
+        None => CpuPath::from_env()?,
+    };
+    let log_w = match kernel::applies(rbm, path) {
+        Some(level) => log_weights_on_kernel(level, rbm, a_base, betas, start, noise)?,
+        None => log_weights(rbm, a_base, betas, start, noise)?,
+    };
+    Ok(estimate(&log_w, log_z_base, reverse))
+}
 
+/// The chains' log importance weights along `betas` on tensor operations.
+fn log_weights(
+    rbm: &Rbm,
+    a_base: Tensor<1>,
+    betas: &[f64],
+    start: Tensor<2>,
+    mut noise: Noise,
+) -> Result<Vec<f64>> {
+    let device = rbm.weights.val().device();
+    let (vu, hu) = (rbm.visible_units, rbm.hidden_units);
     let w = rbm.weights.val();
     let a = rbm.visible_bias.val().unsqueeze_dim::<2>(0);
     let b = rbm.hidden_bias.val().unsqueeze_dim::<2>(0);
@@ -280,12 +309,57 @@ fn anneal(
         if k + 1 < betas.len() {
             // One block-Gibbs transition that leaves p_{β_k} invariant.
             let beta = betas[k];
-            let h = hu.sample_with(x * beta, noise);
+            let h = hu.sample_with(x * beta, &mut noise);
             let input = a_base.clone() * (1.0 - beta)
                 + (h.matmul(w.clone().transpose()) + a.clone()) * beta;
-            v = vu.sample_with(input, noise);
+            v = vu.sample_with(input, &mut noise);
         }
     }
+    Ok(log_w)
+}
+
+/// [`log_weights`] on the fused CPU kernel: the transitions are parallel tempering's sweep
+/// ([`kernel::tempered_sweep`]) with every row at the step's β on the base-rate path from
+/// a₀, from the same random numbers in the same order; the increments are summed in f64.
+fn log_weights_on_kernel(
+    level: kernel::Level,
+    rbm: &Rbm,
+    a_base: Tensor<1>,
+    betas: &[f64],
+    start: Tensor<2>,
+    mut noise: Noise,
+) -> Result<Vec<f64>> {
+    let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
+    let params = kernel::OwnedParams::read(rbm)?;
+    let params = params.view();
+    let a_base: Vec<f32> = to_vec(a_base)?;
+    let a: Vec<f32> = to_vec(rbm.visible_bias.val())?;
+    let a_diff: Vec<f32> = a.iter().zip(&a_base).map(|(a, a0)| a - a0).collect();
+    let m = start.dims()[0];
+    let mut replicas = kernel::replicas(level, &params, to_vec(start.without_autodiff())?);
+    let mut log_w = vec![0.0f64; m];
+    for k in 1..betas.len() {
+        let step = (betas[k - 1], betas[k]);
+        let increment = kernel::ais_increment(level, &params, &replicas, &a_diff, step);
+        for (lw, i) in log_w.iter_mut().zip(increment) {
+            *lw += i;
+        }
+        if k + 1 < betas.len() {
+            let hidden_u = noise.draw(rbm.hidden_units.draw(), m * nh);
+            let visible_u = noise.draw(rbm.visible_units.draw(), m * nv);
+            let beta = vec![betas[k] as f32; m];
+            let uniforms = (hidden_u.as_slice(), visible_u.as_slice());
+            let base = (beta.as_slice(), Some(a_base.as_slice()));
+            replicas = kernel::tempered_sweep(level, &params, replicas, base, uniforms).0;
+        }
+    }
+    Ok(log_w)
+}
+
+/// The estimate from the chains' log importance weights `log_w` (forward: ln Z_A + ln mean
+/// w; reverse: ln Z_A − ln mean w).
+fn estimate(log_w: &[f64], log_z_base: f64, reverse: bool) -> AisEstimate {
+    let m = log_w.len();
     let max = log_w.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let r: Vec<f64> = log_w.iter().map(|lw| (lw - max).exp()).collect();
     let mean = r.iter().sum::<f64>() / m as f64;
@@ -296,7 +370,7 @@ fn anneal(
     };
     let sum_sq: f64 = r.iter().map(|x| x * x).sum();
     let log_mean_w = max + mean.ln();
-    Ok(AisEstimate {
+    AisEstimate {
         log_partition: match reverse {
             false => log_z_base + log_mean_w,
             true => log_z_base - log_mean_w,
@@ -304,5 +378,5 @@ fn anneal(
         std_error: var.sqrt() / (mean * (m as f64).sqrt()),
         log_partition_base: log_z_base,
         effective_sample_size: (mean * m as f64).powi(2) / sum_sq,
-    })
+    }
 }

@@ -29,7 +29,8 @@
 //! Layout: [`host`] reads Burn tensors in place and decides whether the kernel applies;
 //! [`isa`] the instruction sets and the switch; `step` is the step and the exact
 //! pseudo-likelihood; [`matmul`] the matrix products; [`math`] the vectorised elementwise
-//! functions; [`team`] the thread team.
+//! functions; [`team`] the thread team; `tempered` the sweeps of parallel tempering, whose
+//! chains `annealed` moves along AIS's path with its importance weights.
 //!
 //! # `unsafe`
 //! This module holds all of the workspace's `unsafe` code:
@@ -46,6 +47,7 @@
 
 use crate::noise::StepNoise;
 
+mod annealed;
 mod host;
 pub(crate) mod isa;
 mod math;
@@ -244,6 +246,28 @@ pub(crate) fn tempered_sweep(
         base,
         hidden_u,
         visible_u,
+    })
+}
+
+/// The importance-weight increment of annealed importance sampling from inverse temperature
+/// `from` to `to`, per row of `replicas` (see [`crate::eval::ais`]): (to − from) a_diff·v +
+/// Σ_j [softplus(to x_j) − softplus(from x_j)], with a_diff = a − a₀.
+///
+/// # Panics
+/// On inconsistent shapes.
+pub(crate) fn ais_increment(
+    level: Level,
+    rbm: &KernelParams,
+    replicas: &Replicas,
+    a_diff: &[f32],
+    (from, to): (f64, f64),
+) -> Vec<f64> {
+    level.run(annealed::Increment {
+        rbm,
+        replicas,
+        a_diff,
+        from,
+        to,
     })
 }
 

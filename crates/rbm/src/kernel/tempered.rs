@@ -16,7 +16,7 @@ pub(crate) struct Replicas {
     /// v, `[rows, nv]` (0 or 1).
     pub v: Vec<f32>,
     /// x = vW + b, `[rows, nhp]`.
-    x: Vec<f32>,
+    pub(super) x: Vec<f32>,
 }
 
 impl Replicas {

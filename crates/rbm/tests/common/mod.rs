@@ -4,7 +4,18 @@
 
 use burn::prelude::*;
 use rbm::eval::exact::{HostRbm, state};
-use rbm::{Rbm, Units};
+use rbm::{CpuPath, Rbm, Units};
+
+/// The fused kernel's path on this CPU: the tests of the kernel's paths need one.
+pub fn kernel_path() -> CpuPath {
+    let path = CpuPath::best();
+    assert!(
+        matches!(path, CpuPath::Kernel(_)),
+        "this CPU has no instruction set of the fused kernel ({})",
+        rbm::describe_cpu()
+    );
+    path
+}
 
 /// A deterministic pseudo-random number in [−1, 1) (a tiny LCG, independent of the crates).
 pub fn lcg(seed: &mut u64) -> f64 {
