@@ -7,7 +7,8 @@ use burn::prelude::*;
 use common::{kernel_path, random_rbm, rows_tensor};
 use ising_data::Lattice;
 use rbm::eval::ais::{
-    AisConfig, ais_log_partition, ais_log_partition_repeated, ais_reverse_log_partition,
+    AisConfig, ais_log_partition, ais_log_partition_batch, ais_log_partition_repeated,
+    ais_reverse_log_partition, ais_reverse_log_partition_batch,
 };
 use rbm::eval::exact::{HostRbm, state};
 use rbm::eval::likelihood::{
@@ -286,7 +287,11 @@ fn ais_on_the_kernel_agrees_with_tensor_operations() {
     let base: Vec<f32> = (0..nv).map(|_| common::lcg(&mut s) as f32).collect();
     let base = Tensor::<1>::from_data(TensorData::new(base, [nv]), &Device::flex());
     let rows: Vec<Vec<f64>> = (0..60)
-        .map(|_| (0..nv).map(|_| f64::from(common::lcg(&mut s) > 0.0)).collect())
+        .map(|_| {
+            (0..nv)
+                .map(|_| f64::from(common::lcg(&mut s) > 0.0))
+                .collect()
+        })
         .collect();
     let config = AisConfig {
         runs: 60,
@@ -316,6 +321,54 @@ fn ais_on_the_kernel_agrees_with_tensor_operations() {
             "{name}: tensor {t:?}, kernel {k:?}"
         );
     }
+}
+
+#[test]
+fn a_batch_of_ais_runs_gives_the_estimates_of_its_runs_one_at_a_time() {
+    // Three forward and three reverse configurations (20, 30 and 10 runs, their own keys) of
+    // a 24×10 Bernoulli RBM on the fused kernel: computed as one batch of rows, each estimate
+    // is bit-identical to the configuration's own (each row's arithmetic and random numbers
+    // do not depend on the other rows). Configurations with different ladders are refused.
+    let (nv, nh) = (24, 10);
+    let rbm = random_rbm(nv, nh, Units::Bernoulli, Units::Bernoulli, 1.0, 21);
+    let path = kernel_path();
+    let configs: Vec<AisConfig> = [(20, 1u64), (30, 2), (10, 3)]
+        .into_iter()
+        .map(|(runs, seed)| AisConfig {
+            runs,
+            segments: vec![(0.5, 50), (1.0, 200)],
+            seed,
+            cpu_path: Some(path),
+        })
+        .collect();
+    let batch = ais_log_partition_batch(&rbm, None, &configs).unwrap();
+    for (config, batched) in configs.iter().zip(&batch) {
+        assert_eq!(*batched, ais_log_partition(&rbm, None, config).unwrap());
+    }
+    let mut s = 22u64;
+    let mut start = |rows: usize| {
+        let rows: Vec<Vec<f64>> = (0..rows)
+            .map(|_| {
+                (0..nv)
+                    .map(|_| f64::from(common::lcg(&mut s) > 0.0))
+                    .collect()
+            })
+            .collect();
+        rows_tensor(&rows)
+    };
+    let runs: Vec<(AisConfig, Tensor<2>)> =
+        configs.iter().map(|c| (c.clone(), start(c.runs))).collect();
+    let batch = ais_reverse_log_partition_batch(&rbm, None, runs.clone()).unwrap();
+    for ((config, start), batched) in runs.into_iter().zip(&batch) {
+        assert_eq!(
+            *batched,
+            ais_reverse_log_partition(&rbm, None, &config, start).unwrap()
+        );
+    }
+    let mut mixed = configs.clone();
+    mixed[1].segments = vec![(1.0, 100)];
+    let e = ais_log_partition_batch(&rbm, None, &mixed).unwrap_err();
+    assert!(e.to_string().contains("ladder"), "{e}");
 }
 
 #[test]

@@ -3,7 +3,9 @@
 
 use anyhow::Result;
 use burn::prelude::*;
-use rbm::eval::ais::{AisConfig, AisRepeated, ais_log_partition, ais_reverse_log_partition};
+use rbm::eval::ais::{
+    AisConfig, AisRepeated, ais_log_partition_batch, ais_reverse_log_partition_batch,
+};
 use rbm::eval::generator::Chains;
 use rbm::eval::likelihood::{Estimate, mean_free_energy, nll_per_unit};
 use rbm::{Dbn, Propagation, Rbm};
@@ -71,26 +73,23 @@ pub(super) fn layer_partition(
         seed: Stream::QualityAis { layer: i }.key(options.seed),
         cpu_path: None,
     };
-    // One tick per repetition, forward then reverse.
+    // One tick per direction: the repetitions of one direction run as one batch.
     let tick = || {
         progress(Tick {
             done: 1,
-            total: 2 * options.ais_repetitions,
-            unit: "AIS repetitions (forward, then reverse)",
+            total: 2,
+            unit: "AIS directions (forward, then reverse)",
         })
     };
     // As `ais_log_partition_repeated`: repetition r with the stream key(seed, r).
-    let forward = (0..options.ais_repetitions as u64)
-        .map(|r| {
-            let config = AisConfig {
-                seed: rbm::noise::key(&[ais.seed, r]),
-                ..ais.clone()
-            };
-            let estimate = ais_log_partition(layer, Some(base.clone()), &config);
-            tick();
-            estimate
+    let forward: Vec<AisConfig> = (0..options.ais_repetitions as u64)
+        .map(|r| AisConfig {
+            seed: rbm::noise::key(&[ais.seed, r]),
+            ..ais.clone()
         })
-        .collect::<rbm::Result<Vec<_>>>()?;
+        .collect();
+    let forward = ais_log_partition_batch(layer, Some(base.clone()), &forward)?;
+    tick();
     let forward = AisRepeated::of(forward, ais.clone());
     // The reverse starts: records of the layer's own chains (for the first layer, the
     // generator's; above it, chains of that layer alone), spread evenly over the chains
@@ -119,12 +118,11 @@ pub(super) fn layer_partition(
                 seed: Stream::ReverseAis { repetition: r }.key(ais.seed),
                 ..ais.clone()
             };
-            let start = starts.clone().slice([rows, 0..layer.n_visible()]);
-            let estimate = ais_reverse_log_partition(layer, Some(base.clone()), &config, start);
-            tick();
-            estimate
+            (config, starts.clone().slice([rows, 0..layer.n_visible()]))
         })
-        .collect::<rbm::Result<Vec<_>>>()?;
+        .collect();
+    let reverse = ais_reverse_log_partition_batch(layer, Some(base.clone()), reverse)?;
+    tick();
     let reverse = AisRepeated::of(reverse, ais.clone());
     let log_partition_exact = match layer.n_hidden().min(layer.n_visible()) <= EXACT_UNITS {
         true => Some(rbm::eval::exact::HostRbm::from_rbm(layer)?.log_partition_exact()?),

@@ -17,7 +17,7 @@
 use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{RbmError, Result};
 use crate::kernel::{self, CpuPath};
 use crate::noise::Noise;
 use crate::rbm::Rbm;
@@ -134,15 +134,13 @@ pub fn ais_log_partition_repeated(
         )
         .into());
     }
-    let estimates = (0..repetitions as u64)
-        .map(|r| {
-            let config = AisConfig {
-                seed: crate::noise::key(&[config.seed, r]),
-                ..config.clone()
-            };
-            ais_log_partition(rbm, base_visible_bias.clone(), &config)
+    let configs: Vec<AisConfig> = (0..repetitions as u64)
+        .map(|r| AisConfig {
+            seed: crate::noise::key(&[config.seed, r]),
+            ..config.clone()
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
+    let estimates = ais_log_partition_batch(rbm, base_visible_bias, &configs)?;
     Ok(AisRepeated::of(estimates, config.clone()))
 }
 
@@ -194,17 +192,42 @@ pub fn ais_log_partition(
     base_visible_bias: Option<Tensor<1>>,
     config: &AisConfig,
 ) -> Result<AisEstimate> {
-    assert!(config.runs > 0, "AIS needs at least one run");
+    let batch = ais_log_partition_batch(rbm, base_visible_bias, std::slice::from_ref(config))?;
+    Ok(batch[0])
+}
+
+/// One forward AIS estimate per configuration of `configs` (see [`ais_log_partition`]),
+/// each from its own stream, computed together: on the fused kernel their chains move as one
+/// batch of rows (the estimates are those the configurations give one at a time).
+///
+/// # Errors
+/// Configurations that differ in their ladder or path ([`RbmError::Mismatch`]), or as
+/// [`ais_log_partition`].
+///
+/// # Panics
+/// As [`ais_log_partition`].
+pub fn ais_log_partition_batch(
+    rbm: &Rbm,
+    base_visible_bias: Option<Tensor<1>>,
+    configs: &[AisConfig],
+) -> Result<Vec<AisEstimate>> {
     let a_base = base_bias(rbm, base_visible_bias);
-    let mut noise = Noise::new(config.seed);
-    let start = rbm.visible_units.sample_with(
-        a_base
-            .clone()
-            .unsqueeze_dim::<2>(0)
-            .repeat_dim(0, config.runs),
-        &mut noise,
-    );
-    anneal(rbm, a_base, config, (&config.betas(), false), start, noise)
+    let runs = configs
+        .iter()
+        .map(|config| {
+            assert!(config.runs > 0, "AIS needs at least one run");
+            let mut noise = Noise::new(config.seed);
+            let start = rbm.visible_units.sample_with(
+                a_base
+                    .clone()
+                    .unsqueeze_dim::<2>(0)
+                    .repeat_dim(0, config.runs),
+                &mut noise,
+            );
+            (start, noise)
+        })
+        .collect();
+    anneal(rbm, a_base, configs, false, runs)
 }
 
 /// Estimates ln Z of `rbm` by reverse AIS: the runs start at the rows of `start`, which must
@@ -225,44 +248,90 @@ pub fn ais_reverse_log_partition(
     config: &AisConfig,
     start: Tensor<2>,
 ) -> Result<AisEstimate> {
-    assert_eq!(
-        start.dims()[1],
-        rbm.n_visible(),
-        "start rows of the wrong width"
-    );
-    let a_base = base_bias(rbm, base_visible_bias);
-    let mut betas = config.betas();
-    betas.reverse();
-    let noise = Noise::new(config.seed);
-    anneal(rbm, a_base, config, (&betas, true), start, noise)
+    let batch =
+        ais_reverse_log_partition_batch(rbm, base_visible_bias, vec![(config.clone(), start)])?;
+    Ok(batch[0])
 }
 
-/// The AIS path through `betas` (from 0 to 1 forward, from 1 to 0 in `reverse`) for the
-/// chains that start at the rows of `start`, on the path `config.cpu_path` chooses: each step
-/// adds ln p*_{b_i}(v) − ln p*_{b_{i−1}}(v) to a chain's log-weight, then moves v by one
-/// block-Gibbs transition that leaves p_{b_i} invariant.
+/// One reverse AIS estimate per configuration and start of `runs` (see
+/// [`ais_reverse_log_partition`]), computed together as [`ais_log_partition_batch`] computes
+/// forward ones.
+///
+/// # Errors
+/// Configurations that differ in their ladder or path ([`RbmError::Mismatch`]), or as
+/// [`ais_reverse_log_partition`].
+///
+/// # Panics
+/// As [`ais_reverse_log_partition`].
+pub fn ais_reverse_log_partition_batch(
+    rbm: &Rbm,
+    base_visible_bias: Option<Tensor<1>>,
+    runs: Vec<(AisConfig, Tensor<2>)>,
+) -> Result<Vec<AisEstimate>> {
+    let a_base = base_bias(rbm, base_visible_bias);
+    let configs: Vec<AisConfig> = runs.iter().map(|(config, _)| config.clone()).collect();
+    let starts = runs
+        .into_iter()
+        .map(|(config, start)| {
+            assert_eq!(
+                start.dims()[1],
+                rbm.n_visible(),
+                "start rows of the wrong width"
+            );
+            (start, Noise::new(config.seed))
+        })
+        .collect();
+    anneal(rbm, a_base, &configs, true, starts)
+}
+
+/// The AIS path of `configs`' shared ladder (from 0 to 1 forward, from 1 to 0 in `reverse`)
+/// for the chains of each run, which start at the rows of its tensor and draw from its
+/// stream, on the path the configurations choose: each step adds ln p*_{b_i}(v) −
+/// ln p*_{b_{i−1}}(v) to a chain's log-weight, then moves v by one block-Gibbs transition
+/// that leaves p_{b_i} invariant.
 fn anneal(
     rbm: &Rbm,
     a_base: Tensor<1>,
-    config: &AisConfig,
-    (betas, reverse): (&[f64], bool),
-    start: Tensor<2>,
-    noise: Noise,
-) -> Result<AisEstimate> {
+    configs: &[AisConfig],
+    reverse: bool,
+    runs: Vec<(Tensor<2>, Noise)>,
+) -> Result<Vec<AisEstimate>> {
+    let Some(first) = configs.first() else {
+        return Ok(Vec::new());
+    };
+    if configs
+        .iter()
+        .any(|c| c.segments != first.segments || c.cpu_path != first.cpu_path)
+    {
+        return Err(RbmError::Mismatch(
+            "the configurations of one AIS batch differ in their ladder (segments) or cpu_path"
+                .into(),
+        ));
+    }
+    let mut betas = first.betas();
+    if reverse {
+        betas.reverse();
+    }
     let nh = rbm.n_hidden();
     let (vu, hu) = (rbm.visible_units, rbm.hidden_units);
     let host_a: Vec<f64> = to_vec(a_base.clone())?;
     let log_z_base = host_a.iter().map(|&a| vu.log_partition(a)).sum::<f64>()
         + nh as f64 * hu.log_partition(0.0);
-    let path = match config.cpu_path {
+    let path = match first.cpu_path {
         Some(path) => path,
         None => CpuPath::from_env()?,
     };
     let log_w = match kernel::applies(rbm, path) {
-        Some(level) => log_weights_on_kernel(level, rbm, a_base, betas, start, noise)?,
-        None => log_weights(rbm, a_base, betas, start, noise)?,
+        Some(level) => log_weights_on_kernel(level, rbm, a_base, &betas, runs)?,
+        None => runs
+            .into_iter()
+            .map(|(start, noise)| log_weights(rbm, a_base.clone(), &betas, start, noise))
+            .collect::<Result<Vec<_>>>()?,
     };
-    Ok(estimate(&log_w, log_z_base, reverse))
+    Ok(log_w
+        .iter()
+        .map(|w| estimate(w, log_z_base, reverse))
+        .collect())
 }
 
 /// The chains' log importance weights along `betas` on tensor operations.
@@ -318,26 +387,34 @@ fn log_weights(
     Ok(log_w)
 }
 
-/// [`log_weights`] on the fused CPU kernel: the transitions are parallel tempering's sweep
-/// ([`kernel::tempered_sweep`]) with every row at the step's β on the base-rate path from
-/// a₀, from the same random numbers in the same order; the increments are summed in f64.
+/// [`log_weights`] of every run on the fused CPU kernel, their chains one batch of rows: the
+/// transitions are parallel tempering's sweep ([`kernel::tempered_sweep`]) with every row at
+/// the step's β on the base-rate path from a₀, each run's random numbers from its own stream
+/// in the order of the tensor path; the increments are summed in f64.
 fn log_weights_on_kernel(
     level: kernel::Level,
     rbm: &Rbm,
     a_base: Tensor<1>,
     betas: &[f64],
-    start: Tensor<2>,
-    mut noise: Noise,
-) -> Result<Vec<f64>> {
+    runs: Vec<(Tensor<2>, Noise)>,
+) -> Result<Vec<Vec<f64>>> {
     let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
     let params = kernel::OwnedParams::read(rbm)?;
     let params = params.view();
     let a_base: Vec<f32> = to_vec(a_base)?;
     let a: Vec<f32> = to_vec(rbm.visible_bias.val())?;
     let a_diff: Vec<f32> = a.iter().zip(&a_base).map(|(a, a0)| a - a0).collect();
-    let m = start.dims()[0];
-    let mut replicas = kernel::replicas(level, &params, to_vec(start.without_autodiff())?);
+    let rows: Vec<usize> = runs.iter().map(|(start, _)| start.dims()[0]).collect();
+    let m: usize = rows.iter().sum();
+    let mut v = Vec::with_capacity(m * nv);
+    let mut noises = Vec::with_capacity(runs.len());
+    for (start, noise) in runs {
+        v.extend(to_vec::<f32, 2>(start.without_autodiff())?);
+        noises.push(noise);
+    }
+    let mut replicas = kernel::replicas(level, &params, v);
     let mut log_w = vec![0.0f64; m];
+    let beta_rows = |beta: f64| vec![beta as f32; m];
     for k in 1..betas.len() {
         let step = (betas[k - 1], betas[k]);
         let increment = kernel::ais_increment(level, &params, &replicas, &a_diff, step);
@@ -345,15 +422,25 @@ fn log_weights_on_kernel(
             *lw += i;
         }
         if k + 1 < betas.len() {
-            let hidden_u = noise.draw(rbm.hidden_units.draw(), m * nh);
-            let visible_u = noise.draw(rbm.visible_units.draw(), m * nv);
-            let beta = vec![betas[k] as f32; m];
+            let (mut hidden_u, mut visible_u) = (Vec::with_capacity(m * nh), Vec::new());
+            for (noise, &r) in noises.iter_mut().zip(&rows) {
+                hidden_u.extend(noise.draw(rbm.hidden_units.draw(), r * nh));
+                visible_u.extend(noise.draw(rbm.visible_units.draw(), r * nv));
+            }
+            let beta = beta_rows(betas[k]);
             let uniforms = (hidden_u.as_slice(), visible_u.as_slice());
             let base = (beta.as_slice(), Some(a_base.as_slice()));
             replicas = kernel::tempered_sweep(level, &params, replicas, base, uniforms).0;
         }
     }
-    Ok(log_w)
+    let mut split = Vec::with_capacity(rows.len());
+    let mut rest = log_w.as_slice();
+    for r in rows {
+        let (run, tail) = rest.split_at(r);
+        split.push(run.to_vec());
+        rest = tail;
+    }
+    Ok(split)
 }
 
 /// The estimate from the chains' log importance weights `log_w` (forward: ln Z_A + ln mean

@@ -186,6 +186,9 @@ mod tests {
                 }
             }
         }
-        assert!(worst_plain > 0.1, "the plain difference lost {worst_plain:e}");
+        assert!(
+            worst_plain > 0.1,
+            "the plain difference lost {worst_plain:e}"
+        );
     }
 }
