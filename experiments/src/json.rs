@@ -4,7 +4,8 @@
 //! file. Everything else is serde_json's own reading.
 
 use serde::de::{
-    self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+    self, DeserializeSeed, Deserializer, EnumAccess, IntoDeserializer, MapAccess, SeqAccess,
+    VariantAccess, Visitor,
 };
 use serde_json::Value;
 
@@ -68,18 +69,76 @@ impl<'de> Deserializer<'de> for Lenient {
         visitor.visit_newtype_struct(self)
     }
 
+    /// An externally tagged variant with content (`{"variant": content}`) reads its content
+    /// leniently too; a unit variant (`"variant"`) as serde_json reads it.
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         name: &'static str,
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        self.0.deserialize_enum(name, variants, visitor)
+        match self.0 {
+            Value::Object(map) if map.len() == 1 => {
+                let (variant, content) = map.into_iter().next().expect("one entry");
+                visitor.visit_enum(Variant { variant, content })
+            }
+            other => other.deserialize_enum(name, variants, visitor),
+        }
     }
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 char str string bytes byte_buf unit
         unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// An enum's variant and its content, the content read leniently.
+struct Variant {
+    variant: String,
+    content: Value,
+}
+
+impl<'de> EnumAccess<'de> for Variant {
+    type Error = serde_json::Error;
+    type Variant = Lenient;
+
+    fn variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<(T::Value, Lenient), Self::Error> {
+        let tag = seed.deserialize(self.variant.into_deserializer())?;
+        Ok((tag, Lenient(self.content)))
+    }
+}
+
+impl<'de> VariantAccess<'de> for Lenient {
+    type Error = serde_json::Error;
+
+    fn unit_variant(self) -> Result<(), Self::Error> {
+        <() as de::Deserialize>::deserialize(self.0)
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, Self::Error> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.deserialize_any(visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.deserialize_any(visitor)
     }
 }
 
@@ -148,7 +207,7 @@ mod tests {
         n: Inner,
     }
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug, Deserialize, PartialEq)]
     struct Inner {
         k: u32,
         v: f64,
@@ -163,6 +222,31 @@ mod tests {
         assert!(r.x.is_nan() && r.y.is_none() && r.z[0] == 1.0 && r.z[1].is_nan());
         assert!(r.m["a"].is_nan() && r.m["b"] == 2.0);
         assert_eq!((r.n.k, r.n.v), (3, 0.5));
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "snake_case")]
+    enum Outcome {
+        Measured(Inner),
+        Pair(f64, f64),
+        Point { v: f64 },
+        NotMeasured,
+    }
+
+    #[test]
+    fn null_is_nan_inside_the_variants_of_an_enum() {
+        let r: Vec<Outcome> = from_value(json!([
+            {"measured": {"k": 1, "v": null}}, {"pair": [null, 2.0]}, {"point": {"v": null}},
+            "not_measured", {"measured": {"k": 2, "v": 0.25}}
+        ]))
+        .unwrap();
+        assert!(matches!(r[0], Outcome::Measured(Inner { k: 1, v }) if v.is_nan()));
+        assert!(matches!(r[1], Outcome::Pair(a, b) if a.is_nan() && b == 2.0));
+        assert!(matches!(r[2], Outcome::Point { v } if v.is_nan()));
+        assert_eq!(r[3], Outcome::NotMeasured);
+        assert_eq!(r[4], Outcome::Measured(Inner { k: 2, v: 0.25 }));
+        let e = from_value::<Outcome>(json!({"unknown": 1})).unwrap_err();
+        assert!(e.contains("unknown variant"), "{e}");
     }
 
     #[test]

@@ -353,8 +353,8 @@ fn plane_png(runs: &[RgFlow]) -> Result<Option<Vec<u8>>> {
     let (x, y) = (axis_range(&xs, true), axis_range(&ys, false));
     crate::plot::check_range("the flow in the (K₁, K₂) plane", x.0, x.1)?;
     crate::plot::check_range("the flow in the (K₁, K₂) plane", y.0, y.1)?;
-    let caption = "the flow in the (K₁, K₂) plane from the data, where the paths meet, \
-                   through the layers: stack solid, majority rule thin";
+    let caption =
+        "the flow in the (K₁, K₂) plane, data (K₂ = 0) to the top layer; majority rule thin";
     let frame = Frame {
         caption: Some((caption, 22)),
         label_areas: (50, 70),

@@ -108,6 +108,17 @@ pub fn fit(
     let data = Features::new(configs, m, operators, error_blocks);
     let (couplings, information, iterations) = maximise(&data)?;
     let errors = sandwich_errors(&data, &couplings, information)?;
+    let undetermined = operators
+        .iter()
+        .zip(&errors)
+        .find(|(_, e)| !(**e <= DIVERGED));
+    if let Some((operator, e)) = undetermined {
+        bail!(
+            "the configurations do not determine the {} term (standard error \
+             {e:.3e}): too few, or too ordered",
+            operator.label()
+        );
+    }
     Ok(HamiltonianFit {
         couplings: operators
             .iter()
@@ -378,6 +389,28 @@ mod tests {
         let up = vec![vec![1i8; 16]; 10];
         let e = effective_hamiltonian(&up, 4, 5).unwrap_err().to_string();
         assert!(e.contains("too ordered") || e.contains("flat"), "{e}");
+    }
+
+    #[test]
+    fn nearly_ordered_configurations_are_refused() {
+        // Metropolis samples of the 5×5 torus deep in the ordered phase (K₁ = 0.8, 1.0): the
+        // few flipped spins sit in aligned neighbourhoods, where every operator's local field
+        // is at its extreme, so the data cannot tell the couplings apart. A fit is refused
+        // (flat, diverging, or a coupling whose error is not finite or passes DIVERGED)
+        // rather than reported with an error bar of 10⁵ or NaN (K₁ = 0.65, seed 3: a finite
+        // maximum whose sandwich error is NaN).
+        for (k, seed) in [(0.65, 3u64), (0.8, 1), (1.0, 2)] {
+            let configs = metropolis(5, &[(Operator::Nearest, k)], 400, 2, seed);
+            let flipped = configs
+                .iter()
+                .filter(|c| c.iter().any(|&s| s != c[0]))
+                .count();
+            assert!(flipped > 0, "K = {k}: no configuration with a flipped spin");
+            match effective_hamiltonian(&configs, 5, 20) {
+                Ok(fit) => panic!("K = {k}: fitted {:?}", fit.couplings),
+                Err(e) => eprintln!("K = {k}, {flipped} configurations not aligned: {e}"),
+            }
+        }
     }
 
     #[test]
