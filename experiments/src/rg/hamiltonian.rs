@@ -111,7 +111,7 @@ pub fn fit(
     let undetermined = operators
         .iter()
         .zip(&errors)
-        .find(|(_, e)| !(**e <= DIVERGED));
+        .find(|(_, e)| !e.is_finite() || **e > DIVERGED);
     if let Some((operator, e)) = undetermined {
         bail!(
             "the configurations do not determine the {} term (standard error \
