@@ -320,7 +320,7 @@ pub fn analyse(
             "layer {layer}: {} units, assignment, block spins, K_eff, effective Hamiltonian, MCRG",
             rbm.n_hidden()
         ));
-        let (means, samples) = up(rbm, x, &mut noise);
+        let (means, samples) = up(rbm, x, &mut noise)?;
         let hidden_mid = midpoint(rbm.hidden_units, "hidden")?;
         let r: Vec<f32> = to_vec(fields[i].clone()).context("reading receptive fields")?;
         let m_host: Vec<f32> = to_vec(means.clone()).context("reading hidden means")?;
@@ -352,12 +352,10 @@ pub fn analyse(
 }
 
 /// A layer's conditional means of its hidden units given input `x`, and a sample of them
-/// from `noise`.
-fn up(rbm: &Rbm, x: Tensor<2>, noise: &mut Noise) -> (Tensor<2>, Tensor<2>) {
-    let input = rbm.hidden_input(x);
-    let mean = rbm.hidden_units.mean(input.clone());
-    let sample = rbm.hidden_units.sample_with(input, noise);
-    (mean, sample)
+/// from `noise` (on the fused kernel where it applies).
+fn up(rbm: &Rbm, x: Tensor<2>, noise: &mut Noise) -> Result<(Tensor<2>, Tensor<2>)> {
+    rbm.hidden_mean_and_sample(x, noise)
+        .context("the hidden units' means and samples")
 }
 
 #[cfg(test)]
@@ -403,7 +401,7 @@ mod tests {
         );
         let v: Vec<f32> = data.iter().flatten().map(|&s| f32::from(s == 1)).collect();
         let v = Tensor::<2>::from_data(TensorData::new(v, [data.len(), l * l]), &device);
-        let (means, samples) = up(&rbm, v, &mut Noise::new(5));
+        let (means, samples) = up(&rbm, v, &mut Noise::new(5)).unwrap();
         let options = RgOptions {
             lattice_samples: 1_600,
             ..RgOptions::default()

@@ -219,6 +219,15 @@ pub(crate) fn mean_free_energy(level: Level, rbm: &KernelParams, v: &[f32]) -> f
     level.run(step::MeanFreeEnergy { rbm, v })
 }
 
+/// The hidden means σ(vW + b) of the rows of `v` (`[rows, nv]`, any real values), `[rows, nh]`.
+///
+/// # Panics
+/// On inconsistent shapes.
+pub(crate) fn hidden_means(level: Level, rbm: &KernelParams, v: &[f32]) -> Vec<f32> {
+    assert_eq!(v.len() % rbm.nv, 0, "the rows must be [rows, n_v]");
+    level.run(tempered::Means { rbm, v })
+}
+
 /// The replicas of parallel tempering at the visible states `v` (`[rows, nv]`).
 pub(crate) fn replicas(level: Level, rbm: &KernelParams, v: Vec<f32>) -> Replicas {
     assert_eq!(v.len() % rbm.nv, 0, "the rows must be [rows, n_v]");

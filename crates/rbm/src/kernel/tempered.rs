@@ -52,6 +52,30 @@ impl WithSimd for Start<'_, '_> {
     }
 }
 
+/// σ(vW + b) of the rows of `v` (`[rows, nv]`), `[rows, nh]`, as an operation for
+/// [`super::Level::run`].
+pub(super) struct Means<'a, 'b> {
+    pub rbm: &'a KernelParams<'b>,
+    pub v: &'a [f32],
+}
+
+impl WithSimd for Means<'_, '_> {
+    type Output = Vec<f32>;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self) -> Vec<f32> {
+        let (nh, nhp) = (self.rbm.nh, self.rbm.nhp);
+        let rows = self.v.len() / self.rbm.nv;
+        let x = hidden_input::<S>(self.rbm, self.v, rows);
+        let means = tempered_means::<S>(self.rbm, &x, &vec![1.0; rows]);
+        means
+            .chunks_exact(nhp)
+            .flat_map(|row| &row[..nh])
+            .copied()
+            .collect()
+    }
+}
+
 /// One sweep, as an operation for [`super::Level::run`]: h at each row's β from the
 /// uniforms `hidden_u` (`[rows, nh]`), then v from `visible_u` (`[rows, nv]`); returns the
 /// new replicas and the energy that β multiplies per row, E(v, h) = −v·a − h·(vW + b), plus
