@@ -223,55 +223,6 @@ impl Rbm {
         self.hidden_units.sample(self.hidden_input(v))
     }
 
-    /// E[h | v] and a draw of h ~ p(h | v) from `noise` (one number per hidden unit, row-major,
-    /// as [`Units::sample_with`] draws them), on `path` where the fused kernel applies
-    /// (Bernoulli–Bernoulli layers on flex): the same draws as tensor operations up to f32
-    /// rounding of the means (tested). `[batch, n_h]` each.
-    ///
-    /// # Errors
-    /// If the device cannot hand the parameters or `v` back.
-    pub fn hidden_mean_and_sample_on(
-        &self,
-        v: Tensor<2>,
-        noise: &mut crate::noise::Noise,
-        path: crate::CpuPath,
-    ) -> crate::Result<(Tensor<2>, Tensor<2>)> {
-        let Some(level) = crate::kernel::applies(self, path) else {
-            let input = self.hidden_input(v);
-            let sample = self.hidden_units.sample_with(input.clone(), noise);
-            return Ok((self.hidden_units.mean(input), sample));
-        };
-        let device = v.device();
-        let rows = v.dims()[0];
-        let params = crate::kernel::OwnedParams::read(self)?;
-        let v: Vec<f32> = crate::tensor::to_vec(v.without_autodiff())?;
-        let means = crate::kernel::hidden_means(level, &params.view(), &v);
-        let numbers = noise.draw(self.hidden_units.draw(), means.len());
-        let sample: Vec<f32> = numbers
-            .iter()
-            .zip(&means)
-            .map(|(u, p)| f32::from(u8::from(u < p)))
-            .collect();
-        let shape = [rows, self.n_hidden()];
-        Ok((
-            Tensor::from_data(TensorData::new(means, shape), &device),
-            Tensor::from_data(TensorData::new(sample, shape), &device),
-        ))
-    }
-
-    /// [`Rbm::hidden_mean_and_sample_on`] on the path of the process
-    /// ([`crate::CpuPath::from_env`]).
-    ///
-    /// # Errors
-    /// As [`Rbm::hidden_mean_and_sample_on`], or an invalid `RBM_KERNEL`.
-    pub fn hidden_mean_and_sample(
-        &self,
-        v: Tensor<2>,
-        noise: &mut crate::noise::Noise,
-    ) -> crate::Result<(Tensor<2>, Tensor<2>)> {
-        self.hidden_mean_and_sample_on(v, noise, crate::CpuPath::from_env()?)
-    }
-
     /// A draw of v ~ p(v | h). `[batch, n_v]`.
     pub fn sample_visible(&self, h: Tensor<2>) -> Tensor<2> {
         self.visible_units.sample(self.visible_input(h))

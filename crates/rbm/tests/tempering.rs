@@ -9,6 +9,7 @@ mod common;
 use burn::prelude::*;
 use common::{bimodal_rbm, chi2_with_p, exact_p, histogram, kernel_path, random_rbm, values};
 use rbm::eval::exact::{HostRbm, state};
+use rbm::eval::hidden::hidden_mean_and_sample_on;
 use rbm::eval::tempering::{
     TemperingConfig, geometric_ladder, parallel_tempering, parallel_tempering_from,
 };
@@ -531,9 +532,8 @@ fn the_kernels_hidden_pass_agrees_with_tensor_operations() {
     for rows in [binary, means] {
         let run = |path: CpuPath| {
             let v = common::rows_tensor(&rows);
-            let (mean, sample) = rbm
-                .hidden_mean_and_sample_on(v, &mut Noise::new(33), path)
-                .unwrap();
+            let (mean, sample) =
+                hidden_mean_and_sample_on(&rbm, v, &mut Noise::new(33), path).unwrap();
             (values(mean), values(sample))
         };
         let (tensor, kernel) = (run(CpuPath::Tensor), run(kernel_path()));

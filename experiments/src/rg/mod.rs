@@ -354,7 +354,7 @@ pub fn analyse(
 /// A layer's conditional means of its hidden units given input `x`, and a sample of them
 /// from `noise` (on the fused kernel where it applies).
 fn up(rbm: &Rbm, x: Tensor<2>, noise: &mut Noise) -> Result<(Tensor<2>, Tensor<2>)> {
-    rbm.hidden_mean_and_sample(x, noise)
+    rbm::eval::hidden::hidden_mean_and_sample(rbm, x, noise)
         .context("the hidden units' means and samples")
 }
 
