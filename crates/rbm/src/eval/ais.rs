@@ -388,7 +388,7 @@ fn log_weights(
 }
 
 /// [`log_weights`] of every run on the fused CPU kernel, their chains one batch of rows: the
-/// transitions are parallel tempering's sweep ([`kernel::tempered_sweep`]) with every row at
+/// transitions are parallel tempering's sweep ([`kernel::annealed_sweep`]) with every row at
 /// the step's β on the base-rate path from a₀, each run's random numbers from its own stream
 /// in the order of the tensor path; the increments are summed in f64.
 fn log_weights_on_kernel(
@@ -414,7 +414,6 @@ fn log_weights_on_kernel(
     }
     let mut replicas = kernel::replicas(level, &params, v);
     let mut log_w = vec![0.0f64; m];
-    let beta_rows = |beta: f64| vec![beta as f32; m];
     for k in 1..betas.len() {
         let step = (betas[k - 1], betas[k]);
         let increment = kernel::ais_increment(level, &params, &replicas, &a_diff, step);
@@ -427,10 +426,10 @@ fn log_weights_on_kernel(
                 hidden_u.extend(noise.draw(rbm.hidden_units.draw(), r * nh));
                 visible_u.extend(noise.draw(rbm.visible_units.draw(), r * nv));
             }
-            let beta = beta_rows(betas[k]);
+            let beta = vec![betas[k] as f32; m];
             let uniforms = (hidden_u.as_slice(), visible_u.as_slice());
             let base = (beta.as_slice(), Some(a_base.as_slice()));
-            replicas = kernel::tempered_sweep(level, &params, replicas, base, uniforms).0;
+            replicas = kernel::annealed_sweep(level, &params, replicas, base, uniforms);
         }
     }
     let mut split = Vec::with_capacity(rows.len());

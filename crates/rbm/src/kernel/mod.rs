@@ -248,14 +248,41 @@ pub(crate) fn tempered_sweep(
     (beta, base): (&[f32], Option<&[f32]>),
     (hidden_u, visible_u): (&[f32], &[f32]),
 ) -> (Replicas, Vec<f64>) {
-    level.run(tempered::Sweep {
+    let (replicas, energy) = level.run(tempered::Sweep {
         rbm,
         replicas,
         beta,
         base,
         hidden_u,
         visible_u,
-    })
+        energy: true,
+    });
+    (replicas, energy.expect("asked for"))
+}
+
+/// One transition of annealed importance sampling: [`tempered_sweep`] without the energies,
+/// which only the swaps use.
+///
+/// # Panics
+/// On inconsistent shapes.
+pub(crate) fn annealed_sweep(
+    level: Level,
+    rbm: &KernelParams,
+    replicas: Replicas,
+    (beta, base): (&[f32], Option<&[f32]>),
+    (hidden_u, visible_u): (&[f32], &[f32]),
+) -> Replicas {
+    level
+        .run(tempered::Sweep {
+            rbm,
+            replicas,
+            beta,
+            base,
+            hidden_u,
+            visible_u,
+            energy: false,
+        })
+        .0
 }
 
 /// The importance-weight increment of annealed importance sampling from inverse temperature

@@ -78,8 +78,8 @@ impl WithSimd for Means<'_, '_> {
 
 /// One sweep, as an operation for [`super::Level::run`]: h at each row's β from the
 /// uniforms `hidden_u` (`[rows, nh]`), then v from `visible_u` (`[rows, nv]`); returns the
-/// new replicas and the energy that β multiplies per row, E(v, h) = −v·a − h·(vW + b), plus
-/// a₀·v on the base-rate path.
+/// new replicas and, when `energy` asks for it (the swaps need it, AIS does not), the energy
+/// that β multiplies per row, E(v, h) = −v·a − h·(vW + b), plus a₀·v on the base-rate path.
 pub(super) struct Sweep<'a, 'b> {
     pub rbm: &'a KernelParams<'b>,
     pub replicas: Replicas,
@@ -87,13 +87,14 @@ pub(super) struct Sweep<'a, 'b> {
     pub base: Option<&'a [f32]>,
     pub hidden_u: &'a [f32],
     pub visible_u: &'a [f32],
+    pub energy: bool,
 }
 
 impl WithSimd for Sweep<'_, '_> {
-    type Output = (Replicas, Vec<f64>);
+    type Output = (Replicas, Option<Vec<f64>>);
 
     #[inline(always)]
-    fn with_simd<S: Simd>(self) -> (Replicas, Vec<f64>) {
+    fn with_simd<S: Simd>(self) -> (Replicas, Option<Vec<f64>>) {
         let rbm = self.rbm;
         let rows = self.beta.len();
         assert_eq!(self.replicas.v.len(), rows * rbm.nv, "one β per row");
@@ -117,7 +118,9 @@ impl WithSimd for Sweep<'_, '_> {
         .1
         .expect("sampled");
         let x = hidden_input::<S>(rbm, &v, rows);
-        let energy = energies::<S>(rbm, &v, &x, (&ht, rows_p), self.base);
+        let energy = self
+            .energy
+            .then(|| energies::<S>(rbm, &v, &x, (&ht, rows_p), self.base));
         (Replicas { v, x }, energy)
     }
 }
