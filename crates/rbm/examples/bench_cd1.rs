@@ -8,6 +8,10 @@
 //! widest instruction set of the fused kernel this CPU has; see `rbm::CpuPath`).
 //! `--tensor-ops` is `RBM_KERNEL=tensor`: the step as separate Burn tensor operations.
 //!
+//! `--pt R` times a PT-PCD step instead: 100 persistent chains on a geometric ladder of R
+//! inverse temperatures from 0.8 (the training-methods sweep's), the ladder's update
+//! included.
+//!
 //! The last line printed is `samples_per_s <number>`.
 //!
 //! `--competitors 1,2,4` measures the step beside k busy single-threaded processes (copies of
@@ -34,6 +38,7 @@ struct Options {
     shape: (usize, usize),
     competitors: Vec<usize>,
     rounds: usize,
+    pt: Option<usize>,
 }
 
 fn parse_options() -> Result<Options, Error> {
@@ -45,6 +50,7 @@ fn parse_options() -> Result<Options, Error> {
         shape: (1600, 400),
         competitors: Vec::new(),
         rounds: 3,
+        pt: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -57,6 +63,7 @@ fn parse_options() -> Result<Options, Error> {
             "--rounds" => o.rounds = value()?.parse()?,
             "--bench" => {}
             "--tensor-ops" => o.generic = true,
+            "--pt" => o.pt = Some(value()?.parse()?),
             "--shape" => {
                 let v = value()?;
                 let (a, b) = v.split_once('x').ok_or(format!(
@@ -103,6 +110,16 @@ impl Bench {
             .collect();
         let rbm = RbmConfig::new(nv, nh).init(device)?;
         let cd = CdConfig::new().with_k(1).with_l1(2e-4);
+        let cd = match o.pt {
+            None => cd,
+            Some(replicas) => cd
+                .with_persistent(true)
+                .with_chains(100)
+                .with_tempering(Some(rbm::train::PtConfig {
+                    replicas,
+                    beta_min: 0.8,
+                })),
+        };
         let model = cd.init(rbm)?.with_cpu_kernel(!o.generic);
         Ok(Self {
             data,
@@ -167,8 +184,9 @@ fn main() -> Result<(), Error> {
     let check = bench.run(batches);
     let seconds = start.elapsed().as_secs_f64();
     println!(
-        "device {} ({kernel}): {batches} CD-1 steps of {nv}x{nh}, batch {BATCH}: {:.3} ms/step (weights hash {check:016x})",
+        "device {} ({kernel}): {batches} {} steps of {nv}x{nh}, batch {BATCH}: {:.3} ms/step (weights hash {check:016x})",
         o.device,
+        o.pt.map_or("CD-1".to_string(), |r| format!("PT-PCD ({r} rungs)")),
         1e3 * seconds / batches as f64
     );
     let all = (batches + o.warmup) as f64;

@@ -408,7 +408,7 @@ fn the_fused_cpu_kernel_computes_the_step_of_the_tensor_operations() {
     // (f32 rounding of different summation orders); and the instruction sets must give the
     // same bits as each other. Hidden widths that are not multiples of 16 exercise the
     // padding; CD-1, CD-3, PCD-2, PT-PCD-2 and restarted chains with penalties exercise every
-    // branch (the ladder's own update is on tensors in both).
+    // branch (the ladder's own update is compared in `tests/pt_pcd.rs`).
     let isas = Isa::detected();
     assert!(
         !isas.is_empty(),

@@ -30,7 +30,8 @@
 //! [`isa`] the instruction sets and the switch; `step` is the step and the exact
 //! pseudo-likelihood; [`matmul`] the matrix products; [`math`] the vectorised elementwise
 //! functions; [`team`] the thread team; `tempered` the sweeps of parallel tempering, whose
-//! chains `annealed` moves along AIS's path with its importance weights.
+//! chains `annealed` moves along AIS's path with its importance weights; `ladder` the
+//! ladder update of PT-PCD's negative phase.
 //!
 //! # `unsafe`
 //! This module holds all of the workspace's `unsafe` code:
@@ -50,6 +51,7 @@ use crate::noise::StepNoise;
 mod annealed;
 mod host;
 pub(crate) mod isa;
+mod ladder;
 mod math;
 pub(crate) mod matmul;
 mod params;
@@ -60,6 +62,7 @@ mod update;
 
 pub(crate) use host::{HostF32, OwnedParams, applies};
 pub(crate) use isa::Level;
+pub(crate) use ladder::LadderHidden;
 pub use isa::{CpuPath, Isa, KERNEL_VARIABLE, describe_cpu};
 pub(crate) use params::{GradientForm, HostStep, KernelParams, StepRequest};
 pub use team::{THREADS_VARIABLE, set_threads};
@@ -304,6 +307,49 @@ pub(crate) fn ais_increment(
         a_diff,
         from,
         to,
+    })
+}
+
+/// The first half of a PT-PCD ladder update: every row of `v` (`[rows, nv]`) draws h at
+/// its inverse temperature `beta` from `hidden_u` (`[rows, nh]`); returns the hidden states
+/// and the energy E(v, h) that β multiplies, per row, for the swaps.
+///
+/// # Panics
+/// On inconsistent shapes.
+pub(crate) fn ladder_hidden(
+    level: Level,
+    rbm: &KernelParams,
+    v: &[f32],
+    beta: &[f32],
+    hidden_u: &[f32],
+) -> (LadderHidden, Vec<f64>) {
+    level.run(ladder::Hidden {
+        rbm,
+        v,
+        beta,
+        hidden_u,
+    })
+}
+
+/// The second half: the rows below β = 1 (`beta` holds their inverse temperatures) take the
+/// hidden states of `hidden`'s rows `order[..beta.len()]` (the swaps' outcome) and draw v
+/// from `visible_u` (`[rows, nv]`); returns those rows' v.
+///
+/// # Panics
+/// On inconsistent shapes.
+pub(crate) fn ladder_visible(
+    level: Level,
+    rbm: &KernelParams,
+    hidden: &LadderHidden,
+    order: &[i64],
+    (beta, visible_u): (&[f32], &[f32]),
+) -> Vec<f32> {
+    level.run(ladder::Visible {
+        rbm,
+        hidden,
+        order,
+        beta,
+        visible_u,
     })
 }
 

@@ -127,7 +127,7 @@ impl WithSimd for Sweep<'_, '_> {
 
 /// σ(β x) per row, `[rows, nhp]` (padding 0): rows in parallel.
 #[inline(always)]
-fn tempered_means<S: Simd>(rbm: &KernelParams, x: &[f32], beta: &[f32]) -> Vec<f32> {
+pub(super) fn tempered_means<S: Simd>(rbm: &KernelParams, x: &[f32], beta: &[f32]) -> Vec<f32> {
     let (nh, nhp) = (rbm.nh, rbm.nhp);
     let mut means = vec![0.0f32; beta.len() * nhp];
     team::for_each_rows(&mut means, nhp, 1, |range, m| {
@@ -151,7 +151,7 @@ fn tempered_means<S: Simd>(rbm: &KernelParams, x: &[f32], beta: &[f32]) -> Vec<f
 /// The energy that β multiplies, per row: −v·a − h·x, with h read from Hᵀ
 /// (`[nh, rows_p]`), plus a₀·v on the base-rate path; rows in parallel.
 #[inline(always)]
-fn energies<S: Simd>(
+pub(super) fn energies<S: Simd>(
     rbm: &KernelParams,
     v: &[f32],
     x: &[f32],

@@ -6,6 +6,7 @@ use burn::prelude::*;
 
 use super::config::PtConfig;
 use crate::error::Result;
+use crate::kernel::{self, Level, OwnedParams};
 use crate::eval::tempering::{SwapCounts, beta_column, sample_tempered_from, swap_pairs};
 use crate::noise::Noise;
 use crate::rbm::Rbm;
@@ -73,11 +74,38 @@ impl Ladder {
     /// 3. the replicas below β = 1 draw v ~ p_β(v | h); the β = 1 replicas keep their v (the
     ///    next step's Gibbs steps move them), their h forgotten.
     ///
-    /// Returns the new states and this update's swap counts per pair.
+    /// On the fused kernel at `level` if given (the same numbers in the same order, so the
+    /// two agree up to f32 rounding), on tensor operations otherwise. Returns the new states
+    /// and this update's swap counts per pair.
     ///
     /// # Errors
-    /// If the device cannot hand the energies back.
+    /// If the device cannot hand the states, parameters or energies back.
     pub fn update(
+        &self,
+        level: Option<Level>,
+        rbm: &Rbm,
+        states: Tensor<2>,
+        noise: LadderNoise,
+    ) -> Result<(Tensor<2>, SwapCounts)> {
+        match level {
+            Some(level) => self.update_on_kernel(level, rbm, states, &noise),
+            None => self.update_on_tensors(rbm, states, noise),
+        }
+    }
+
+    /// Step 2 of [`Ladder::update`]: the swaps by `energy`, as the order of the rows' states.
+    fn swap(&self, energy: &mut [f64], (even, odd): (&[f32], &[f32])) -> (Vec<i64>, SwapCounts) {
+        let (r, c) = (self.betas.len(), self.chains);
+        let mut order: Vec<i64> = (0..(r * c) as i64).collect();
+        let mut counts = SwapCounts::new(r);
+        for (parity, uniforms) in [(0, even), (1, odd)] {
+            counts.pass(&self.betas, (c, parity), energy, &mut order, uniforms, true);
+        }
+        (order, counts)
+    }
+
+    /// [`Ladder::update`] on tensor operations.
+    fn update_on_tensors(
         &self,
         rbm: &Rbm,
         states: Tensor<2>,
@@ -90,18 +118,7 @@ impl Ladder {
         let x = vw.clone() + rbm.hidden_bias.val().unsqueeze_dim(0);
         let h = sample_tempered_from(rbm.hidden_units, x, &beta, noise.hidden);
         let mut energy: Vec<f64> = to_vec(rbm.energy_with_product(states.clone(), h.clone(), vw))?;
-        let mut order: Vec<i64> = (0..(r * c) as i64).collect();
-        let mut counts = SwapCounts::new(r);
-        for (parity, uniforms) in [(0, &noise.even), (1, &noise.odd)] {
-            counts.pass(
-                &self.betas,
-                (c, parity),
-                &mut energy,
-                &mut order,
-                uniforms,
-                true,
-            );
-        }
+        let (order, counts) = self.swap(&mut energy, (&noise.even, &noise.odd));
         let idx = Tensor::<1, Int>::from_data(TensorData::new(order, [r * c]), &device);
         let (states, h) = (states.select(0, idx.clone()), h.select(0, idx));
         let below = (r - 1) * c;
@@ -110,5 +127,41 @@ impl Ladder {
         let v = sample_tempered_from(rbm.visible_units, x_v, &beta_below, noise.visible);
         let top = states.narrow(0, below, c);
         Ok((Tensor::cat(vec![v, top], 0), counts))
+    }
+
+    /// [`Ladder::update`] on the fused kernel ([`kernel::ladder_hidden`],
+    /// [`kernel::ladder_visible`]).
+    fn update_on_kernel(
+        &self,
+        level: Level,
+        rbm: &Rbm,
+        states: Tensor<2>,
+        noise: &LadderNoise,
+    ) -> Result<(Tensor<2>, SwapCounts)> {
+        let (r, c, nv) = (self.betas.len(), self.chains, rbm.n_visible());
+        let params = OwnedParams::read(rbm)?;
+        let view = params.view();
+        let v: Vec<f32> = to_vec(states)?;
+        let beta: Vec<f32> = self
+            .betas
+            .iter()
+            .flat_map(|&b| std::iter::repeat_n(b as f32, c))
+            .collect();
+        let (hidden, mut energy) = kernel::ladder_hidden(level, &view, &v, &beta, &noise.hidden);
+        let (order, counts) = self.swap(&mut energy, (&noise.even, &noise.odd));
+        let below = (r - 1) * c;
+        let mut next = kernel::ladder_visible(
+            level,
+            &view,
+            &hidden,
+            &order,
+            (&beta[..below], &noise.visible),
+        );
+        for &row in &order[below..] {
+            let row = row as usize;
+            next.extend_from_slice(&v[row * nv..(row + 1) * nv]);
+        }
+        let next = Tensor::from_data(TensorData::new(next, [r * c, nv]), &params.device);
+        Ok((next, counts))
     }
 }
