@@ -237,7 +237,10 @@ fn the_ladder_update_on_the_kernel_agrees_with_tensor_operations() {
         "replicas identical {same}/{rows}, acceptance tensor {:.3?} kernel {:.3?}",
         tensor.1, kernel.1
     );
-    assert!(same as f64 >= 0.9 * rows as f64, "only {same} of {rows} replicas agree");
+    assert!(
+        same as f64 >= 0.9 * rows as f64,
+        "only {same} of {rows} replicas agree"
+    );
     for (x, y) in tensor.1.iter().zip(&kernel.1) {
         assert!((x - y).abs() < 0.05, "acceptance {x} against {y}");
     }

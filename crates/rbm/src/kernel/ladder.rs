@@ -64,7 +64,10 @@ impl WithSimd for Visible<'_, '_> {
     fn with_simd<S: Simd>(self) -> Vec<f32> {
         let rbm = self.rbm;
         let rows = self.beta.len();
-        assert!(self.order.len() >= rows, "an order for every row below β = 1");
+        assert!(
+            self.order.len() >= rows,
+            "an order for every row below β = 1"
+        );
         assert_eq!(self.visible_u.len(), rows * rbm.nv);
         let rows_p = pad16(rows);
         let (from, from_p) = (&self.hidden.ht, self.hidden.rows_p);

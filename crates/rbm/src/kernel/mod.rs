@@ -62,8 +62,8 @@ mod update;
 
 pub(crate) use host::{HostF32, OwnedParams, applies};
 pub(crate) use isa::Level;
-pub(crate) use ladder::LadderHidden;
 pub use isa::{CpuPath, Isa, KERNEL_VARIABLE, describe_cpu};
+pub(crate) use ladder::LadderHidden;
 pub(crate) use params::{GradientForm, HostStep, KernelParams, StepRequest};
 pub use team::{THREADS_VARIABLE, set_threads};
 pub(crate) use tempered::Replicas;

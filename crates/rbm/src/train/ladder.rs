@@ -6,8 +6,8 @@ use burn::prelude::*;
 
 use super::config::PtConfig;
 use crate::error::Result;
-use crate::kernel::{self, Level, OwnedParams};
 use crate::eval::tempering::{SwapCounts, beta_column, sample_tempered_from, swap_pairs};
+use crate::kernel::{self, Level, OwnedParams};
 use crate::noise::Noise;
 use crate::rbm::Rbm;
 use crate::tensor::to_vec;

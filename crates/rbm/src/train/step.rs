@@ -108,7 +108,8 @@ impl CdModel {
                 let states = self.chains.value_sync().without_autodiff();
                 let states = ladder.with_model_rows(states, negative);
                 let ladder_noise = ladder.draw(&rbm, noise);
-                let (next, counts) = ladder.update(self.kernel_level(), &rbm, states, ladder_noise)?;
+                let (next, counts) =
+                    ladder.update(self.kernel_level(), &rbm, states, ladder_noise)?;
                 item.swap_acceptance = counts.acceptance();
                 next
             }
