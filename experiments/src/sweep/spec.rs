@@ -150,6 +150,9 @@ pub enum Preset {
     Paper,
     /// The same stack on 10 000 samples for 20 epochs a layer, for a first look in minutes.
     Quick,
+    /// The paper's data and stack trained by the method that came closest to equilibrium in
+    /// the training-methods comparison (the book's "Training to equilibrium").
+    Equilibrium,
 }
 
 impl Preset {
@@ -158,6 +161,7 @@ impl Preset {
         match self {
             Preset::Paper => include_str!("../../configs/paper.json"),
             Preset::Quick => include_str!("../../configs/quick.json"),
+            Preset::Equilibrium => include_str!("../../configs/equilibrium.json"),
         }
     }
 
@@ -166,6 +170,7 @@ impl Preset {
         match self {
             Preset::Paper => "paper",
             Preset::Quick => "quick",
+            Preset::Equilibrium => "equilibrium",
         }
     }
 }
@@ -178,7 +183,7 @@ pub fn preset_text(name: &str) -> Result<&'static str> {
     use clap::ValueEnum;
     match Preset::from_str(name, false) {
         Ok(preset) => Ok(preset.text()),
-        Err(_) => bail!("unknown preset '{name}' (paper or quick)"),
+        Err(_) => bail!("unknown preset '{name}' (paper, quick or equilibrium)"),
     }
 }
 
@@ -419,6 +424,26 @@ pub fn sanitise(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_preset_is_valid_and_equilibrium_changes_only_the_training_method() {
+        use clap::ValueEnum;
+        for preset in Preset::value_variants() {
+            let config = PretrainConfig::from_json(preset.text()).unwrap();
+            config.validated().unwrap();
+            assert_eq!(preset_text(preset.name()).unwrap(), preset.text());
+        }
+        let json = |p: Preset| -> serde_json::Value { serde_json::from_str(p.text()).unwrap() };
+        let (mut paper, mut equilibrium) = (json(Preset::Paper), json(Preset::Equilibrium));
+        for key in ["cd", "learning_rate", "schedule", "epochs"] {
+            paper["training"][key] = Value::Null;
+            equilibrium["training"][key] = Value::Null;
+        }
+        assert_eq!(
+            paper, equilibrium,
+            "the equilibrium preset is the paper's run but for its training method"
+        );
+    }
 
     fn sweep(axes: &str) -> SweepConfig {
         SweepConfig::from_json(&format!(
