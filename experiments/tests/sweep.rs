@@ -148,21 +148,35 @@ fn the_tiny_sweep_expands_into_named_runs() {
     assert_eq!(names.len(), 14);
     assert_eq!(names[4], "coupling-0.408_seed-1");
     assert_eq!(names[13], "coupling-0.5_seed-2");
-    // The training methods of layer 1: 7 methods, named by their labels, × 2 seeds.
+    // The training methods of layer 1: 2 seeds × 7 methods, named by their labels, one seed
+    // of every method first.
     let methods = tmp.path().join("methods");
     let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("sweeps/training-methods.json");
     assert_ok(&sweep(&["plan", s(&spec), "--out", s(&methods)]));
     let names = run_names(&methods);
     assert_eq!(names.len(), 14);
-    assert_eq!(names[0], "method-cd1_seed-1");
-    assert_eq!(names[13], "method-ptpcd1-100_seed-2");
+    assert_eq!(names[0], "seed-1_method-cd1");
+    assert_eq!(names[13], "seed-2_method-ptpcd1-100");
     let config: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(methods.join("method-ptpcd1-100_seed-2/config.json")).unwrap(),
+        &std::fs::read(methods.join("seed-2_method-ptpcd1-100/config.json")).unwrap(),
     )
     .unwrap();
     assert_eq!(config["training"]["cd"]["tempering"]["replicas"], 20);
     assert_eq!(config["training"]["learning_rate"], 0.01);
     assert_eq!(config["layers"], serde_json::json!([1600, 400]));
+    // The same three of them with a decaying rate.
+    let schedules = tmp.path().join("schedules");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("sweeps/training-schedules.json");
+    assert_ok(&sweep(&["plan", s(&spec), "--out", s(&schedules)]));
+    let names = run_names(&schedules);
+    assert_eq!(names.len(), 3);
+    assert_eq!(names[1], "seed-1_method-rdm20-100-decay");
+    let config: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(schedules.join("seed-1_method-rdm20-100-decay/config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config["training"]["cd"]["restart"], "random");
+    assert_eq!(config["training"]["schedule"]["final_lr"], 0.0001);
 }
 
 #[test]
