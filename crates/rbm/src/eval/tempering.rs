@@ -282,13 +282,18 @@ pub(crate) fn sample_tempered_from(
     }
 }
 
-/// The inverse temperature of each row of a ladder's states, `[R · chains, 1]`: row k·C + c
+/// The inverse temperature of each row of a ladder's states, R · chains values: row k·C + c
 /// holds β_k.
-pub(crate) fn beta_column(betas: &[f64], chains: usize, device: &Device) -> Tensor<2> {
-    let rows: Vec<f32> = betas
+pub(crate) fn beta_rows(betas: &[f64], chains: usize) -> Vec<f32> {
+    betas
         .iter()
         .flat_map(|&b| std::iter::repeat_n(b as f32, chains))
-        .collect();
+        .collect()
+}
+
+/// [`beta_rows`] as a column, `[R · chains, 1]`.
+pub(crate) fn beta_column(betas: &[f64], chains: usize, device: &Device) -> Tensor<2> {
+    let rows = beta_rows(betas, chains);
     Tensor::<2>::from_data(TensorData::new(rows, [betas.len() * chains, 1]), device)
 }
 
@@ -554,11 +559,7 @@ fn run_on_kernel(
     );
     let params = kernel::OwnedParams::read(rbm)?;
     let params = params.view();
-    let beta: Vec<f32> = config
-        .betas
-        .iter()
-        .flat_map(|&b| std::iter::repeat_n(b as f32, c))
-        .collect();
+    let beta = beta_rows(&config.betas, c);
     let base = config.base_visible_bias.as_deref();
     let mut replicas = kernel::replicas(level, &params, to_vec(v.without_autodiff())?);
     let mut counts = SwapCounts::new(r);

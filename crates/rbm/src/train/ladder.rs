@@ -6,7 +6,9 @@ use burn::prelude::*;
 
 use super::config::PtConfig;
 use crate::error::Result;
-use crate::eval::tempering::{SwapCounts, beta_column, sample_tempered_from, swap_pairs};
+use crate::eval::tempering::{
+    SwapCounts, beta_column, beta_rows, sample_tempered_from, swap_pairs,
+};
 use crate::kernel::{self, Level, OwnedParams};
 use crate::noise::Noise;
 use crate::rbm::Rbm;
@@ -142,11 +144,7 @@ impl Ladder {
         let params = OwnedParams::read(rbm)?;
         let view = params.view();
         let v: Vec<f32> = to_vec(states)?;
-        let beta: Vec<f32> = self
-            .betas
-            .iter()
-            .flat_map(|&b| std::iter::repeat_n(b as f32, c))
-            .collect();
+        let beta = beta_rows(&self.betas, c);
         let (hidden, mut energy) = kernel::ladder_hidden(level, &view, &v, &beta, &noise.hidden);
         let (order, counts) = self.swap(&mut energy, (&noise.even, &noise.odd));
         let below = (r - 1) * c;
