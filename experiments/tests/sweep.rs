@@ -177,6 +177,25 @@ fn the_tiny_sweep_expands_into_named_runs() {
     .unwrap();
     assert_eq!(config["training"]["cd"]["restart"], "random");
     assert_eq!(config["training"]["schedule"]["final_lr"], 0.0001);
+    // The decaying Rdm-20 at three widths of the first layer.
+    let widths = tmp.path().join("widths");
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("sweeps/training-widths.json");
+    assert_ok(&sweep(&["plan", s(&spec), "--out", s(&widths)]));
+    assert_eq!(
+        run_names(&widths),
+        [
+            "seed-1_hidden-400",
+            "seed-1_hidden-800",
+            "seed-1_hidden-1600"
+        ]
+    );
+    let config: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(widths.join("seed-1_hidden-800/config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config["layers"], serde_json::json!([1600, 800]));
+    assert_eq!(config["training"]["cd"]["k"], 20);
+    assert_eq!(config["training"]["epochs"], 10);
 }
 
 #[test]
