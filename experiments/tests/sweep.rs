@@ -123,9 +123,7 @@ fn the_tiny_sweep_expands_into_named_runs() {
     let m = manifest(&dir);
     let mut hashes = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        let config: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.join(name).join("config.json")).unwrap())
-                .unwrap();
+        let config = run_config(&dir, name);
         let (k, seed) = ([0.3, 0.3, 0.4407, 0.4407][i], [1, 2, 1, 2][i]);
         assert!((config["data"]["coupling"].as_f64().unwrap() - k).abs() < 1e-12);
         assert_eq!(config["training"]["seed"], seed);
@@ -140,59 +138,57 @@ fn the_tiny_sweep_expands_into_named_runs() {
     }
     hashes.dedup();
     assert_eq!(hashes.len(), 4);
+}
+
+/// Plans the shipped sweep file `experiments/sweeps/{name}.json` into `tmp/{name}`.
+fn plan_shipped(tmp: &Path, name: &str) -> PathBuf {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("sweeps/{name}.json"));
+    let dir = tmp.join(name);
+    assert_ok(&sweep(&["plan", s(&spec), "--out", s(&dir)]));
+    dir
+}
+
+/// The `config.json` a plan wrote for its run `name`.
+fn run_config(dir: &Path, name: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join(name).join("config.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn the_shipped_sweep_files_plan_their_runs() {
+    let tmp = tempfile::tempdir().unwrap();
     // The paper's temperature sweep: 7 couplings × 2 seeds.
-    let temps = tmp.path().join("temperatures");
-    let sweeps = Path::new(env!("CARGO_MANIFEST_DIR")).join("sweeps/temperatures.json");
-    assert_ok(&sweep(&["plan", s(&sweeps), "--out", s(&temps)]));
-    let names = run_names(&temps);
+    let names = run_names(&plan_shipped(tmp.path(), "temperatures"));
     assert_eq!(names.len(), 14);
     assert_eq!(names[4], "coupling-0.408_seed-1");
     assert_eq!(names[13], "coupling-0.5_seed-2");
     // The training methods of layer 1: 2 seeds × 7 methods, named by their labels, one seed
     // of every method first.
-    let methods = tmp.path().join("methods");
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("sweeps/training-methods.json");
-    assert_ok(&sweep(&["plan", s(&spec), "--out", s(&methods)]));
+    let methods = plan_shipped(tmp.path(), "training-methods");
     let names = run_names(&methods);
     assert_eq!(names.len(), 14);
     assert_eq!(names[0], "seed-1_method-cd1");
     assert_eq!(names[13], "seed-2_method-ptpcd1-100");
-    let config: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(methods.join("seed-2_method-ptpcd1-100/config.json")).unwrap(),
-    )
-    .unwrap();
+    let config = run_config(&methods, "seed-2_method-ptpcd1-100");
     assert_eq!(config["training"]["cd"]["tempering"]["replicas"], 20);
     assert_eq!(config["training"]["learning_rate"], 0.01);
     assert_eq!(config["layers"], serde_json::json!([1600, 400]));
     // The same three of them with a decaying rate.
-    let schedules = tmp.path().join("schedules");
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("sweeps/training-schedules.json");
-    assert_ok(&sweep(&["plan", s(&spec), "--out", s(&schedules)]));
+    let schedules = plan_shipped(tmp.path(), "training-schedules");
     let names = run_names(&schedules);
     assert_eq!(names.len(), 3);
     assert_eq!(names[1], "seed-1_method-rdm20-100-decay");
-    let config: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(schedules.join("seed-1_method-rdm20-100-decay/config.json")).unwrap(),
-    )
-    .unwrap();
+    let config = run_config(&schedules, "seed-1_method-rdm20-100-decay");
     assert_eq!(config["training"]["cd"]["restart"], "random");
     assert_eq!(config["training"]["schedule"]["final_lr"], 0.0001);
     // The decaying Rdm-20 at three widths of the first layer.
-    let widths = tmp.path().join("widths");
-    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("sweeps/training-widths.json");
-    assert_ok(&sweep(&["plan", s(&spec), "--out", s(&widths)]));
-    assert_eq!(
-        run_names(&widths),
-        [
-            "seed-1_hidden-400",
-            "seed-1_hidden-800",
-            "seed-1_hidden-1600"
-        ]
-    );
-    let config: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(widths.join("seed-1_hidden-800/config.json")).unwrap(),
-    )
-    .unwrap();
+    let widths = plan_shipped(tmp.path(), "training-widths");
+    let names = [
+        "seed-1_hidden-400",
+        "seed-1_hidden-800",
+        "seed-1_hidden-1600",
+    ];
+    assert_eq!(run_names(&widths), names);
+    let config = run_config(&widths, "seed-1_hidden-800");
     assert_eq!(config["layers"], serde_json::json!([1600, 800]));
     assert_eq!(config["training"]["cd"]["k"], 20);
     assert_eq!(config["training"]["epochs"], 10);
